@@ -74,11 +74,9 @@ const Auth = z
   });
 
 const Tenant = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-      message: 'expected a name of letters, digits, _ . -',
-    }),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: 'expected a name of letters, digits, _ . -',
+  }),
   identity: z
     .union([z.string().min(1), z.number()])
     .transform(String)
@@ -173,7 +171,8 @@ export const ProbeSpec = z
       };
       check('name', tenant.name, ['tenants', i, 'name']);
       check('identity', tenant.identity, ['tenants', i, 'identity']);
-      tenant.markers.forEach((m, j) => check('marker', m, ['tenants', i, 'markers', j]));
+      for (const [j, m] of tenant.markers.entries())
+        check('marker', m, ['tenants', i, 'markers', j]);
     });
   });
 export type ProbeSpec = z.infer<typeof ProbeSpec>;
