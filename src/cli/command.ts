@@ -1,0 +1,53 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** Exit codes shared by every command (DESIGN.md "Conventions"). */
+export const EXIT = { ok: 0, fail: 1, badInput: 2, undecided: 3 } as const;
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Colours and progress only on a terminal. */
+  isTTY: boolean;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full --help text: usage, options, an example. */
+  help: string;
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+/** Bad input from the user: reported as one clear line and exit 2, never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Strict flag parsing: an unknown flag or a missing value is a UsageError naming it. */
+export function parseFlags<T extends Options>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}
+
+/** Parses a whole number flag, or throws a UsageError naming the flag. */
+export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${name} expects a whole number >= ${min}, got "${value}"`);
+  }
+  return n;
+}
