@@ -1,0 +1,132 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { accountById, accountMapping } from './accounts.ts';
+import { PersonalBodies } from './bodies.ts';
+import type { PersonalEndpoint } from './documents.ts';
+import type { FlawName } from './flaws.ts';
+import { PipelinedConnection } from './pipeline.ts';
+import { send } from './respond.ts';
+import { ageSeconds, ResponseCache } from './response-cache.ts';
+import type { ShopUser } from './users.ts';
+
+const PATH_CACHE_TTL_MS = 30_000;
+const RARE_RACE_ODDS = 0.01;
+
+export interface PersonalOptions {
+  flaw: FlawName | undefined;
+  version: string;
+  backendLatencyMs: number;
+  padBytes: number;
+}
+
+/** Serves one authenticated personal request: `path` is what was asked, `user` who asked. */
+export type PersonalHandler = (
+  res: ServerResponse,
+  path: string,
+  endpoint: PersonalEndpoint,
+  user: ShopUser,
+) => Promise<void>;
+
+/** Which personal endpoints the release caches keyed by path alone. */
+function endpointsCachedByPath(flaw: FlawName | undefined): ReadonlySet<PersonalEndpoint> {
+  if (flaw === 'cache-without-user') return new Set(['me', 'orders', 'profile']);
+  if (flaw === 'secondary-endpoint') return new Set(['profile']);
+  return new Set();
+}
+
+/** Aborts when the client goes away before its response has been written. */
+function abandonedSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableEnded) controller.abort();
+  });
+  return controller.signal;
+}
+
+function pickAny<T>(items: ReadonlySet<T>): T | undefined {
+  let index = Math.floor(Math.random() * items.size);
+  for (const item of items) if (index-- === 0) return item;
+  return undefined;
+}
+
+export function createPersonalHandler(options: PersonalOptions): PersonalHandler {
+  const { flaw, version } = options;
+  // One connection shared by every request, as a pooled or pipelined client would be.
+  const backend = new PipelinedConnection<string, ShopUser>(options.backendLatencyMs, accountById);
+  const bodies = new PersonalBodies(options.padBytes);
+  const accountIdOf = accountMapping(flaw === 'real-customers');
+  const cachedByPath = endpointsCachedByPath(flaw);
+  const pathCache = new ResponseCache(PATH_CACHE_TTL_MS);
+  // What a real service keeps in module scope, shared by all its requests. It lives per shop
+  // only so that several shops in one process do not see each other.
+  const shared: { currentUser?: ShopUser; lastCustomerEmail?: string } = {};
+  const inFlight = new Set<{ user: ShopUser }>();
+
+  /** Fetches the account the response is built from, or undefined if the client left. */
+  async function loadAccount(res: ServerResponse, user: ShopUser): Promise<ShopUser | undefined> {
+    switch (flaw) {
+      case 'await-shared-state': {
+        // The bug: who the request is for sits in a variable every request shares, and is read
+        // back after an await, by which time a concurrent request may have overwritten it.
+        shared.currentUser = user;
+        await backend.query(accountIdOf(user));
+        return accountById(accountIdOf(shared.currentUser));
+      }
+      case 'pipeline-cancel':
+        // The bug: a handler whose client left stops reading, so its reply stays on the shared
+        // connection and the next reader takes it: from then on everyone is one reply behind.
+        return backend.query(accountIdOf(user), abandonedSignal(res));
+      case 'rare-race': {
+        const request = { user };
+        let subject = user;
+        // Rarely, a request overlapping another ends up with the other's data.
+        if (inFlight.size > 0 && Math.random() < RARE_RACE_ODDS) {
+          subject = pickAny(inFlight)?.user ?? user;
+        }
+        inFlight.add(request);
+        try {
+          return await backend.query(accountIdOf(subject));
+        } finally {
+          inFlight.delete(request);
+        }
+      }
+      default:
+        // Correct: the reply is read even if the client has left, keeping the connection in step.
+        return backend.query(accountIdOf(user));
+    }
+  }
+
+  return async (res, path, endpoint, user) => {
+    const headers: OutgoingHttpHeaders = {
+      'content-type': 'application/json',
+      'cache-control': 'private, no-store',
+      'x-shop-version': version,
+    };
+    const cacheByPath = cachedByPath.has(endpoint);
+    if (cacheByPath) {
+      const now = Date.now();
+      const hit = pathCache.get(path, now);
+      if (hit) {
+        headers['cache-control'] = 'public, max-age=30';
+        headers.age = ageSeconds(hit, now);
+        headers['x-cache'] = 'HIT';
+        return send(res, 200, headers, hit.body);
+      }
+    }
+
+    const account = await loadAccount(res, user);
+    if (!account || res.destroyed) return;
+    const body = bodies.get(endpoint, account);
+
+    if (flaw === 'header-leak') {
+      if (shared.lastCustomerEmail) headers['x-last-customer'] = shared.lastCustomerEmail;
+      shared.lastCustomerEmail = account.email;
+    }
+    if (cacheByPath) {
+      pathCache.set(path, body, Date.now());
+      headers['cache-control'] = 'public, max-age=30';
+      headers.age = '0';
+      headers['x-cache'] = 'MISS';
+    }
+    send(res, 200, headers, body);
+  };
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ALL_USERS, type ShopUser } from './users.ts';
+
+/** Issued credentials kept at most; the oldest go first, as if they expired. */
+const MAX_ISSUED = 100_000;
+
+/** Both kinds of credential start with a 9-character issuer prefix. */
+const TOKEN_PREFIX = 'shop_tok_';
+const SESSION_PREFIX = 'shop_sid_';
+
+export interface IssuedLogin {
+  token: string;
+  sid: string;
+}
+
+/**
+ * Tokens and session ids, and the cache in front of their verification. In a real service
+ * verification is a signature check or a call to an identity service, which is why it is
+ * cached; the flawed release keys that cache by the issuer prefix instead of the credential.
+ */
+export class Sessions {
+  readonly #static = new Map<string, ShopUser>(ALL_USERS.map((user) => [user.token, user]));
+  readonly #issued = new Map<string, ShopUser>();
+  readonly #verified = new Map<string, ShopUser>();
+  readonly #cacheKey: (credential: string) => string;
+
+  constructor(options: { keyCacheByPrefix: boolean }) {
+    this.#cacheKey = options.keyCacheByPrefix
+      ? (credential) => credential.slice(0, TOKEN_PREFIX.length)
+      : (credential) => credential;
+  }
+
+  /** Each login gets a fresh token and a fresh session id. */
+  issue(user: ShopUser): IssuedLogin {
+    const token = TOKEN_PREFIX + randomBytes(8).toString('hex');
+    const sid = SESSION_PREFIX + randomBytes(16).toString('hex');
+    this.#remember(token, user);
+    this.#remember(sid, user);
+    return { token, sid };
+  }
+
+  verify(credential: string | undefined): ShopUser | undefined {
+    if (!credential) return undefined;
+    const key = this.#cacheKey(credential);
+    const cached = this.#verified.get(key);
+    if (cached) return cached;
+    const user = this.#static.get(credential) ?? this.#issued.get(credential);
+    if (!user) return undefined;
+    if (this.#verified.size >= MAX_ISSUED) this.#verified.clear();
+    this.#verified.set(key, user);
+    return user;
+  }
+
+  #remember(credential: string, user: ShopUser): void {
+    if (this.#issued.size >= MAX_ISSUED) {
+      const oldest = this.#issued.keys().next();
+      if (!oldest.done) {
+        this.#issued.delete(oldest.value);
+        this.#verified.delete(oldest.value);
+      }
+    }
+    this.#issued.set(credential, user);
+  }
+}
+
+/** The credential a request carries: a bearer token first, else the `sid` cookie. */
+export function credentialFrom(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim();
+  const cookie = headers.cookie;
+  if (!cookie) return undefined;
+  for (const pair of cookie.split(';')) {
+    const trimmed = pair.trim();
+    if (trimmed.startsWith('sid=')) return trimmed.slice(4);
+  }
+  return undefined;
+}
