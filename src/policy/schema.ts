@@ -181,12 +181,15 @@ export type ProbeSpec = z.infer<typeof ProbeSpec>;
 const ApprovalSpec = z.record(z.string(), z.unknown()).describe('two-person approval rules');
 
 export const Policy = z.strictObject({
-  apiVersion: z.literal('vakt.dev/v1alpha1'),
+  apiVersion: z.literal('vakt.dev/v1alpha1').describe('version of the policy format'),
   kind: z.literal('Policy'),
   metadata: z
     .strictObject({ name: z.string().optional(), description: z.string().optional() })
-    .optional(),
-  probe: ProbeSpec.optional(),
+    .optional()
+    .describe('a name and description shown in reports'),
+  probe: ProbeSpec.optional().describe(
+    'test tenants that probe each release for cross-tenant leaks, and what a pass means',
+  ),
   approval: ApprovalSpec.optional(),
 });
 export type Policy = z.infer<typeof Policy>;
