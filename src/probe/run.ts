@@ -1,0 +1,411 @@
+import { performance } from 'node:perf_hooks';
+import type { ProbeConfig } from './config.ts';
+import { type ExchangeContext, exchange } from './exchange.ts';
+import { compileMarkers } from './markers.ts';
+import { markerPatterns } from './patterns.ts';
+import {
+  burstWave,
+  openingPlan,
+  type PlannedRequest,
+  type PlanShape,
+  sustainedRequest,
+} from './plan.ts';
+import { evidenceHeaders } from './redact.ts';
+import { Sessions, sessionFromLogin } from './sessions.ts';
+import { Transport } from './transport.ts';
+import type {
+  LeakEvidence,
+  Pattern,
+  ProbeCounters,
+  ProbeVerdict,
+  ProbeWarning,
+  RequestInfo,
+} from './types.ts';
+import { judge } from './verdict.ts';
+
+/**
+ * The probe run: an opening of deterministic interleaved and cancelled requests, bursts,
+ * then sustained concurrent load until the sample budget or the time runs out, stopping
+ * at the first leak. Requests in flight when a leak is found are abandoned at once.
+ */
+
+export interface RunHooks {
+  /** Called about every 250 ms with the counters so far. */
+  onProgress?: (counters: ProbeCounters, elapsedMs: number) => void;
+  /** Called the moment a leak is found, before the run winds down. */
+  onLeak?: (leak: LeakEvidence) => void;
+  random?: () => number;
+}
+
+const BURST_WAVES = 4;
+
+export async function runProbe(config: ProbeConfig, hooks: RunHooks = {}): Promise<ProbeVerdict> {
+  const run = new ProbeRun(config, hooks);
+  try {
+    return await run.execute();
+  } finally {
+    await run.close();
+  }
+}
+
+class ProbeRun {
+  readonly config: ProbeConfig;
+  readonly hooks: RunHooks;
+  readonly stop = new AbortController();
+  readonly t0 = performance.now();
+  readonly startedAt = new Date();
+  readonly transport: Transport;
+  readonly ctx: ExchangeContext;
+  readonly sessions: Sessions;
+  readonly shape: PlanShape;
+  readonly counters: ProbeCounters = {
+    sent: 0,
+    checked: 0,
+    cancelled: 0,
+    failed: 0,
+    logins: 0,
+    byPattern: {},
+    byPool: { tenant: 0, shared: 0 },
+    bytesScanned: 0,
+  };
+  readonly failures = new Map<string, number>();
+  readonly warnings = new Map<string, ProbeWarning>();
+  readonly identityChecks: number[];
+  readonly latencies: number[] = [];
+  readonly secrets: string[];
+  readonly failureAllowance: number;
+  typicalLatency = 0;
+  leak: LeakEvidence | undefined;
+  abortedBecause: string | undefined;
+
+  constructor(config: ProbeConfig, hooks: RunHooks) {
+    this.config = config;
+    this.hooks = hooks;
+    const { load } = config;
+    this.transport = new Transport(config.target, {
+      tenants: config.tenants.length,
+      concurrency: load.concurrency,
+      timeoutMs: load.timeoutMs,
+    });
+    const { patterns, owners } = markerPatterns(config.tenants);
+    this.ctx = {
+      transport: this.transport,
+      matcher: compileMarkers(patterns),
+      detectContext: { tenants: config.tenants, owners },
+      identityPointer: config.identity.jsonPointer,
+      maxBodyBytes: load.maxBodyBytes,
+      issued: new Map(),
+    };
+    this.sessions = new Sessions(config.tenants, load.reloginEvery, (t) => this.login(t));
+    this.shape = {
+      tenants: config.tenants.length,
+      identityPath: config.identity.path,
+      endpoints: config.endpoints,
+    };
+    this.identityChecks = config.tenants.map(() => 0);
+    this.secrets = config.tenants.flatMap((t) => t.secrets);
+    this.failureAllowance = Math.max(20, Math.ceil(config.pass.maxErrorRate * load.requests));
+  }
+
+  elapsed(): number {
+    return performance.now() - this.t0;
+  }
+
+  done(): boolean {
+    if (this.stop.signal.aborted) return true;
+    if (this.counters.checked >= this.config.load.requests) return true;
+    if (this.elapsed() >= this.config.load.durationMs) return true;
+    if (this.counters.failed > this.failureAllowance) {
+      this.abortedBecause = `stopped after ${this.counters.failed} failed requests: the target is unreachable or failing`;
+      this.stop.abort();
+      return true;
+    }
+    return false;
+  }
+
+  async execute(): Promise<ProbeVerdict> {
+    const progress = this.hooks.onProgress
+      ? setInterval(() => this.hooks.onProgress?.(this.counters, this.elapsed()), 250)
+      : undefined;
+    try {
+      for (const planned of openingPlan(this.shape)) {
+        if (this.done()) break;
+        await this.one(planned);
+      }
+      for (let wave = 0; wave < BURST_WAVES && !this.done(); wave++) {
+        await Promise.all(
+          burstWave(this.shape, wave, this.config.load.concurrency).map((p) => this.one(p)),
+        );
+      }
+      let next = 0;
+      const random = this.hooks.random ?? Math.random;
+      const worker = async () => {
+        while (!this.done()) {
+          await this.one(
+            sustainedRequest(this.shape, next++, this.config.load.cancelRatio, random()),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: this.config.load.concurrency }, worker));
+    } finally {
+      clearInterval(progress);
+    }
+    return this.verdict();
+  }
+
+  count(pattern: Pattern, pool: 'tenant' | 'shared', field: 'sent' | 'checked'): void {
+    const entry = this.counters.byPattern[pattern] ?? { sent: 0, checked: 0 };
+    this.counters.byPattern[pattern] = entry;
+    entry[field]++;
+    if (field === 'sent') this.counters.byPool[pool]++;
+  }
+
+  fail(reason: string): void {
+    this.counters.failed++;
+    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+  }
+
+  warn(kind: ProbeWarning['kind'], path: string, detail: string): void {
+    const key = `${kind} ${path} ${detail}`;
+    const existing = this.warnings.get(key);
+    if (existing) existing.count++;
+    else this.warnings.set(key, { kind, path, detail, count: 1 });
+  }
+
+  recordLeak(leak: LeakEvidence): void {
+    if (this.leak) return;
+    this.leak = leak;
+    this.stop.abort();
+    void this.transport.close();
+    this.hooks.onLeak?.(leak);
+  }
+
+  async one(planned: PlannedRequest): Promise<void> {
+    const tenant = this.config.tenants[planned.tenant];
+    if (!tenant) return;
+    const fresh = this.sessions.headersFor(planned.tenant);
+    const credentials = fresh instanceof Promise ? await fresh : fresh;
+    if (this.stop.signal.aborted) return;
+    if (!credentials) {
+      this.fail(`login failed for ${tenant.name}`);
+      return;
+    }
+    const info: RequestInfo = {
+      number: ++this.counters.sent,
+      tenant: tenant.name,
+      method: 'GET',
+      path: planned.path,
+      pattern: planned.pattern,
+      pool: planned.pool,
+    };
+    this.count(planned.pattern, planned.pool, 'sent');
+    // Only abandoned requests carry a signal: a leak stops the others by closing the pools.
+    let cancelTimer: NodeJS.Timeout | undefined;
+    const cancel = planned.cancelAfter === undefined ? undefined : new AbortController();
+    if (cancel && planned.cancelAfter !== undefined) {
+      cancelTimer = setTimeout(
+        () => cancel.abort(),
+        Math.max(1, planned.cancelAfter * this.typicalLatency),
+      );
+    }
+    const started = performance.now();
+    try {
+      const result = await exchange(this.ctx, {
+        tenant: planned.tenant,
+        pool: planned.pool === 'shared' ? 'shared' : planned.tenant,
+        method: 'GET',
+        path: planned.path,
+        headers: { ...this.config.headers, ...credentials },
+        identity: planned.identity,
+        signal: cancel?.signal,
+      });
+      const latency = performance.now() - started;
+      this.counters.bytesScanned += Math.min(result.bytes, this.config.load.maxBodyBytes);
+      const { detection } = result;
+      if (detection.leak) {
+        this.recordLeak({
+          ...detection.leak,
+          request: info,
+          status: result.status,
+          headers: evidenceHeaders(
+            result.headers,
+            result.setCookies,
+            detection.leak.match?.header,
+            this.secrets,
+          ),
+          elapsedMs: round(performance.now() - this.t0),
+          latencyMs: round(latency),
+        });
+        return;
+      }
+      if (result.truncated)
+        this.warn(
+          'truncated-body',
+          planned.path,
+          `bodies over ${this.config.load.maxBodyBytes} bytes scanned only up to the cap`,
+        );
+      if (detection.cacheRisk) this.warn('cache-risk', planned.path, detection.cacheRisk);
+      if (detection.failure) {
+        this.fail(`${detection.failure} on ${planned.path}`);
+        return;
+      }
+      this.counters.checked++;
+      this.count(planned.pattern, planned.pool, 'checked');
+      if (planned.identity)
+        this.identityChecks[planned.tenant] = (this.identityChecks[planned.tenant] ?? 0) + 1;
+      this.sampleLatency(latency);
+      this.typicalLatency =
+        this.typicalLatency === 0 ? latency : this.typicalLatency * 0.9 + latency * 0.1;
+    } catch (error) {
+      if (cancel?.signal.aborted) this.counters.cancelled++;
+      else if (!this.stop.signal.aborted) this.fail(describeError(error));
+    } finally {
+      clearTimeout(cancelTimer);
+    }
+  }
+
+  /** Keeps at most 100,000 latencies (a uniform sample) so long runs stay small. */
+  sampleLatency(latency: number): void {
+    const n = this.counters.checked;
+    if (this.latencies.length < 100_000) this.latencies.push(latency);
+    else {
+      const slot = Math.floor(Math.random() * n);
+      if (slot < this.latencies.length) this.latencies[slot] = latency;
+    }
+  }
+
+  async login(t: number): Promise<Record<string, string> | undefined> {
+    const tenant = this.config.tenants[t];
+    const login = tenant?.auth.login;
+    if (!tenant || !login) return undefined;
+    const info: RequestInfo = {
+      number: ++this.counters.sent,
+      tenant: tenant.name,
+      method: login.method,
+      path: login.path,
+      pattern: 'login',
+      pool: 'shared',
+    };
+    this.count('login', 'shared', 'sent');
+    this.counters.logins++;
+    const headers: Record<string, string> = { ...this.config.headers };
+    if (login.body) headers['content-type'] = login.body.contentType;
+    try {
+      const result = await exchange(
+        this.ctx,
+        {
+          tenant: t,
+          pool: 'shared',
+          method: login.method,
+          path: login.path,
+          headers,
+          body: login.body?.text,
+          identity: false,
+        },
+        true,
+      );
+      const session = sessionFromLogin(result, login.tokenPointer);
+      const crossover =
+        'issued' in session
+          ? session.issued
+              .map((v) => this.ctx.issued.get(v))
+              .find((o) => o !== undefined && o !== t)
+          : undefined;
+      const leak =
+        result.detection.leak ??
+        (crossover === undefined
+          ? undefined
+          : {
+              kind: 'session-crossover' as const,
+              summary: `logging in as ${tenant.name} returned a session issued to ${this.config.tenants[crossover]?.name}`,
+              owner: this.config.tenants[crossover]?.name,
+            });
+      if (leak) {
+        this.recordLeak({
+          ...leak,
+          request: info,
+          status: result.status,
+          headers: evidenceHeaders(result.headers, result.setCookies, undefined, this.secrets),
+          elapsedMs: round(this.elapsed()),
+          latencyMs: 0,
+        });
+        return undefined;
+      }
+      if ('failure' in session) return undefined;
+      for (const value of session.issued) this.ctx.issued.set(value, t);
+      return session.headers;
+    } catch (error) {
+      if (!this.stop.signal.aborted) this.fail(`login: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  verdict(): ProbeVerdict {
+    const failures = [...this.failures.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([reason, count]) => ({ reason, count }));
+    const identityChecks = Object.fromEntries(
+      this.config.tenants.map((t, i) => [t.name, this.identityChecks[i] ?? 0]),
+    );
+    const judgement = judge({
+      leak: this.leak,
+      checked: this.counters.checked,
+      failed: this.counters.failed,
+      identityChecks,
+      topFailure: failures[0]?.reason,
+      pass: this.config.pass,
+      abortedBecause: this.leak ? undefined : this.abortedBecause,
+    });
+    const verdict: ProbeVerdict = {
+      outcome: judgement.outcome,
+      reason: judgement.reason,
+      target: this.config.target,
+      tenants: this.config.tenants.map((t) => t.name),
+      startedAt: this.startedAt.toISOString(),
+      durationMs: round(this.elapsed()),
+      counters: this.counters,
+      leakRateBound: judgement.leakRateBound,
+      confidence: this.config.pass.confidence,
+      maxLeakRate: this.config.pass.maxLeakRate,
+      warnings: [...this.warnings.values()],
+      failures,
+      latencyMs: percentiles(this.latencies),
+    };
+    if (this.leak) verdict.leak = this.leak;
+    return verdict;
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.transport.close();
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const e = error as {
+      code?: unknown;
+      cause?: { code?: unknown };
+      name?: unknown;
+      message?: unknown;
+    };
+    const code = e.code ?? e.cause?.code;
+    if (typeof code === 'string') return code;
+    if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+    if (typeof e.message === 'string') return e.message;
+  }
+  return String(error);
+}
+
+function percentiles(values: number[]): ProbeVerdict['latencyMs'] {
+  if (values.length === 0) return { p50: 0, p99: 0, max: 0 };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) =>
+    round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+  return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0) };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,74 @@
+import { leakRateUpperBound, samplesNeeded } from './stats.ts';
+import type { LeakEvidence, Outcome } from './types.ts';
+
+/**
+ * Pass, leak or inconclusive, from what a run counted. Pure. A run that could not look
+ * properly never passes: too few samples, too many failures, or a tenant whose identity
+ * was never checked is inconclusive.
+ */
+
+export interface JudgeInput {
+  leak?: LeakEvidence;
+  checked: number;
+  failed: number;
+  /** Checked identity responses per tenant name. */
+  identityChecks: Record<string, number>;
+  topFailure?: string;
+  pass: { maxLeakRate: number; confidence: number; maxErrorRate: number };
+  /** Why the run stopped early, if it did (e.g. too many failures). */
+  abortedBecause?: string;
+}
+
+export interface Judgement {
+  outcome: Outcome;
+  reason: string;
+  leakRateBound: number | null;
+}
+
+export function judge(input: JudgeInput): Judgement {
+  if (input.leak) {
+    return { outcome: 'leak', reason: `leak: ${input.leak.summary}`, leakRateBound: null };
+  }
+  const bound = leakRateUpperBound(input.checked, input.pass.confidence);
+  const inconclusive = (reason: string): Judgement => ({
+    outcome: 'inconclusive',
+    reason,
+    leakRateBound: bound,
+  });
+  const why = input.topFailure ? ` (most common: ${input.topFailure})` : '';
+  if (input.checked === 0) return inconclusive(`no response could be checked${why}`);
+  const attempts = input.checked + input.failed;
+  const errorRate = input.failed / attempts;
+  if (input.abortedBecause) return inconclusive(input.abortedBecause + why);
+  if (errorRate > input.pass.maxErrorRate) {
+    return inconclusive(
+      `${input.failed} of ${attempts} requests failed (${pct(errorRate)}, allowed ${pct(input.pass.maxErrorRate)})${why}`,
+    );
+  }
+  const unchecked = Object.entries(input.identityChecks)
+    .filter(([, n]) => n === 0)
+    .map(([name]) => name);
+  if (unchecked.length > 0)
+    return inconclusive(`identity never checked for ${unchecked.join(', ')}${why}`);
+  const pct95 = Math.round(input.pass.confidence * 100);
+  if (bound > input.pass.maxLeakRate) {
+    const needed = samplesNeeded(input.pass.maxLeakRate, input.pass.confidence);
+    return inconclusive(
+      `${input.checked} clean samples bound the leak rate below ${fmtRate(bound)} at ${pct95}% confidence, ` +
+        `above maxLeakRate ${fmtRate(input.pass.maxLeakRate)}: needs ${needed} samples (raise load.requests or load.duration)`,
+    );
+  }
+  return {
+    outcome: 'pass',
+    reason: `no leak in ${input.checked} samples: leak rate below ${fmtRate(bound)} at ${pct95}% confidence`,
+    leakRateBound: bound,
+  };
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`;
+}
+
+export function fmtRate(x: number): string {
+  return x >= 0.01 ? x.toFixed(3) : x.toPrecision(2);
+}

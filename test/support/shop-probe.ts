@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { loadPolicyFile } from '../../src/policy/load.ts';
+import { resolveTenants } from '../../src/policy/secrets.ts';
+import { type ProbeConfig, type ProbeOverrides, probeConfig } from '../../src/probe/config.ts';
+import { TEST_USERS } from '../../src/shop/index.ts';
+
+export const SAMPLE_POLICY = resolve(import.meta.dirname, '../../policies/sample-shop.yaml');
+
+/** The credentials the sample policy reads from the environment. */
+export function shopEnv(): Record<string, string> {
+  const user = (name: string) => {
+    const found = TEST_USERS.find((u) => u.name === name);
+    if (!found) throw new Error(`no test user ${name}`);
+    return found;
+  };
+  return {
+    ALICE_TOKEN: user('alice').token,
+    BOB_PASSWORD: user('bob').password,
+    CAROL_PASSWORD: user('carol').password,
+  };
+}
+
+/** Every secret the sample policy uses: none may appear in any output. */
+export function shopSecrets(): string[] {
+  return Object.values(shopEnv());
+}
+
+/** The probe config a user gets from policies/sample-shop.yaml, pointed at `target`. */
+export async function sampleConfig(
+  target: string,
+  overrides: ProbeOverrides = {},
+): Promise<ProbeConfig> {
+  const loaded = await loadPolicyFile(SAMPLE_POLICY);
+  if (!loaded.ok || !loaded.policy.probe)
+    throw new Error(`sample policy does not load: ${JSON.stringify(loaded)}`);
+  const tenants = resolveTenants(loaded.policy.probe.tenants, {
+    env: shopEnv(),
+    baseDir: resolve(SAMPLE_POLICY, '..'),
+  });
+  return probeConfig(loaded.policy.probe, tenants, { target, ...overrides });
+}
