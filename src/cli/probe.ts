@@ -1,0 +1,163 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseDuration } from '../policy/duration.ts';
+import { formatProblem, loadPolicyFile } from '../policy/load.ts';
+import { resolveTenants } from '../policy/secrets.ts';
+import { type ProbeOverrides, probeConfig } from '../probe/config.ts';
+import { runOnLeak } from '../probe/on-leak.ts';
+import { redactSecrets } from '../probe/redact.ts';
+import { runProbe } from '../probe/run.ts';
+import type { ProbeVerdict } from '../probe/types.ts';
+import { probeMarkdown } from '../report/probe-markdown.ts';
+import { probeText } from '../report/probe-text.ts';
+import { type Command, EXIT, intFlag, parseFlags, UsageError } from './command.ts';
+
+const HELP = `vakt probe: cross-tenant canary probe
+
+Sends requests as every test tenant of the policy and checks that each gets its own
+identity back, never another's: identity mismatches, other tenants' markers in bodies
+and headers, sessions handed to the wrong tenant. Stops at the first leak.
+
+Usage:
+  vakt probe --policy FILE [options]
+
+Options:
+  --policy FILE        policy with a probe section (required)
+  --target URL         base URL to probe (overrides probe.target)
+  --requests N         samples to check (overrides probe.load.requests)
+  --concurrency N      requests in flight (overrides probe.load.concurrency)
+  --duration D         time budget, e.g. 30s (overrides probe.load.duration)
+  --json FILE          write the verdict as JSON
+  --markdown FILE      write the verdict as Markdown
+  --on-leak CMD        run CMD (via sh -c) at the first leak; VAKT_LEAK_* variables describe it
+  --quiet              print nothing but problems
+  -h, --help           this text
+
+Exit codes: 0 pass, 1 leak, 2 bad input, 3 inconclusive (too few samples, target failing).
+
+Example:
+  ALICE_TOKEN=... BOB_PASSWORD=... vakt probe --policy policies/sample-shop.yaml \\
+    --target http://127.0.0.1:8080 --json probe.json --on-leak 'kubectl rollout undo deploy/shop'
+`;
+
+const FLAGS = {
+  policy: { type: 'string' },
+  target: { type: 'string' },
+  requests: { type: 'string' },
+  concurrency: { type: 'string' },
+  duration: { type: 'string' },
+  json: { type: 'string' },
+  markdown: { type: 'string' },
+  'on-leak': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const probeCommand: Command = {
+  name: 'probe',
+  summary: 'probe a release as several test tenants and stop at the first cross-tenant leak',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, FLAGS);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT.ok;
+    }
+    if (!values.policy) throw new UsageError('--policy FILE is required (see vakt probe --help)');
+    const overrides = parseOverrides(values);
+    const policyFile = resolve(io.cwd, values.policy);
+    const loaded = await loadPolicyFile(policyFile);
+    if (!loaded.ok) {
+      for (const problem of loaded.problems) io.stderr(`${formatProblem(problem)}\n`);
+      return EXIT.badInput;
+    }
+    const spec = loaded.policy.probe;
+    if (!spec) throw new UsageError(`${values.policy} has no probe section`);
+    const tenants = resolveTenants(spec.tenants, { env: io.env, baseDir: dirname(policyFile) });
+    const secrets = tenants.flatMap((t) => t.secrets);
+    const config = probeConfig(spec, tenants, overrides);
+    const secretEnvNames = spec.tenants.flatMap((t) => envNames(t.auth));
+
+    let onLeak: Promise<ProbeVerdict['onLeak']> | undefined;
+    const progress = io.isTTY && !values.quiet;
+    const verdict = await runProbe(config, {
+      onProgress: progress
+        ? (c, ms) =>
+            io.stderr(
+              `\r  ${(ms / 1000).toFixed(1)} s  ${c.sent} sent, ${c.checked} checked, ${c.failed} failed `,
+            )
+        : undefined,
+      onLeak: (leak) => {
+        const command = values['on-leak'];
+        if (command) {
+          onLeak = runOnLeak({
+            command,
+            leak,
+            target: config.target,
+            env: io.env,
+            secretEnvNames,
+            output: io.stderr,
+          });
+        }
+      },
+    });
+    if (progress) io.stderr('\r\x1b[K');
+    const ran = await onLeak;
+    if (ran) verdict.onLeak = ran;
+
+    const safe = (text: string) => redactSecrets(text, secrets);
+    if (values.json)
+      await writeReport(
+        resolve(io.cwd, values.json),
+        safe(`${JSON.stringify(verdict, null, 2)}\n`),
+      );
+    if (values.markdown)
+      await writeReport(resolve(io.cwd, values.markdown), safe(probeMarkdown(verdict)));
+    if (!values.quiet) io.stdout(safe(probeText(verdict, io.isTTY && !io.env.NO_COLOR)));
+    if (verdict.outcome === 'pass') return EXIT.ok;
+    if (verdict.outcome === 'leak') return EXIT.fail;
+    return EXIT.undecided;
+  },
+};
+
+function parseOverrides(values: {
+  target?: string;
+  requests?: string;
+  concurrency?: string;
+  duration?: string;
+}): ProbeOverrides {
+  const overrides: ProbeOverrides = {};
+  if (values.target !== undefined) {
+    if (!/^https?:\/\/[^/]/.test(values.target) || !URL.canParse(values.target)) {
+      throw new UsageError(`--target expects an http(s) URL, got "${values.target}"`);
+    }
+    overrides.target = values.target;
+  }
+  const requests = intFlag('requests', values.requests, 1);
+  if (requests !== undefined) overrides.requests = requests;
+  const concurrency = intFlag('concurrency', values.concurrency, 1);
+  if (concurrency !== undefined) overrides.concurrency = concurrency;
+  if (values.duration !== undefined) {
+    const ms = parseDuration(values.duration);
+    if (ms === undefined || ms <= 0)
+      throw new UsageError(
+        `--duration expects a duration such as 30s or 2m, got "${values.duration}"`,
+      );
+    overrides.durationMs = ms;
+  }
+  return overrides;
+}
+
+/** Environment variable names a tenant's auth reads, at any depth. */
+function envNames(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(envNames);
+  if (node === null || typeof node !== 'object') return [];
+  const record = node as Record<string, unknown>;
+  if (Object.keys(record).length === 1 && typeof record.env === 'string') return [record.env];
+  return Object.values(record).flatMap(envNames);
+}
+
+async function writeReport(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
+}

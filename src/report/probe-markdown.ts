@@ -1,0 +1,76 @@
+import type { ProbeVerdict } from '../probe/types.ts';
+import {
+  boundLine,
+  countsLine,
+  identityLine,
+  matchLine,
+  OUTCOME_LABEL,
+  patternsLine,
+  requestLine,
+} from './probe-facts.ts';
+
+/** Markdown for job summaries, PR comments and files: the same facts as the terminal. */
+export function probeMarkdown(v: ProbeVerdict): string {
+  const icon = v.outcome === 'pass' ? '✅' : v.outcome === 'leak' ? '🛑' : '⚠️';
+  const out = [
+    `## ${icon} vakt probe: ${OUTCOME_LABEL[v.outcome]}`,
+    '',
+    cell(v.reason),
+    '',
+    '| | |',
+    '|---|---|',
+  ];
+  const row = (k: string, val: string) => out.push(`| ${k} | ${cell(val)} |`);
+  row('target', `${v.target} (${v.tenants.join(', ')})`);
+  row('requests', countsLine(v));
+  row('patterns', patternsLine(v));
+  row('leak-rate bound', boundLine(v));
+  row('latency', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms`);
+  row('started', `${v.startedAt}, ran ${(v.durationMs / 1000).toFixed(2)} s`);
+  if (v.leak) {
+    out.push(
+      '',
+      '### Evidence',
+      '',
+      `- kind: \`${v.leak.kind}\``,
+      `- ${cell(requestLine(v.leak))}`,
+    );
+    const identity = identityLine(v.leak);
+    if (identity) out.push(`- ${cell(identity)}`);
+    const match = matchLine(v.leak);
+    if (match) out.push(`- ${cell(match)}`);
+    const headers = Object.entries(v.leak.headers);
+    if (headers.length > 0) {
+      out.push('', '| header | value |', '|---|---|');
+      for (const [k, val] of headers) out.push(`| ${cell(k)} | ${cell(val)} |`);
+    }
+  }
+  if (v.onLeak) {
+    const status =
+      v.onLeak.error ??
+      (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
+    out.push(
+      '',
+      `On-leak command \`${cell(v.onLeak.command)}\`: ${status} after ${v.onLeak.durationMs} ms.`,
+    );
+  }
+  if (v.failures.length > 0) {
+    out.push('', '### Failures', '', ...v.failures.map((f) => `- ${cell(f.reason)} (x${f.count})`));
+  }
+  if (v.warnings.length > 0) {
+    out.push(
+      '',
+      '### Warnings',
+      '',
+      ...v.warnings.map(
+        (w) => `- **${w.kind}** \`${cell(w.path)}\`: ${cell(w.detail)} (x${w.count})`,
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Keeps table cells intact: pipes and newlines would break the row. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}

@@ -1,0 +1,50 @@
+import type { ProbeVerdict } from '../probe/types.ts';
+import {
+  boundLine,
+  countsLine,
+  identityLine,
+  matchLine,
+  OUTCOME_LABEL,
+  patternsLine,
+  requestLine,
+} from './probe-facts.ts';
+
+/** The terminal summary of a probe run. Colour only when asked (a TTY without NO_COLOR). */
+export function probeText(v: ProbeVerdict, colour = false): string {
+  const paint = (code: number, s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const label = OUTCOME_LABEL[v.outcome];
+  const head =
+    v.outcome === 'pass'
+      ? paint(32, label)
+      : v.outcome === 'leak'
+        ? paint(31, label)
+        : paint(33, label);
+  const lines = [`vakt probe: ${head}  ${v.reason}`];
+  const row = (name: string, value: string) => lines.push(`  ${name.padEnd(10)} ${value}`);
+  row('target', `${v.target} (${v.tenants.length} tenants: ${v.tenants.join(', ')})`);
+  if (v.leak) {
+    row('evidence', requestLine(v.leak));
+    const identity = identityLine(v.leak);
+    if (identity) row('', identity);
+    const match = matchLine(v.leak);
+    if (match) row('', match);
+    const headers = Object.entries(v.leak.headers).map(([k, val]) => `${k}: ${val}`);
+    if (headers.length > 0) row('headers', headers.join('; '));
+  }
+  row('requests', countsLine(v));
+  row('patterns', patternsLine(v));
+  row('bound', boundLine(v));
+  row(
+    'latency',
+    `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms, ${(v.durationMs / 1000).toFixed(2)} s in all`,
+  );
+  for (const f of v.failures) row('failures', `${f.reason} (x${f.count})`);
+  for (const w of v.warnings) row('warning', `${w.kind} ${w.path}: ${w.detail} (x${w.count})`);
+  if (v.onLeak) {
+    const status =
+      v.onLeak.error ??
+      (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
+    row('on-leak', `${v.onLeak.command} -> ${status} after ${v.onLeak.durationMs} ms`);
+  }
+  return `${lines.join('\n')}\n`;
+}
