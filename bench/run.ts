@@ -1,0 +1,21 @@
+// npm run bench: prints every figure the issues ask for. Figures, not assertions.
+// BENCH_ONLY=throughput,markers,detection,memory picks a subset.
+import { benchDetection } from './detection.ts';
+import { benchMarkers } from './markers.ts';
+import { benchMemory } from './memory.ts';
+import { type Figure, print } from './support.ts';
+import { benchThroughput } from './throughput.ts';
+
+const suites: Record<string, () => Promise<Figure[]>> = {
+  throughput: benchThroughput,
+  markers: async () => (await benchMarkers()).map((f) => ({ ...f })),
+  detection: () => benchDetection(),
+  memory: benchMemory,
+};
+
+const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+for (const [name, suite] of Object.entries(suites)) {
+  if (only && !only.includes(name)) continue;
+  process.stdout.write(`\n# ${name}\n`);
+  print(await suite());
+}
