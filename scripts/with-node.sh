@@ -18,6 +18,12 @@ if [ "$(node_major)" -lt "$min_major" ]; then
     *) echo "vakt: no Node 24 package for $(uname -s)-$(uname -m); install Node >= $min_major yourself" >&2; exit 2 ;;
   esac
   cache="${VAKT_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vakt/node24}"
+  # npm finds its global config (registry, CA file, proxy) next to the node it runs
+  # under; keep the machine's one once the new node comes first on PATH.
+  if [ -z "${NPM_CONFIG_GLOBALCONFIG:-}" ] && command -v npm >/dev/null 2>&1; then
+    globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
+    [ -n "$globalconfig" ] && [ -f "$globalconfig" ] && export NPM_CONFIG_GLOBALCONFIG="$globalconfig"
+  fi
   bin="$cache/node_modules/$pkg/bin"
   if [ ! -x "$bin/node" ]; then
     if ! command -v npm >/dev/null 2>&1; then
