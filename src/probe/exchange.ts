@@ -1,7 +1,7 @@
 import type { DetectContext, Detection, Observation } from './detect.ts';
 import { detect } from './detect.ts';
-import { resolvePointer } from './json-pointer.ts';
 import type { MarkerMatcher } from './markers.ts';
+import { PointerReader } from './pointer-reader.ts';
 import type { Transport } from './transport.ts';
 
 /**
@@ -38,16 +38,17 @@ export interface ExchangeResult {
   detection: Detection;
   bytes: number;
   truncated: boolean;
-  /** The whole body, kept only when asked for (the identity endpoint and logins). */
+  /** The whole body, kept only when asked for (logins). Identities are read as the body streams. */
   body?: Buffer;
 }
 
 export async function exchange(
   ctx: ExchangeContext,
   req: ExchangeRequest,
-  keepBody = req.identity,
+  keepBody = false,
 ): Promise<ExchangeResult> {
   const scan = ctx.matcher.start();
+  const identity = req.identity ? new PointerReader(ctx.identityPointer) : undefined;
   const kept: Buffer[] = [];
   let scanned = 0;
   const response = await ctx.transport.send({
@@ -61,6 +62,7 @@ export async function exchange(
       const room = ctx.maxBodyBytes - scanned;
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
       scan.write(part);
+      identity?.write(part);
       scanned += part.length;
       if (keepBody) kept.push(Buffer.from(part));
       return scanned < ctx.maxBodyBytes;
@@ -74,8 +76,11 @@ export async function exchange(
     headerHits: scanHeaders(ctx.matcher, response.rawHeaders),
     headers: response.headers,
   };
-  if (req.identity)
-    observation.identity = readIdentity(body, ctx.identityPointer, response.truncated);
+  if (identity) {
+    observation.identity = response.truncated
+      ? { missing: `identity response larger than load.maxBodyBytes (${ctx.maxBodyBytes})` }
+      : identity.end();
+  }
   const crossover = crossoverOf(ctx.issued, req.tenant, response.setCookies.map(cookieValue));
   if (crossover) observation.crossover = crossover;
   const result: ExchangeResult = {
@@ -105,23 +110,6 @@ function scanHeaders(matcher: MarkerMatcher, raw: readonly Buffer[]) {
       hits.push({ pattern: hit.pattern, header: String(raw[i]).toLowerCase() });
   }
   return hits;
-}
-
-function readIdentity(
-  body: Buffer | undefined,
-  pointer: string,
-  truncated: boolean,
-): Observation['identity'] {
-  if (truncated) return { missing: 'identity response larger than load.maxBodyBytes' };
-  let document: unknown;
-  try {
-    document = JSON.parse(body?.toString('utf8') ?? '');
-  } catch {
-    return { missing: 'identity response is not JSON' };
-  }
-  const value = resolvePointer(document, pointer);
-  if (typeof value === 'string' || typeof value === 'number') return { value: String(value) };
-  return { missing: `identity response has no string or number at ${pointer}` };
 }
 
 /** The value of a Set-Cookie header ("sid=abc; Path=/" -> "abc"). */
