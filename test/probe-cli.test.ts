@@ -121,6 +121,7 @@ describe('vakt probe reports', () => {
         'out/probe.md',
         '--on-leak',
         cmd,
+        '--verbose',
       ],
       cap.io,
     );
@@ -139,6 +140,14 @@ describe('vakt probe reports', () => {
     expect(markdown).toMatch(/x-last-customer/);
     expect(cap.stdout).toMatch(/on-leak .* exit 7/);
     expect(cap.stderr).toMatch(/reverting/);
+    // --verbose logs the run as JSON lines, the leak among them.
+    const logs = cap.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    expect(logs.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['probe run starting', 'login', 'leak found: stopping the run']),
+    );
 
     const childEnv = await readFile(marker, 'utf8');
     expect(childEnv).toMatch(/^VAKT_LEAK_KIND=foreign-marker$/m);

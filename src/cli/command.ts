@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Exit codes shared by every command (DESIGN.md "Conventions"). */
@@ -50,4 +51,14 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
     throw new UsageError(`--${name} expects a whole number >= ${min}, got "${value}"`);
   }
   return n;
+}
+
+/** A stream onto the command's stderr, for loggers that want one. */
+export function ioStream(io: Io): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      io.stderr(chunk.toString());
+      done();
+    },
+  });
 }

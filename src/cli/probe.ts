@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { createLogger } from '../log.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { resolveTenants } from '../policy/secrets.ts';
@@ -10,7 +11,7 @@ import { runProbe } from '../probe/run.ts';
 import type { ProbeVerdict } from '../probe/types.ts';
 import { probeMarkdown } from '../report/probe-markdown.ts';
 import { probeText } from '../report/probe-text.ts';
-import { type Command, EXIT, intFlag, parseFlags, UsageError } from './command.ts';
+import { type Command, EXIT, intFlag, ioStream, parseFlags, UsageError } from './command.ts';
 
 const HELP = `vakt probe: cross-tenant canary probe
 
@@ -31,6 +32,7 @@ Options:
   --markdown FILE      write the verdict as Markdown
   --on-leak CMD        run CMD (via sh -c) at the first leak; VAKT_LEAK_* variables describe it
   --quiet              print nothing but problems
+  --verbose            log the run's events to stderr (JSON, or readable on a terminal)
   -h, --help           this text
 
 Exit codes: 0 pass, 1 leak, 2 bad input, 3 inconclusive (too few samples, target failing).
@@ -50,6 +52,7 @@ const FLAGS = {
   markdown: { type: 'string' },
   'on-leak': { type: 'string' },
   quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,7 +83,11 @@ export const probeCommand: Command = {
 
     let onLeak: Promise<ProbeVerdict['onLeak']> | undefined;
     const progress = io.isTTY && !values.quiet;
+    const log = values.verbose
+      ? createLogger({ level: 'debug', pretty: io.isTTY, destination: ioStream(io) })
+      : undefined;
     const verdict = await runProbe(config, {
+      log,
       onProgress: progress
         ? (c, ms) =>
             io.stderr(

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log.ts';
 import type { ProbeConfig } from './config.ts';
 import { type ExchangeContext, exchange } from './exchange.ts';
 import { compileMarkers } from './markers.ts';
@@ -35,6 +36,8 @@ export interface RunHooks {
   /** Called the moment a leak is found, before the run winds down. */
   onLeak?: (leak: LeakEvidence) => void;
   random?: () => number;
+  /** Run events (start, phases, logins, the leak, the end); never a credential. */
+  log?: Logger;
 }
 
 const BURST_WAVES = 4;
@@ -127,11 +130,23 @@ class ProbeRun {
     const progress = this.hooks.onProgress
       ? setInterval(() => this.hooks.onProgress?.(this.counters, this.elapsed()), 250)
       : undefined;
+    const log = this.hooks.log;
+    log?.debug(
+      {
+        target: this.config.target,
+        tenants: this.config.tenants.map((t) => t.name),
+        load: this.config.load,
+      },
+      'probe run starting',
+    );
     try {
+      log?.debug({ phase: 'opening' }, 'interleaved and cancelled requests, one at a time');
       for (const planned of openingPlan(this.shape)) {
         if (this.done()) break;
         await this.one(planned);
       }
+      if (!this.done())
+        log?.debug({ phase: 'burst', sent: this.counters.sent }, 'bursts of concurrent requests');
       for (let wave = 0; wave < BURST_WAVES && !this.done(); wave++) {
         await Promise.all(
           burstWave(this.shape, wave, this.config.load.concurrency).map((p) => this.one(p)),
@@ -146,11 +161,18 @@ class ProbeRun {
           );
         }
       };
+      if (!this.done())
+        log?.debug({ phase: 'sustained', sent: this.counters.sent }, 'sustained concurrent load');
       await Promise.all(Array.from({ length: this.config.load.concurrency }, worker));
     } finally {
       clearInterval(progress);
     }
-    return this.verdict();
+    const verdict = this.verdict();
+    log?.info(
+      { outcome: verdict.outcome, reason: verdict.reason, counters: verdict.counters },
+      'probe run finished',
+    );
+    return verdict;
   }
 
   count(pattern: Pattern, pool: 'tenant' | 'shared', field: 'sent' | 'checked'): void {
@@ -177,6 +199,7 @@ class ProbeRun {
     this.leak = leak;
     this.stop.abort();
     void this.transport.close();
+    this.hooks.log?.warn({ leak }, 'leak found: stopping the run');
     this.hooks.onLeak?.(leak);
   }
 
@@ -305,6 +328,14 @@ class ProbeRun {
         true,
       );
       const session = sessionFromLogin(result, login.tokenPointer);
+      this.hooks.log?.debug(
+        {
+          tenant: tenant.name,
+          status: result.status,
+          failure: 'failure' in session ? session.failure : undefined,
+        },
+        'login',
+      );
       const crossover =
         'issued' in session
           ? session.issued
