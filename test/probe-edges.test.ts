@@ -1,0 +1,166 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProbeConfig, ProbeTenant } from '../src/probe/config.ts';
+import { runProbe } from '../src/probe/run.ts';
+
+/** Small purpose-built services for behaviour the sample shop does not have. */
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
+  server = createServer(handler);
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const USERS = { 'tok-a': 'alice', 'tok-b': 'bob' } as Record<string, string>;
+const ID = { alice: 'u-1', bob: 'u-2' } as Record<string, string>;
+
+function tenant(name: string, auth: ProbeTenant['auth'], markers: string[] = []): ProbeTenant {
+  // Secrets are the raw values, as the policy loader records them, not the header text.
+  const secrets = Object.values(auth.headers).map((h) => h.replace(/^Bearer /, ''));
+  return { name, identity: ID[name] ?? name, markers, auth, secrets };
+}
+
+function config(
+  target: string,
+  tenants: ProbeTenant[],
+  endpoints: string[],
+  requests = 3000,
+): ProbeConfig {
+  return {
+    target,
+    headers: {},
+    tenants,
+    identity: { path: '/me', jsonPointer: '/id' },
+    endpoints,
+    load: {
+      concurrency: 4,
+      requests,
+      durationMs: 20_000,
+      cancelRatio: 0,
+      reloginEvery: 0,
+      timeoutMs: 5000,
+      maxBodyBytes: 64 * 1024,
+    },
+    pass: { maxLeakRate: 0.001, confidence: 0.95, maxErrorRate: 0.01 },
+  };
+}
+
+const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+const who = (req: IncomingMessage) =>
+  USERS[(req.headers.authorization ?? '').replace('Bearer ', '')] ?? '';
+
+describe('body cap', () => {
+  // A 256 KiB page where bob's e-mail sits either early or past the 64 KiB cap.
+  const page = (markerAt: number) => {
+    const body = Buffer.alloc(256 * 1024, 'x');
+    body.write('bob@probe.example', markerAt);
+    return body;
+  };
+
+  it.each([
+    ['before the cap: found', 1000, 'leak'],
+    ['past the cap: not read, and the cap is noted', 200 * 1024, 'pass'],
+  ])('a foreign marker %s', async (_name, markerAt, outcome) => {
+    const target = await serve((req, res) => {
+      const user = who(req);
+      res.setHeader('cache-control', 'private');
+      if (req.url === '/me') return res.end(JSON.stringify({ id: ID[user] }));
+      res.end(user === 'alice' ? page(markerAt) : Buffer.alloc(256 * 1024, 'y'));
+    });
+    const tenants = [
+      tenant('alice', bearer('tok-a'), ['alice@probe.example']),
+      tenant('bob', bearer('tok-b'), ['bob@probe.example']),
+    ];
+    const verdict = await runProbe(config(target, tenants, ['/page']));
+    expect(verdict.outcome).toBe(outcome);
+    if (outcome === 'leak')
+      expect(verdict.leak?.match).toMatchObject({
+        owner: 'bob',
+        where: 'body',
+        offset: markerAt + 17,
+      });
+    else
+      expect(verdict.warnings.some((w) => w.kind === 'truncated-body' && w.path === '/page')).toBe(
+        true,
+      );
+  });
+});
+
+describe('session crossover', () => {
+  it('catches a login that hands out a session issued to another tenant', async () => {
+    // Session issuance keyed wrongly: the first session made is handed to everyone.
+    let first: string | undefined;
+    const sessions = new Map<string, string>();
+    const target = await serve((req, res) => {
+      if (req.url === '/login') {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          const { user } = JSON.parse(body) as { user: string };
+          first ??= `sid-${Math.random().toString(16).slice(2)}`;
+          if (!sessions.has(first)) sessions.set(first, user);
+          res.setHeader('set-cookie', `sid=${first}; HttpOnly`);
+          res.end('{}');
+        });
+        return;
+      }
+      const sid = /sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
+      res.setHeader('cache-control', 'private');
+      res.end(JSON.stringify({ id: ID[sessions.get(sid) ?? ''] }));
+    });
+    const login = (user: string) => ({
+      headers: {},
+      login: {
+        method: 'POST',
+        path: '/login',
+        body: { contentType: 'application/json', text: JSON.stringify({ user }) },
+      },
+    });
+    const verdict = await runProbe(
+      config(target, [tenant('alice', login('alice')), tenant('bob', login('bob'))], []),
+    );
+    expect(verdict.outcome).toBe('leak');
+    expect(verdict.leak).toMatchObject({
+      kind: 'session-crossover',
+      owner: 'alice',
+      request: { tenant: 'bob', pattern: 'login' },
+    });
+    expect(verdict.leak?.headers['set-cookie']).toBe('sid=[redacted]');
+    expect(JSON.stringify(verdict)).not.toContain(first);
+  });
+});
+
+describe('foreign credential', () => {
+  it('reports another tenant’s token in a response without printing it', async () => {
+    const target = await serve((req, res) => {
+      const user = who(req);
+      res.setHeader('cache-control', 'private');
+      if (req.url === '/me') return res.end(JSON.stringify({ id: ID[user] }));
+      // A debug endpoint echoing the last caller's token.
+      res.end(
+        JSON.stringify({ lastToken: user === 'bob' ? 'tok-a-long-secret' : 'tok-b-long-secret' }),
+      );
+    });
+    const tenants = [
+      tenant('alice', bearer('tok-a-long-secret')),
+      tenant('bob', bearer('tok-b-long-secret')),
+    ];
+    USERS['tok-a-long-secret'] = 'alice';
+    USERS['tok-b-long-secret'] = 'bob';
+    const verdict = await runProbe(config(target, tenants, ['/debug']));
+    expect(verdict.leak).toMatchObject({
+      kind: 'foreign-credential',
+      match: { kind: 'credential', where: 'body' },
+    });
+    expect(JSON.stringify(verdict)).not.toMatch(/tok-[ab]-long-secret/);
+  });
+});
