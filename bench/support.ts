@@ -40,6 +40,9 @@ export async function spawnShop(options: ShopOptions = {}): Promise<ShopProcess>
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  // A benchmark that dies must not leave its shop running.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const [line] = (await once(lines, 'line')) as [string];
   lines.close();
@@ -47,6 +50,7 @@ export async function spawnShop(options: ShopOptions = {}): Promise<ShopProcess>
   return {
     url,
     async stop() {
+      process.removeListener('exit', reap);
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
     },

@@ -29,13 +29,14 @@ export function shopSecrets(): string[] {
 export async function sampleConfig(
   target: string,
   overrides: ProbeOverrides = {},
+  policy = SAMPLE_POLICY,
 ): Promise<ProbeConfig> {
-  const loaded = await loadPolicyFile(SAMPLE_POLICY);
+  const loaded = await loadPolicyFile(policy);
   if (!loaded.ok || !loaded.policy.probe)
     throw new Error(`sample policy does not load: ${JSON.stringify(loaded)}`);
   const tenants = resolveTenants(loaded.policy.probe.tenants, {
     env: shopEnv(),
-    baseDir: resolve(SAMPLE_POLICY, '..'),
+    baseDir: resolve(policy, '..'),
   });
   return probeConfig(loaded.policy.probe, tenants, { target, ...overrides });
 }
