@@ -25,7 +25,7 @@ describe('PointerReader', () => {
     ['{"users":[{"id":"a"},{"id":"b"}]}', '/users/1/id', { value: 'b' }],
     ['{"a/b":{"m~n":"ok"}}', '/a~1b/m~0n', { value: 'ok' }],
     ['{"id":"Testv\\u00e4gen \\"2\\""}', '/id', { value: 'Testvägen "2"' }],
-    ['{"pad":"' + 'x'.repeat(100_000) + '","id":"late"}', '/id', { value: 'late' }],
+    [`{"pad":"${'x'.repeat(100_000)}","id":"late"}`, '/id', { value: 'late' }],
     ['  {"id" : -1.5e3 }  ', '/id', { value: '-1500' }],
     ['"just-a-string"', '', { value: 'just-a-string' }],
     ['[[],{},"x"]', '/2', { value: 'x' }],
@@ -41,6 +41,7 @@ describe('PointerReader', () => {
     ['<html>busy</html>', '/id', /not JSON/],
     ['{"id":"u-1"', '/id', /cut short/],
     ['{"id":"u-1"} trailing', '/id', /not JSON/],
+    ['{"id":"u-1"]', '/id', /not JSON/],
     ['{"id" "u-1"}', '/id', /not JSON/],
     ['', '/id', /cut short/],
   ])('%s at %s is missing: %s', (text, pointer, why) => {

@@ -117,33 +117,58 @@ export class PointerReader {
 
   #structural(byte: number): void {
     const state = this.#state;
-    if (state === S.value) return this.#startValue(byte);
-    if (state === S.keyOrEnd && byte === 0x7d) return this.#close(false);
+    if (state === S.value) {
+      this.#startValue(byte);
+      return;
+    }
+    if (state === S.keyOrEnd && byte === 0x7d) {
+      this.#close(false);
+      return;
+    }
     if (state === S.keyOrEnd || state === S.key) {
-      if (byte !== 0x22) return this.#fail('identity response is not JSON (expected a key)');
+      if (byte !== 0x22) {
+        this.#fail('identity response is not JSON (expected a key)');
+        return;
+      }
       this.#stringRole = 'key';
       this.#buffer = [];
       this.#state = S.string;
       return;
     }
     if (state === S.colon) {
-      if (byte !== 0x3a) return this.#fail('identity response is not JSON (expected ":")');
+      if (byte !== 0x3a) {
+        this.#fail('identity response is not JSON (expected ":")');
+        return;
+      }
       this.#state = S.value;
       return;
     }
     if (state === S.afterValue) {
       const top = this.#stack[this.#stack.length - 1];
-      if (!top) return this.#fail('identity response is not JSON (text after the end)');
+      if (!top) {
+        this.#fail('identity response is not JSON (text after the end)');
+        return;
+      }
       if (byte === 0x2c) {
         if (top.array) top.at = (top.at as number) + 1;
         this.#state = top.array ? S.value : S.key;
         return;
       }
-      if (byte === 0x5d && top.array) return this.#close(true);
-      if (byte === 0x7d && !top.array) return this.#close(false);
-      return this.#fail('identity response is not JSON (expected "," or a closing bracket)');
+      if (byte === 0x5d && top.array) {
+        this.#close(true);
+        return;
+      }
+      if (byte === 0x7d && !top.array) {
+        this.#close(false);
+        return;
+      }
+      this.#fail('identity response is not JSON (expected "," or a closing bracket)');
+      return;
     }
-    if (state === S.done) return this.#fail('identity response is not JSON (text after the end)');
+    if (state === S.done) {
+      this.#fail('identity response is not JSON (text after the end)');
+      return;
+    }
   }
 
   #startValue(byte: number): void {
@@ -151,7 +176,8 @@ export class PointerReader {
     // An array that closes right after '[' has no value here.
     if (byte === 0x5d && parent?.array && parent.at === 0 && this.#emptyArrayPending) {
       this.#emptyArrayPending = false;
-      return this.#close(true);
+      this.#close(true);
+      return;
     }
     this.#emptyArrayPending = false;
     const { onPath, target } = this.#valueDepthMatch();
@@ -184,7 +210,8 @@ export class PointerReader {
       try {
         text = JSON.parse(`"${Buffer.from(this.#buffer).toString('utf8')}"`) as string;
       } catch {
-        return this.#fail('identity response is not JSON (bad string)');
+        this.#fail('identity response is not JSON (bad string)');
+        return;
       }
     }
     this.#buffer = [];
@@ -203,7 +230,8 @@ export class PointerReader {
     try {
       parsed = JSON.parse(this.#scalar);
     } catch {
-      return this.#fail('identity response is not JSON (bad literal)');
+      this.#fail('identity response is not JSON (bad literal)');
+      return;
     }
     if (this.#captureScalar) {
       this.#result =
@@ -217,8 +245,10 @@ export class PointerReader {
 
   #close(array: boolean): void {
     const top = this.#stack.pop();
-    if (!top || top.array !== array)
-      return this.#fail('identity response is not JSON (mismatched bracket)');
+    if (!top || top.array !== array) {
+      this.#fail('identity response is not JSON (mismatched bracket)');
+      return;
+    }
     this.#afterValue();
   }
 
