@@ -24,7 +24,8 @@ describe('request plan', () => {
   it('follows each abandoned request with another tenant on the same path', () => {
     const plan = openingPlan(shape);
     const cancelled = plan.flatMap((p, i) => (p.cancelAfter === undefined ? [] : [i]));
-    expect(cancelled).toHaveLength(3);
+    // Each tenant abandons one request once it is written and one after half the latency.
+    expect(cancelled.map((i) => plan[i]?.cancelAfter)).toEqual([0, 0, 0, 0.5, 0.5, 0.5]);
     for (const i of cancelled) {
       const next = plan[i + 1];
       expect(next?.cancelAfter).toBeUndefined();
@@ -48,6 +49,11 @@ describe('request plan', () => {
     expect(cancels(0.01)).toBe(100);
     expect(cancels(0.1)).toBe(1000);
     expect(cancels(0)).toBe(0);
+    const kinds = Array.from(
+      { length: 10_000 },
+      (_, i) => sustainedRequest(shape, i, 0.01, 0.5).cancelAfter,
+    ).filter((c) => c !== undefined);
+    expect(kinds.filter((c) => c === 0)).toHaveLength(50);
   });
 
   it('keeps tenants on the same path in turn during sustained load', () => {

@@ -29,6 +29,7 @@ export interface ExchangeRequest {
   /** Read the identity at the JSON pointer from this response. */
   identity: boolean;
   signal?: AbortSignal;
+  abandonWhenSent?: boolean;
 }
 
 export interface ExchangeResult {
@@ -58,6 +59,7 @@ export async function exchange(
     headers: req.headers,
     body: req.body,
     signal: req.signal,
+    abandonWhenSent: req.abandonWhenSent,
     onChunk: (chunk) => {
       const room = ctx.maxBodyBytes - scanned;
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;

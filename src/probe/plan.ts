@@ -15,7 +15,10 @@ export interface PlannedRequest {
   identity: boolean;
   pattern: Pattern;
   pool: 'tenant' | 'shared';
-  /** Abandon the request after this fraction of the typical latency. */
+  /**
+   * Abandon the request mid-flight: 0 as soon as it is written (the server is then surely
+   * busy with it), otherwise after this fraction of the typical latency.
+   */
   cancelAfter?: number;
 }
 
@@ -51,11 +54,11 @@ export function openingPlan(shape: PlanShape): PlannedRequest[] {
   interleave('shared');
   // A cancelled request, then the next tenant on the same path: a backend connection
   // that kept the abandoned reply hands it to whoever asks next.
-  const fractions = [0.5, 0.3, 0.7];
-  for (let t = 0; t < shape.tenants; t++) {
-    const cancelAfter = fractions[t % fractions.length] ?? 0.5;
-    plan.push({ ...request(shape, t, shape.identityPath, 'cancel', 'shared'), cancelAfter });
-    plan.push(request(shape, (t + 1) % shape.tenants, shape.identityPath, 'cancel', 'shared'));
+  for (const cancelAfter of [0, 0.5]) {
+    for (let t = 0; t < shape.tenants; t++) {
+      plan.push({ ...request(shape, t, shape.identityPath, 'cancel', 'shared'), cancelAfter });
+      plan.push(request(shape, (t + 1) % shape.tenants, shape.identityPath, 'cancel', 'shared'));
+    }
   }
   interleave('tenant');
   return plan;
@@ -94,7 +97,9 @@ export function sustainedRequest(
   const planned = request(shape, i % shape.tenants, path, 'sustained', pool);
   if (cancelRatio > 0) {
     const every = Math.max(2, Math.round(1 / cancelRatio));
-    if (i % every === every - 1) planned.cancelAfter = 0.2 + 0.7 * jitter;
+    // Alternate between abandoning once sent and after a random share of the latency.
+    if (i % every === every - 1)
+      planned.cancelAfter = Math.floor(i / every) % 2 === 0 ? 0 : 0.2 + 0.7 * jitter;
   }
   return planned;
 }

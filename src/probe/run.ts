@@ -13,7 +13,7 @@ import {
 } from './plan.ts';
 import { evidenceHeaders } from './redact.ts';
 import { Sessions, sessionFromLogin } from './sessions.ts';
-import { Transport } from './transport.ts';
+import { AbandonedError, Transport } from './transport.ts';
 import type {
   LeakEvidence,
   Pattern,
@@ -41,6 +41,7 @@ export interface RunHooks {
 }
 
 const BURST_WAVES = 4;
+const RECENT = 32;
 
 export async function runProbe(config: ProbeConfig, hooks: RunHooks = {}): Promise<ProbeVerdict> {
   const run = new ProbeRun(config, hooks);
@@ -77,7 +78,8 @@ class ProbeRun {
   readonly latencies: number[] = [];
   readonly secrets: string[];
   readonly failureAllowance: number;
-  typicalLatency = 0;
+  /** The last latencies seen, to time cancellations (see typicalLatency). */
+  readonly recentLatencies: number[] = [];
   leak: LeakEvidence | undefined;
   abortedBecause: string | undefined;
 
@@ -225,10 +227,10 @@ class ProbeRun {
     // Only abandoned requests carry a signal: a leak stops the others by closing the pools.
     let cancelTimer: NodeJS.Timeout | undefined;
     const cancel = planned.cancelAfter === undefined ? undefined : new AbortController();
-    if (cancel && planned.cancelAfter !== undefined) {
+    if (cancel && planned.cancelAfter !== undefined && planned.cancelAfter > 0) {
       cancelTimer = setTimeout(
         () => cancel.abort(),
-        Math.max(1, planned.cancelAfter * this.typicalLatency),
+        Math.max(1, planned.cancelAfter * this.typicalLatency()),
       );
     }
     const started = performance.now();
@@ -241,6 +243,7 @@ class ProbeRun {
         headers: { ...this.config.headers, ...credentials },
         identity: planned.identity,
         signal: cancel?.signal,
+        abandonWhenSent: planned.cancelAfter === 0,
       });
       const latency = performance.now() - started;
       this.counters.bytesScanned += Math.min(result.bytes, this.config.load.maxBodyBytes);
@@ -277,14 +280,23 @@ class ProbeRun {
       if (planned.identity)
         this.identityChecks[planned.tenant] = (this.identityChecks[planned.tenant] ?? 0) + 1;
       this.sampleLatency(latency);
-      this.typicalLatency =
-        this.typicalLatency === 0 ? latency : this.typicalLatency * 0.9 + latency * 0.1;
+      this.recentLatencies[this.counters.checked % RECENT] = latency;
     } catch (error) {
-      if (cancel?.signal.aborted) this.counters.cancelled++;
+      if (cancel?.signal.aborted || error instanceof AbandonedError) this.counters.cancelled++;
       else if (!this.stop.signal.aborted) this.fail(describeError(error));
     } finally {
       clearTimeout(cancelTimer);
     }
+  }
+
+  /**
+   * The median of recent latencies: when to abandon a request so it is mid-flight. A median,
+   * because the first requests on a connection include the TCP handshake and would push an
+   * average past the moment the server is busy with the request.
+   */
+  typicalLatency(): number {
+    const recent = [...this.recentLatencies].sort((a, b) => a - b);
+    return recent[Math.floor(recent.length / 2)] ?? 1;
   }
 
   /** Keeps at most 100,000 latencies (a uniform sample) so long runs stay small. */

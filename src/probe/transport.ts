@@ -15,6 +15,8 @@ export interface SendOptions {
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** Abandon the request as soon as it is written: the server is then surely mid-request. */
+  abandonWhenSent?: boolean;
   /** Receives body chunks until it returns false; the rest is drained unread. */
   onChunk: (chunk: Uint8Array) => boolean;
 }
@@ -29,6 +31,14 @@ export interface SentResponse {
   bytes: number;
   /** True when onChunk stopped reading before the end. */
   truncated: boolean;
+}
+
+/** The error a request abandoned on purpose ends with. */
+export class AbandonedError extends Error {
+  override name = 'AbandonedError';
+  constructor() {
+    super('abandoned mid-flight on purpose');
+  }
 }
 
 export interface TransportOptions {
@@ -82,8 +92,13 @@ export class Transport {
       let truncated = false;
       const { signal } = options;
       let onAbort: (() => void) | undefined;
+      let started: Dispatcher.DispatchController | undefined;
       const handler: Dispatcher.DispatchHandler = {
+        onRequestSent() {
+          if (options.abandonWhenSent) setImmediate(() => started?.abort(new AbandonedError()));
+        },
         onRequestStart(controller) {
+          started = controller;
           if (!signal) return;
           onAbort = () => controller.abort(signal.reason ?? new Error('aborted'));
           if (signal.aborted) onAbort();
