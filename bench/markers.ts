@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import type { MarkerMatcher } from '../src/probe/markers.ts';
 import { compileMarkers } from '../src/probe/markers.ts';
+import { seededRandom } from '../test/support/random.ts';
 
 export interface BenchFigure {
   name: string;
@@ -155,18 +156,6 @@ function medianCompileMs(patterns: readonly string[]): number {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)] as number;
-}
-
-/** mulberry32: the same body on every run, so figures compare across commits. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function round(value: number, decimals: number): number {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MarkerHit } from '../src/probe/markers.ts';
 import { compileMarkers, markerVariants } from '../src/probe/markers.ts';
+import { seededRandom } from './support/random.ts';
 
 const utf8 = new TextEncoder();
 
@@ -288,18 +289,6 @@ describe('streaming: matches across chunk boundaries', () => {
     expect(scanInChunks(patterns, bytes, Array(bytes.length).fill(1))).toEqual(whole);
   });
 });
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * The obviously correct matcher: every variant of every pattern tried at every byte offset.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePointer } from '../src/probe/json-pointer.ts';
 import { PointerReader } from '../src/probe/pointer-reader.ts';
+import { seededRandom } from './support/random.ts';
 
 function read(text: string, pointer: string, chunk = Number.POSITIVE_INFINITY) {
   const reader = new PointerReader(pointer);
@@ -50,11 +51,7 @@ describe('PointerReader', () => {
   });
 
   it('agrees with JSON.parse on random documents, pointers and chunkings', () => {
-    let seed = 42;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const rand = seededRandom(42);
     const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)] as T;
     const strings = ['id', 'a/b', 'm~n', 'ä', 'x"y', 'back\\slash', '', 'u-1001', 'emoji 😀'];
     const gen = (depth: number): unknown => {

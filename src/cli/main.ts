@@ -67,6 +67,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     );
     return EXIT.badInput;
   }
+  // Every command documents itself; --help before or among its flags prints that.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(command.help);
+    return EXIT.ok;
+  }
   try {
     return await command.run(rest, io);
   } catch (error) {

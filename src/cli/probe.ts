@@ -53,7 +53,6 @@ const FLAGS = {
   'on-leak': { type: 'string' },
   quiet: { type: 'boolean' },
   verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const probeCommand: Command = {
@@ -62,10 +61,6 @@ export const probeCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.ok;
-    }
     if (!values.policy) throw new UsageError('--policy FILE is required (see vakt probe --help)');
     const overrides = parseOverrides(values);
     const policyFile = resolve(io.cwd, values.policy);

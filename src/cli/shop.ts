@@ -27,7 +27,6 @@ const FLAGS = {
   port: { type: 'string' },
   host: { type: 'string' },
   list: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const shopCommand: Command = {
@@ -36,10 +35,6 @@ export const shopCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.ok;
-    }
     if (values.list) {
       for (const name of FLAW_NAMES)
         io.stdout(`${name.padEnd(20)} ${FLAWS[name].summary} (${FLAWS[name].incident})\n`);
