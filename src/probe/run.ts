@@ -226,8 +226,10 @@ class ProbeRun {
     this.count(planned.pattern, planned.pool, 'sent');
     // Only abandoned requests carry a signal: a leak stops the others by closing the pools.
     let cancelTimer: NodeJS.Timeout | undefined;
-    const cancel = planned.cancelAfter === undefined ? undefined : new AbortController();
-    if (cancel && planned.cancelAfter !== undefined && planned.cancelAfter > 0) {
+    // Timed cancels need a signal; cancels on send are done by the transport itself.
+    const timed = planned.cancelAfter !== undefined && planned.cancelAfter > 0;
+    const cancel = timed ? new AbortController() : undefined;
+    if (cancel && planned.cancelAfter !== undefined) {
       cancelTimer = setTimeout(
         () => cancel.abort(),
         Math.max(1, planned.cancelAfter * this.typicalLatency()),
