@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalSpec } from '../approval/schema.ts';
 import { parseDuration } from './duration.ts';
 
 /**
@@ -177,9 +178,6 @@ export const ProbeSpec = z
   });
 export type ProbeSpec = z.infer<typeof ProbeSpec>;
 
-/** Reserved for the two-person gate; its rules are validated by `vakt gate`. */
-const ApprovalSpec = z.record(z.string(), z.unknown()).describe('two-person approval rules');
-
 export const Policy = z.strictObject({
   apiVersion: z.literal('vakt.dev/v1alpha1').describe('version of the policy format'),
   kind: z.literal('Policy'),
@@ -190,6 +188,8 @@ export const Policy = z.strictObject({
   probe: ProbeSpec.optional().describe(
     'test tenants that probe each release for cross-tenant leaks, and what a pass means',
   ),
-  approval: ApprovalSpec.optional(),
+  approval: ApprovalSpec.optional().describe(
+    'who must approve a pull request before its merge commit may be deployed',
+  ),
 });
 export type Policy = z.infer<typeof Policy>;

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * The policy's `approval` section: who must approve a pull request before its merge
+ * commit may ship. Every object is strict: a misspelt rule must fail loudly, never
+ * silently weaken the gate.
+ */
+
+export const PERMISSIONS = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const Team = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: 'expected a team as "org/slug"',
+  })
+  .describe('a GitHub team as "org/slug"');
+
+const Login = z.string().min(1).describe('a GitHub login');
+
+const Glob = z
+  .string()
+  .min(1)
+  .describe('a path glob: ** any depth, * within a segment, ? one character');
+
+const Count = z.number().int().min(1);
+
+export const TeamRule = z
+  .strictObject({
+    teams: z.array(Team).min(1).describe('approvals from members of any of these teams count'),
+    count: Count.default(1).describe('how many such approvals are needed (default 1)'),
+  })
+  .describe('at least `count` approvals from members of these teams');
+export type TeamRule = z.infer<typeof TeamRule>;
+
+const PathRule = z
+  .strictObject({
+    match: z.array(Glob).min(1).describe('the rule applies when any changed file matches'),
+    minApprovals: Count.optional().describe('raises the number of approvals needed'),
+    requireFrom: z.array(TeamRule).default([]).describe('team approvals this change also needs'),
+  })
+  .describe('stricter rules for changes that touch these paths');
+export type PathRule = z.infer<typeof PathRule>;
+
+const Approvers = z
+  .strictObject({
+    teams: z.array(Team).default([]),
+    users: z.array(Login).default([]),
+  })
+  .describe('if any team or user is listed, only these may approve');
+
+export const ApprovalSpec = z
+  .strictObject({
+    minApprovals: Count.default(2).describe('distinct qualified approvals needed (default 2)'),
+    minPermission: z
+      .enum(PERMISSIONS)
+      .default('write')
+      .describe('least repository permission of an approver (default write)'),
+    approvers: Approvers.default({ teams: [], users: [] }),
+    requireFrom: z.array(TeamRule).default([]).describe('per-team approvals always needed'),
+    paths: z.array(PathRule).default([]).describe('per-path rules'),
+    protectedBranches: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('branches a deployed commit must be merged into (default: the default branch)'),
+    serviceAccounts: z
+      .array(Login)
+      .default([])
+      .describe('logins of machine accounts, never counted as people'),
+  })
+  .describe('two-person approval rules');
+
+/** The parsed section, defaults filled in: what `evaluate()` reads. */
+export type ApprovalPolicy = z.infer<typeof ApprovalSpec>;

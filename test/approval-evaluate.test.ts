@@ -1,0 +1,416 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../src/approval/evaluate.ts';
+import type { CommitFact, GateFacts, ReviewFact } from '../src/approval/facts.ts';
+import { matchesAnyGlob } from '../src/approval/glob.ts';
+import { ApprovalSpec } from '../src/approval/schema.ts';
+
+const HEAD = 'aaaaaaa1111111111111111111111111111111111';
+const OLD = 'bbbbbbb2222222222222222222222222222222222';
+const MERGE = 'ccccccc3333333333333333333333333333333333';
+
+let nextId = 1;
+function review(
+  login: string,
+  state: ReviewFact['state'] = 'APPROVED',
+  more: Partial<ReviewFact> = {},
+): ReviewFact {
+  const id = nextId++;
+  return {
+    id,
+    author: { login, type: 'User' },
+    state,
+    commitId: HEAD,
+    submittedAt: `2025-01-01T00:00:${String(id).padStart(2, '0')}Z`,
+    ...more,
+  };
+}
+
+function commit(more: Partial<CommitFact> = {}): CommitFact {
+  return {
+    sha: OLD,
+    author: { login: 'alice', email: 'alice@acme.example' },
+    committer: { login: 'alice' },
+    coAuthors: [],
+    ...more,
+  };
+}
+
+/** Alice wrote the change; bob, carol, dave and erin may review it. */
+function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = {}): GateFacts {
+  return {
+    repository: 'acme/shop',
+    defaultBranch: 'main',
+    deploySha: MERGE,
+    pullRequest: {
+      number: 42,
+      author: { login: 'alice', type: 'User' },
+      baseRef: 'main',
+      headSha: HEAD,
+      merged: true,
+      mergeCommitSha: MERGE,
+      commits: [commit()],
+      reviews,
+      files: ['src/app.ts'],
+      ...more,
+    },
+    approvers: {
+      permission: {
+        alice: 'write',
+        bob: 'write',
+        carol: 'admin',
+        dave: 'maintain',
+        erin: 'write',
+        rita: 'read',
+        'ci-user': 'write',
+        'renovate[bot]': 'write',
+        sam: 'write',
+      },
+      teams: {
+        bob: ['acme/release-managers'],
+        carol: ['acme/sre'],
+        dave: ['acme/devs'],
+      },
+      emails: { dave: ['Dave@Acme.Example'] },
+    },
+  };
+}
+
+const base = ApprovalSpec.parse({});
+const withTeams = ApprovalSpec.parse({
+  requireFrom: [{ teams: ['acme/release-managers'], count: 1 }],
+  paths: [
+    {
+      match: ['charts/**', '**/cache*.yaml', 'cdn/**'],
+      minApprovals: 3,
+      requireFrom: [{ teams: ['acme/sre'], count: 1 }],
+    },
+  ],
+});
+
+interface Row {
+  name: string;
+  policy?: typeof base;
+  facts: GateFacts;
+  outcome: 'approved' | 'denied' | 'undecided';
+  counted?: string[];
+  notCounted?: { login: string; reason: string }[];
+  missing?: string[];
+}
+
+const rows: Row[] = [
+  {
+    name: 'two independent approvals on the head',
+    facts: facts([review('bob'), review('carol')]),
+    outcome: 'approved',
+    counted: ['bob', 'carol'],
+  },
+  {
+    name: 'self-approval by the pull request author',
+    facts: facts([review('alice'), review('bob')]),
+    outcome: 'denied',
+    counted: ['bob'],
+    notCounted: [{ login: 'alice', reason: 'author of the pull request' }],
+    missing: ['needs 1 more approval'],
+  },
+  {
+    name: 'approval by a commit author',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit({ author: { login: 'Carol' } })],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: `author of commit ${OLD.slice(0, 7)}` }],
+  },
+  {
+    name: 'approval by a committer',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit({ committer: { login: 'carol' } })],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'committer of commit bbbbbbb' }],
+  },
+  {
+    name: 'co-author by trailer e-mail, any letter case',
+    facts: facts([review('bob'), review('DAVE')], {
+      commits: [commit({ coAuthors: [{ name: 'Dave', email: 'dave@ACME.example' }] })],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'DAVE', reason: 'co-author of commit bbbbbbb' }],
+  },
+  {
+    name: 'co-author by noreply e-mail with id',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [
+        commit({ coAuthors: [{ name: 'C', email: '12345+Carol@users.noreply.github.com' }] }),
+      ],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'co-author of commit bbbbbbb' }],
+  },
+  {
+    name: 'co-author by plain noreply e-mail',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit({ coAuthors: [{ name: 'C', email: 'carol@users.noreply.github.com' }] })],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'co-author of commit bbbbbbb' }],
+  },
+  {
+    name: 'the pusher of a commit',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit({ pushedBy: 'CAROL' })],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'pushed commit bbbbbbb' }],
+  },
+  {
+    name: 'approve-then-push: approval on an older commit',
+    facts: facts([review('bob'), review('carol', 'APPROVED', { commitId: OLD })]),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'approved an older commit (bbbbbbb), not the head' }],
+    missing: ['needs 1 more approval'],
+  },
+  {
+    name: 're-approval on the new head',
+    facts: facts([
+      review('bob'),
+      review('carol', 'APPROVED', { commitId: OLD }),
+      review('carol', 'APPROVED'),
+    ]),
+    outcome: 'approved',
+    counted: ['bob', 'carol'],
+  },
+  {
+    name: 'one person approving twice counts once',
+    facts: facts([review('bob'), review('Bob')]),
+    outcome: 'denied',
+    counted: ['bob'],
+    missing: ['needs 1 more approval'],
+  },
+  {
+    name: 'bot approval',
+    facts: facts([
+      review('bob'),
+      { ...review('renovate[bot]'), author: { login: 'renovate[bot]', type: 'Bot' } },
+    ]),
+    outcome: 'denied',
+    notCounted: [{ login: 'renovate[bot]', reason: 'is a bot' }],
+  },
+  {
+    name: 'a user account named like a bot',
+    facts: facts([review('bob'), review('renovate[bot]')]),
+    outcome: 'denied',
+    notCounted: [{ login: 'renovate[bot]', reason: 'is a bot' }],
+  },
+  {
+    name: 'service account',
+    policy: ApprovalSpec.parse({ serviceAccounts: ['CI-User'] }),
+    facts: facts([review('bob'), review('ci-user')]),
+    outcome: 'denied',
+    notCounted: [{ login: 'ci-user', reason: 'is a service account' }],
+  },
+  {
+    name: 'approver without write permission',
+    facts: facts([review('bob'), review('rita')]),
+    outcome: 'denied',
+    notCounted: [{ login: 'rita', reason: 'permission read, needs write' }],
+  },
+  {
+    name: 'stricter minimum permission',
+    policy: ApprovalSpec.parse({ minPermission: 'maintain' }),
+    facts: facts([review('carol'), review('dave'), review('bob')]),
+    outcome: 'approved',
+    notCounted: [{ login: 'bob', reason: 'permission write, needs maintain' }],
+  },
+  {
+    name: 'not in the approvers list',
+    policy: ApprovalSpec.parse({ approvers: { users: ['Bob'], teams: ['acme/sre'] } }),
+    facts: facts([review('bob'), review('carol'), review('dave')]),
+    outcome: 'approved',
+    counted: ['bob', 'carol'],
+    notCounted: [{ login: 'dave', reason: 'not in approvers' }],
+  },
+  {
+    name: 'team rule unmet',
+    policy: withTeams,
+    facts: facts([review('carol'), review('dave')]),
+    outcome: 'denied',
+    missing: ['needs 1 more approval from @acme/release-managers'],
+  },
+  {
+    name: 'team rule met',
+    policy: withTeams,
+    facts: facts([review('bob'), review('dave')]),
+    outcome: 'approved',
+  },
+  {
+    name: 'path rule triggers: SRE and a third approval needed',
+    policy: withTeams,
+    facts: facts([review('bob'), review('dave')], { files: ['deploy/cache-cdn.yaml'] }),
+    outcome: 'denied',
+    missing: ['needs 1 more approval', 'needs 1 more approval from @acme/sre'],
+  },
+  {
+    name: 'path rule triggers and is met',
+    policy: withTeams,
+    facts: facts([review('bob'), review('dave'), review('carol')], {
+      files: ['charts/shop/values.yaml'],
+    }),
+    outcome: 'approved',
+  },
+  {
+    name: 'path rule does not trigger',
+    policy: withTeams,
+    facts: facts([review('bob'), review('dave')], { files: ['src/cache.ts', 'docs/cdn.md'] }),
+    outcome: 'approved',
+  },
+  {
+    name: 'CHANGES_REQUESTED then APPROVED by the same person counts',
+    facts: facts([review('bob'), review('carol', 'CHANGES_REQUESTED'), review('carol')]),
+    outcome: 'approved',
+    counted: ['bob', 'carol'],
+  },
+  {
+    name: 'APPROVED then CHANGES_REQUESTED blocks',
+    facts: facts([
+      review('bob'),
+      review('carol'),
+      review('dave'),
+      review('carol', 'CHANGES_REQUESTED'),
+    ]),
+    outcome: 'denied',
+    counted: ['bob', 'dave'],
+    notCounted: [{ login: 'carol', reason: 'requested changes' }],
+  },
+  {
+    name: 'changes requested by an unqualified reviewer do not block',
+    facts: facts([review('bob'), review('carol'), review('rita', 'CHANGES_REQUESTED')]),
+    outcome: 'approved',
+  },
+  {
+    name: 'COMMENTED after APPROVED still counts',
+    facts: facts([review('bob'), review('carol'), review('carol', 'COMMENTED')]),
+    outcome: 'approved',
+    counted: ['bob', 'carol'],
+  },
+  {
+    name: 'dismissed approval',
+    facts: facts([review('bob'), review('carol', 'DISMISSED')]),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'dismissed' }],
+  },
+  {
+    name: 'permission unknown',
+    facts: facts([review('bob'), review('zoe')]),
+    outcome: 'denied',
+    notCounted: [{ login: 'zoe', reason: 'permission unknown' }],
+  },
+  {
+    name: 'changes requested by someone of unknown permission: undecided',
+    facts: facts([review('bob'), review('carol'), review('zoe', 'CHANGES_REQUESTED')]),
+    outcome: 'undecided',
+  },
+  {
+    name: 'truncated facts: undecided even with approvals',
+    facts: facts([review('bob'), review('carol')], { truncated: 'more than 250 commits' }),
+    outcome: 'undecided',
+  },
+  {
+    name: 'deployed commit is not the merge commit',
+    facts: { ...facts([review('bob'), review('carol')]), deploySha: HEAD },
+    outcome: 'denied',
+  },
+];
+
+describe('evaluate', () => {
+  it.each(rows)('$name', (row) => {
+    const verdict = evaluate(row.policy ?? base, row.facts);
+    expect(verdict.outcome).toBe(row.outcome);
+    if (row.outcome === 'approved') {
+      expect(verdict.reasons).toEqual([]);
+      expect(verdict.missing).toEqual([]);
+    } else {
+      expect(verdict.reasons.length).toBeGreaterThan(0);
+    }
+    if (row.counted) expect(verdict.counted.map((c) => c.login)).toEqual(row.counted);
+    for (const n of row.notCounted ?? []) expect(verdict.notCounted).toContainEqual(n);
+    if (row.missing) expect(verdict.missing).toEqual(row.missing);
+  });
+
+  it('keeps evidence of each counted approval', () => {
+    const bob = review('bob');
+    const verdict = evaluate(base, facts([bob, review('carol')]));
+    expect(verdict.counted[0]).toEqual({ login: 'bob', reviewId: bob.id, commitId: HEAD });
+    expect(verdict.evidence).toEqual({
+      repository: 'acme/shop',
+      pullRequest: 42,
+      baseRef: 'main',
+      headSha: HEAD,
+      deploySha: MERGE,
+    });
+  });
+
+  it('explains the requirements it applied', () => {
+    const verdict = evaluate(withTeams, facts([], { files: ['cdn/edge.vcl'] }));
+    expect(verdict.required).toEqual({
+      approvals: 3,
+      teams: [
+        { teams: ['acme/release-managers'], count: 1 },
+        { teams: ['acme/sre'], count: 1 },
+      ],
+    });
+    expect(verdict.missing).toEqual([
+      'needs 3 more approvals',
+      'needs 1 more approval from @acme/release-managers',
+      'needs 1 more approval from @acme/sre',
+    ]);
+  });
+
+  it('says why the facts were incomplete', () => {
+    const verdict = evaluate(base, facts([], { truncated: 'reviews: more than 100' }));
+    expect(verdict.reasons[0]).toContain('reviews: more than 100');
+  });
+});
+
+describe('glob', () => {
+  it.each([
+    ['**/cache*.yaml', 'cache.yaml', true],
+    ['**/cache*.yaml', 'deploy/cache-cdn.yaml', true],
+    ['**/cache*.yaml', 'deploy/nocache.yaml', false],
+    ['charts/**', 'charts/vakt/values.yaml', true],
+    ['charts/**', 'src/charts/x', false],
+    ['cdn/*.vcl', 'cdn/edge.vcl', true],
+    ['cdn/*.vcl', 'cdn/a/edge.vcl', false],
+    ['src/?.ts', 'src/a.ts', true],
+    ['src/?.ts', 'src/ab.ts', false],
+    ['a/**/b.txt', 'a/b.txt', true],
+    ['a/**/b.txt', 'a/x/y/b.txt', true],
+    ['file.(x)', 'file.(x)', true],
+  ] as const)('%s against %s: %s', (glob, path, expected) => {
+    expect(matchesAnyGlob(path, [glob])).toBe(expected);
+  });
+});
+
+describe('approval schema', () => {
+  it('fills defaults', () => {
+    expect(ApprovalSpec.parse({})).toEqual({
+      minApprovals: 2,
+      minPermission: 'write',
+      approvers: { teams: [], users: [] },
+      requireFrom: [],
+      paths: [],
+      protectedBranches: [],
+      serviceAccounts: [],
+    });
+  });
+
+  it.each([
+    { minApprovals: 0 },
+    { minApproval: 2 },
+    { minPermission: 'owner' },
+    { requireFrom: [{ teams: ['release-managers'], count: 1 }] },
+    { paths: [{ match: ['x'], extra: true }] },
+    { approvers: { people: [] } },
+  ])('rejects %j', (input) => {
+    expect(ApprovalSpec.safeParse(input).success).toBe(false);
+  });
+});
