@@ -1,0 +1,219 @@
+import type { Octokit } from 'octokit';
+import type { z } from 'zod';
+import type { CommitFact, GateFacts, GitIdentity, Person, ReviewFact } from './facts.ts';
+import { fetchApprovers, type LookupCache } from './fetch-approvers.ts';
+import { factsError, GitHubFactsError } from './fetch-errors.ts';
+import { type ListName, nextPageQuery, PULL_REQUEST_QUERY } from './pull-request-query.ts';
+import {
+  CommitConnection,
+  type CommitNode,
+  type Connection,
+  FileConnection,
+  PullRequestAnswer,
+  pageAnswer,
+  parseAnswer,
+  ReviewConnection,
+  type ReviewNode,
+} from './validate-response.ts';
+
+export interface FactsQuery {
+  owner: string;
+  repo: string;
+  pullNumber: number;
+  deploySha?: string;
+  /** Teams ("org/slug") the policy names; see policyTeams(). */
+  teams?: readonly string[];
+  cache?: LookupCache;
+}
+
+/** A runaway cursor must not loop forever; 100 pages is 10 000 items, far past any real PR. */
+const MAX_PAGES = 100;
+
+/**
+ * Everything evaluate() needs about one pull request: one GraphQL query, a follow-up
+ * query per list longer than 100, then one REST call per reviewer (and policy team) for
+ * permission and membership, which GraphQL does not expose per repository.
+ */
+export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promise<GateFacts> {
+  const { owner, repo, pullNumber } = query;
+  const variables = { owner, repo, number: pullNumber };
+  const answer = parseAnswer(
+    PullRequestAnswer,
+    await graphql(octokit, PULL_REQUEST_QUERY, variables, `pull request #${pullNumber}`),
+    `the query for pull request #${pullNumber}`,
+  );
+  const pr = answer.repository.pullRequest;
+  if (!pr) throw new GitHubFactsError(`pull request #${pullNumber} not found in ${owner}/${repo}`);
+  const defaultBranch = answer.repository.defaultBranchRef?.name;
+  if (!defaultBranch) throw new GitHubFactsError(`${owner}/${repo} has no default branch`);
+
+  const read = <N>(list: ListName, first: Connection<N>, schema: z.ZodType<Connection<N>>) =>
+    readAll(octokit, variables, list, first, schema);
+  const [commitNodes, reviewNodes, fileNodes] = await Promise.all([
+    read('commits', pr.commits, CommitConnection),
+    read('reviews', pr.reviews, ReviewConnection),
+    read('files', pr.files, FileConnection),
+  ]);
+
+  const truncated = [
+    shortfall('commits', commitNodes.length, pr.commits.totalCount),
+    shortfall('reviews', reviewNodes.length, pr.reviews.totalCount),
+    shortfall('files', fileNodes.length, pr.files.totalCount),
+  ].filter((s) => s !== undefined);
+
+  const commits = commitNodes.map(toCommit);
+  const reviews = reviewNodes.map(toReview);
+  const approvers = await fetchApprovers(octokit, {
+    owner,
+    repo,
+    logins: reviewersWithOpinion(reviews),
+    teams: query.teams ?? [],
+    ...(query.cache && { cache: query.cache }),
+  });
+
+  return {
+    repository: `${owner}/${repo}`,
+    defaultBranch,
+    pullRequest: {
+      number: pr.number,
+      author: toPerson(pr.author),
+      baseRef: pr.baseRefName,
+      headSha: pr.headRefOid,
+      merged: pr.merged,
+      ...(pr.mergeCommit && { mergeCommitSha: pr.mergeCommit.oid }),
+      commits,
+      reviews,
+      files: fileNodes.map((f) => f.path),
+      ...(truncated.length > 0 && { truncated: truncated.join('; ') }),
+    },
+    approvers: { ...approvers, emails: emailsByLogin(commits) },
+    ...(query.deploySha !== undefined && { deploySha: query.deploySha }),
+  };
+}
+
+async function graphql(
+  octokit: Octokit,
+  document: string,
+  variables: Record<string, unknown>,
+  what: string,
+): Promise<unknown> {
+  try {
+    return await octokit.graphql(document, variables);
+  } catch (error) {
+    throw factsError(error, `could not read ${what}`);
+  }
+}
+
+/** Follows one list's cursor until GitHub says there is no next page. */
+async function readAll<N>(
+  octokit: Octokit,
+  variables: Record<string, unknown>,
+  list: ListName,
+  first: Connection<N>,
+  schema: z.ZodType<Connection<N>>,
+): Promise<N[]> {
+  const nodes = [...first.nodes];
+  let page = first.pageInfo;
+  for (let n = 0; page.hasNextPage && page.endCursor && n < MAX_PAGES; n++) {
+    const what = `the ${list} of pull request #${String(variables.number)}`;
+    const data = await graphql(
+      octokit,
+      nextPageQuery(list),
+      { ...variables, cursor: page.endCursor },
+      what,
+    );
+    const answer = parseAnswer(pageAnswer(list, schema), data, `the next page of ${what}`);
+    const next = answer.repository.pullRequest[list] as Connection<N> | undefined;
+    if (!next) throw new GitHubFactsError(`GitHub's next page of ${what} was empty`);
+    nodes.push(...next.nodes);
+    page = next.pageInfo;
+  }
+  return nodes;
+}
+
+/** Any difference from GitHub's own count means a list was not read whole: fail closed. */
+function shortfall(list: ListName, read: number, total: number): string | undefined {
+  if (read === total) return undefined;
+  return `read ${read} of ${total} ${list}`;
+}
+
+const PERSON_TYPES: readonly string[] = ['User', 'Bot', 'Organization', 'Mannequin'];
+
+function toPerson(actor: { login: string; __typename: string } | null): Person {
+  // A deleted account shows as null; as "ghost" it can neither approve nor be excluded wrongly.
+  if (!actor) return { login: 'ghost', type: 'Mannequin' };
+  // An actor type this code does not know is not trusted to be a person.
+  const type = PERSON_TYPES.includes(actor.__typename) ? actor.__typename : 'Mannequin';
+  return { login: actor.login, type: type as Person['type'] };
+}
+
+function toIdentity(actor: CommitNode['commit']['author']): GitIdentity | undefined {
+  if (!actor) return undefined;
+  return {
+    ...(actor.user && { login: actor.user.login }),
+    ...(actor.email && { email: actor.email }),
+  };
+}
+
+function toCommit(node: CommitNode): CommitFact {
+  const { oid, message, author, committer } = node.commit;
+  const authorIdentity = toIdentity(author);
+  const committerIdentity = toIdentity(committer);
+  // pushedBy stays unset: who pushed a commit is only in the events API, which keeps
+  // 90 days at most; the author, committer and co-author checks do not depend on it.
+  return {
+    sha: oid,
+    ...(authorIdentity && { author: authorIdentity }),
+    ...(committerIdentity && { committer: committerIdentity }),
+    coAuthors: coAuthorsOf(message),
+  };
+}
+
+const CO_AUTHOR = /^\s*co-authored-by:\s*(.*?)\s*<([^<>\s]+)>\s*$/gim;
+
+/** `Co-authored-by: Name <email>` trailers; git treats the key case-insensitively. */
+export function coAuthorsOf(message: string): { name: string; email: string }[] {
+  return [...message.matchAll(CO_AUTHOR)].map((m) => ({ name: m[1] ?? '', email: m[2] ?? '' }));
+}
+
+function toReview(node: ReviewNode): ReviewFact {
+  return {
+    id: node.databaseId,
+    author: toPerson(node.author),
+    state: node.state,
+    // No commit (it was force-pushed away) never equals the head, so such a review never counts.
+    commitId: node.commit?.oid ?? '',
+    submittedAt: node.submittedAt ?? '',
+  };
+}
+
+/**
+ * Only people who approved or requested changes can change the verdict, so only their
+ * standing is looked up: every lookup is a request against the rate limit.
+ */
+function reviewersWithOpinion(reviews: readonly ReviewFact[]): string[] {
+  const logins = new Map<string, string>();
+  for (const review of reviews) {
+    if (review.author.type !== 'User') continue;
+    if (review.state !== 'APPROVED' && review.state !== 'CHANGES_REQUESTED') continue;
+    logins.set(review.author.login.toLowerCase(), review.author.login);
+  }
+  return [...logins.values()];
+}
+
+/**
+ * GitHub links a commit e-mail to an account only when that account verified it, so
+ * these pairs let co-author trailers (which carry only an e-mail) be matched to logins.
+ */
+function emailsByLogin(commits: readonly CommitFact[]): Record<string, string[]> {
+  const emails: Record<string, string[]> = {};
+  for (const commit of commits) {
+    for (const who of [commit.author, commit.committer]) {
+      if (!who?.login || !who.email) continue;
+      const key = who.login.toLowerCase();
+      const list = emails[key] ?? [];
+      if (!list.includes(who.email)) emails[key] = [...list, who.email];
+    }
+  }
+  return emails;
+}

@@ -1,0 +1,67 @@
+import type { Octokit } from 'octokit';
+import { factsError } from './fetch-errors.ts';
+import { type PullRequestCandidate, type SubjectSelection, selectPullRequest } from './subject.ts';
+import { PullsForCommitAnswer, parseAnswer, RepositoryAnswer } from './validate-response.ts';
+
+export interface SubjectQuery {
+  owner: string;
+  repo: string;
+  /** The commit being deployed. */
+  sha: string;
+  /** Empty means the repository's default branch. */
+  protectedBranches: readonly string[];
+}
+
+/** Which merged pull request a deployed commit is the merge commit of, if any. */
+export async function fetchDeploySubject(
+  octokit: Octokit,
+  query: SubjectQuery,
+): Promise<SubjectSelection> {
+  const { owner, repo, sha } = query;
+  const [candidates, branches] = await Promise.all([
+    pullRequestsOf(octokit, owner, repo, sha),
+    query.protectedBranches.length > 0
+      ? Promise.resolve([...query.protectedBranches])
+      : defaultBranch(octokit, owner, repo).then((b) => [b]),
+  ]);
+  return selectPullRequest(sha, candidates, branches);
+}
+
+async function pullRequestsOf(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  sha: string,
+): Promise<PullRequestCandidate[]> {
+  const what = `the pull requests of commit ${sha}`;
+  let data: unknown;
+  try {
+    // Lists the pull requests that contain the commit, including the one it merged.
+    ({ data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+      owner,
+      repo,
+      commit_sha: sha,
+      per_page: 100,
+    }));
+  } catch (error) {
+    throw factsError(error, `could not read ${what}`);
+  }
+  return parseAnswer(PullsForCommitAnswer, data, what).map((pr) => ({
+    number: pr.number,
+    baseRef: pr.base.ref,
+    state: pr.merged_at ? 'MERGED' : pr.state === 'open' ? 'OPEN' : 'CLOSED',
+    ...(pr.merge_commit_sha && { mergeCommitSha: pr.merge_commit_sha }),
+    headSha: pr.head.sha,
+  }));
+}
+
+async function defaultBranch(octokit: Octokit, owner: string, repo: string): Promise<string> {
+  const what = `repository ${owner}/${repo}`;
+  let data: unknown;
+  try {
+    ({ data } = await octokit.request('GET /repos/{owner}/{repo}', { owner, repo }));
+  } catch (error) {
+    throw factsError(error, `could not read ${what}`);
+  }
+  return parseAnswer(RepositoryAnswer, data, what).default_branch;
+}

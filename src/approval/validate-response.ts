@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { GitHubFactsError } from './fetch-errors.ts';
+
+/**
+ * The shapes of GitHub's answers that the gate relies on. Everything is parsed, never
+ * trusted: a field GitHub renamed or left out must stop the gate, not weaken it.
+ */
+
+const PageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
+
+/** Deleted accounts come back as null ("ghost"). */
+const Actor = z.object({ login: z.string().min(1), __typename: z.string() }).nullable();
+
+const GitActor = z
+  .object({
+    email: z.string().nullable(),
+    user: z.object({ login: z.string().min(1) }).nullable(),
+  })
+  .nullable();
+
+const CommitNode = z.object({
+  commit: z.object({
+    oid: z.string().min(1),
+    message: z.string(),
+    author: GitActor,
+    committer: GitActor,
+  }),
+});
+
+const ReviewNode = z.object({
+  databaseId: z.number().int(),
+  state: z.enum(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']),
+  submittedAt: z.string().nullable(),
+  author: Actor,
+  // null when the reviewed commit no longer exists (force push).
+  commit: z.object({ oid: z.string().min(1) }).nullable(),
+});
+
+const FileNode = z.object({ path: z.string().min(1) });
+
+function connection<T extends z.ZodType>(node: T) {
+  return z.object({
+    totalCount: z.number().int().min(0),
+    pageInfo: PageInfo,
+    nodes: z.array(node),
+  });
+}
+
+export const CommitConnection = connection(CommitNode);
+export const ReviewConnection = connection(ReviewNode);
+export const FileConnection = connection(FileNode);
+
+export type CommitNode = z.infer<typeof CommitNode>;
+export type ReviewNode = z.infer<typeof ReviewNode>;
+export type FileNode = z.infer<typeof FileNode>;
+export type Connection<N> = { totalCount: number; pageInfo: z.infer<typeof PageInfo>; nodes: N[] };
+
+export const PullRequestAnswer = z.object({
+  repository: z.object({
+    defaultBranchRef: z.object({ name: z.string().min(1) }).nullable(),
+    pullRequest: z
+      .object({
+        number: z.number().int(),
+        author: Actor,
+        baseRefName: z.string().min(1),
+        headRefOid: z.string().min(1),
+        merged: z.boolean(),
+        mergeCommit: z.object({ oid: z.string().min(1) }).nullable(),
+        commits: CommitConnection,
+        reviews: ReviewConnection,
+        files: FileConnection,
+      })
+      .nullable(),
+  }),
+});
+export type PullRequestAnswer = z.infer<typeof PullRequestAnswer>;
+
+/** One more page of a single connection of the pull request. */
+export function pageAnswer<T extends z.ZodType>(name: string, page: T) {
+  return z.object({
+    repository: z.object({ pullRequest: z.object({ [name]: page }) }),
+  });
+}
+
+export const PermissionAnswer = z.object({
+  permission: z.string(),
+  role_name: z.string().optional(),
+});
+
+export const MembershipAnswer = z.object({ state: z.string() });
+
+export const PullsForCommitAnswer = z.array(
+  z.object({
+    number: z.number().int(),
+    state: z.enum(['open', 'closed']),
+    merged_at: z.string().nullable(),
+    merge_commit_sha: z.string().nullable(),
+    base: z.object({ ref: z.string() }),
+    head: z.object({ sha: z.string() }),
+  }),
+);
+
+export const RepositoryAnswer = z.object({ default_branch: z.string().min(1) });
+
+/** Parse or throw a readable description of what was wrong, naming the fields. */
+export function parseAnswer<T extends z.ZodType>(
+  schema: T,
+  data: unknown,
+  what: string,
+): z.infer<T> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new GitHubFactsError(`GitHub's answer to ${what} was malformed: ${issues}`);
+}

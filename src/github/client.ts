@@ -1,0 +1,75 @@
+import { App, Octokit } from 'octokit';
+
+/** No way to authenticate to GitHub was given: a setup mistake, not a gate decision. */
+export class GitHubAuthError extends Error {
+  override name = 'GitHubAuthError';
+}
+
+export interface GitHubOptions {
+  /** A personal access token or the workflow's GITHUB_TOKEN. */
+  token?: string;
+  /** A GitHub App installation; its tokens are fetched and refreshed as needed. */
+  app?: { appId: string; privateKey: string; installationId: number };
+  /** The REST API root; GitHub Enterprise Server has its own. */
+  baseUrl?: string;
+  /** Retry and throttling; tests turn them off so failures surface at once. */
+  retries?: boolean;
+  /** How long one request may take before it counts as failed. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * An authenticated octokit. Async because a GitHub App needs its installation resolved;
+ * that goes through octokit's own `App` so no undeclared package is imported.
+ */
+export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
+  const { token, app } = options;
+  if (!token && !app) {
+    throw new GitHubAuthError(
+      'no GitHub credentials: pass a token (e.g. GITHUB_TOKEN) or a GitHub App id, private key and installation id',
+    );
+  }
+  const Configured = Octokit.defaults({
+    baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
+    // Off in tests only; otherwise the plugins' defaults stand (including retry's doNotRetry,
+    // which keeps 403s visible to the throttling plugin's secondary rate limit handling).
+    ...(options.retries === false && {
+      retry: { enabled: false },
+      throttle: { enabled: false },
+    }),
+  });
+  const octokit = token
+    ? new Configured({ auth: token })
+    : await installationOctokit(Configured, app as NonNullable<GitHubOptions['app']>);
+  addTimeout(octokit, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  return octokit;
+}
+
+async function installationOctokit(
+  Configured: typeof Octokit,
+  app: NonNullable<GitHubOptions['app']>,
+): Promise<Octokit> {
+  const github = new App({ appId: app.appId, privateKey: app.privateKey, Octokit: Configured });
+  return github.getInstallationOctokit(app.installationId);
+}
+
+/**
+ * fetch has no timeout of its own: a hung connection would hold the gate forever.
+ * A fresh signal per attempt, so a retry does not inherit an already expired one.
+ */
+function addTimeout(octokit: Octokit, ms: number): void {
+  octokit.hook.before('request', (options) => {
+    options.request = { ...options.request, signal: AbortSignal.timeout(ms) };
+  });
+}
+
+/** Counts the HTTP requests an octokit sends from now on (retries included). */
+export function countRequests(octokit: Octokit): { readonly count: number } {
+  const counter = { count: 0 };
+  octokit.hook.before('request', () => {
+    counter.count += 1;
+  });
+  return counter;
+}

@@ -1,0 +1,374 @@
+import nock from 'nock';
+import type { Octokit } from 'octokit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { evaluate } from '../src/approval/evaluate.ts';
+import { policyTeams } from '../src/approval/fetch-approvers.ts';
+import { GitHubFactsError } from '../src/approval/fetch-errors.ts';
+import { coAuthorsOf, fetchGateFacts } from '../src/approval/fetch-facts.ts';
+import { fetchDeploySubject } from '../src/approval/fetch-subject.ts';
+import { ApprovalSpec } from '../src/approval/schema.ts';
+import { countRequests, createGitHub, GitHubAuthError } from '../src/github/client.ts';
+import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
+import permissionCarol from './fixtures/github/permission-carol.json' with { type: 'json' };
+import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import membership from './fixtures/github/team-membership-active.json' with { type: 'json' };
+
+const API = 'https://api.github.test';
+const TOKEN = 'test-token';
+const HEAD = '9f2c4e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f';
+const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const query = { owner: 'acme', repo: 'shop', pullNumber: 42, deploySha: MERGE };
+
+// Two approvals; changes to the chart also need one from SRE.
+const policy = ApprovalSpec.parse({
+  paths: [{ match: ['charts/**'], requireFrom: [{ teams: ['acme/sre'] }] }],
+});
+
+let octokit: Octokit;
+beforeAll(async () => {
+  nock.disableNetConnect();
+  octokit = await createGitHub({ token: TOKEN, baseUrl: API, retries: false });
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+type Body = { query: string; variables: Record<string, unknown> };
+const isMainQuery = (body: Body) => body.query.includes('query vaktPullRequest(');
+const isPage = (list: string, cursor: string) => (body: Body) =>
+  body.query.includes('vaktPullRequestPage') &&
+  body.query.includes(`${list}(first: 100`) &&
+  body.variables.cursor === cursor;
+
+function permission(login: string, level: string) {
+  return {
+    ...permissionCarol,
+    permission: level,
+    role_name: level,
+    user: { ...permissionCarol.user, login },
+  };
+}
+
+/** Permissions and SRE membership of the fixture's reviewers who approved. */
+function mockApprovers(overrides: { carolPermission?: number } = {}) {
+  const api = nock(API);
+  api.get('/repos/acme/shop/collaborators/bob/permission').reply(200, permission('bob', 'write'));
+  if (overrides.carolPermission) {
+    api.get('/repos/acme/shop/collaborators/carol/permission').reply(overrides.carolPermission, {
+      message: 'Not Found',
+      documentation_url: 'https://docs.github.com/rest',
+      status: String(overrides.carolPermission),
+    });
+  } else {
+    api.get('/repos/acme/shop/collaborators/carol/permission').reply(200, permissionCarol);
+  }
+  api.get('/repos/acme/shop/collaborators/erin/permission').reply(200, permission('erin', 'write'));
+  api
+    .get('/repos/acme/shop/collaborators/Frank/permission')
+    .reply(200, permission('Frank', 'maintain'));
+  api.get('/orgs/acme/teams/sre/memberships/carol').reply(200, membership);
+  for (const login of ['bob', 'erin', 'Frank']) {
+    api.get(`/orgs/acme/teams/sre/memberships/${login}`).reply(404, { message: 'Not Found' });
+  }
+  return api;
+}
+
+describe('fetchGateFacts', () => {
+  it('reads a pull request into facts that evaluate() approves', async () => {
+    nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
+    const approvers = mockApprovers();
+    const counter = countRequests(octokit);
+    const facts = await fetchGateFacts(octokit, { ...query, teams: policyTeams(policy) });
+    expect(approvers.isDone()).toBe(true);
+
+    const pr = facts.pullRequest;
+    expect(facts.repository).toBe('acme/shop');
+    expect(facts.defaultBranch).toBe('main');
+    expect(pr).toMatchObject({ number: 42, baseRef: 'main', headSha: HEAD, merged: true });
+    expect(pr.mergeCommitSha).toBe(MERGE);
+    expect(pr.author).toEqual({ login: 'alice', type: 'User' });
+    expect(pr.truncated).toBeUndefined();
+    expect(pr.files).toEqual(['src/cart/cache.ts', 'charts/shop/values.yaml']);
+    expect(pr.commits.map((c) => c.coAuthors)).toEqual([
+      [{ name: 'Erin Example', email: '1234567+erin@users.noreply.github.com' }],
+      [
+        { name: 'Gus Guest', email: 'gus@contractor.example' },
+        { name: 'Alice A', email: 'alice@acme.example' },
+      ],
+    ]);
+    expect(pr.commits[1]?.committer).toEqual({ login: 'web-flow', email: 'noreply@github.com' });
+    expect(pr.commits[0]?.pushedBy).toBeUndefined();
+    expect(pr.reviews).toHaveLength(6);
+    expect(pr.reviews[0]).toEqual({
+      id: 2011112201,
+      author: { login: 'Frank', type: 'User' },
+      state: 'APPROVED',
+      commitId: 'e83c5163316f89bfbde7d9ab23ca2e25604af290',
+      submittedAt: '2026-11-02T09:14:05Z',
+    });
+    expect(facts.approvers.permission).toEqual({
+      bob: 'write',
+      carol: 'admin',
+      erin: 'write',
+      Frank: 'maintain',
+    });
+    expect(facts.approvers.teams).toEqual({ bob: [], carol: ['acme/sre'], erin: [], frank: [] });
+    expect(facts.approvers.emails).toEqual({
+      alice: ['alice@acme.example'],
+      'web-flow': ['noreply@github.com'],
+    });
+    // One query, then a permission and a team lookup for each of the four human approvers.
+    expect(counter.count).toBe(9);
+
+    const verdict = evaluate(policy, facts);
+    expect(verdict.outcome).toBe('approved');
+    expect(verdict.counted.map((c) => c.login).sort()).toEqual(['bob', 'carol']);
+    const reasons = Object.fromEntries(verdict.notCounted.map((n) => [n.login, n.reason]));
+    expect(reasons.erin).toMatch(/co-author/);
+    expect(reasons.Frank).toMatch(/older commit/);
+    expect(reasons.renovate).toBe('is a bot');
+    expect(reasons.dave).toBe('commented without approving');
+  });
+
+  it('follows cursors past 100 reviews and 100 commits', async () => {
+    const pr = structuredClone(pullRequest.data.repository.pullRequest);
+    const commits = Array.from({ length: 230 }, (_, i) => commitNode(i));
+    const reviews = Array.from({ length: 205 }, (_, i) => commentNode(i));
+    const main = {
+      data: {
+        repository: {
+          defaultBranchRef: { name: 'main' },
+          pullRequest: {
+            ...pr,
+            commits: connection(commits, 0, 'c'),
+            reviews: connection(reviews, 0, 'r'),
+          },
+        },
+      },
+    };
+    const page = (list: 'commits' | 'reviews', nodes: unknown[], from: number, prefix: string) => ({
+      data: { repository: { pullRequest: { [list]: connection(nodes, from, prefix) } } },
+    });
+    const api = nock(API)
+      .post('/graphql', isMainQuery)
+      .reply(200, main)
+      .post('/graphql', isPage('commits', 'c100'))
+      .reply(200, page('commits', commits, 100, 'c'))
+      .post('/graphql', isPage('commits', 'c200'))
+      .reply(200, page('commits', commits, 200, 'c'))
+      .post('/graphql', isPage('reviews', 'r100'))
+      .reply(200, page('reviews', reviews, 100, 'r'))
+      .post('/graphql', isPage('reviews', 'r200'))
+      .reply(200, page('reviews', reviews, 200, 'r'));
+    const counter = countRequests(octokit);
+    const facts = await fetchGateFacts(octokit, query);
+    expect(api.isDone()).toBe(true);
+    expect(counter.count).toBe(5);
+    expect(facts.pullRequest.commits).toHaveLength(230);
+    expect(facts.pullRequest.reviews).toHaveLength(205);
+    expect(facts.pullRequest.commits[229]?.sha).toBe(sha(229));
+    expect(facts.pullRequest.truncated).toBeUndefined();
+  });
+
+  it('marks the facts truncated when GitHub counts more than it returned', async () => {
+    const answer = structuredClone(pullRequest);
+    answer.data.repository.pullRequest.files.totalCount = 3200;
+    nock(API).post('/graphql', isMainQuery).reply(200, answer);
+    mockApprovers();
+    const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
+    expect(facts.pullRequest.truncated).toBe('read 2 of 3200 files');
+    const verdict = evaluate(policy, facts);
+    expect(verdict.outcome).toBe('undecided');
+    expect(verdict.reasons[0]).toMatch(/could not be read completely: read 2 of 3200 files/);
+  });
+
+  it('leaves a permission unknown on 404, so that reviewer does not count', async () => {
+    nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
+    mockApprovers({ carolPermission: 404 });
+    const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
+    expect(facts.approvers.permission.carol).toBeUndefined();
+    const verdict = evaluate(policy, facts);
+    expect(verdict.outcome).toBe('denied');
+    expect(verdict.notCounted).toContainEqual({ login: 'carol', reason: 'permission unknown' });
+  });
+
+  describe('fails with a reason, never with the token', () => {
+    const cases: [string, (scope: nock.Scope) => void, RegExp][] = [
+      ['a 500', (s) => s.post('/graphql').reply(502, 'Bad Gateway'), /GitHub answered 502/],
+      [
+        'a network error',
+        (s) => s.post('/graphql').replyWithError('connect ECONNREFUSED 203.0.113.7:443'),
+        /could not reach GitHub: .*ECONNREFUSED/,
+      ],
+      [
+        'a malformed body',
+        (s) =>
+          s.post('/graphql').reply(200, '{"data": {"repos', { 'content-type': 'application/json' }),
+        /could not read pull request #42|malformed/,
+      ],
+      [
+        'a missing field',
+        (s) => {
+          const answer = structuredClone(pullRequest) as {
+            data: { repository: Record<string, unknown> };
+          };
+          delete (answer.data.repository.pullRequest as Record<string, unknown>).headRefOid;
+          s.post('/graphql').reply(200, answer);
+        },
+        /malformed: repository\.pullRequest\.headRefOid/,
+      ],
+      [
+        'GraphQL errors',
+        (s) =>
+          s.post('/graphql').reply(200, {
+            data: { repository: { defaultBranchRef: { name: 'main' }, pullRequest: null } },
+            errors: [
+              {
+                type: 'NOT_FOUND',
+                path: ['repository', 'pullRequest'],
+                locations: [{ line: 4, column: 5 }],
+                message: 'Could not resolve to a PullRequest with the number of 42.',
+              },
+            ],
+          }),
+        /GraphQL API answered with errors: Could not resolve to a PullRequest/,
+      ],
+      [
+        'a rate limit',
+        (s) =>
+          s
+            .post('/graphql')
+            .reply(
+              403,
+              { message: `API rate limit exceeded for installation ID 77. token ${TOKEN}` },
+              { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1793613600' },
+            ),
+        /GitHub rate limit reached/,
+      ],
+    ];
+    for (const [name, mock, reason] of cases) {
+      it(name, async () => {
+        mock(nock(API));
+        const error = await fetchGateFacts(octokit, query).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GitHubFactsError);
+        const message = (error as Error).message;
+        expect(message).toMatch(reason);
+        expect(message).not.toContain(TOKEN);
+      });
+    }
+  });
+
+  it('parses co-author trailers in any letter case', () => {
+    expect(
+      coAuthorsOf('x\n\nCO-authored-BY:  Zoe Z  <zoe@x.example> \nnot: trailer <a@b>'),
+    ).toEqual([{ name: 'Zoe Z', email: 'zoe@x.example' }]);
+  });
+});
+
+describe('fetchDeploySubject', () => {
+  const subject = { owner: 'acme', repo: 'shop', protectedBranches: [] as string[] };
+  const merged = commitPulls[0] as (typeof commitPulls)[number];
+  const pullsOf = (sha: string, pulls: unknown[]) => {
+    nock(API)
+      .get(`/repos/acme/shop/commits/${sha}/pulls`)
+      .query({ per_page: 100 })
+      .reply(200, pulls);
+    nock(API)
+      .get('/repos/acme/shop')
+      .reply(200, { id: 647329, name: 'shop', full_name: 'acme/shop', default_branch: 'main' });
+  };
+
+  it('finds the pull request whose merge commit is deployed', async () => {
+    pullsOf(MERGE, commitPulls);
+    expect(await fetchDeploySubject(octokit, { ...subject, sha: MERGE })).toEqual({
+      ok: true,
+      number: 42,
+    });
+  });
+
+  it('refuses a commit no pull request contains', async () => {
+    pullsOf(MERGE, []);
+    const result = await fetchDeploySubject(octokit, { ...subject, sha: MERGE });
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/pushed directly/) });
+  });
+
+  it('refuses a commit only in an open pull request', async () => {
+    const open = {
+      ...merged,
+      state: 'open',
+      merged_at: null,
+      closed_at: null,
+      merge_commit_sha: 'f00dfeed00000000000000000000000000000000',
+    };
+    pullsOf(HEAD, [open]);
+    const result = await fetchDeploySubject(octokit, { ...subject, sha: HEAD });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/only in open pull request #42/),
+    });
+  });
+
+  it('refuses a pull request merged into another branch', async () => {
+    pullsOf(MERGE, [{ ...merged, base: { ...merged.base, ref: 'release-2026' } }]);
+    const result = await fetchDeploySubject(octokit, { ...subject, sha: MERGE });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/merged into release-2026/),
+    });
+  });
+
+  it('refuses the head of a pull request instead of its merge commit', async () => {
+    pullsOf(HEAD, commitPulls);
+    const result = await fetchDeploySubject(octokit, { ...subject, sha: HEAD });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not its merge commit/),
+    });
+  });
+});
+
+describe('createGitHub', () => {
+  it('refuses to start without a token or an app', async () => {
+    await expect(createGitHub({ baseUrl: API })).rejects.toBeInstanceOf(GitHubAuthError);
+  });
+});
+
+function sha(i: number): string {
+  return i.toString(16).padStart(40, 'a');
+}
+
+function commitNode(i: number) {
+  return {
+    commit: {
+      oid: sha(i),
+      message: `Step ${i}`,
+      author: { email: 'alice@acme.example', user: { login: 'alice' } },
+      committer: { email: 'alice@acme.example', user: { login: 'alice' } },
+    },
+  };
+}
+
+function commentNode(i: number) {
+  return {
+    databaseId: 3000000000 + i,
+    state: 'COMMENTED',
+    submittedAt: `2026-11-02T10:${String(i % 60).padStart(2, '0')}:00Z`,
+    author: { login: 'dave', __typename: 'User' },
+    commit: { oid: HEAD },
+  };
+}
+
+/** The page of `nodes` starting at `from`, with cursors as GitHub would hand them out. */
+function connection(nodes: unknown[], from: number, prefix: string) {
+  const slice = nodes.slice(from, from + 100);
+  const end = from + slice.length;
+  return {
+    totalCount: nodes.length,
+    pageInfo: { hasNextPage: end < nodes.length, endCursor: `${prefix}${end}` },
+    nodes: slice,
+  };
+}
