@@ -39,10 +39,10 @@ describe('vakt executable', () => {
   it('prints help, version and per-command help with an example', async () => {
     const help = await vakt(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Commands:[\s\S]*probe[\s\S]*policy[\s\S]*shop/);
+    expect(help.stdout).toMatch(/Commands:[\s\S]*probe[\s\S]*gate[\s\S]*policy[\s\S]*shop/);
     const version = await vakt(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    for (const command of ['probe', 'policy', 'shop']) {
+    for (const command of ['probe', 'gate', 'policy', 'shop']) {
       const out = await vakt([command, '--help']);
       expect(out.code).toBe(0);
       expect(out.stdout).toMatch(/Example:\n\s+.*vakt/);

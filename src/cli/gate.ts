@@ -1,0 +1,174 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Octokit } from 'octokit';
+import { decide, type GateRequest } from '../approval/decide.ts';
+import { statusFor } from '../approval/status.ts';
+import type { ApprovalVerdict } from '../approval/verdict.ts';
+import { countRequests, createGitHub } from '../github/client.ts';
+import { formatProblem, loadPolicyFile } from '../policy/load.ts';
+import { gateMarkdown } from '../report/gate-markdown.ts';
+import { gateText } from '../report/gate-text.ts';
+import { type Command, EXIT, parseFlags, UsageError } from './command.ts';
+
+const HELP = `vakt gate: two-person approval gate
+
+Decides whether a pull request (or the merge commit being deployed) had enough
+qualified, independent approvals under the policy's approval section. Anything that
+cannot be read from GitHub makes the answer UNDECIDED, never APPROVED.
+
+Usage:
+  vakt gate --policy FILE --repo OWNER/NAME (--pr N | --sha SHA) [options]
+
+Options:
+  --policy FILE      policy with an approval section (required: the gate has no
+                     rules of its own to fall back on)
+  --repo OWNER/NAME  the repository (required)
+  --pr N             the pull request to check
+  --sha SHA          the commit being deployed (7-40 hex digits): it must be the
+                     merge commit of a pull request into a protected branch
+  --token T          GitHub token (default: the GITHUB_TOKEN environment variable)
+  --json FILE        write the verdict as JSON, with the number of GitHub requests
+  --markdown FILE    write the verdict as Markdown
+  --post-status      set the vakt/two-person commit status on the pull request's head
+  -h, --help         this text
+
+Environment:
+  GITHUB_TOKEN          token used when --token is not given
+  GITHUB_API_URL        REST API root, for GitHub Enterprise Server
+  VAKT_GITHUB_RETRIES   0 turns off retrying failed GitHub requests
+
+GitHub App authentication is not yet supported from the command line; use a token.
+
+Exit codes: 0 approved, 1 denied, 2 bad input, 3 undecided (or the status could not
+be posted).
+
+Example:
+  GITHUB_TOKEN=... vakt gate --policy policies/example.yaml --repo acme/shop \\
+    --sha "$GITHUB_SHA" --json gate.json --post-status
+`;
+
+const FLAGS = {
+  policy: { type: 'string' },
+  repo: { type: 'string' },
+  pr: { type: 'string' },
+  sha: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'string' },
+  markdown: { type: 'string' },
+  'post-status': { type: 'boolean' },
+} as const;
+
+const EXIT_FOR = { approved: EXIT.ok, denied: EXIT.fail, undecided: EXIT.undecided } as const;
+
+export const gateCommand: Command = {
+  name: 'gate',
+  summary: 'check that a pull request or deployed commit had two-person approval',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, FLAGS);
+    const request = parseRequest(values);
+    const token = values.token ?? io.env.GITHUB_TOKEN;
+    if (!token) throw new UsageError('no GitHub token: set GITHUB_TOKEN or pass --token');
+    const policyFile = values.policy as string;
+    const loaded = await loadPolicyFile(policyFile, io.cwd);
+    if (!loaded.ok) {
+      for (const problem of loaded.problems) io.stderr(`${formatProblem(problem)}\n`);
+      return EXIT.badInput;
+    }
+    const policy = loaded.policy.approval;
+    if (!policy) {
+      throw new UsageError(
+        `${policyFile} has no approval section: the gate needs one (see policies/example.yaml)`,
+      );
+    }
+
+    const octokit = await createGitHub({
+      token,
+      ...(io.env.GITHUB_API_URL && { baseUrl: io.env.GITHUB_API_URL }),
+      retries: io.env.VAKT_GITHUB_RETRIES !== '0',
+    });
+    const requests = countRequests(octokit);
+    const verdict = await decide(octokit, policy, request);
+    // Whatever GitHub or an error echoed back, the token never leaves this process.
+    const safe = (text: string) => text.split(token).join('[redacted]');
+
+    let code: number = EXIT_FOR[verdict.outcome];
+    if (values['post-status']) {
+      const failure = await postStatus(octokit, request, verdict);
+      if (failure) {
+        io.stderr(safe(`vakt gate: could not post the commit status: ${failure}\n`));
+        if (code !== EXIT.fail) code = Math.max(code, EXIT.undecided);
+      }
+    }
+    const report = { ...verdict, requests: requests.count };
+    if (values.json) {
+      await writeReport(resolve(io.cwd, values.json), safe(`${JSON.stringify(report, null, 2)}\n`));
+    }
+    if (values.markdown) {
+      await writeReport(resolve(io.cwd, values.markdown), safe(gateMarkdown(verdict)));
+    }
+    io.stdout(safe(gateText(verdict, io.isTTY && !io.env.NO_COLOR)));
+    return code;
+  },
+};
+
+function parseRequest(values: {
+  policy?: string;
+  repo?: string;
+  pr?: string;
+  sha?: string;
+}): GateRequest {
+  if (!values.policy) throw new UsageError('--policy FILE is required (see vakt gate --help)');
+  if (!values.repo) throw new UsageError('--repo OWNER/NAME is required (see vakt gate --help)');
+  const repo = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(values.repo);
+  if (!repo?.[1] || !repo[2]) {
+    throw new UsageError(`--repo expects OWNER/NAME, got "${values.repo}"`);
+  }
+  const target = { owner: repo[1], repo: repo[2] };
+  if ((values.pr === undefined) === (values.sha === undefined)) {
+    throw new UsageError('pass exactly one of --pr N and --sha SHA');
+  }
+  if (values.pr !== undefined) {
+    const n = Number(values.pr);
+    if (!/^[1-9][0-9]*$/.test(values.pr) || !Number.isSafeInteger(n)) {
+      throw new UsageError(`--pr expects a pull request number, got "${values.pr}"`);
+    }
+    return { ...target, pullNumber: n };
+  }
+  const sha = values.sha as string;
+  if (!/^[0-9a-fA-F]{7,40}$/.test(sha)) {
+    throw new UsageError(`--sha expects 7 to 40 hex digits, got "${sha}"`);
+  }
+  return { ...target, sha: sha.toLowerCase() };
+}
+
+/**
+ * Sets the status on the pull request's head, where branch protection looks for it;
+ * without a pull request (a direct push), on the deployed commit. Returns why it failed.
+ */
+async function postStatus(
+  octokit: Octokit,
+  request: GateRequest,
+  verdict: ApprovalVerdict,
+): Promise<string | undefined> {
+  const sha = verdict.evidence.headSha || verdict.evidence.deploySha;
+  if (!sha) return 'the head commit of the pull request is unknown';
+  try {
+    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+      owner: request.owner,
+      repo: request.repo,
+      sha,
+      ...statusFor(verdict),
+    });
+    return undefined;
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number') return `GitHub answered ${status}`;
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+async function writeReport(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
+}

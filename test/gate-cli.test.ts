@@ -1,0 +1,259 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.ts';
+import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
+import permissionCarol from './fixtures/github/permission-carol.json' with { type: 'json' };
+import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import membership from './fixtures/github/team-membership-active.json' with { type: 'json' };
+import { captureIo } from './support/io.ts';
+
+const API = 'https://api.github.test';
+const TOKEN = 'ghp_gateTestToken1234567890';
+const HEAD = '9f2c4e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f';
+const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const POLICY = resolve(import.meta.dirname, 'fixtures/policies/gate.yaml');
+const ENV = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: API, VAKT_GITHUB_RETRIES: '0' };
+const PR_ARGS = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--pr', '42'];
+
+beforeAll(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
+async function gate(args: string[], env: Record<string, string> = ENV) {
+  const capture = captureIo(env);
+  const code = await main(args, capture.io);
+  return { code, stdout: capture.stdout, stderr: capture.stderr };
+}
+
+function permission(login: string, level: string) {
+  return { ...permissionCarol, permission: level, role_name: level, user: { login } };
+}
+
+/** The fixture pull request, with only the reviews `keep` accepts. */
+function pullRequestWith(keep: (login: string) => boolean) {
+  const answer = structuredClone(pullRequest);
+  const reviews = answer.data.repository.pullRequest.reviews;
+  reviews.nodes = reviews.nodes.filter((r) => keep(r.author.login));
+  reviews.totalCount = reviews.nodes.length;
+  return answer;
+}
+
+/** GitHub as it answers for pull request #42 and its reviewers. */
+function mockPullRequest(answer: unknown = pullRequest) {
+  const api = nock(API);
+  api.post('/graphql').reply(200, answer as nock.Body);
+  const levels = { bob: 'write', carol: 'admin', erin: 'write', Frank: 'maintain' };
+  for (const [login, level] of Object.entries(levels)) {
+    api
+      .get(`/repos/acme/shop/collaborators/${login}/permission`)
+      .optionally()
+      .reply(200, permission(login, level));
+    const member = login === 'carol';
+    api
+      .get(`/orgs/acme/teams/sre/memberships/${login}`)
+      .optionally()
+      .reply(member ? 200 : 404, member ? membership : { message: 'Not Found' });
+  }
+  return api;
+}
+
+describe('vakt gate', () => {
+  it('approves a pull request with two qualified approvals', async () => {
+    mockPullRequest();
+    const out = await gate(PR_ARGS);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^vakt gate: APPROVED {2}2\/2 qualified approvals/);
+    expect(out.stdout).toMatch(/counted +@bob \(review \d+ on 9f2c4e1\)/);
+    expect(out.stdout).toMatch(/counted +@carol/);
+    expect(out.stdout).toMatch(/not counted +@erin: .*co-author/);
+    expect(out.stdout).toContain('acme/shop#42 into main, head 9f2c4e1');
+  });
+
+  it('denies a pull request with one approval', async () => {
+    mockPullRequest(pullRequestWith((login) => login !== 'carol'));
+    const out = await gate(PR_ARGS);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/^vakt gate: DENIED/);
+    expect(out.stdout).toContain('needs 1 more approval');
+  });
+
+  it('is undecided, and says why, when GitHub fails', async () => {
+    nock(API).post('/graphql').reply(500, { message: 'Server Error' });
+    const out = await gate(PR_ARGS);
+    expect(out.code).toBe(3);
+    expect(out.stdout).toMatch(
+      /^vakt gate: UNDECIDED {2}could not read pull request #42: GitHub answered 500/,
+    );
+    expect(out.stderr).toBe('');
+  });
+
+  it('denies a deployed commit that no pull request contains', async () => {
+    nock(API)
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .get('/repos/acme/shop')
+      .reply(200, { default_branch: 'main' });
+    const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(
+      /DENIED {2}no pull request contains 4b825dc: it was pushed directly/,
+    );
+  });
+
+  it('expands an abbreviated SHA before comparing it with merge commits', async () => {
+    nock(API)
+      .get('/repos/acme/shop/commits/4b825dc')
+      .reply(200, { sha: MERGE })
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .get('/repos/acme/shop')
+      .reply(200, { default_branch: 'main' });
+    const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', '4B825DC']);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(`deployed 4b825dc`);
+  });
+
+  it('checks the pull request a deployed merge commit came from', async () => {
+    nock(API)
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query(true)
+      .reply(200, commitPulls)
+      .get('/repos/acme/shop')
+      .reply(200, { default_branch: 'main' });
+    mockPullRequest();
+    const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('deployed 4b825dc');
+  });
+
+  it('needs a token', async () => {
+    const out = await gate(PR_ARGS, { GITHUB_API_URL: API });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe('vakt gate: no GitHub token: set GITHUB_TOKEN or pass --token\n');
+  });
+
+  it.each([
+    [['--pr', 'abc'], /--pr expects a pull request number, got "abc"/],
+    [['--pr', '0'], /--pr expects a pull request number/],
+    [['--pr', '1', '--sha', MERGE], /exactly one of --pr N and --sha SHA/],
+    [[], /exactly one of --pr N and --sha SHA/],
+    [['--sha', 'xyz'], /--sha expects 7 to 40 hex digits/],
+  ])('refuses %j', async (extra, message) => {
+    const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', ...extra]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(message);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses a bad repository, a missing policy and a policy without an approval section', async () => {
+    const repo = await gate(['gate', '--policy', POLICY, '--repo', 'nope', '--pr', '1']);
+    expect(repo.code).toBe(2);
+    expect(repo.stderr).toMatch(/--repo expects OWNER\/NAME, got "nope"/);
+    const none = await gate(['gate', '--repo', 'acme/shop', '--pr', '1']);
+    expect(none.stderr).toMatch(/--policy FILE is required/);
+    const probeOnly = resolve(import.meta.dirname, 'fixtures/policies/valid.yaml');
+    const noSection = await gate([
+      'gate',
+      '--policy',
+      probeOnly,
+      '--repo',
+      'acme/shop',
+      '--pr',
+      '1',
+    ]);
+    expect(noSection.code).toBe(2);
+    expect(noSection.stderr).toMatch(/has no approval section/);
+    const broken = resolve(import.meta.dirname, 'fixtures/policies/many-problems.yaml');
+    const problems = await gate(['gate', '--policy', broken, '--repo', 'acme/shop', '--pr', '1']);
+    expect(problems.code).toBe(2);
+    expect(problems.stderr).toMatch(/many-problems\.yaml:\d+:\d+ /);
+  });
+
+  it('posts the commit status on the head commit', async () => {
+    mockPullRequest(pullRequestWith((login) => login !== 'carol'));
+    let body: Record<string, unknown> = {};
+    const posted = nock(API)
+      .post(`/repos/acme/shop/statuses/${HEAD}`)
+      .reply(async (req: Request) => {
+        body = (await req.json()) as Record<string, unknown>;
+        return [201, { id: 1, state: body.state }];
+      });
+    const out = await gate([...PR_ARGS, '--post-status']);
+    expect(out.code).toBe(1);
+    expect(posted.isDone()).toBe(true);
+    expect(body).toEqual({
+      state: 'failure',
+      description: 'needs 1 more approval',
+      context: 'vakt/two-person',
+    });
+    expect(String(body.description).length).toBeLessThanOrEqual(140);
+  });
+
+  it('keeps the status description within 140 characters and fails when it cannot post', async () => {
+    const longMessage = `x${'y'.repeat(300)}`;
+    nock(API)
+      .post('/graphql')
+      .reply(200, { errors: [{ message: longMessage }] });
+    let body: { description?: string; state?: string } = {};
+    nock(API)
+      .post(/\/repos\/acme\/shop\/statuses\//)
+      .reply(async (req: Request) => {
+        body = (await req.json()) as typeof body;
+        return [201, {}];
+      });
+    // Undecided before the pull request was read: there is no head commit to post to.
+    const out = await gate([...PR_ARGS, '--post-status']);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toMatch(/could not post the commit status: the head commit/);
+    expect(body).toEqual({});
+
+    nock.cleanAll();
+    mockPullRequest();
+    nock(API).post(`/repos/acme/shop/statuses/${HEAD}`).reply(500, { message: 'boom' });
+    const failed = await gate([...PR_ARGS, '--post-status']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(/could not post the commit status: GitHub answered 500/);
+  });
+
+  it('writes JSON and Markdown reports without the token', async () => {
+    mockPullRequest();
+    const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
+    const json = join(dir, 'out/gate.json');
+    const markdown = join(dir, 'gate.md');
+    const out = await gate([...PR_ARGS, '--token', TOKEN, '--json', json, '--markdown', markdown]);
+    expect(out.code).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8'));
+    expect(report.outcome).toBe('approved');
+    expect(report.requests).toBeGreaterThan(0);
+    const md = await readFile(markdown, 'utf8');
+    expect(md).toMatch(/^## ✅ vakt gate: APPROVED/);
+    expect(md).toMatch(/\| @bob \| yes \|/);
+    for (const text of [out.stdout, out.stderr, JSON.stringify(report), md]) {
+      expect(text).not.toContain(TOKEN);
+    }
+  });
+
+  it('never prints the token, even when GitHub echoes it', async () => {
+    nock(API)
+      .post('/graphql')
+      .reply(200, {
+        errors: [{ message: `bad credentials ${TOKEN} and raw-${ENV.GITHUB_TOKEN}` }],
+      });
+    const out = await gate(PR_ARGS);
+    expect(out.code).toBe(3);
+    expect(out.stdout).toContain('[redacted]');
+    expect(`${out.stdout}${out.stderr}`).not.toContain(TOKEN);
+  });
+});
