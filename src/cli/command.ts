@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
@@ -61,4 +63,10 @@ export function ioStream(io: Io): Writable {
       done();
     },
   });
+}
+
+/** Writes a report file, creating its folder: `--json out/probe.json` should just work. */
+export async function writeReport(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
 }

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { decide, type GateRequest } from '../approval/decide.ts';
@@ -8,7 +7,7 @@ import { countRequests, createGitHub } from '../github/client.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
-import { type Command, EXIT, parseFlags, UsageError } from './command.ts';
+import { type Command, EXIT, parseFlags, UsageError, writeReport } from './command.ts';
 
 const HELP = `vakt gate: two-person approval gate
 
@@ -166,9 +165,4 @@ async function postStatus(
     if (typeof status === 'number') return `GitHub answered ${status}`;
     return error instanceof Error ? error.message : String(error);
   }
-}
-
-async function writeReport(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text);
 }

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
 import { parseDuration } from '../policy/duration.ts';
@@ -11,7 +10,15 @@ import { runProbe } from '../probe/run.ts';
 import type { ProbeVerdict } from '../probe/types.ts';
 import { probeMarkdown } from '../report/probe-markdown.ts';
 import { probeText } from '../report/probe-text.ts';
-import { type Command, EXIT, intFlag, ioStream, parseFlags, UsageError } from './command.ts';
+import {
+  type Command,
+  EXIT,
+  intFlag,
+  ioStream,
+  parseFlags,
+  UsageError,
+  writeReport,
+} from './command.ts';
 
 const HELP = `vakt probe: cross-tenant canary probe
 
@@ -157,9 +164,4 @@ function envNames(node: unknown): string[] {
   const record = node as Record<string, unknown>;
   if (Object.keys(record).length === 1 && typeof record.env === 'string') return [record.env];
   return Object.values(record).flatMap(envNames);
-}
-
-async function writeReport(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text);
 }
