@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { decide, type GateRequest } from '../approval/decide.ts';
 import { statusFor } from '../approval/status.ts';
