@@ -5,6 +5,7 @@ import { statusFor } from '../approval/status.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { countRequests, createGitHub } from '../github/client.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
+import { redactSecrets } from '../probe/redact.ts';
 import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
 import { type Command, EXIT, parseFlags, UsageError, writeReport } from './command.ts';
@@ -89,7 +90,7 @@ export const gateCommand: Command = {
     const requests = countRequests(octokit);
     const verdict = await decide(octokit, policy, request);
     // Whatever GitHub or an error echoed back, the token never leaves this process.
-    const safe = (text: string) => text.split(token).join('[redacted]');
+    const safe = (text: string) => redactSecrets(text, [token]);
 
     let code: number = EXIT_FOR[verdict.outcome];
     if (values['post-status']) {

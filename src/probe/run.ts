@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { ProbeConfig } from './config.ts';
-import { type ExchangeContext, exchange } from './exchange.ts';
+import { crossoverOf, type ExchangeContext, exchange } from './exchange.ts';
 import { compileMarkers } from './markers.ts';
 import { markerPatterns } from './patterns.ts';
 import {
@@ -351,11 +351,7 @@ class ProbeRun {
         'login',
       );
       const crossover =
-        'issued' in session
-          ? session.issued
-              .map((v) => this.ctx.issued.get(v))
-              .find((o) => o !== undefined && o !== t)
-          : undefined;
+        'issued' in session ? crossoverOf(this.ctx.issued, t, session.issued)?.owner : undefined;
       const leak =
         result.detection.leak ??
         (crossover === undefined
