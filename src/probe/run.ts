@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { ProbeConfig } from './config.ts';
-import { crossoverOf, type ExchangeContext, exchange } from './exchange.ts';
+import type { LeakFinding } from './detect.ts';
+import { crossoverOf, type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
 import { compileMarkers } from './markers.ts';
 import { markerPatterns } from './patterns.ts';
 import {
@@ -196,6 +197,28 @@ class ProbeRun {
     else this.warnings.set(key, { kind, path, detail, count: 1 });
   }
 
+  /** A finding with what the report needs around it; headers stripped of credentials. */
+  evidence(
+    finding: LeakFinding,
+    request: RequestInfo,
+    result: ExchangeResult,
+    latency: number,
+  ): LeakEvidence {
+    return {
+      ...finding,
+      request,
+      status: result.status,
+      headers: evidenceHeaders(
+        result.headers,
+        result.setCookies,
+        finding.match?.header,
+        this.secrets,
+      ),
+      elapsedMs: round(this.elapsed()),
+      latencyMs: round(latency),
+    };
+  }
+
   recordLeak(leak: LeakEvidence): void {
     if (this.leak) return;
     this.leak = leak;
@@ -251,19 +274,7 @@ class ProbeRun {
       this.counters.bytesScanned += Math.min(result.bytes, this.config.load.maxBodyBytes);
       const { detection } = result;
       if (detection.leak) {
-        this.recordLeak({
-          ...detection.leak,
-          request: info,
-          status: result.status,
-          headers: evidenceHeaders(
-            result.headers,
-            result.setCookies,
-            detection.leak.match?.header,
-            this.secrets,
-          ),
-          elapsedMs: round(performance.now() - this.t0),
-          latencyMs: round(latency),
-        });
+        this.recordLeak(this.evidence(detection.leak, info, result, latency));
         return;
       }
       if (result.truncated)
@@ -362,14 +373,7 @@ class ProbeRun {
               owner: this.config.tenants[crossover]?.name,
             });
       if (leak) {
-        this.recordLeak({
-          ...leak,
-          request: info,
-          status: result.status,
-          headers: evidenceHeaders(result.headers, result.setCookies, undefined, this.secrets),
-          elapsedMs: round(this.elapsed()),
-          latencyMs: 0,
-        });
+        this.recordLeak(this.evidence(leak, info, result, 0));
         return undefined;
       }
       if ('failure' in session) return undefined;
