@@ -5,9 +5,13 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
-import permissionCarol from './fixtures/github/permission-carol.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
-import membership from './fixtures/github/team-membership-active.json' with { type: 'json' };
+import {
+  type GitHubWorld,
+  isApproversQuery,
+  isPullRequestQuery,
+  replyApprovers,
+} from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
 
 const API = 'https://api.github.test';
@@ -34,10 +38,6 @@ async function gate(args: string[], env: Record<string, string> = ENV) {
   return { code, stdout: capture.stdout, stderr: capture.stderr };
 }
 
-function permission(login: string, level: string) {
-  return { ...permissionCarol, permission: level, role_name: level, user: { login } };
-}
-
 /** The fixture pull request, with only the reviews `keep` accepts. */
 function pullRequestWith(keep: (login: string) => boolean) {
   const answer = structuredClone(pullRequest);
@@ -49,21 +49,17 @@ function pullRequestWith(keep: (login: string) => boolean) {
 
 /** GitHub as it answers for pull request #42 and its reviewers. */
 function mockPullRequest(answer: unknown = pullRequest) {
-  const api = nock(API);
-  api.post('/graphql').reply(200, answer as nock.Body);
-  const levels = { bob: 'write', carol: 'admin', erin: 'write', Frank: 'maintain' };
-  for (const [login, level] of Object.entries(levels)) {
-    api
-      .get(`/repos/acme/shop/collaborators/${login}/permission`)
-      .optionally()
-      .reply(200, permission(login, level));
-    const member = login === 'carol';
-    api
-      .get(`/orgs/acme/teams/sre/memberships/${login}`)
-      .optionally()
-      .reply(member ? 200 : 404, member ? membership : { message: 'Not Found' });
-  }
-  return api;
+  const world: GitHubWorld = {
+    pullRequest: answer,
+    permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
+    teams: { 'acme/sre': ['carol'] },
+  };
+  return nock(API)
+    .post('/graphql', isPullRequestQuery)
+    .reply(200, answer as nock.Body)
+    .post('/graphql', isApproversQuery)
+    .optionally()
+    .reply(replyApprovers(world));
 }
 
 describe('vakt gate', () => {
@@ -98,12 +94,7 @@ describe('vakt gate', () => {
   });
 
   it('denies a deployed commit that no pull request contains', async () => {
-    nock(API)
-      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
-      .query(true)
-      .reply(200, [])
-      .get('/repos/acme/shop')
-      .reply(200, { default_branch: 'main' });
+    nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, []);
     const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE]);
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(
@@ -117,25 +108,24 @@ describe('vakt gate', () => {
       .reply(200, { sha: MERGE })
       .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
       .query(true)
-      .reply(200, [])
-      .get('/repos/acme/shop')
-      .reply(200, { default_branch: 'main' });
+      .reply(200, []);
     const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', '4B825DC']);
     expect(out.code).toBe(1);
     expect(out.stdout).toContain(`deployed 4b825dc`);
   });
 
   it('checks the pull request a deployed merge commit came from', async () => {
-    nock(API)
-      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
-      .query(true)
-      .reply(200, commitPulls)
-      .get('/repos/acme/shop')
-      .reply(200, { default_branch: 'main' });
+    nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, commitPulls);
     mockPullRequest();
-    const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE]);
+    const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
+    const json = join(dir, 'gate.json');
+    const args = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE];
+    const out = await gate([...args, '--json', json]);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('deployed 4b825dc');
+    // The commit's pull requests, the pull request itself, the standing of its reviewers.
+    const report = JSON.parse(await readFile(json, 'utf8')) as { requests: number };
+    expect(report.requests).toBe(3);
   });
 
   it('needs a token', async () => {

@@ -9,9 +9,14 @@ import { fetchDeploySubject } from '../src/approval/fetch-subject.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { countRequests, createGitHub, GitHubAuthError } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
-import permissionCarol from './fixtures/github/permission-carol.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
-import membership from './fixtures/github/team-membership-active.json' with { type: 'json' };
+import {
+  type GitHubWorld,
+  type GraphqlBody,
+  isApproversQuery,
+  isPullRequestQuery,
+  replyApprovers,
+} from './support/github-answers.ts';
 
 const API = 'https://api.github.test';
 const TOKEN = 'test-token';
@@ -37,44 +42,24 @@ afterAll(() => {
   nock.enableNetConnect();
 });
 
-type Body = { query: string; variables: Record<string, unknown> };
-const isMainQuery = (body: Body) => body.query.includes('query vaktPullRequest(');
-const isPage = (list: string, cursor: string) => (body: Body) =>
+const isMainQuery = isPullRequestQuery;
+const isPage = (list: string, cursor: string) => (body: GraphqlBody) =>
   body.query.includes('vaktPullRequestPage') &&
   body.query.includes(`${list}(first: 100`) &&
   body.variables.cursor === cursor;
 
-function permission(login: string, level: string) {
-  return {
-    ...permissionCarol,
-    permission: level,
-    role_name: level,
-    user: { ...permissionCarol.user, login },
-  };
-}
+/** Permissions and SRE membership of the fixture's reviewers, as GitHub holds them. */
+const WORLD: GitHubWorld = {
+  pullRequest,
+  permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
+  teams: { 'acme/sre': ['carol'] },
+};
 
-/** Permissions and SRE membership of the fixture's reviewers who approved. */
-function mockApprovers(overrides: { carolPermission?: number } = {}) {
-  const api = nock(API);
-  api.get('/repos/acme/shop/collaborators/bob/permission').reply(200, permission('bob', 'write'));
-  if (overrides.carolPermission) {
-    api.get('/repos/acme/shop/collaborators/carol/permission').reply(overrides.carolPermission, {
-      message: 'Not Found',
-      documentation_url: 'https://docs.github.com/rest',
-      status: String(overrides.carolPermission),
-    });
-  } else {
-    api.get('/repos/acme/shop/collaborators/carol/permission').reply(200, permissionCarol);
-  }
-  api.get('/repos/acme/shop/collaborators/erin/permission').reply(200, permission('erin', 'write'));
-  api
-    .get('/repos/acme/shop/collaborators/Frank/permission')
-    .reply(200, permission('Frank', 'maintain'));
-  api.get('/orgs/acme/teams/sre/memberships/carol').reply(200, membership);
-  for (const login of ['bob', 'erin', 'Frank']) {
-    api.get(`/orgs/acme/teams/sre/memberships/${login}`).reply(404, { message: 'Not Found' });
-  }
-  return api;
+/** Answers the one approvers query; `forbidden` logins' permission the token may not read. */
+function mockApprovers(forbidden: string[] = []) {
+  return nock(API)
+    .post('/graphql', isApproversQuery)
+    .reply(replyApprovers({ ...WORLD, forbidden }));
 }
 
 describe('fetchGateFacts', () => {
@@ -121,8 +106,8 @@ describe('fetchGateFacts', () => {
       alice: ['alice@acme.example'],
       'web-flow': ['noreply@github.com'],
     });
-    // One query, then a permission and a team lookup for each of the four human approvers.
-    expect(counter.count).toBe(9);
+    // One query for the pull request, one for the standing of all four human approvers.
+    expect(counter.count).toBe(2);
 
     const verdict = evaluate(policy, facts);
     expect(verdict.outcome).toBe('approved');
@@ -186,9 +171,9 @@ describe('fetchGateFacts', () => {
     expect(verdict.reasons[0]).toMatch(/could not be read completely: read 2 of 3200 files/);
   });
 
-  it('leaves a permission unknown on 404, so that reviewer does not count', async () => {
+  it('leaves a permission the token may not read unknown, so that reviewer does not count', async () => {
     nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
-    mockApprovers({ carolPermission: 404 });
+    mockApprovers(['carol']);
     const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
     expect(facts.approvers.permission.carol).toBeUndefined();
     const verdict = evaluate(policy, facts);
@@ -262,6 +247,37 @@ describe('fetchGateFacts', () => {
     }
   });
 
+  it('counts nobody in a team that does not exist', async () => {
+    nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
+    nock(API)
+      .post('/graphql', isApproversQuery)
+      .reply(replyApprovers({ ...WORLD, teams: {} }));
+    const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
+    expect(facts.approvers.teams).toEqual({ bob: [], carol: [], erin: [], frank: [] });
+    expect(evaluate(policy, facts).missing).toEqual(['needs 1 more approval from @acme/sre']);
+  });
+
+  it('fails closed when the token may not read team membership', async () => {
+    nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
+    nock(API)
+      .post('/graphql', isApproversQuery)
+      .reply(200, {
+        data: { repository: { p0: { edges: [] } }, t0: null },
+        errors: [
+          {
+            type: 'FORBIDDEN',
+            path: ['t0'],
+            message: 'Resource not accessible by integration',
+          },
+        ],
+      });
+    const error = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GitHubFactsError);
+    expect((error as Error).message).toMatch(/Resource not accessible by integration/);
+  });
+
   it('parses co-author trailers in any letter case', () => {
     expect(
       coAuthorsOf('x\n\nCO-authored-BY:  Zoe Z  <zoe@x.example> \nnot: trailer <a@b>'),
@@ -277,9 +293,6 @@ describe('fetchDeploySubject', () => {
       .get(`/repos/acme/shop/commits/${sha}/pulls`)
       .query({ per_page: 100 })
       .reply(200, pulls);
-    nock(API)
-      .get('/repos/acme/shop')
-      .reply(200, { id: 647329, name: 'shop', full_name: 'acme/shop', default_branch: 'main' });
   };
 
   it('finds the pull request whose merge commit is deployed', async () => {
@@ -287,6 +300,20 @@ describe('fetchDeploySubject', () => {
     expect(await fetchDeploySubject(octokit, { ...subject, sha: MERGE })).toEqual({
       ok: true,
       number: 42,
+    });
+  });
+
+  it('asks for the default branch only when no pull request names it', async () => {
+    const bare = { ...merged, base: { ...merged.base, repo: null } };
+    pullsOf(MERGE, [bare]);
+    const repository = nock(API)
+      .get('/repos/acme/shop')
+      .reply(200, { id: 647329, name: 'shop', full_name: 'acme/shop', default_branch: 'trunk' });
+    const result = await fetchDeploySubject(octokit, { ...subject, sha: MERGE });
+    expect(repository.isDone()).toBe(true);
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a protected branch \(trunk\)/),
     });
   });
 

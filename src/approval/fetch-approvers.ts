@@ -1,13 +1,13 @@
 import type { Octokit } from 'octokit';
+import { z } from 'zod';
+import { approversDocument, memberKey, type TeamRef, teamRef } from './approvers-query.ts';
 import type { ApproverFacts, RepositoryPermission } from './facts.ts';
-import { factsError } from './fetch-errors.ts';
+import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import type { ApprovalPolicy } from './schema.ts';
-import { MembershipAnswer, PermissionAnswer, parseAnswer } from './validate-response.ts';
-
-const KNOWN: readonly string[] = ['none', 'read', 'triage', 'write', 'maintain', 'admin'];
+import { parseAnswer } from './validate-response.ts';
 
 /** Answers already fetched in this run, so a login is looked up once however often it reviews. */
-export type LookupCache = Map<string, Promise<unknown>>;
+export type LookupCache = Map<string, RepositoryPermission | 'unknown' | boolean>;
 
 export interface ApproverQuery {
   owner: string;
@@ -29,98 +29,157 @@ export function policyTeams(policy: ApprovalPolicy): string[] {
   return [...new Set(named.map((t) => t.toLowerCase()))];
 }
 
-/** Repository permission and policy team memberships of each login, looked up in parallel. */
+const permissionKey = (login: string) => `permission:${login.toLowerCase()}`;
+const teamKey = (team: string, login: string) => `team:${memberKey(team, login)}`;
+
+/**
+ * Repository permission and policy team memberships of every reviewer, in one GraphQL
+ * request however many reviewers and teams there are (none when all are cached).
+ */
 export async function fetchApprovers(
   octokit: Octokit,
   query: ApproverQuery,
 ): Promise<Omit<ApproverFacts, 'emails'>> {
-  const cache = query.cache ?? new Map();
-  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    let pending = cache.get(key) as Promise<T> | undefined;
-    if (!pending) {
-      pending = load();
-      cache.set(key, pending);
-    }
-    return pending;
-  };
+  const cache: LookupCache = query.cache ?? new Map();
+  const teams = query.teams.map(teamRef);
+  const wantPermission = query.logins.filter((l) => !cache.has(permissionKey(l)));
+  const wantMembership = teams.flatMap((team) =>
+    query.logins
+      .filter((login) => !cache.has(teamKey(team.name, login)))
+      .map((login) => ({ team, login })),
+  );
+  if (wantPermission.length + wantMembership.length > 0) {
+    await lookUp(octokit, query, wantPermission, wantMembership, cache);
+  }
 
   const permission: Record<string, RepositoryPermission> = {};
-  const teams: Record<string, string[]> = {};
-  await Promise.all(
-    query.logins.map(async (login) => {
-      const key = login.toLowerCase();
-      const [level, memberOf] = await Promise.all([
-        once(`permission:${key}`, () => readPermission(octokit, query.owner, query.repo, login)),
-        Promise.all(
-          query.teams.map(async (team) =>
-            (await once(`team:${team.toLowerCase()}:${key}`, () =>
-              isTeamMember(octokit, team, login),
-            ))
-              ? team
-              : undefined,
-          ),
-        ),
-      ]);
-      // Left out when unknown: evaluate() then says "permission unknown" and does not count them.
-      if (level !== undefined) permission[login] = level;
-      teams[key] = memberOf.filter((t) => t !== undefined);
-    }),
-  );
-  return { permission, teams };
+  const memberOf: Record<string, string[]> = {};
+  for (const login of query.logins) {
+    const level = cache.get(permissionKey(login));
+    // Left out when unknown: evaluate() then says "permission unknown" and does not count them.
+    if (typeof level === 'string' && level !== 'unknown') permission[login] = level;
+    memberOf[login.toLowerCase()] = teams
+      .filter((team) => cache.get(teamKey(team.name, login)) === true)
+      .map((team) => team.name);
+  }
+  return { permission, teams: memberOf };
 }
 
-async function readPermission(
+const PERMISSIONS = ['READ', 'TRIAGE', 'WRITE', 'MAINTAIN', 'ADMIN'] as const;
+
+const CollaboratorAnswer = z
+  .object({
+    edges: z.array(
+      z.object({ permission: z.enum(PERMISSIONS), node: z.object({ login: z.string() }) }),
+    ),
+  })
+  .nullable();
+
+const MembersAnswer = z
+  .object({
+    pageInfo: z.object({ hasNextPage: z.boolean() }),
+    nodes: z.array(z.object({ login: z.string() })),
+  })
+  .nullable();
+
+const TeamAnswer = z.object({ team: z.record(z.string(), MembersAnswer).nullable() }).nullable();
+
+const GraphqlError = z.object({
+  type: z.string().optional(),
+  message: z.string().optional(),
+  path: z.array(z.union([z.string(), z.number()])).optional(),
+});
+
+async function lookUp(
   octokit: Octokit,
-  owner: string,
-  repo: string,
-  username: string,
-): Promise<RepositoryPermission | undefined> {
-  const what = `the permission of @${username}`;
+  query: ApproverQuery,
+  permissionsFor: readonly string[],
+  memberships: readonly { team: TeamRef; login: string }[],
+  cache: LookupCache,
+): Promise<void> {
+  const what = 'the permissions and team memberships of the reviewers';
+  const doc = approversDocument(query.logins, permissionsFor, memberships);
   let data: unknown;
+  let errors: z.infer<typeof GraphqlError>[] = [];
   try {
-    ({ data } = await octokit.request(
-      'GET /repos/{owner}/{repo}/collaborators/{username}/permission',
-      { owner, repo, username },
-    ));
+    data = await octokit.graphql(doc.query, {
+      owner: query.owner,
+      repo: query.repo,
+      ...doc.variables,
+    });
   } catch (error) {
-    // 403/404: the token may not read collaborators, or the user is gone. Unknown, not "none".
-    if (isStatus(error, 403, 404) && !isRateLimited(error)) return undefined;
-    throw factsError(error, `could not read ${what}`);
+    // GitHub answers what it may and lists the rest as errors; anything but a partial
+    // answer (a network failure, a 5xx, a rate limit) is a failure to decide.
+    const partial = error as { name?: string; data?: unknown; errors?: unknown };
+    if (partial.name !== 'GraphqlResponseError' || partial.data == null) {
+      throw factsError(error, `could not read ${what}`);
+    }
+    data = partial.data;
+    errors = parseAnswer(z.array(GraphqlError), partial.errors ?? [], what);
   }
-  const answer = parseAnswer(PermissionAnswer, data, what);
-  // role_name tells maintain and triage apart; a custom role's name means nothing here.
-  const role = answer.role_name;
-  if (role !== undefined && KNOWN.includes(role)) return role as RepositoryPermission;
-  return KNOWN.includes(answer.permission)
-    ? (answer.permission as RepositoryPermission)
-    : undefined;
-}
+  const answer = parseAnswer(z.record(z.string(), z.unknown()), data, what);
+  const unreadable = new Set<string>();
+  for (const error of errors) unreadable.add(classify(error, doc.teamAlias, what));
 
-async function isTeamMember(octokit: Octokit, team: string, username: string): Promise<boolean> {
-  const [org = '', teamSlug = ''] = team.split('/');
-  const what = `membership of @${username} in ${team}`;
-  let data: unknown;
-  try {
-    ({ data } = await octokit.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
-      org,
-      team_slug: teamSlug,
-      username,
-    }));
-  } catch (error) {
-    if (isStatus(error, 404)) return false;
-    // A 403 means the token cannot see the team: not knowing is not "not a member".
-    throw factsError(error, `could not read ${what}`);
+  const repository = parseAnswer(
+    z.record(z.string(), CollaboratorAnswer).nullable().optional(),
+    answer.repository,
+    what,
+  );
+  for (const login of permissionsFor) {
+    const alias = doc.permissionAlias.get(login.toLowerCase()) ?? '';
+    if (unreadable.has(`repository.${alias}`) || !repository) {
+      cache.set(permissionKey(login), 'unknown');
+      continue;
+    }
+    const edge = repository[alias]?.edges.find(
+      (e) => e.node.login.toLowerCase() === login.toLowerCase(),
+    );
+    // Not a collaborator at all: no access, which no policy accepts.
+    cache.set(permissionKey(login), edge ? toPermission(edge.permission) : 'none');
   }
-  // A pending invitation is not membership yet.
-  return parseAnswer(MembershipAnswer, data, what).state === 'active';
+
+  for (const { team, login } of memberships) {
+    const teamAlias = doc.teamAlias.get(team.name.toLowerCase()) ?? '';
+    const alias = doc.memberAlias.get(memberKey(team.name, login)) ?? '';
+    const org = parseAnswer(TeamAnswer.optional(), answer[teamAlias], `${what} (${team.name})`);
+    const members = org?.team?.[alias];
+    const isMember = Boolean(
+      members?.nodes.some((n) => n.login.toLowerCase() === login.toLowerCase()),
+    );
+    if (!isMember && members?.pageInfo.hasNextPage) {
+      throw new GitHubFactsError(
+        `could not confirm whether @${login} is in ${team.name}: too many similar logins`,
+      );
+    }
+    // A missing organization or team (NOT_FOUND) has no members.
+    cache.set(teamKey(team.name, login), isMember);
+  }
 }
 
-function isStatus(error: unknown, ...statuses: number[]): boolean {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' && statuses.includes(status);
+/**
+ * Which field an error is about. A permission the token may not read is unknown (that
+ * reviewer does not count); a team that does not exist has no members; any other error
+ * leaves the answer unknowable, so the whole decision fails closed.
+ */
+function classify(
+  error: z.infer<typeof GraphqlError>,
+  teamAlias: Map<string, string>,
+  what: string,
+): string {
+  const [top, field] = error.path ?? [];
+  const type = error.type ?? '';
+  if (top === 'repository' && typeof field === 'string' && /^p\d+$/.test(field)) {
+    if (type === 'FORBIDDEN' || type === 'NOT_FOUND') return `repository.${field}`;
+  }
+  if (typeof top === 'string' && [...teamAlias.values()].includes(top) && type === 'NOT_FOUND') {
+    return top;
+  }
+  throw new GitHubFactsError(
+    `could not read ${what}: GitHub's GraphQL API answered with errors: ${error.message ?? type}`,
+  );
 }
 
-function isRateLimited(error: unknown): boolean {
-  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers;
-  return String(headers?.['x-ratelimit-remaining']) === '0';
+function toPermission(level: (typeof PERMISSIONS)[number]): RepositoryPermission {
+  return level.toLowerCase() as RepositoryPermission;
 }

@@ -31,8 +31,8 @@ const MAX_PAGES = 100;
 
 /**
  * Everything evaluate() needs about one pull request: one GraphQL query, a follow-up
- * query per list longer than 100, then one REST call per reviewer (and policy team) for
- * permission and membership, which GraphQL does not expose per repository.
+ * query per list longer than 100, then one more GraphQL query for the permission and
+ * policy team memberships of every reviewer at once.
  */
 export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promise<GateFacts> {
   const { owner, repo, pullNumber } = query;

@@ -18,12 +18,13 @@ export async function fetchDeploySubject(
   query: SubjectQuery,
 ): Promise<SubjectSelection> {
   const { owner, repo, sha } = query;
-  const [candidates, branches] = await Promise.all([
-    pullRequestsOf(octokit, owner, repo, sha),
-    query.protectedBranches.length > 0
-      ? Promise.resolve([...query.protectedBranches])
-      : defaultBranch(octokit, owner, repo).then((b) => [b]),
-  ]);
+  const candidates = await pullRequestsOf(octokit, owner, repo, sha);
+  let branches = [...query.protectedBranches];
+  if (branches.length === 0 && candidates.length > 0) {
+    // Every pull request names its base repository's default branch; ask only if none does.
+    const named = candidates.find((c) => c.defaultBranch)?.defaultBranch;
+    branches = [named ?? (await defaultBranch(octokit, owner, repo))];
+  }
   return selectPullRequest(sha, candidates, branches);
 }
 
@@ -32,7 +33,7 @@ async function pullRequestsOf(
   owner: string,
   repo: string,
   sha: string,
-): Promise<PullRequestCandidate[]> {
+): Promise<(PullRequestCandidate & { defaultBranch?: string })[]> {
   const what = `the pull requests of commit ${sha}`;
   let data: unknown;
   try {
@@ -52,6 +53,7 @@ async function pullRequestsOf(
     state: pr.merged_at ? 'MERGED' : pr.state === 'open' ? 'OPEN' : 'CLOSED',
     ...(pr.merge_commit_sha && { mergeCommitSha: pr.merge_commit_sha }),
     headSha: pr.head.sha,
+    ...(pr.base.repo && { defaultBranch: pr.base.repo.default_branch }),
   }));
 }
 

@@ -82,20 +82,20 @@ export function pageAnswer<T extends z.ZodType>(name: string, page: T) {
   });
 }
 
-export const PermissionAnswer = z.object({
-  permission: z.string(),
-  role_name: z.string().optional(),
-});
-
-export const MembershipAnswer = z.object({ state: z.string() });
-
 export const PullsForCommitAnswer = z.array(
   z.object({
     number: z.number().int(),
     state: z.enum(['open', 'closed']),
     merged_at: z.string().nullable(),
     merge_commit_sha: z.string().nullable(),
-    base: z.object({ ref: z.string() }),
+    // Real answers carry the whole base repository; its default branch spares a request.
+    base: z.object({
+      ref: z.string(),
+      repo: z
+        .object({ default_branch: z.string().min(1) })
+        .nullable()
+        .optional(),
+    }),
     head: z.object({ sha: z.string() }),
   }),
 );

@@ -1,0 +1,85 @@
+/**
+ * Answers the gate's GraphQL queries the way GitHub does, from a small description of
+ * the world (who may write, who is in which team). Shared by the nock tests and the
+ * loopback fake GitHub, so both fakes agree on GitHub's shapes.
+ */
+
+export interface GitHubWorld {
+  /** The answer to the main pull request query. */
+  pullRequest: unknown;
+  /** Repository permission by login (lower case); absent: not a collaborator. */
+  permissions: Record<string, 'read' | 'triage' | 'write' | 'maintain' | 'admin'>;
+  /** Members by team ("org/slug"). */
+  teams: Record<string, string[]>;
+  /** Logins whose permission the token may not read (a FORBIDDEN error, as GitHub gives). */
+  forbidden?: string[];
+}
+
+export interface GraphqlBody {
+  query: string;
+  variables: Record<string, unknown>;
+}
+
+export const isPullRequestQuery = (body: GraphqlBody) =>
+  body.query.includes('query vaktPullRequest(');
+export const isApproversQuery = (body: GraphqlBody) =>
+  /collaborators\(login:|members\(query:/.test(body.query);
+
+/** GitHub's answer to the approvers query (see src/approval/approvers-query.ts). */
+export function approversAnswer(body: GraphqlBody, world: GitHubWorld) {
+  const v = (name: string) => String(body.variables[name]);
+  const repository: Record<string, unknown> = {};
+  const data: Record<string, unknown> = {};
+  const errors: { type: string; path: string[]; message: string }[] = [];
+
+  for (const [, alias, variable] of body.query.matchAll(/(p\d+): collaborators\(login: \$(\w+)/g)) {
+    const login = v(variable as string);
+    if (world.forbidden?.includes(login.toLowerCase())) {
+      repository[alias as string] = null;
+      errors.push({
+        type: 'FORBIDDEN',
+        path: ['repository', alias as string],
+        message: 'Must have push access to view repository collaborators.',
+      });
+      continue;
+    }
+    const level = world.permissions[login.toLowerCase()];
+    repository[alias as string] = {
+      edges: level ? [{ permission: level.toUpperCase(), node: { login } }] : [],
+    };
+  }
+  if (Object.keys(repository).length > 0) data.repository = repository;
+
+  // Each team block runs from its alias to the next one (or the end of the document).
+  const teamBlocks = body.query.matchAll(
+    /(t\d+): organization\(login: \$(\w+)\) \{ team\(slug: \$(\w+)\) \{ (.*?)(?=t\d+: organization|$)/g,
+  );
+  for (const [, alias, org, slug, fields] of teamBlocks) {
+    const team = `${v(org as string)}/${v(slug as string)}`.toLowerCase();
+    const members = world.teams[team];
+    if (!members) {
+      data[alias as string] = { team: null };
+      continue;
+    }
+    const answer: Record<string, unknown> = {};
+    for (const [, member, variable] of (fields as string).matchAll(
+      /(m\d+): members\(query: \$(\w+)/g,
+    )) {
+      const wanted = v(variable as string).toLowerCase();
+      answer[member as string] = {
+        pageInfo: { hasNextPage: false },
+        nodes: members.filter((m) => m.toLowerCase().includes(wanted)).map((login) => ({ login })),
+      };
+    }
+    data[alias as string] = { team: answer };
+  }
+  return errors.length > 0 ? { data, errors } : { data };
+}
+
+/** A nock reply for the approvers query (nock 15 hands reply functions a WHATWG Request). */
+export function replyApprovers(world: GitHubWorld) {
+  return async (request: Request): Promise<[number, unknown]> => [
+    200,
+    approversAnswer((await request.json()) as GraphqlBody, world),
+  ];
+}
