@@ -1,5 +1,6 @@
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { countedLine, GATE_LABEL, headline, pullRequestLine } from './gate-facts.ts';
+import { cell } from './markdown-cell.ts';
 
 const ICON = { approved: '✅', denied: '⛔', undecided: '⚠️' } as const;
 
@@ -28,9 +29,4 @@ export function gateMarkdown(v: ApprovalVerdict): string {
     out.push('### Reasons', '', ...v.reasons.map((r) => `- ${cell(r)}`), '');
   }
   return `${out.join('\n')}`;
-}
-
-/** Reasons quote GitHub data (logins, branch names): keep them from breaking the table. */
-function cell(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
 }

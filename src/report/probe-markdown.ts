@@ -1,4 +1,5 @@
 import type { ProbeVerdict } from '../probe/types.ts';
+import { cell, codeCell } from './markdown-cell.ts';
 import {
   boundLine,
   countsLine,
@@ -51,7 +52,7 @@ export function probeMarkdown(v: ProbeVerdict): string {
       (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
     out.push(
       '',
-      `On-leak command \`${cell(v.onLeak.command)}\`: ${status} after ${v.onLeak.durationMs} ms.`,
+      `On-leak command \`${codeCell(v.onLeak.command)}\`: ${status} after ${v.onLeak.durationMs} ms.`,
     );
   }
   if (v.failures.length > 0) {
@@ -63,14 +64,9 @@ export function probeMarkdown(v: ProbeVerdict): string {
       '### Warnings',
       '',
       ...v.warnings.map(
-        (w) => `- **${w.kind}** \`${cell(w.path)}\`: ${cell(w.detail)} (x${w.count})`,
+        (w) => `- **${w.kind}** \`${codeCell(w.path)}\`: ${cell(w.detail)} (x${w.count})`,
       ),
     );
   }
   return `${out.join('\n')}\n`;
-}
-
-/** Keeps table cells intact: pipes and newlines would break the row. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
