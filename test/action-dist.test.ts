@@ -1,0 +1,216 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTION_BUNDLE, actionBundle } from '../scripts/bundle.ts';
+import { type Shop, startShop } from '../src/shop/index.ts';
+import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
+import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import { type FakeGitHub, startFakeGitHub } from './support/fake-github.ts';
+import { SAMPLE_POLICY, shopEnv, shopSecrets } from './support/shop-probe.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const TOKEN = 'ghs_actionTestToken0123456789abcdef';
+const HEAD = '9f2c4e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f';
+const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const GATE_POLICY = 'test/fixtures/policies/gate.yaml';
+
+const WORLD = {
+  pullRequest,
+  permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' } as const,
+  teams: { 'acme/sre': ['carol'] },
+  commitPulls: { [MERGE]: commitPulls },
+};
+
+let github: FakeGitHub | undefined;
+let shop: Shop | undefined;
+afterEach(async () => {
+  await github?.close();
+  await shop?.close();
+  github = shop = undefined;
+});
+
+interface StepRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  files: string;
+  masked: string[];
+}
+
+/** Runs dist/action.js the way the runner does: inputs as INPUT_*, files for outputs. */
+async function runStep(
+  inputs: Record<string, string>,
+  event: { name: string; payload: unknown },
+  env: Record<string, string> = {},
+): Promise<StepRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'vakt-action-'));
+  const files = {
+    GITHUB_EVENT_PATH: join(dir, 'event.json'),
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
+  };
+  await writeFile(files.GITHUB_EVENT_PATH, JSON.stringify(event.payload));
+  await Promise.all([writeFile(files.GITHUB_OUTPUT, ''), writeFile(files.GITHUB_STEP_SUMMARY, '')]);
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
+  );
+  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (done) => {
+      execFile(
+        process.execPath,
+        [ACTION_BUNDLE],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? '',
+            GITHUB_ACTIONS: 'true',
+            GITHUB_WORKSPACE: ROOT,
+            GITHUB_REPOSITORY: 'acme/shop',
+            GITHUB_EVENT_NAME: event.name,
+            GITHUB_SHA: MERGE,
+            RUNNER_TEMP: dir,
+            VAKT_GITHUB_RETRIES: '0',
+            ...files,
+            ...inputEnv,
+            ...env,
+          },
+        },
+        (error, stdout, stderr) =>
+          done({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    },
+  );
+  const outputText = await readFile(files.GITHUB_OUTPUT, 'utf8');
+  // The runner consumes ::add-mask:: lines (they ask it to hide the value) and never shows them.
+  const masked = [...result.stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] as string);
+  return {
+    ...result,
+    stdout: result.stdout.replace(/^::add-mask::.*\n/gm, ''),
+    masked,
+    outputs: parseOutputs(outputText),
+    summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    files: outputText,
+  };
+}
+
+/** GITHUB_OUTPUT holds `name<<DELIMITER\nvalue\nDELIMITER` blocks. */
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) {
+    out[m[1] as string] = m[3] as string;
+  }
+  return out;
+}
+
+describe('the bundled Action', () => {
+  it('is dist/action.js as built from the sources (run npm run bundle when this fails)', async () => {
+    const committed = await readFile(ACTION_BUNDLE, 'utf8');
+    expect(committed === (await actionBundle())).toBe(true);
+  });
+
+  it('approves the pull request of a review event, with outputs, summary and status', async () => {
+    github = await startFakeGitHub(WORLD);
+    const step = await runStep(
+      { command: 'gate', policy: GATE_POLICY, token: TOKEN, 'post-status': 'true' },
+      {
+        name: 'pull_request_review',
+        payload: { action: 'submitted', pull_request: { number: 42 } },
+      },
+      { GITHUB_API_URL: github.url },
+    );
+    expect(step.stderr).toBe('');
+    expect(step.code).toBe(0);
+    expect(step.outputs.verdict).toBe('approved');
+    expect(step.outputs.approvers?.split(',').sort()).toEqual(['bob', 'carol']);
+    expect(step.outputs.requests).toBe('3');
+    expect(JSON.parse(await readFile(step.outputs.report ?? '', 'utf8'))).toMatchObject({
+      outcome: 'approved',
+    });
+    expect(step.summary).toContain('| Verdict | approved |');
+    expect(step.summary).toContain('| Counted | @bob, @carol |');
+    expect(step.stdout).toContain('::notice title=vakt gate%3A approved::approved by @');
+    expect(github.statuses).toEqual([
+      expect.objectContaining({ sha: HEAD, state: 'success', context: 'vakt/two-person' }),
+    ]);
+    expect(github.authorizations).toEqual(new Set([`token ${TOKEN}`]));
+    expect(step.masked).toEqual([TOKEN]);
+    for (const text of [step.stdout, step.stderr, step.summary, step.files]) {
+      expect(text).not.toContain(TOKEN);
+    }
+  });
+
+  it('denies a push whose commit is not a merge commit, and fails the step', async () => {
+    github = await startFakeGitHub({ ...WORLD, commitPulls: {} });
+    const step = await runStep(
+      { policy: GATE_POLICY, token: TOKEN },
+      { name: 'push', payload: { after: MERGE, ref: 'refs/heads/main' } },
+      { GITHUB_API_URL: github.url },
+    );
+    expect(step.code).toBe(1);
+    expect(step.outputs.verdict).toBe('denied');
+    expect(step.stdout).toMatch(
+      /::error title=vakt gate%3A denied::no pull request contains 4b825dc/,
+    );
+    expect(step.stdout).toContain('::error::vakt gate exited 1: verdict denied');
+    expect(github.requests).toEqual([`GET /repos/acme/shop/commits/${MERGE}/pulls`]);
+  });
+
+  it('is undecided, exit 3, when GitHub cannot be reached', async () => {
+    const step = await runStep(
+      { policy: GATE_POLICY, token: TOKEN, pr: '42' },
+      { name: 'workflow_dispatch', payload: {} },
+      { GITHUB_API_URL: 'http://127.0.0.1:9' },
+    );
+    expect(step.code).toBe(3);
+    expect(step.outputs.verdict).toBe('undecided');
+    expect(step.summary).toContain('could not reach GitHub');
+  });
+
+  it('rejects bad inputs with exit 2 and one error line', async () => {
+    const step = await runStep(
+      { command: 'deploy', policy: GATE_POLICY, token: TOKEN },
+      { name: 'push', payload: {} },
+    );
+    expect(step.code).toBe(2);
+    expect(step.stdout.trim()).toBe(
+      '::error::vakt: input "command" must be gate or probe, got "deploy"',
+    );
+    const noToken = await runStep({ policy: GATE_POLICY, pr: '42' }, { name: 'push', payload: {} });
+    expect(noToken.code).toBe(2);
+    expect(noToken.outputs.verdict).toBe('invalid');
+    expect(noToken.stderr).toContain('no GitHub token');
+  });
+
+  it('probes a canary, runs the revert command at the leak and reports it', async () => {
+    shop = await startShop({ flaw: 'cache-without-user' });
+    const marker = join(await mkdtemp(join(tmpdir(), 'vakt-revert-')), 'reverted');
+    const step = await runStep(
+      {
+        command: 'probe',
+        policy: SAMPLE_POLICY,
+        target: shop.url,
+        'revert-command': `echo "$VAKT_LEAK_KIND" > ${marker}`,
+      },
+      { name: 'deployment_status', payload: {} },
+      shopEnv(),
+    );
+    expect(step.code).toBe(1);
+    expect(step.outputs.verdict).toBe('leak');
+    expect(step.outputs.leaks).toBe('1');
+    expect(Number(step.outputs.requests)).toBeGreaterThan(0);
+    expect(step.outputs['leak-rate-bound']).toBe('');
+    expect((await readFile(marker, 'utf8')).trim()).toMatch(/^[a-z-]+$/);
+    expect(step.stdout).toContain('::error title=vakt probe%3A cross-tenant leak::');
+    expect(step.summary).toContain('| Verdict | leak |');
+    expect(step.summary).toContain('| Revert command | exit 0 |');
+    for (const secret of shopSecrets()) {
+      for (const text of [step.stdout, step.stderr, step.summary, step.files]) {
+        expect(text).not.toContain(secret);
+      }
+    }
+  });
+});

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { subjectFromEvent } from '../src/action/event.ts';
+import { type ActionInputs, planAction } from '../src/action/plan.ts';
+import {
+  ANNOTATIONS_PER_LEVEL,
+  annotationsOf,
+  type GateReport,
+  outputsOf,
+  SUMMARY_LIMIT_BYTES,
+  summaryMarkdown,
+} from '../src/action/results.ts';
+import type { ProbeVerdict } from '../src/probe/types.ts';
+
+const SHA = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+describe('subjectFromEvent', () => {
+  const cases: [string, unknown, string | undefined, ReturnType<typeof subjectFromEvent>][] = [
+    ['pull_request', { pull_request: { number: 7 } }, SHA, { pr: 7 }],
+    ['pull_request_target', { pull_request: { number: 8 } }, SHA, { pr: 8 }],
+    ['pull_request_review', { pull_request: { number: 9 } }, SHA, { pr: 9 }],
+    ['push', { after: SHA.toUpperCase() }, undefined, { sha: SHA }],
+    [
+      'push',
+      { after: '0'.repeat(40) },
+      undefined,
+      { reason: 'the push event carries no commit SHA' },
+    ],
+    ['workflow_dispatch', { inputs: {} }, SHA, { sha: SHA }],
+    ['deployment', { deployment: { sha: SHA } }, 'ffffffff', { sha: SHA }],
+    [
+      'deployment',
+      { deployment: {} },
+      SHA,
+      { reason: 'the deployment event carries no commit SHA' },
+    ],
+    [
+      'pull_request',
+      { pull_request: { number: '7' } },
+      SHA,
+      { reason: 'the pull_request event carries no pull request number' },
+    ],
+    [
+      'issue_comment',
+      {},
+      SHA,
+      { reason: 'cannot tell what to decide from a issue_comment event: set the pr or sha input' },
+    ],
+  ];
+  for (const [event, payload, sha, expected] of cases) {
+    it(`${event} ${JSON.stringify(payload)}`, () => {
+      expect(subjectFromEvent(event, payload, sha)).toEqual(expected);
+    });
+  }
+});
+
+describe('planAction', () => {
+  const inputs: ActionInputs = {
+    command: '',
+    policy: 'policy.yaml',
+    token: 't',
+    pr: '',
+    sha: '',
+    target: '',
+    revertCommand: '',
+    postStatus: false,
+  };
+  const context = {
+    repository: 'acme/shop',
+    eventName: 'pull_request',
+    payload: { pull_request: { number: 42 } },
+    sha: SHA,
+    reportDir: '/tmp/r',
+  };
+
+  it('runs the gate on the event pull request by default', () => {
+    expect(planAction(inputs, context).argv).toEqual([
+      'gate',
+      '--policy',
+      'policy.yaml',
+      '--repo',
+      'acme/shop',
+      '--json',
+      '/tmp/r/vakt-gate.json',
+      '--markdown',
+      '/tmp/r/vakt-gate.md',
+      '--pr',
+      '42',
+    ]);
+  });
+
+  it('prefers the pr or sha input over the event and can post the status', () => {
+    const plan = planAction({ ...inputs, sha: SHA, postStatus: true }, context);
+    expect(plan.argv.slice(-3)).toEqual(['--sha', SHA, '--post-status']);
+    expect(() => planAction({ ...inputs, sha: SHA, pr: '1' }, context)).toThrow(
+      'set the pr input or the sha input, not both',
+    );
+  });
+
+  it('builds a probe with target and revert command', () => {
+    const plan = planAction(
+      { ...inputs, command: 'probe', target: 'http://canary', revertCommand: 'kubectl undo' },
+      context,
+    );
+    expect(plan.command).toBe('probe');
+    expect(plan.argv).toEqual([
+      'probe',
+      '--policy',
+      'policy.yaml',
+      '--json',
+      '/tmp/r/vakt-probe.json',
+      '--markdown',
+      '/tmp/r/vakt-probe.md',
+      '--target',
+      'http://canary',
+      '--on-leak',
+      'kubectl undo',
+    ]);
+  });
+
+  it('refuses inputs that make no sense', () => {
+    expect(() => planAction({ ...inputs, policy: ' ' }, context)).toThrow(
+      /input "policy" is required/,
+    );
+    expect(() => planAction({ ...inputs, command: 'probe', pr: '3' }, context)).toThrow(
+      'input "pr" does not apply to command probe',
+    );
+    expect(() => planAction({ ...inputs, revertCommand: 'x' }, context)).toThrow(
+      'input "revert-command" does not apply to command gate',
+    );
+    expect(() => planAction(inputs, { ...context, repository: '' })).toThrow(/GITHUB_REPOSITORY/);
+  });
+});
+
+const gate: GateReport = {
+  outcome: 'denied',
+  reasons: Array.from({ length: 12 }, (_, i) => `reason ${i}`),
+  counted: [{ login: 'bob', reviewId: 1, commitId: SHA }],
+  notCounted: [{ login: 'alice', reason: 'is the author' }],
+  missing: ['needs 1 more approval from @acme/release-managers'],
+  required: { approvals: 2, teams: [] },
+  evidence: { repository: 'acme/shop', pullRequest: 42, baseRef: 'main', headSha: SHA },
+  requests: 2,
+};
+
+describe('results', () => {
+  it('gives the gate outputs', () => {
+    expect(outputsOf({ command: 'gate', verdict: gate }, '/r.json')).toEqual({
+      verdict: 'denied',
+      approvers: 'bob',
+      missing: 'needs 1 more approval from @acme/release-managers',
+      leaks: '',
+      requests: '2',
+      'leak-rate-bound': '',
+      report: '/r.json',
+    });
+  });
+
+  it('keeps annotations within GitHub limit of 10 per level', () => {
+    const annotations = annotationsOf({ command: 'gate', verdict: gate });
+    expect(annotations).toHaveLength(ANNOTATIONS_PER_LEVEL);
+    expect(annotations.every((a) => a.level === 'error')).toBe(true);
+  });
+
+  it('gives probe outputs, with the bound only when no leak was found', () => {
+    const probe = {
+      outcome: 'pass',
+      reason: 'bound met',
+      target: 'http://x',
+      counters: { sent: 3100, checked: 3000 },
+      leakRateBound: 0.000998,
+      confidence: 0.95,
+      maxLeakRate: 0.001,
+      warnings: [{ kind: 'cache-risk', path: '/api/me', detail: 'public cache', count: 3 }],
+    } as unknown as ProbeVerdict;
+    const report = { command: 'probe', verdict: probe } as const;
+    expect(outputsOf(report, 'f')).toMatchObject({
+      leaks: '0',
+      requests: '3100',
+      'leak-rate-bound': '0.000998',
+    });
+    expect(annotationsOf(report)).toEqual([
+      { level: 'warning', title: 'vakt probe: cache-risk on /api/me', message: 'public cache' },
+    ]);
+    expect(summaryMarkdown(report, '')).toContain(
+      '| Leak-rate bound | 9.98e-4 at 95% (policy: 0.001) |',
+    );
+  });
+
+  it('keeps the job summary under its 1 MiB limit and escapes table cells', () => {
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    const text = summaryMarkdown({ command: 'gate', verdict: { ...gate, missing: ['a|b'] } }, huge);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES);
+    expect(text).toContain('| Missing | a\\|b |');
+    expect(text).toMatch(/summary truncated/);
+  });
+});
