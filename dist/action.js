@@ -54100,7 +54100,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile3, readFile: readFile3, mkdir: mkdir3 } = __require("node:fs/promises");
+    var { writeFile: writeFile3, readFile: readFile4, mkdir: mkdir3 } = __require("node:fs/promises");
     var { dirname: dirname3, resolve: resolve5 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
@@ -54318,7 +54318,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile3(resolve5(path), "utf8");
+          const data = await readFile4(resolve5(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -67235,7 +67235,7 @@ ${captureLines}` : capture.stack;
 });
 
 // src/action/main.ts
-import { mkdtemp, readFile as readFile2 } from "node:fs/promises";
+import { mkdtemp, readFile as readFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join2 } from "node:path";
 
@@ -67780,6 +67780,7 @@ async function writeReport(file2, text) {
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/cli/gate.ts
+import { readFile as readFile2 } from "node:fs/promises";
 import { resolve as resolve3 } from "node:path";
 
 // src/approval/contributors.ts
@@ -96627,6 +96628,9 @@ Options:
   --sha SHA          the commit being deployed (7-40 hex digits): it must be the
                      merge commit of a pull request into a protected branch
   --token T          GitHub token (default: the GITHUB_TOKEN environment variable)
+  --app-id ID        authenticate as a GitHub App instead of with a token; needs
+  --app-key FILE     the App's private key (PEM) and
+  --installation N   the id of its installation on the repository's owner
   --json FILE        write the verdict as JSON, with the number of GitHub requests
   --markdown FILE    write the verdict as Markdown
   --post-status      set the vakt/two-person commit status on the pull request's head
@@ -96634,10 +96638,13 @@ Options:
 
 Environment:
   GITHUB_TOKEN          token used when --token is not given
+  GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (the PEM itself), GITHUB_APP_INSTALLATION_ID
+                        the GitHub App, when its flags are not given
   GITHUB_API_URL        REST API root, for GitHub Enterprise Server
   VAKT_GITHUB_RETRIES   0 turns off retrying failed GitHub requests
 
-GitHub App authentication is not yet supported from the command line; use a token.
+Team rules need organization read access: a GitHub App installation (members: read)
+or a token with read:org. Without it the gate is undecided, never approved.
 
 Exit codes: 0 approved, 1 denied, 2 bad input, 3 undecided (or the status could not
 be posted).
@@ -96652,6 +96659,9 @@ var FLAGS = {
   pr: { type: "string" },
   sha: { type: "string" },
   token: { type: "string" },
+  "app-id": { type: "string" },
+  "app-key": { type: "string" },
+  installation: { type: "string" },
   json: { type: "string" },
   markdown: { type: "string" },
   "post-status": { type: "boolean" }
@@ -96664,8 +96674,7 @@ var gateCommand = {
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);
     const request3 = parseRequest(values);
-    const token = values.token ?? io.env.GITHUB_TOKEN;
-    if (!token) throw new UsageError("no GitHub token: set GITHUB_TOKEN or pass --token");
+    const credentials = await readCredentials(values, io);
     const policyFile = values.policy;
     const loaded = await loadPolicyFile(policyFile, io.cwd);
     if (!loaded.ok) {
@@ -96680,13 +96689,13 @@ var gateCommand = {
       );
     }
     const octokit = await createGitHub({
-      token,
+      ...credentials.options,
       ...io.env.GITHUB_API_URL && { baseUrl: io.env.GITHUB_API_URL },
       retries: io.env.VAKT_GITHUB_RETRIES !== "0"
     });
     const requests = countRequests(octokit);
     const verdict = await decide(octokit, policy, request3);
-    const safe = (text) => redactSecrets(text, [token]);
+    const safe = (text) => redactSecrets(text, credentials.secrets);
     let code = EXIT_FOR[verdict.outcome];
     if (values["post-status"]) {
       const failure2 = await postStatus(octokit, request3, verdict);
@@ -96708,6 +96717,40 @@ var gateCommand = {
     return code;
   }
 };
+async function readCredentials(values, io) {
+  const appId = values["app-id"] ?? io.env.GITHUB_APP_ID;
+  if (appId === void 0) {
+    const token = values.token ?? io.env.GITHUB_TOKEN;
+    if (!token) {
+      throw new UsageError(
+        "no GitHub token: set GITHUB_TOKEN or pass --token (or a GitHub App: --app-id, --app-key, --installation)"
+      );
+    }
+    return { options: { token }, secrets: [token] };
+  }
+  if (!/^[1-9][0-9]*$/.test(appId))
+    throw new UsageError(`--app-id expects a number, got "${appId}"`);
+  const installation = values.installation ?? io.env.GITHUB_APP_INSTALLATION_ID;
+  if (!installation || !/^[1-9][0-9]*$/.test(installation)) {
+    throw new UsageError("a GitHub App needs --installation N (or GITHUB_APP_INSTALLATION_ID)");
+  }
+  let privateKey = io.env.GITHUB_APP_PRIVATE_KEY;
+  if (values["app-key"] !== void 0) {
+    const file2 = resolve3(io.cwd, values["app-key"]);
+    privateKey = await readFile2(file2, "utf8").catch(() => {
+      throw new UsageError(`--app-key: cannot read ${values["app-key"]}`);
+    });
+  }
+  if (!privateKey?.includes("PRIVATE KEY-----")) {
+    throw new UsageError(
+      "a GitHub App needs its private key in PEM form: --app-key FILE or GITHUB_APP_PRIVATE_KEY"
+    );
+  }
+  return {
+    options: { app: { appId, privateKey, installationId: Number(installation) } },
+    secrets: [privateKey, ...privateKey.split("\n").filter((line) => line.length >= 16)]
+  };
+}
 function parseRequest(values) {
   if (!values.policy) throw new UsageError("--policy FILE is required (see vakt gate --help)");
   if (!values.repo) throw new UsageError("--repo OWNER/NAME is required (see vakt gate --help)");
@@ -99508,7 +99551,7 @@ async function run() {
   const code = await main(plan.argv, io);
   const report = await readReport(plan);
   if (report) {
-    const markdown = await readFile2(plan.markdownFile, "utf8").catch(() => "");
+    const markdown = await readFile3(plan.markdownFile, "utf8").catch(() => "");
     for (const [name, value] of Object.entries(outputsOf(report, plan.jsonFile))) {
       setOutput(name, value);
     }
@@ -99543,7 +99586,7 @@ async function readContext() {
   const env = process.env;
   let payload = {};
   if (env.GITHUB_EVENT_PATH) {
-    payload = JSON.parse(await readFile2(env.GITHUB_EVENT_PATH, "utf8").catch(() => "{}"));
+    payload = JSON.parse(await readFile3(env.GITHUB_EVENT_PATH, "utf8").catch(() => "{}"));
   }
   return {
     repository: env.GITHUB_REPOSITORY ?? "",
@@ -99554,7 +99597,7 @@ async function readContext() {
   };
 }
 async function readReport(plan) {
-  const text = await readFile2(plan.jsonFile, "utf8").catch(() => void 0);
+  const text = await readFile3(plan.jsonFile, "utf8").catch(() => void 0);
   if (text === void 0) return void 0;
   return { command: plan.command, verdict: JSON.parse(text) };
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import nock from 'nock';
@@ -47,19 +48,23 @@ function pullRequestWith(keep: (login: string) => boolean) {
   return answer;
 }
 
+const WORLD: GitHubWorld = {
+  pullRequest,
+  permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
+  teams: { 'acme/sre': ['carol'] },
+};
+
 /** GitHub as it answers for pull request #42 and its reviewers. */
 function mockPullRequest(answer: unknown = pullRequest) {
-  const world: GitHubWorld = {
-    pullRequest: answer,
-    permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
-    teams: { 'acme/sre': ['carol'] },
-  };
-  return nock(API)
+  const world: GitHubWorld = { ...WORLD, pullRequest: answer };
+  nock(API)
     .post('/graphql', isPullRequestQuery)
-    .reply(200, answer as nock.Body)
-    .post('/graphql', isApproversQuery)
-    .optionally()
-    .reply(replyApprovers(world));
+    .reply(200, answer as nock.Body);
+  return mockPullRequestReviewers(world);
+}
+
+function mockPullRequestReviewers(world = WORLD) {
+  return nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(world));
 }
 
 describe('vakt gate', () => {
@@ -131,7 +136,41 @@ describe('vakt gate', () => {
   it('needs a token', async () => {
     const out = await gate(PR_ARGS, { GITHUB_API_URL: API });
     expect(out.code).toBe(2);
-    expect(out.stderr).toBe('vakt gate: no GitHub token: set GITHUB_TOKEN or pass --token\n');
+    expect(out.stderr).toBe(
+      'vakt gate: no GitHub token: set GITHUB_TOKEN or pass --token (or a GitHub App: --app-id, --app-key, --installation)\n',
+    );
+  });
+
+  it('authenticates as a GitHub App installation and never prints its key', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const dir = await mkdtemp(join(tmpdir(), 'vakt-app-'));
+    await writeFile(join(dir, 'app.pem'), pem);
+    const installationToken = 'ghs_installationToken0123456789';
+    const tokens = nock(API)
+      .post('/app/installations/77/access_tokens')
+      .matchHeader('authorization', /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i)
+      .reply(201, {
+        token: installationToken,
+        expires_at: '2099-01-01T00:00:00Z',
+        permissions: {},
+      });
+    nock(API)
+      .post('/graphql', isPullRequestQuery)
+      .matchHeader('authorization', `token ${installationToken}`)
+      .reply(200, pullRequest);
+    mockPullRequestReviewers();
+    const env = { GITHUB_API_URL: API, VAKT_GITHUB_RETRIES: '0' };
+    const args = ['--app-id', '1234', '--app-key', join(dir, 'app.pem'), '--installation', '77'];
+    const out = await gate([...PR_ARGS, ...args], env);
+    expect(tokens.isDone()).toBe(true);
+    expect(out.code).toBe(0);
+    const body = pem.split('\n')[1] ?? 'missing';
+    expect(out.stdout + out.stderr).not.toContain(body);
+
+    const missing = await gate([...PR_ARGS, '--app-id', '1234', '--installation', '77'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/needs its private key in PEM form/);
   });
 
   it.each([

@@ -1,14 +1,15 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { decide, type GateRequest } from '../approval/decide.ts';
 import { statusFor } from '../approval/status.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
-import { countRequests, createGitHub } from '../github/client.ts';
+import { countRequests, createGitHub, type GitHubOptions } from '../github/client.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { redactSecrets } from '../probe/redact.ts';
 import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
-import { type Command, EXIT, parseFlags, UsageError, writeReport } from './command.ts';
+import { type Command, EXIT, type Io, parseFlags, UsageError, writeReport } from './command.ts';
 
 const HELP = `vakt gate: two-person approval gate
 
@@ -27,6 +28,9 @@ Options:
   --sha SHA          the commit being deployed (7-40 hex digits): it must be the
                      merge commit of a pull request into a protected branch
   --token T          GitHub token (default: the GITHUB_TOKEN environment variable)
+  --app-id ID        authenticate as a GitHub App instead of with a token; needs
+  --app-key FILE     the App's private key (PEM) and
+  --installation N   the id of its installation on the repository's owner
   --json FILE        write the verdict as JSON, with the number of GitHub requests
   --markdown FILE    write the verdict as Markdown
   --post-status      set the vakt/two-person commit status on the pull request's head
@@ -34,10 +38,13 @@ Options:
 
 Environment:
   GITHUB_TOKEN          token used when --token is not given
+  GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (the PEM itself), GITHUB_APP_INSTALLATION_ID
+                        the GitHub App, when its flags are not given
   GITHUB_API_URL        REST API root, for GitHub Enterprise Server
   VAKT_GITHUB_RETRIES   0 turns off retrying failed GitHub requests
 
-GitHub App authentication is not yet supported from the command line; use a token.
+Team rules need organization read access: a GitHub App installation (members: read)
+or a token with read:org. Without it the gate is undecided, never approved.
 
 Exit codes: 0 approved, 1 denied, 2 bad input, 3 undecided (or the status could not
 be posted).
@@ -53,6 +60,9 @@ const FLAGS = {
   pr: { type: 'string' },
   sha: { type: 'string' },
   token: { type: 'string' },
+  'app-id': { type: 'string' },
+  'app-key': { type: 'string' },
+  installation: { type: 'string' },
   json: { type: 'string' },
   markdown: { type: 'string' },
   'post-status': { type: 'boolean' },
@@ -67,8 +77,7 @@ export const gateCommand: Command = {
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);
     const request = parseRequest(values);
-    const token = values.token ?? io.env.GITHUB_TOKEN;
-    if (!token) throw new UsageError('no GitHub token: set GITHUB_TOKEN or pass --token');
+    const credentials = await readCredentials(values, io);
     const policyFile = values.policy as string;
     const loaded = await loadPolicyFile(policyFile, io.cwd);
     if (!loaded.ok) {
@@ -83,14 +92,14 @@ export const gateCommand: Command = {
     }
 
     const octokit = await createGitHub({
-      token,
+      ...credentials.options,
       ...(io.env.GITHUB_API_URL && { baseUrl: io.env.GITHUB_API_URL }),
       retries: io.env.VAKT_GITHUB_RETRIES !== '0',
     });
     const requests = countRequests(octokit);
     const verdict = await decide(octokit, policy, request);
     // Whatever GitHub or an error echoed back, the token never leaves this process.
-    const safe = (text: string) => redactSecrets(text, [token]);
+    const safe = (text: string) => redactSecrets(text, credentials.secrets);
 
     let code: number = EXIT_FOR[verdict.outcome];
     if (values['post-status']) {
@@ -111,6 +120,48 @@ export const gateCommand: Command = {
     return code;
   },
 };
+
+/**
+ * A token, or a GitHub App (flags first, then the environment). Returns the secrets too,
+ * so every output can be scrubbed of them.
+ */
+async function readCredentials(
+  values: { token?: string; 'app-id'?: string; 'app-key'?: string; installation?: string },
+  io: Io,
+): Promise<{ options: GitHubOptions; secrets: string[] }> {
+  const appId = values['app-id'] ?? io.env.GITHUB_APP_ID;
+  if (appId === undefined) {
+    const token = values.token ?? io.env.GITHUB_TOKEN;
+    if (!token) {
+      throw new UsageError(
+        'no GitHub token: set GITHUB_TOKEN or pass --token (or a GitHub App: --app-id, --app-key, --installation)',
+      );
+    }
+    return { options: { token }, secrets: [token] };
+  }
+  if (!/^[1-9][0-9]*$/.test(appId))
+    throw new UsageError(`--app-id expects a number, got "${appId}"`);
+  const installation = values.installation ?? io.env.GITHUB_APP_INSTALLATION_ID;
+  if (!installation || !/^[1-9][0-9]*$/.test(installation)) {
+    throw new UsageError('a GitHub App needs --installation N (or GITHUB_APP_INSTALLATION_ID)');
+  }
+  let privateKey = io.env.GITHUB_APP_PRIVATE_KEY;
+  if (values['app-key'] !== undefined) {
+    const file = resolve(io.cwd, values['app-key']);
+    privateKey = await readFile(file, 'utf8').catch(() => {
+      throw new UsageError(`--app-key: cannot read ${values['app-key']}`);
+    });
+  }
+  if (!privateKey?.includes('PRIVATE KEY-----')) {
+    throw new UsageError(
+      'a GitHub App needs its private key in PEM form: --app-key FILE or GITHUB_APP_PRIVATE_KEY',
+    );
+  }
+  return {
+    options: { app: { appId, privateKey, installationId: Number(installation) } },
+    secrets: [privateKey, ...privateKey.split('\n').filter((line) => line.length >= 16)],
+  };
+}
 
 function parseRequest(values: {
   policy?: string;
