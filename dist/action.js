@@ -87924,6 +87924,11 @@ var RepositoryAnswer = external_exports.object({ default_branch: external_export
 function parseAnswer(schema2, data, what) {
   const result = schema2.safeParse(data);
   if (result.success) return result.data;
+  if (data === void 0 || typeof data === "string") {
+    throw new GitHubFactsError(
+      `GitHub's answer to ${what} was not JSON: empty, cut off or timed out`
+    );
+  }
   const issues = result.error.issues.slice(0, 3).map((issue3) => `${issue3.path.join(".") || "(root)"}: ${issue3.message}`).join("; ");
   throw new GitHubFactsError(`GitHub's answer to ${what} was malformed: ${issues}`);
 }

@@ -110,6 +110,12 @@ export function parseAnswer<T extends z.ZodType>(
 ): z.infer<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
+  // octokit hands back the raw text (or nothing) when a body is not JSON or stops short.
+  if (data === undefined || typeof data === 'string') {
+    throw new GitHubFactsError(
+      `GitHub's answer to ${what} was not JSON: empty, cut off or timed out`,
+    );
+  }
   const issues = result.error.issues
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
