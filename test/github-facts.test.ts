@@ -193,7 +193,7 @@ describe('fetchGateFacts', () => {
         'a malformed body',
         (s) =>
           s.post('/graphql').reply(200, '{"data": {"repos', { 'content-type': 'application/json' }),
-        /could not read pull request #42|malformed/,
+        /pull request #42 was not JSON: empty, cut off or timed out/,
       ],
       [
         'a missing field',
