@@ -1,6 +1,7 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
-// BENCH_ONLY=throughput,markers,detection,memory picks a subset.
+// BENCH_ONLY=throughput,markers,detection,memory,gate picks a subset.
 import { benchDetection } from './detection.ts';
+import { benchGate } from './gate.ts';
 import { benchMarkers } from './markers.ts';
 import { benchMemory } from './memory.ts';
 import { type Figure, print } from './support.ts';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   markers: async () => (await benchMarkers()).map((f) => ({ ...f })),
   detection: () => benchDetection(),
   memory: benchMemory,
+  gate: benchGate,
 };
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
