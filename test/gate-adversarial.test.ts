@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import nock from 'nock';
 import type { Octokit } from 'octokit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -483,11 +484,27 @@ describe('anything GitHub fails to answer is undecided, never approved', () => {
   }
 
   it('a timeout', async () => {
-    const slow = await createGitHub({ token: 't', baseUrl: API, retries: false, timeoutMs: 100 });
-    nock(API).post('/graphql').delay(2_000).reply(200, pullRequestAnswer({}));
-    const v = await verdictOf({}, PR, slow);
-    expect(v.outcome).toBe('undecided');
-    expect(said(v)).toMatch(/did not answer in time|timed out/);
+    // A real server that accepts and never answers: the way a hung GitHub looks.
+    const sockets = new Set<Socket>();
+    const hung = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((done) => hung.listen(0, '127.0.0.1', done));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const { port } = hung.address() as AddressInfo;
+      const slow = await createGitHub({
+        token: 't',
+        baseUrl: `http://127.0.0.1:${port}`,
+        retries: false,
+        timeoutMs: 200,
+      });
+      const v = await verdictOf({}, PR, slow);
+      expect(v.outcome).toBe('undecided');
+      expect(said(v)).toMatch(/did not answer in time/);
+    } finally {
+      nock.disableNetConnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => hung.close(done));
+    }
   });
 
   it('no token: exit 2 with a clear message, before any request', async () => {
