@@ -1,5 +1,6 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
-// BENCH_ONLY=throughput,markers,detection,memory,gate picks a subset.
+// BENCH_ONLY=throughput,markers,detection,memory,gate,demo picks a subset.
+import { benchDemo } from './demo.ts';
 import { benchDetection } from './detection.ts';
 import { benchGate } from './gate.ts';
 import { benchMarkers } from './markers.ts';
@@ -13,6 +14,11 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   detection: () => benchDetection(),
   memory: benchMemory,
   gate: benchGate,
+  // Prints its own per-flaw table.
+  demo: async () => {
+    await benchDemo();
+    return [];
+  },
 };
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);

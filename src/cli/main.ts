@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { type Command, EXIT, type Io, UsageError } from './command.ts';
+import { demoCommand } from './demo.ts';
 import { gateCommand } from './gate.ts';
 import { policyCommand } from './policy.ts';
 import { probeCommand } from './probe.ts';
 import { shopCommand } from './shop.ts';
 
-const COMMANDS: Command[] = [probeCommand, gateCommand, policyCommand, shopCommand];
+const COMMANDS: Command[] = [probeCommand, gateCommand, policyCommand, shopCommand, demoCommand];
 
 /** Errors that mean "your input is wrong": one clear line and exit 2, never a stack trace. */
 const BAD_INPUT = new Set(['UsageError', 'SecretError', 'ConfigError']);

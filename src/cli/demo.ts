@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { demoSecrets } from '../demo/probe-setup.ts';
+import { demoHtml } from '../demo/report-html.ts';
+import { demoMarkdown } from '../demo/report-markdown.ts';
+import { runStory } from '../demo/story.ts';
+import { comparison, eventText, summaryText } from '../demo/timeline.ts';
+import { redactSecrets } from '../probe/redact.ts';
+import { FLAW_NAMES, FLAWS, type FlawName, isFlawName } from '../shop/flaws.ts';
+import { type Command, EXIT, parseFlags, UsageError, writeReport } from './command.ts';
+
+const DEFAULT_FLAW: FlawName = 'cache-without-user';
+export const REPORT_FILES = { markdown: 'vakt-demo-report.md', html: 'vakt-demo-report.html' };
+
+const HELP = `vakt demo: the whole story on this machine, in seconds
+
+Starts the sample shop's stable release behind a local router with simulated customers,
+then: release v2 is blocked by the two-person gate until a second release manager
+approves; v2 runs as a canary only probes reach, ships a flaw that leaks one customer's
+data to another, and is caught and withdrawn before any real user reaches it; v3, the
+fix, passes the probe and is promoted. No cluster, no token, nothing beyond loopback.
+
+Usage:
+  vakt demo [--flaw NAME] [--out DIR] [--json FILE]
+  vakt demo --list
+
+Options:
+  --flaw NAME   the flaw v2 ships (default ${DEFAULT_FLAW}, as at Klarna in 2021);
+                "none" ships a clean v2, which is promoted itself
+  --list        name the flaws
+  --out DIR     where to write ${REPORT_FILES.markdown} and ${REPORT_FILES.html}
+                (default: the current folder)
+  --json FILE   write the timeline and every result as JSON
+  -h, --help    this text
+
+Exit codes: 0 the story went as it must (v2 blocked then approved, the leak caught and
+reverted with no real-user request reaching it, v3 promoted), 1 otherwise, 2 bad input.
+
+Example:
+  vakt demo --flaw pipeline-cancel --json demo.json
+`;
+
+const FLAGS = {
+  flaw: { type: 'string' },
+  list: { type: 'boolean' },
+  out: { type: 'string' },
+  json: { type: 'string' },
+} as const;
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary:
+    'run the whole story locally: gate, canary probe, leak caught and reverted, fix promoted',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, FLAGS);
+    if (values.list) {
+      for (const name of FLAW_NAMES) io.stdout(`${name.padEnd(20)} ${FLAWS[name].summary}\n`);
+      io.stdout(`${'none'.padEnd(20)} A clean v2: it passes the probe and is promoted.\n`);
+      return EXIT.ok;
+    }
+    const flaw = parseFlaw(values.flaw);
+    const colour = io.isTTY && !io.env.NO_COLOR;
+    const secrets = demoSecrets();
+    const safe = (text: string) => redactSecrets(text, secrets);
+    const out = (text: string) => io.stdout(safe(text));
+    let progressShown = false;
+
+    out(`vakt demo: v2 ships ${flaw ? `the flaw ${flaw}` : 'no flaw'}\n\n`);
+    const result = await runStory({
+      flaw,
+      onEvent: (event) => {
+        if (progressShown) io.stderr('\r\x1b[K');
+        progressShown = false;
+        out(eventText(event, colour));
+      },
+      onProgress: io.isTTY
+        ? (release, c, ms) => {
+            progressShown = true;
+            io.stderr(
+              `\r         probing ${release}: ${(ms / 1000).toFixed(1)} s, ${c.sent} sent, ${c.checked} checked `,
+            );
+          }
+        : undefined,
+    });
+    if (progressShown) io.stderr('\r\x1b[K');
+    out(summaryText(result, colour));
+
+    const dir = resolve(io.cwd, values.out ?? '.');
+    const markdown = resolve(dir, REPORT_FILES.markdown);
+    const html = resolve(dir, REPORT_FILES.html);
+    await writeReport(markdown, safe(demoMarkdown(result)));
+    await writeReport(html, safe(demoHtml(result)));
+    const written = [markdown, html];
+    if (values.json) {
+      const file = resolve(io.cwd, values.json);
+      const data = { ...result, comparison: comparison(result) };
+      await writeReport(file, safe(`${JSON.stringify(data, null, 2)}\n`));
+      written.push(file);
+    }
+    out(`reports: ${written.join(', ')}\n`);
+    return result.ok ? EXIT.ok : EXIT.fail;
+  },
+};
+
+function parseFlaw(value: string | undefined): FlawName | null {
+  if (value === undefined) return DEFAULT_FLAW;
+  if (value === 'none') return null;
+  if (!isFlawName(value)) {
+    throw new UsageError(`--flaw expects one of ${FLAW_NAMES.join(', ')} or none; got "${value}"`);
+  }
+  return value;
+}

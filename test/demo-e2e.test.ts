@@ -1,0 +1,118 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_FILES } from '../src/cli/demo.ts';
+import { main } from '../src/cli/main.ts';
+import type { DemoResult } from '../src/demo/types.ts';
+import { REAL_CUSTOMERS, TEST_USERS } from '../src/shop/index.ts';
+import { captureIo } from './support/io.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vakt-demo-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every credential of the shop: none may appear anywhere the demo writes. */
+const SECRETS = [...TEST_USERS, ...REAL_CUSTOMERS].flatMap((u) => [u.password, u.token]);
+
+async function demo(flaw: string) {
+  const out = join(dir, flaw);
+  const json = join(out, 'timeline.json');
+  const capture = captureIo({}, dir);
+  const code = await main(['demo', '--flaw', flaw, '--out', out, '--json', json], capture.io);
+  const result = JSON.parse(await readFile(json, 'utf8')) as DemoResult;
+  const markdown = await readFile(join(out, REPORT_FILES.markdown), 'utf8');
+  const html = await readFile(join(out, REPORT_FILES.html), 'utf8');
+  const everything = [capture.stdout, capture.stderr, markdown, html, JSON.stringify(result)];
+  for (const secret of SECRETS) {
+    for (const text of everything) expect(text.includes(secret), 'a credential leaked').toBe(false);
+  }
+  return { code, result, markdown, html, stdout: capture.stdout, stderr: capture.stderr };
+}
+
+function expectGate(result: DemoResult) {
+  expect(result.gate.oneApproval.outcome).toBe('denied');
+  expect(result.gate.oneApproval.missing.join(' ')).toMatch(/@acme\/release-managers/);
+  expect(result.gate.twoApprovals.outcome).toBe('approved');
+  expect(result.gate.twoApprovals.counted.map((c) => c.login).sort()).toEqual([
+    'rm-rasmus',
+    'rm-sofia',
+  ]);
+}
+
+function expectOwnDataOnly(result: DemoResult) {
+  expect(result.traffic.sent).toBeGreaterThan(0);
+  expect(result.traffic.wrongData).toBe(0);
+  expect(result.traffic.failed).toBe(0);
+}
+
+describe('vakt demo, end to end', () => {
+  it.each([['cache-without-user'], ['pipeline-cancel']])(
+    'catches %s in v2, reverts it before any real user, promotes v3',
+    async (flaw) => {
+      const { code, result, markdown, html, stdout } = await demo(flaw);
+      expect(code, stdout).toBe(0);
+      expect(result.ok).toBe(true);
+      expect(result.flaw).toBe(flaw);
+      expectGate(result);
+
+      const [v2, v3] = result.canaries;
+      expect(v2?.release).toBe('v2');
+      expect(v2?.verdict.outcome).toBe('leak');
+      expect(v2?.revert).toBeDefined();
+      expect(v2?.revert?.probeRequests).toBeGreaterThan(0);
+      // Zero exposure, by the router's count and by the candidate's own.
+      expect(v2?.routed.real).toBe(0);
+      expect(v2?.realUsersSeenByCandidate).toBe(0);
+      expect(v2?.routed.probe).toBeGreaterThan(0);
+      expect(result.realByRelease.v2).toBe(0);
+
+      expect(v3?.verdict.outcome).toBe('pass');
+      expect(v3?.verdict.leakRateBound).toBeLessThanOrEqual(v3?.verdict.maxLeakRate ?? 0);
+      expect(result.promoted).toBe('v3');
+      expect(result.realByRelease.v3).toBeGreaterThan(0);
+      expect(result.bake?.leak).toBeUndefined();
+      expectOwnDataOnly(result);
+      expect(result.checks.every((c) => c.ok)).toBe(true);
+
+      const kinds = result.events.map((e) => e.kind);
+      for (const kind of ['gate', 'canary', 'leak', 'withdraw', 'stop', 'promote', 'bake'])
+        expect(kinds).toContain(kind);
+      expect(stdout).toMatch(/Klarna/);
+      expect(stdout).toMatch(/the story went as it must/);
+      expect(markdown).toMatch(/^# ✅ vakt demo/);
+      expect(markdown).toMatch(/10:49 to 11:20/);
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html).toMatch(/<svg /);
+      // Self-contained: nothing fetched from elsewhere.
+      expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!127\.0\.0\.1)/);
+    },
+  );
+
+  it('promotes a clean v2 itself', async () => {
+    const { code, result } = await demo('none');
+    expect(code).toBe(0);
+    expect(result.flaw).toBeNull();
+    expectGate(result);
+    expect(result.canaries).toHaveLength(1);
+    expect(result.canaries[0]?.verdict.outcome).toBe('pass');
+    expect(result.canaries[0]?.revert).toBeUndefined();
+    expect(result.promoted).toBe('v2');
+    expect(result.realByRelease.v2).toBeGreaterThan(0);
+    expectOwnDataOnly(result);
+  });
+
+  it('lists the flaws and refuses an unknown one', async () => {
+    const list = captureIo();
+    expect(await main(['demo', '--list'], list.io)).toBe(0);
+    expect(list.stdout).toMatch(/^cache-without-user /m);
+    expect(list.stdout).toMatch(/^none /m);
+    const bad = captureIo();
+    expect(await main(['demo', '--flaw', 'nope'], bad.io)).toBe(2);
+    expect(bad.stderr).toMatch(/--flaw expects one of/);
+  });
+});

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { storyChecks } from '../src/demo/checks.ts';
+import { FIXTURES, gateDecision } from '../src/demo/gate.ts';
+import { demoHtml, esc } from '../src/demo/report-html.ts';
+import { demoMarkdown } from '../src/demo/report-markdown.ts';
+import { comparison, formatMs, KLARNA_2021, summaryText } from '../src/demo/timeline.ts';
+import { ownDataOnly } from '../src/demo/traffic.ts';
+import type { CanaryOutcome, DemoResult } from '../src/demo/types.ts';
+import type { ProbeVerdict } from '../src/probe/types.ts';
+import { REAL_CUSTOMERS, TEST_USERS } from '../src/shop/index.ts';
+
+function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> = {}): ProbeVerdict {
+  return {
+    outcome,
+    reason: outcome === 'pass' ? 'no leak in 3015 samples' : `${outcome}: something`,
+    target: 'http://127.0.0.1:1',
+    tenants: ['alice', 'bob'],
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 100,
+    counters: {
+      sent: 10,
+      checked: 10,
+      cancelled: 0,
+      failed: 0,
+      logins: 1,
+      byPattern: {},
+      byPool: { tenant: 5, shared: 5 },
+      bytesScanned: 100,
+    },
+    leakRateBound: outcome === 'pass' ? 0.00099 : null,
+    confidence: 0.95,
+    maxLeakRate: 0.001,
+    warnings: [],
+    failures: [],
+    latencyMs: { p50: 1, p99: 2, max: 3 },
+    ...more,
+  };
+}
+
+async function result(change: (r: DemoResult) => void = () => {}): Promise<DemoResult> {
+  const leaking: CanaryOutcome = {
+    release: 'v2',
+    flaw: 'cache-without-user',
+    verdict: verdict('leak'),
+    revert: {
+      reactionMs: 3.5,
+      measuredFrom: 'router',
+      detectToWithdrawMs: 0.03,
+      stopMs: 2,
+      probeRequests: 3,
+      withdrawnAtMs: 400,
+    },
+    routed: { real: 0, probe: 3 },
+    realUsersSeenByCandidate: 0,
+  };
+  const fix: CanaryOutcome = {
+    release: 'v3',
+    flaw: null,
+    verdict: verdict('pass'),
+    routed: { real: 0, probe: 3000 },
+    realUsersSeenByCandidate: 0,
+  };
+  const r: DemoResult = {
+    flaw: 'cache-without-user',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 3600,
+    events: [
+      { atMs: 0, kind: 'start', release: 'v1', title: 'stable v1' },
+      { atMs: 400, kind: 'leak', release: 'v2', title: 'leak <script>alert(1)</script> | x' },
+    ],
+    gate: {
+      oneApproval: await gateDecision(FIXTURES.oneApproval),
+      twoApprovals: await gateDecision(FIXTURES.twoApprovals),
+    },
+    canaries: [leaking, fix],
+    promoted: 'v3',
+    bake: verdict('pass'),
+    traffic: { sent: 100, ok: 100, wrongData: 0, failed: 0, byCustomer: {}, byRelease: {} },
+    realByRelease: { v1: 60, v2: 0, v3: 40 },
+    checks: [],
+    ok: true,
+  };
+  change(r);
+  r.checks = storyChecks(r);
+  r.ok = r.checks.every((c) => c.ok);
+  return r;
+}
+
+describe('the demo gate fixtures', () => {
+  it('deny v2 with one approval and name the missing release manager', async () => {
+    const v = await gateDecision(FIXTURES.oneApproval);
+    expect(v.outcome).toBe('denied');
+    expect(v.counted.map((c) => c.login)).toEqual(['rm-rasmus']);
+    expect(v.missing).toContain('needs 1 more approval from @acme/release-managers');
+  });
+
+  it('approve v2 once a second release manager approves', async () => {
+    const v = await gateDecision(FIXTURES.twoApprovals);
+    expect(v.outcome).toBe('approved');
+    expect(v.missing).toEqual([]);
+  });
+});
+
+describe('the story checks', () => {
+  it('pass when everything went as it must', async () => {
+    const r = await result();
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('fail when a single real-user request reached the leaking release', async () => {
+    const r = await result((d) => {
+      if (d.canaries[0]) d.canaries[0].routed.real = 1;
+    });
+    expect(r.ok).toBe(false);
+    expect(r.checks.find((c) => !c.ok)?.name).toBe('no real-user request reached v2');
+  });
+
+  it('fail when the candidate itself served a real customer', async () => {
+    const r = await result((d) => {
+      if (d.canaries[0]) d.canaries[0].realUsersSeenByCandidate = 1;
+    });
+    expect(r.ok).toBe(false);
+  });
+
+  it('fail when the leak was not caught, or nothing was promoted', async () => {
+    const missed = await result((d) => {
+      if (d.canaries[0]) {
+        d.canaries[0].verdict = verdict('pass');
+        delete d.canaries[0].revert;
+      }
+    });
+    expect(missed.ok).toBe(false);
+    const stuck = await result((d) => {
+      delete d.promoted;
+    });
+    expect(stuck.ok).toBe(false);
+  });
+
+  it('fail when the gate approved with one approval', async () => {
+    const r = await result((d) => {
+      d.gate.oneApproval = d.gate.twoApprovals;
+    });
+    expect(r.ok).toBe(false);
+  });
+
+  it('fail when a customer saw someone else’s data', async () => {
+    const r = await result((d) => {
+      d.traffic.wrongData = 1;
+      d.traffic.ok = 99;
+    });
+    expect(r.ok).toBe(false);
+  });
+
+  it('expect a clean v2 to be promoted itself', async () => {
+    const r = await result((d) => {
+      d.flaw = null;
+      d.canaries = [
+        { ...(d.canaries[1] as CanaryOutcome), release: 'v2', routed: { real: 0, probe: 9 } },
+      ];
+      d.promoted = 'v2';
+      d.realByRelease = { v1: 60, v2: 40, v3: 0 };
+    });
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+});
+
+describe('the timeline against Klarna', () => {
+  it('compares the reaction with 31 minutes', async () => {
+    const c = comparison(await result());
+    expect(c.klarnaMs).toBe(31 * 60 * 1000);
+    expect(c.vaktMs).toBe(3.5);
+    expect(c.factor).toBe(Math.round(KLARNA_2021.ms / 3.5));
+    expect(c.realExposed).toBe(0);
+  });
+
+  it('has nothing to compare without a leak', () => {
+    expect(comparison({ canaries: [] })).toEqual({ klarnaMs: KLARNA_2021.ms });
+  });
+
+  it('formats milliseconds', () => {
+    expect(formatMs(3.456)).toBe('3.46 ms');
+    expect(formatMs(42.04)).toBe('42.0 ms');
+    expect(formatMs(1_860_000)).toBe('1,860,000 ms');
+  });
+
+  it('prints colour only when asked', async () => {
+    const r = await result();
+    expect(summaryText(r).includes('\u001b[')).toBe(false);
+    expect(summaryText(r, true).includes('\u001b[32m')).toBe(true);
+  });
+});
+
+describe('the reports', () => {
+  it('escape everything in the HTML page and stay self-contained', async () => {
+    const html = demoHtml(await result());
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toMatch(/<link|src=|url\(/);
+    expect(esc(`<a href="x">'&'</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+    );
+  });
+
+  it('keep table cells intact in Markdown', async () => {
+    const md = demoMarkdown(await result());
+    expect(md).toContain('leak \\<script\\>alert(1)\\</script\\> \\| x');
+    expect(md).toContain('## Against Klarna, May 2021');
+    expect(md).toMatch(/\| leak to withdrawal \| 10:49 to 11:20: 1,860,000 ms \| 3\.50 ms \|/);
+  });
+});
+
+describe('a simulated customer', () => {
+  const [maja, erik] = REAL_CUSTOMERS;
+  const everyone = [...TEST_USERS, ...REAL_CUSTOMERS];
+  it('accepts only their own data', () => {
+    if (!maja || !erik) throw new Error('no customers');
+    expect(ownDataOnly(JSON.stringify({ email: maja.email }), maja, everyone)).toBe(true);
+    expect(ownDataOnly(JSON.stringify({ email: erik.email }), maja, everyone)).toBe(false);
+    expect(ownDataOnly(`${maja.email} ${erik.email}`, maja, everyone)).toBe(false);
+  });
+});

@@ -1,0 +1,144 @@
+import { once } from 'node:events';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROUTE_HEADER, type Router, startRouter } from '../src/demo/router.ts';
+
+const servers: Server[] = [];
+let router: Router | undefined;
+afterEach(async () => {
+  await router?.close();
+  router = undefined;
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+});
+
+/** An upstream answering with its label; `/slow` waits until the client leaves. */
+async function upstream(label: string) {
+  const seen = { requests: 0, probeHeader: 0, leftEarly: 0 };
+  const server = createServer((req, res) => {
+    seen.requests++;
+    if (req.headers['x-vakt-probe'] !== undefined) seen.probeHeader++;
+    if (req.url === '/slow') {
+      res.on('close', () => {
+        if (!res.writableEnded) seen.leftEarly++;
+      });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-release': label });
+    res.end(label);
+  });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return { label, url: `http://127.0.0.1:${port}`, seen };
+}
+
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  path = '/',
+): Promise<{ status: number; body: string; route: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+          route: String(res.headers[ROUTE_HEADER] ?? ''),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the demo router', () => {
+  it('sends real users to stable and probes to the candidate, and counts both', async () => {
+    const v1 = await upstream('v1');
+    const v2 = await upstream('v2');
+    router = await startRouter(v1);
+    router.setCandidate(v2);
+    const probe = { [router.probeHeader.name]: router.probeHeader.value };
+
+    expect((await get(router.url)).body).toBe('v1');
+    expect((await get(router.url, probe)).body).toBe('v2');
+    // A guessed header value is real-user traffic.
+    expect((await get(router.url, { [router.probeHeader.name]: 'guess' })).body).toBe('v1');
+    expect(router.counts('v1')).toEqual({ real: 2, probe: 0 });
+    expect(router.counts('v2')).toEqual({ real: 0, probe: 1 });
+    // The probe header is the router's business: the upstream never sees it.
+    expect(v2.seen.probeHeader).toBe(0);
+  });
+
+  it('tags responses and remembers when candidate responses passed', async () => {
+    const v1 = await upstream('v1');
+    const v2 = await upstream('v2');
+    router = await startRouter(v1);
+    router.setCandidate(v2);
+    const probe = { [router.probeHeader.name]: router.probeHeader.value };
+    const toCandidate = await get(router.url, probe);
+    const toStable = await get(router.url);
+    expect(toCandidate.route).toMatch(/^v2\/\d+$/);
+    expect(toStable.route).toMatch(/^v1\/\d+$/);
+    expect(router.responseSeenAt(toCandidate.route)).toBeTypeOf('number');
+    expect(router.responseSeenAt(toStable.route)).toBeUndefined();
+  });
+
+  it('withdraws the candidate synchronously: the next probe request goes to stable', async () => {
+    const v1 = await upstream('v1');
+    const v2 = await upstream('v2');
+    router = await startRouter(v1);
+    router.setCandidate(v2);
+    const probe = { [router.probeHeader.name]: router.probeHeader.value };
+    expect((await get(router.url, probe)).body).toBe('v2');
+    const withdrawal = router.withdraw();
+    expect(withdrawal?.label).toBe('v2');
+    expect(router.candidate()).toBeUndefined();
+    expect((await get(router.url, probe)).body).toBe('v1');
+    expect(v2.seen.requests).toBe(1);
+    expect(router.withdraw()).toBeUndefined();
+  });
+
+  it('promotes the candidate: real traffic moves to it', async () => {
+    const v1 = await upstream('v1');
+    const v3 = await upstream('v3');
+    router = await startRouter(v1);
+    router.setCandidate(v3);
+    expect(router.promote().label).toBe('v1');
+    expect(router.stable()).toBe('v3');
+    expect((await get(router.url)).body).toBe('v3');
+    expect(router.counts('v3').real).toBe(1);
+    await router.drained('v1');
+  });
+
+  it('passes a client leaving mid-request on to the upstream', async () => {
+    const v1 = await upstream('v1');
+    router = await startRouter(v1);
+    const u = new URL(router.url);
+    const req = request({ host: u.hostname, port: u.port, path: '/slow' });
+    req.on('error', () => {});
+    req.end();
+    await new Promise((r) => setTimeout(r, 50));
+    req.destroy();
+    await router.drained('v1');
+    for (let i = 0; i < 50 && v1.seen.leftEarly === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(v1.seen.leftEarly).toBe(1);
+  });
+
+  it('answers 502 when the upstream is down', async () => {
+    const v1 = await upstream('v1');
+    const gone = await upstream('gone');
+    const server = servers.pop();
+    await new Promise<void>((r) => server?.close(() => r()));
+    router = await startRouter(v1);
+    router.setCandidate(gone);
+    const answer = await get(router.url, { [router.probeHeader.name]: router.probeHeader.value });
+    expect(answer.status).toBe(502);
+  });
+});
