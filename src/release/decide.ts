@@ -1,0 +1,196 @@
+import { release } from './candidate.ts';
+import { type Context, label } from './context.ts';
+import { type Draft, newDraft, record, setCondition } from './draft.ts';
+import { computeRevision } from './revision.ts';
+import { bake, idle, reverted } from './stable.ts';
+import type { DecideInput, DecideOutput } from './state.ts';
+import { imagesOf, templateHash } from './template.ts';
+import {
+  describeProblems,
+  type SpecProblem,
+  validateInlinePolicy,
+  validateSpec,
+} from './validate.ts';
+
+/**
+ * The ReleaseGuard state machine: a pure function from the guard, what the cluster looks
+ * like and the reports that arrived, to the status to write and the actions to run.
+ * Decisions (and their Events) are recorded only on transitions, and every action is
+ * declarative, so running decide() again on its own output repeats nothing.
+ */
+export function decide(input: DecideInput): DecideOutput {
+  const { guard, observed } = input;
+  const draft = newDraft(input.now, guard.generation, guard.status);
+
+  const checked = validateSpec(guard.spec);
+  const problems: SpecProblem[] = checked.ok ? [] : checked.problems;
+  if (checked.ok && checked.value.policy.inline) {
+    const policy = validateInlinePolicy(checked.value.policy.inline);
+    if (!policy.ok) problems.push(...policy.problems);
+  }
+  problems.push(...(input.policyProblems ?? []));
+  if (!checked.ok || problems.length > 0) return invalid(draft, problems);
+  if (draft.status.phase === 'Invalid') delete draft.status.message;
+
+  const ctx: Context = {
+    draft,
+    name: guard.name,
+    spec: checked.value,
+    observed,
+    reports: input.reports,
+    stableSet: false,
+  };
+  if (adopt(ctx)) {
+    if (!bake(ctx)) current(ctx);
+  }
+  converge(ctx);
+  conditions(ctx);
+  return finish(draft);
+}
+
+function finish(draft: Draft): DecideOutput {
+  const output: DecideOutput = {
+    status: draft.status,
+    actions: [...draft.urgent, ...draft.actions],
+  };
+  if (draft.requeueAfterMs !== undefined) output.requeueAfterMs = draft.requeueAfterMs;
+  return output;
+}
+
+/** Bad input stops the guard where it is: no actions beyond one Event per new message. */
+function invalid(draft: Draft, problems: SpecProblem[]): DecideOutput {
+  const before = { phase: draft.status.phase, message: draft.status.message };
+  const message = describeProblems(problems);
+  draft.status.phase = 'Invalid';
+  draft.status.message = message;
+  if (before.phase !== 'Invalid' || before.message !== message) {
+    record(draft, 'Warning', 'Invalid', message);
+  }
+  setCondition(draft, 'Ready', 'False', 'Invalid', message);
+  return finish(draft);
+}
+
+/**
+ * Takes over the target: its template becomes `<name>-stable` (it already serves users,
+ * so it is trusted as it is). True once stable serves; until then the target keeps its
+ * replicas and the phase is Initializing.
+ */
+function adopt(ctx: Context): boolean {
+  const { draft, observed } = ctx;
+  const { status } = draft;
+  if (status.adoptedAt && status.stable) return true;
+  const targetName = ctx.spec.targetRef.name;
+  status.phase = 'Initializing';
+  if (!status.stable) {
+    const target = observed.target;
+    if (!target) {
+      const message = `waiting for Deployment ${targetName}`;
+      if (status.message !== message) record(draft, 'Warning', 'TargetNotFound', message);
+      status.message = message;
+      return false;
+    }
+    const image = imagesOf(target.template)[0];
+    const revision = computeRevision(target.template, target.annotations, ctx.spec.source.revision);
+    status.stable = {
+      templateHash: templateHash(target.template),
+      template: target.template,
+      replicas: Math.max(1, target.replicas),
+      ...(revision.ok ? { revision: revision.sha } : {}),
+      ...(image ? { image } : {}),
+    };
+  }
+  const stable = status.stable;
+  const serving =
+    observed.stable?.templateHash === stable.templateHash &&
+    observed.stable.ready &&
+    observed.services.stable &&
+    observed.services.canary;
+  if (!serving) {
+    status.message = `creating ${ctx.name}-stable from ${targetName} and the Services`;
+    return false;
+  }
+  status.adoptedAt = draft.at;
+  record(
+    draft,
+    'Normal',
+    'Adopted',
+    `${ctx.name}-stable serves ${label(stable)}; Deployment ${targetName} is now the candidate`,
+    stable,
+  );
+  return true;
+}
+
+/** What the target runs now decides the phase: stable, a rejected template, or a release. */
+function current(ctx: Context): void {
+  const target = ctx.observed.target;
+  const stable = ctx.draft.status.stable;
+  if (!target || !stable) {
+    const missing = `Deployment ${ctx.spec.targetRef.name} not found`;
+    idle(ctx, `${missing}; ${ctx.name}-stable keeps serving`);
+    return;
+  }
+  const hash = templateHash(target.template);
+  if (hash === stable.templateHash) idle(ctx);
+  else if (ctx.draft.status.rejected.some((r) => r.templateHash === hash)) reverted(ctx, hash);
+  else release(ctx, target.template, hash);
+}
+
+/** Repairs drift: `<name>-stable` runs what status says, and the Services exist. */
+function converge(ctx: Context): void {
+  const { draft, observed, spec } = ctx;
+  const stable = draft.status.stable;
+  if (stable && !ctx.stableSet && observed.stable?.templateHash !== stable.templateHash) {
+    draft.actions.push({
+      kind: 'setStable',
+      template: stable.template,
+      templateHash: stable.templateHash,
+      replicas: stable.replicas,
+      why: draft.status.adoptedAt ? 'repair' : 'adopt',
+    });
+  }
+  if (!observed.services.stable || !observed.services.canary) {
+    draft.actions.push({
+      kind: 'ensureServices',
+      stable: ctx.name,
+      canary: `${ctx.name}-canary`,
+      port: spec.service.port,
+      targetPort: spec.service.targetPort ?? spec.service.port,
+    });
+  }
+}
+
+function conditions(ctx: Context): void {
+  const { draft } = ctx;
+  const { status } = draft;
+  if (status.phase === 'Initializing') {
+    setCondition(draft, 'Ready', 'False', 'Adopting', status.message ?? 'adopting the target');
+  } else {
+    setCondition(
+      draft,
+      'Ready',
+      'True',
+      'Guarding',
+      `${ctx.name}-stable serves ${label(status.stable)}`,
+    );
+  }
+  const approval = status.approval;
+  if (!status.candidate || !approval) {
+    setCondition(
+      draft,
+      'Approved',
+      'True',
+      'NoPendingRelease',
+      'no release is waiting for approval',
+    );
+  } else if (approval.outcome === 'approved') {
+    setCondition(draft, 'Approved', 'True', 'Approved', approval.message ?? 'approved');
+  } else if (approval.outcome === 'pending') {
+    setCondition(draft, 'Approved', 'Unknown', 'Checking', 'asking the two-person gate');
+  } else {
+    const reason = approval.outcome === 'denied' ? 'Denied' : 'Undecided';
+    setCondition(draft, 'Approved', 'False', reason, approval.message ?? approval.outcome);
+  }
+  if (!status.conditions.some((c) => c.type === 'ProbesPassing')) {
+    setCondition(draft, 'ProbesPassing', 'Unknown', 'NotProbed', 'no probe run has finished yet');
+  }
+}

@@ -1,0 +1,206 @@
+import {
+  type Context,
+  ensureProbe,
+  isKnownLeak,
+  label,
+  leakStatus,
+  noteProgress,
+  probeReports,
+  scaleCandidate,
+} from './context.ts';
+import { record, requeue, setCondition, short } from './draft.ts';
+import { durationMs, MAX_REJECTED } from './schema.ts';
+import type { ProbeReport } from './state.ts';
+
+/** Phases in which `<name>-stable` alone serves: baking, idle, reverted. */
+
+/**
+ * The low-rate probe of stable between releases. A leak here has no newer release to
+ * revert (the Klarna change was CDN configuration), so it raises an alarm and nothing else.
+ */
+export function guardStable(ctx: Context): void {
+  const { draft } = ctx;
+  const stable = draft.status.stable;
+  if (!stable) return;
+  for (const report of probeReports(ctx, 'stable', 'guard', stable.templateHash)) {
+    if (report.outcome === 'leak') {
+      if (isKnownLeak(ctx, report)) continue;
+      noteProgress(ctx, report);
+      draft.status.lastLeak = leakStatus(report, draft.at, stable.revision);
+      draft.actions.push({ kind: 'countLeak', target: 'stable' });
+      const summary = draft.status.lastLeak.summary;
+      record(
+        draft,
+        'Warning',
+        'LeakOnStable',
+        `guard probe found a leak on stable ${label(stable)}: ${summary}; no newer release to revert, look at caches and edge configuration`,
+        stable,
+      );
+      setCondition(draft, 'ProbesPassing', 'False', 'LeakOnStable', summary);
+    } else {
+      noteProgress(ctx, report);
+      if (report.outcome === 'pass') {
+        setCondition(
+          draft,
+          'ProbesPassing',
+          'True',
+          'GuardPassed',
+          'the last guard run found no leak',
+        );
+      }
+    }
+  }
+  const interval = durationMs(ctx.spec.probe.guardInterval);
+  ensureProbe(ctx, 'stable', 'guard', stable.templateHash, interval);
+}
+
+/** No release pending: the target runs the stable template. */
+export function idle(ctx: Context, message?: string): void {
+  const { draft } = ctx;
+  const previous = draft.status.phase;
+  const candidate = draft.status.candidate;
+  if (candidate && (previous === 'Blocked' || previous === 'Canary')) {
+    record(
+      draft,
+      'Normal',
+      'ReleaseWithdrawn',
+      `the target runs the stable template again; release ${label(candidate)} withdrawn`,
+      candidate,
+    );
+  }
+  delete draft.status.candidate;
+  delete draft.status.approval;
+  draft.status.phase = 'Idle';
+  draft.status.message =
+    message ?? `${label(draft.status.stable)} serves users from ${ctx.name}-stable`;
+  scaleCandidate(ctx, 0);
+  guardStable(ctx);
+}
+
+/** The target runs a template that leaked before: it stays at zero, never retried. */
+export function reverted(ctx: Context, templateHash: string): void {
+  const { draft } = ctx;
+  const known = draft.status.candidate?.templateHash === templateHash;
+  if (!known) {
+    const rejected = draft.status.rejected.find((r) => r.templateHash === templateHash);
+    draft.status.candidate = {
+      templateHash,
+      ...(rejected?.revision ? { revision: rejected.revision } : {}),
+    };
+    delete draft.status.approval;
+    record(
+      draft,
+      'Warning',
+      'RejectedTemplate',
+      `template ${templateHash} leaked before and is never retried; change the Deployment to release again`,
+      draft.status.candidate,
+    );
+  }
+  draft.status.phase = 'Reverted';
+  // Keep the message of the revert itself; a re-applied template gets its own.
+  if (!known || !draft.status.message) {
+    draft.status.message = `template ${templateHash} leaked before and is never retried`;
+  }
+  scaleCandidate(ctx, 0, true);
+  guardStable(ctx);
+}
+
+/** A leak while baking: the promoted template is live, so stable goes back to the one before. */
+function restore(ctx: Context, report: ProbeReport): void {
+  const { draft } = ctx;
+  const bad = draft.status.stable;
+  const previous = draft.status.previousStable;
+  if (!bad || !previous) return;
+  draft.urgent.push(
+    {
+      kind: 'setStable',
+      template: previous.template,
+      templateHash: previous.templateHash,
+      replicas: previous.replicas,
+      why: 'restore',
+    },
+    { kind: 'stopProbe' },
+  );
+  ctx.stableSet = true;
+  noteProgress(ctx, report);
+  const leak = leakStatus(report, draft.at, bad.revision);
+  draft.status.lastLeak = leak;
+  draft.status.stable = previous;
+  delete draft.status.previousStable;
+  delete draft.status.bakeUntil;
+  draft.status.candidate = {
+    templateHash: bad.templateHash,
+    ...(bad.revision ? { revision: bad.revision } : {}),
+    ...(bad.image ? { image: bad.image } : {}),
+  };
+  draft.status.rejected = [
+    ...draft.status.rejected,
+    { templateHash: bad.templateHash, at: draft.at, reason: leak.summary, ...revisionOf(bad) },
+  ].slice(-MAX_REJECTED);
+  draft.status.phase = 'Reverted';
+  draft.status.message = `leak while baking ${label(bad)}: ${leak.summary}; restored ${label(previous)}`;
+  draft.actions.push({ kind: 'countLeak', target: 'stable' });
+  record(draft, 'Warning', 'RolledBack', draft.status.message, bad);
+  setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', leak.summary);
+  if (bad.revision) {
+    draft.actions.push({
+      kind: 'postCommitStatus',
+      repository: ctx.spec.source.repository,
+      sha: bad.revision,
+      context: 'vakt/probe',
+      state: 'failure',
+      description: short(`rolled back after a cross-tenant leak: ${leak.summary}`),
+    });
+  }
+}
+
+function revisionOf(release: { revision?: string }): { revision?: string } {
+  return release.revision ? { revision: release.revision } : {};
+}
+
+/**
+ * After promotion, stable stays under probe for bakeTime. Returns true while baking (or
+ * reverted by it); false once the bake is over and the release flow should continue.
+ */
+export function bake(ctx: Context): boolean {
+  const { draft } = ctx;
+  const stable = draft.status.stable;
+  const bakeUntil = draft.status.bakeUntil;
+  if (!stable || !bakeUntil || !draft.status.previousStable) return false;
+  for (const report of probeReports(ctx, 'stable', 'bake', stable.templateHash)) {
+    if (report.outcome === 'leak') {
+      restore(ctx, report);
+      return true;
+    }
+    noteProgress(ctx, report);
+  }
+  const remaining = Date.parse(bakeUntil) - draft.now;
+  if (remaining > 0) {
+    draft.status.phase = 'Baking';
+    draft.status.message = `${label(stable)} promoted; probing it until ${bakeUntil}`;
+    scaleCandidate(ctx, 0);
+    ensureProbe(ctx, 'stable', 'bake', stable.templateHash);
+    requeue(draft, remaining);
+    return true;
+  }
+  delete draft.status.previousStable;
+  delete draft.status.bakeUntil;
+  record(
+    draft,
+    'Normal',
+    'Baked',
+    `${label(stable)} passed its bake time and is the stable release`,
+    stable,
+  );
+  if (stable.revision) {
+    draft.actions.push({
+      kind: 'postCommitStatus',
+      repository: ctx.spec.source.repository,
+      sha: stable.revision,
+      context: 'vakt/probe',
+      state: 'success',
+      description: 'no cross-tenant leak in canary and bake probes',
+    });
+  }
+  return false;
+}

@@ -1,0 +1,138 @@
+import type { ApprovalVerdict } from '../approval/verdict.ts';
+import type { LeakEvidence } from '../probe/types.ts';
+import type { ReleaseGuardStatus } from './schema.ts';
+import type { PodTemplate } from './template.ts';
+import type { SpecProblem } from './validate.ts';
+
+/**
+ * What decide() reads and returns. Everything is data: the kube adapter gathers the
+ * input, runs the actions in order and writes `status` back, so a restarted operator
+ * continues from status alone.
+ */
+
+export type ProbeTarget = 'candidate' | 'stable';
+/** canary: the candidate before promotion; bake: stable after it; guard: stable between releases. */
+export type ProbeMode = 'canary' | 'bake' | 'guard';
+
+export interface GuardInput {
+  name: string;
+  /** metadata.generation, copied to status.observedGeneration and conditions. */
+  generation: number;
+  /** The spec as stored: decide() validates it, so bad input becomes phase Invalid. */
+  spec: unknown;
+  status?: ReleaseGuardStatus;
+}
+
+export interface Observed {
+  /** The guarded Deployment (the candidate); null when it does not exist. */
+  target: {
+    template: PodTemplate;
+    /** metadata.annotations of the Deployment (the revision annotation may live there). */
+    annotations: Record<string, string>;
+    /** spec.replicas as it is now. */
+    replicas: number;
+    /** Its rollout of the current template is complete and all replicas are ready. */
+    ready: boolean;
+  } | null;
+  /**
+   * `<name>-stable`: the vakt.dev/template-hash annotation the adapter writes when it sets
+   * the template (the hash of the template it copied, before relabelling), and readiness.
+   */
+  stable: { templateHash: string; ready: boolean } | null;
+  services: { stable: boolean; canary: boolean };
+  /** The probe run the adapter has going now, if any. */
+  probe: { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null;
+}
+
+/** What a probe run reported: its progress, or how it ended. */
+export interface ProbeReport {
+  kind: 'probe';
+  target: ProbeTarget;
+  mode: ProbeMode;
+  templateHash: string;
+  /** Names the run, so a report delivered twice is recognised. */
+  runId: string;
+  outcome: 'running' | 'pass' | 'leak' | 'inconclusive';
+  counters: { sent: number; checked: number; failed: number };
+  /** Upper bound on the leak rate so far; null after a leak. */
+  leakRateBound: number | null;
+  maxLeakRate: number;
+  leak?: LeakEvidence;
+  reason?: string;
+}
+
+export interface ApprovalReport {
+  kind: 'approval';
+  templateHash: string;
+  /** The commit the gate checked; a report for another commit is stale and ignored. */
+  revision: string;
+  verdict: ApprovalVerdict;
+}
+
+/** A person asked for approvals to be checked again now (e.g. an annotation was touched). */
+export interface ApprovalRecheck {
+  kind: 'approvalRecheck';
+}
+
+export type Report = ProbeReport | ApprovalReport | ApprovalRecheck;
+
+export interface DecideInput {
+  now: number;
+  guard: GuardInput;
+  observed: Observed;
+  /** Reports that arrived since the last decide(), oldest first. */
+  reports: Report[];
+  /**
+   * Problems with a policy decide() cannot read itself (a ConfigMap: missing, or failing
+   * validateConfigMapPolicy). Inline policies are validated inside decide().
+   */
+  policyProblems?: SpecProblem[];
+}
+
+export type CommitState = 'pending' | 'success' | 'failure' | 'error';
+
+export type Action =
+  /** Sets the guarded Deployment's replicas; 0 takes the candidate out at once. */
+  | { kind: 'scaleCandidate'; replicas: number }
+  | { kind: 'stopProbe' }
+  /**
+   * Makes `<name>-stable` run `template` (relabelled by the adapter), annotated with
+   * `templateHash`. `why` is for logs: adopt, promote, restore (a revert) or repair (drift).
+   */
+  | {
+      kind: 'setStable';
+      template: PodTemplate;
+      templateHash: string;
+      replicas: number;
+      why: 'adopt' | 'promote' | 'restore' | 'repair';
+    }
+  | { kind: 'ensureServices'; stable: string; canary: string; port: number; targetPort: number }
+  /** Replaces any running probe. `intervalMs` paces guard runs. */
+  | {
+      kind: 'startProbe';
+      target: ProbeTarget;
+      mode: ProbeMode;
+      templateHash: string;
+      intervalMs?: number;
+    }
+  /** Ask the two-person gate about `revision`; the answer comes back as an ApprovalReport. */
+  | { kind: 'checkApproval'; templateHash: string; revision: string; repository: string }
+  | {
+      kind: 'postCommitStatus';
+      repository: string;
+      sha: string;
+      context: 'vakt/two-person' | 'vakt/probe';
+      state: CommitState;
+      description: string;
+    }
+  | { kind: 'emitEvent'; type: 'Normal' | 'Warning'; reason: string; message: string }
+  /** Counts a leak in the vakt_leaks_total metric. */
+  | { kind: 'countLeak'; target: ProbeTarget };
+
+export interface DecideOutput {
+  status: ReleaseGuardStatus;
+  /** Executed in order; the response to a leak comes first. */
+  actions: Action[];
+  /** Call decide() again after this long even if nothing changes (approval re-check, bake end). */
+  requeueAfterMs?: number;
+}

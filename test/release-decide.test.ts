@@ -1,0 +1,669 @@
+import { describe, expect, it } from 'vitest';
+import type { ApprovalVerdict } from '../src/approval/verdict.ts';
+import type { LeakEvidence } from '../src/probe/types.ts';
+import { APPROVAL_RECHECK_MS } from '../src/release/candidate.ts';
+import { decide } from '../src/release/decide.ts';
+import { MAX_DECISIONS, type ReleaseGuardStatus } from '../src/release/schema.ts';
+import type {
+  Action,
+  ApprovalReport,
+  DecideOutput,
+  Observed,
+  ProbeReport,
+  Report,
+} from '../src/release/state.ts';
+import { type PodTemplate, templateHash } from '../src/release/template.ts';
+
+/** Fixtures and a tiny in-memory cluster for the decide() tables. */
+
+const T0 = Date.parse('2026-11-20T10:00:00Z');
+const SHA = { one: 'a'.repeat(40), two: 'b'.repeat(40), three: 'c'.repeat(40) };
+
+const POLICY = {
+  apiVersion: 'vakt.dev/v1alpha1',
+  kind: 'Policy',
+  probe: {
+    tenants: [
+      { name: 'alice', identity: 'alice', auth: { bearer: { env: 'ALICE_TOKEN' } } },
+      { name: 'bob', identity: 'bob', auth: { bearer: { env: 'BOB_TOKEN' } } },
+    ],
+    identity: { path: '/api/me', jsonPointer: '/id' },
+  },
+};
+
+const SPEC = {
+  targetRef: { name: 'shop' },
+  service: { port: 8080 },
+  policy: { inline: POLICY },
+  tenantsSecretRef: { name: 'shop-tenants' },
+  source: { repository: 'acme/shop' },
+  bakeTime: '10m',
+};
+
+function template(sha: string, image = `ghcr.io/acme/shop:${sha.slice(0, 7)}`): PodTemplate {
+  return {
+    metadata: { labels: { app: 'shop' }, annotations: { 'vakt.dev/revision': sha } },
+    spec: { containers: [{ name: 'shop', image }] },
+  };
+}
+
+function verdict(outcome: ApprovalVerdict['outcome'], sha: string): ApprovalVerdict {
+  const approved = outcome === 'approved';
+  return {
+    outcome,
+    reasons: approved ? [] : ['needs 1 more approval'],
+    counted: approved
+      ? [
+          { login: 'carol', reviewId: 1, commitId: sha },
+          { login: 'dave', reviewId: 2, commitId: sha },
+        ]
+      : [{ login: 'carol', reviewId: 1, commitId: sha }],
+    notCounted: [],
+    missing: approved ? [] : ['needs 1 more approval from a qualified reviewer'],
+    required: { approvals: 2, teams: [] },
+    evidence: { repository: 'acme/shop', pullRequest: 42, baseRef: 'main', headSha: sha },
+  };
+}
+
+function approval(
+  templateHash: string,
+  sha: string,
+  outcome: ApprovalVerdict['outcome'],
+): ApprovalReport {
+  return { kind: 'approval', templateHash, revision: sha, verdict: verdict(outcome, sha) };
+}
+
+const EVIDENCE: LeakEvidence = {
+  kind: 'foreign-marker',
+  summary: "bob's e-mail in alice's response to GET /api/orders",
+  request: {
+    number: 17,
+    tenant: 'alice',
+    method: 'GET',
+    path: '/api/orders',
+    pattern: 'interleaved',
+    pool: 'tenant',
+  },
+  status: 200,
+  owner: 'bob',
+  match: { owner: 'bob', kind: 'marker', index: 0, where: 'body' },
+  headers: { age: '12', 'x-cache': 'HIT' },
+  elapsedMs: 830,
+  latencyMs: 12,
+};
+
+function probe(
+  target: ProbeReport['target'],
+  mode: ProbeReport['mode'],
+  templateHash: string,
+  outcome: ProbeReport['outcome'],
+  runId = 'run-1',
+): ProbeReport {
+  const leaked = outcome === 'leak';
+  return {
+    kind: 'probe',
+    target,
+    mode,
+    templateHash,
+    runId,
+    outcome,
+    counters: { sent: 3100, checked: 3000, failed: 0 },
+    leakRateBound: leaked ? null : outcome === 'pass' ? 0.000998 : 0.01,
+    maxLeakRate: 0.001,
+    ...(leaked ? { leak: EVIDENCE } : {}),
+  };
+}
+
+/** Before adoption: the user's Deployment serves with 3 replicas. */
+function freshWorld(tpl: PodTemplate = template(SHA.one)): Observed {
+  return {
+    target: { template: tpl, annotations: {}, replicas: 3, ready: true },
+    stable: null,
+    services: { stable: false, canary: false },
+    probe: null,
+  };
+}
+
+/** What the kube adapter would do with the actions, instantly and successfully. */
+function apply(observed: Observed, actions: Action[]): Observed {
+  const next = structuredClone(observed);
+  for (const action of actions) {
+    if (action.kind === 'scaleCandidate' && next.target) {
+      next.target.replicas = action.replicas;
+      next.target.ready = true;
+    }
+    if (action.kind === 'setStable')
+      next.stable = { templateHash: action.templateHash, ready: true };
+    if (action.kind === 'ensureServices') next.services = { stable: true, canary: true };
+    if (action.kind === 'startProbe') {
+      next.probe = { target: action.target, mode: action.mode, templateHash: action.templateHash };
+    }
+    if (action.kind === 'stopProbe') next.probe = null;
+  }
+  return next;
+}
+
+/** A guard, its cluster and a clock, driven one decide() at a time. */
+class Story {
+  status: ReleaseGuardStatus | undefined;
+  observed: Observed;
+  now = T0;
+  spec: unknown = SPEC;
+  last: DecideOutput | undefined;
+  /** What the last step() observed, before its actions were carried out. */
+  seen: Observed | undefined;
+
+  constructor(observed: Observed = freshWorld()) {
+    this.observed = observed;
+  }
+
+  /** Runs decide() once with `reports`, then lets the "adapter" carry out the actions. */
+  step(reports: Report[] = []): DecideOutput {
+    const output = decide({
+      now: this.now,
+      guard: { name: 'shop', generation: 1, spec: this.spec, ...this.statusField() },
+      observed: this.observed,
+      reports,
+    });
+    this.status = output.status;
+    this.seen = this.observed;
+    this.observed = apply(this.observed, output.actions);
+    this.last = output;
+    return output;
+  }
+
+  /** Runs decide() on the current state without keeping anything: for idempotence checks. */
+  peek(reports: Report[] = []): DecideOutput {
+    return decide({
+      now: this.now,
+      guard: { name: 'shop', generation: 1, spec: this.spec, ...this.statusField() },
+      observed: this.observed,
+      reports,
+    });
+  }
+
+  /** Runs decide() on the last step's own output status and the very same observations. */
+  repeat(reports: Report[] = []): DecideOutput {
+    return decide({
+      now: this.now,
+      guard: { name: 'shop', generation: 1, spec: this.spec, ...this.statusField() },
+      observed: this.seen ?? this.observed,
+      reports,
+    });
+  }
+
+  /** The user changes the Deployment's template (kubectl apply resets replicas too). */
+  deploy(tpl: PodTemplate, replicas = 3): void {
+    if (!this.observed.target) throw new Error('no target');
+    this.observed.target = { ...this.observed.target, template: tpl, replicas, ready: true };
+  }
+
+  private statusField(): { status?: ReleaseGuardStatus } {
+    return this.status ? { status: structuredClone(this.status) } : {};
+  }
+}
+
+function kinds(actions: Action[]): string[] {
+  return actions.map((a) => a.kind);
+}
+
+function events(actions: Action[]): { type: string; reason: string; message: string }[] {
+  return actions.flatMap((a) => (a.kind === 'emitEvent' ? [a] : []));
+}
+
+/** Actions that must happen once per decision: repeating them would spam or double count. */
+function oneShot(actions: Action[]): Action[] {
+  return actions.filter((a) =>
+    ['emitEvent', 'postCommitStatus', 'countLeak', 'checkApproval'].includes(a.kind),
+  );
+}
+
+const H1 = templateHash(template(SHA.one));
+const H2 = templateHash(template(SHA.two));
+const H3 = templateHash(template(SHA.three));
+
+/** A guard that has adopted `shop` and is Idle on SHA.one. */
+function adopted(): Story {
+  const story = new Story();
+  story.step();
+  story.step();
+  return story;
+}
+
+/** An adopted guard whose target now runs `sha`, approved and under canary probe. */
+function inCanary(sha: string): Story {
+  const story = adopted();
+  story.deploy(template(sha));
+  story.step();
+  story.step([approval(templateHash(template(sha)), sha, 'approved')]);
+  story.step();
+  return story;
+}
+
+describe('decide: adoption', () => {
+  it('copies the target to <name>-stable and creates the Services before taking users away', () => {
+    const story = new Story();
+    const first = story.step();
+    expect(first.status.phase).toBe('Initializing');
+    expect(first.actions).toContainEqual({
+      kind: 'setStable',
+      template: template(SHA.one),
+      templateHash: H1,
+      replicas: 3,
+      why: 'adopt',
+    });
+    expect(first.actions).toContainEqual(expect.objectContaining({ kind: 'ensureServices' }));
+    expect(kinds(first.actions)).not.toContain('scaleCandidate');
+
+    const second = story.step();
+    expect(second.status.phase).toBe('Idle');
+    expect(second.status.stable).toMatchObject({ templateHash: H1, revision: SHA.one });
+    expect(events(second.actions).map((e) => e.reason)).toEqual(['Adopted']);
+    expect(second.actions).toContainEqual({ kind: 'scaleCandidate', replicas: 0 });
+    expect(second.actions).toContainEqual(
+      expect.objectContaining({ kind: 'startProbe', target: 'stable', mode: 'guard' }),
+    );
+    expect(second.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  it('waits for a missing target without crashing', () => {
+    const story = new Story({ ...freshWorld(), target: null });
+    const output = story.step();
+    expect(output.status.phase).toBe('Initializing');
+    expect(output.status.message).toContain('waiting for Deployment shop');
+    expect(oneShot(story.peek().actions)).toEqual([]);
+  });
+});
+
+describe('decide: a release', () => {
+  it('blocks an unapproved template: zero replicas first, then the gate is asked', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 3);
+    const detected = story.step();
+    expect(detected.status.phase).toBe('Blocked');
+    expect(detected.actions[0]).toEqual({ kind: 'scaleCandidate', replicas: 0 });
+    expect(detected.actions).toContainEqual({
+      kind: 'checkApproval',
+      templateHash: H2,
+      revision: SHA.two,
+      repository: 'acme/shop',
+    });
+    expect(detected.status.candidate).toMatchObject({ templateHash: H2, revision: SHA.two });
+
+    const denied = story.step([approval(H2, SHA.two, 'denied')]);
+    expect(denied.status.phase).toBe('Blocked');
+    expect(events(denied.actions)).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'Blocked' }),
+    ]);
+    expect(denied.actions).toContainEqual(
+      expect.objectContaining({
+        kind: 'postCommitStatus',
+        context: 'vakt/two-person',
+        state: 'failure',
+        sha: SHA.two,
+      }),
+    );
+    expect(denied.status.message).toContain('needs 1 more approval');
+    expect(denied.status.conditions.find((c) => c.type === 'Approved')?.status).toBe('False');
+    expect(story.observed.target?.replicas).toBe(0);
+  });
+
+  it('asks the gate again after the re-check interval, or at once on demand', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 0);
+    story.step();
+    story.step([approval(H2, SHA.two, 'denied')]);
+    story.now += APPROVAL_RECHECK_MS - 1;
+    expect(kinds(story.peek().actions)).not.toContain('checkApproval');
+    expect(kinds(story.peek([{ kind: 'approvalRecheck' }]).actions)).toContain('checkApproval');
+    story.now += 1;
+    expect(kinds(story.step().actions)).toContain('checkApproval');
+    expect(story.last?.requeueAfterMs).toBe(APPROVAL_RECHECK_MS);
+  });
+
+  it('ignores an approval for another commit', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 0);
+    story.step();
+    const output = story.step([approval(H2, SHA.three, 'approved')]);
+    expect(output.status.phase).toBe('Blocked');
+  });
+
+  it('blocks a template whose commit cannot be found, without asking the gate', () => {
+    const story = adopted();
+    story.deploy({ spec: { containers: [{ name: 'shop', image: 'shop:latest' }] } }, 0);
+    const output = story.step();
+    expect(output.status.phase).toBe('Blocked');
+    expect(output.status.message).toContain('annotation vakt.dev/revision is missing');
+    expect(kinds(output.actions)).not.toContain('checkApproval');
+  });
+
+  it('proceeds when approvals arrive: candidate scales up behind -canary, then is probed', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 0);
+    story.step();
+    const approved = story.step([approval(H2, SHA.two, 'approved')]);
+    expect(approved.status.phase).toBe('Canary');
+    expect(approved.status.approval).toMatchObject({
+      approvers: ['carol', 'dave'],
+      count: 2,
+      pullRequest: 42,
+    });
+    expect(events(approved.actions).map((e) => e.reason)).toEqual(['Approved']);
+    expect(approved.actions).toContainEqual({ kind: 'scaleCandidate', replicas: 1 });
+    const probing = story.step();
+    expect(probing.actions).toContainEqual({
+      kind: 'startProbe',
+      target: 'candidate',
+      mode: 'canary',
+      templateHash: H2,
+    });
+  });
+
+  it('reverts on the first leak: scale to zero and stop come first, the template is rejected', () => {
+    const story = inCanary(SHA.two);
+    const output = story.step([probe('candidate', 'canary', H2, 'leak')]);
+    expect(output.actions.slice(0, 2)).toEqual([
+      { kind: 'scaleCandidate', replicas: 0 },
+      { kind: 'stopProbe' },
+    ]);
+    expect(output.status.phase).toBe('Reverted');
+    expect(output.status.rejected.map((r) => r.templateHash)).toEqual([H2]);
+    expect(output.status.lastLeak).toMatchObject({
+      target: 'candidate',
+      templateHash: H2,
+      revision: SHA.two,
+      kind: 'foreign-marker',
+      tenant: 'alice',
+      owner: 'bob',
+      path: '/api/orders',
+      requestNumber: 17,
+      headers: { 'x-cache': 'HIT' },
+    });
+    expect(events(output.actions)).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'Reverted' }),
+    ]);
+    expect(output.actions).toContainEqual({ kind: 'countLeak', target: 'candidate' });
+    expect(output.status.conditions.find((c) => c.type === 'ProbesPassing')?.status).toBe('False');
+  });
+
+  it('never retries a rejected template, even when it comes back after another release', () => {
+    const story = inCanary(SHA.two);
+    story.step([probe('candidate', 'canary', H2, 'leak')]);
+    story.deploy(template(SHA.two), 2); // someone scales it up again
+    const again = story.step([approval(H2, SHA.two, 'approved')]);
+    expect(again.status.phase).toBe('Reverted');
+    expect(again.actions[0]).toEqual({ kind: 'scaleCandidate', replicas: 0 });
+    expect(oneShot(again.actions)).toEqual([]);
+
+    story.deploy(template(SHA.three), 0);
+    story.step();
+    story.deploy(template(SHA.two), 0);
+    const back = story.step();
+    expect(back.status.phase).toBe('Reverted');
+    expect(events(back.actions).map((e) => e.reason)).toEqual(['RejectedTemplate']);
+    expect(kinds(back.actions)).not.toContain('checkApproval');
+    expect(kinds(back.actions)).not.toContainEqual('startProbe');
+  });
+
+  it('promotes on a pass, bakes, and settles to Idle at the deadline', () => {
+    const story = inCanary(SHA.two);
+    const promoted = story.step([probe('candidate', 'canary', H2, 'pass')]);
+    expect(promoted.status.phase).toBe('Baking');
+    expect(kinds(promoted.actions).slice(0, 3)).toEqual([
+      'setStable',
+      'scaleCandidate',
+      'startProbe',
+    ]);
+    expect(promoted.actions[0]).toMatchObject({ templateHash: H2, why: 'promote' });
+    expect(promoted.actions[2]).toMatchObject({ target: 'stable', mode: 'bake', templateHash: H2 });
+    expect(promoted.status.stable?.templateHash).toBe(H2);
+    expect(promoted.status.previousStable?.templateHash).toBe(H1);
+    expect(promoted.status.bakeUntil).toBe(new Date(story.now + 600_000).toISOString());
+    expect(promoted.requeueAfterMs).toBe(600_000);
+
+    story.now += 599_999;
+    expect(story.step([probe('stable', 'bake', H2, 'running')]).status.phase).toBe('Baking');
+    story.now += 1;
+    const baked = story.step();
+    expect(baked.status.phase).toBe('Idle');
+    expect(baked.status.previousStable).toBeUndefined();
+    expect(events(baked.actions).map((e) => e.reason)).toEqual(['Baked']);
+    expect(baked.actions).toContainEqual(
+      expect.objectContaining({ kind: 'startProbe', target: 'stable', mode: 'guard' }),
+    );
+  });
+
+  it('keeps probing when a run ends without meeting the bound', () => {
+    const story = inCanary(SHA.two);
+    const output = story.step([probe('candidate', 'canary', H2, 'inconclusive')]);
+    expect(output.status.phase).toBe('Canary');
+    expect(output.status.probe).toMatchObject({ outcome: 'inconclusive', leakRateBound: 0.01 });
+    expect(events(output.actions).map((e) => e.reason)).toEqual(['ProbeInconclusive']);
+  });
+
+  it('restores the previous stable template from status on a leak while baking', () => {
+    const story = inCanary(SHA.two);
+    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    story.now += 60_000;
+    const output = story.step([probe('stable', 'bake', H2, 'leak', 'bake-1')]);
+    expect(output.actions[0]).toEqual({
+      kind: 'setStable',
+      template: template(SHA.one),
+      templateHash: H1,
+      replicas: 3,
+      why: 'restore',
+    });
+    expect(output.status.phase).toBe('Reverted');
+    expect(output.status.stable?.templateHash).toBe(H1);
+    expect(output.status.previousStable).toBeUndefined();
+    expect(output.status.rejected.map((r) => r.templateHash)).toEqual([H2]);
+    expect(events(output.actions).map((e) => e.reason)).toEqual(['RolledBack']);
+    expect(kinds(output.actions).filter((k) => k === 'setStable')).toHaveLength(1);
+  });
+
+  it('withdraws a blocked release when the target goes back to the stable template', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 0);
+    story.step();
+    story.deploy(template(SHA.one), 0);
+    const output = story.step();
+    expect(output.status.phase).toBe('Idle');
+    expect(output.status.candidate).toBeUndefined();
+    expect(events(output.actions).map((e) => e.reason)).toEqual(['ReleaseWithdrawn']);
+  });
+});
+
+describe('decide: guard probe on stable', () => {
+  it('raises an Event, a condition and a metric on a leak, and reverts nothing', () => {
+    const story = adopted();
+    const output = story.step([probe('stable', 'guard', H1, 'leak', 'guard-7')]);
+    expect(output.status.phase).toBe('Idle');
+    expect(events(output.actions)).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'LeakOnStable' }),
+    ]);
+    expect(output.actions).toContainEqual({ kind: 'countLeak', target: 'stable' });
+    expect(kinds(output.actions)).not.toContain('setStable');
+    expect(kinds(output.actions)).not.toContain('scaleCandidate');
+    expect(output.status.conditions.find((c) => c.type === 'ProbesPassing')).toMatchObject({
+      status: 'False',
+      reason: 'LeakOnStable',
+    });
+    // The same report delivered twice is one leak.
+    expect(oneShot(story.peek([probe('stable', 'guard', H1, 'leak', 'guard-7')]).actions)).toEqual(
+      [],
+    );
+    const passed = story.step([probe('stable', 'guard', H1, 'pass', 'guard-8')]);
+    expect(passed.status.conditions.find((c) => c.type === 'ProbesPassing')?.status).toBe('True');
+  });
+});
+
+describe('decide: invalid input', () => {
+  const cases: { name: string; spec: unknown; field: string; policyProblems?: unknown }[] = [
+    {
+      name: 'missing repository',
+      spec: { ...SPEC, source: {} },
+      field: 'spec.source.repository',
+    },
+    { name: 'bad bake time', spec: { ...SPEC, bakeTime: 'soon' }, field: 'spec.bakeTime' },
+    {
+      name: 'both policy sources',
+      spec: { ...SPEC, policy: { inline: POLICY, configMapRef: { name: 'p', key: 'k' } } },
+      field: 'spec.policy',
+    },
+    { name: 'no policy source', spec: { ...SPEC, policy: {} }, field: 'spec.policy' },
+    {
+      name: 'pattern without sha',
+      spec: { ...SPEC, source: { repository: 'acme/shop', revision: { imageTagPattern: 'v.*' } } },
+      field: 'spec.source.revision.imageTagPattern',
+    },
+    {
+      name: 'inline policy with one tenant',
+      spec: {
+        ...SPEC,
+        policy: {
+          inline: { ...POLICY, probe: { ...POLICY.probe, tenants: [POLICY.probe.tenants[0]] } },
+        },
+      },
+      field: 'spec.policy.inline.probe.tenants',
+    },
+    {
+      name: 'inline credential value',
+      spec: {
+        ...SPEC,
+        policy: {
+          inline: {
+            ...POLICY,
+            probe: {
+              ...POLICY.probe,
+              tenants: [
+                POLICY.probe.tenants[0],
+                { name: 'bob', identity: 'bob', auth: { bearer: { value: 'secret' } } },
+              ],
+            },
+          },
+        },
+      },
+      field: 'spec.policy.inline.probe.tenants[1].auth.bearer.value',
+    },
+    { name: 'not an object', spec: 'nonsense', field: 'spec' },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: phase Invalid naming ${c.field}, an Event and nothing else`, () => {
+      const story = adopted();
+      story.spec = c.spec;
+      const output = story.step();
+      expect(output.status.phase).toBe('Invalid');
+      expect(output.status.message).toContain(c.field);
+      expect(kinds(output.actions)).toEqual(['emitEvent']);
+      expect(story.peek().actions).toEqual([]);
+    });
+  }
+
+  it('reports ConfigMap policy problems handed in by the adapter', () => {
+    const output = decide({
+      now: T0,
+      guard: { name: 'shop', generation: 2, spec: SPEC },
+      observed: freshWorld(),
+      reports: [],
+      policyProblems: [
+        { path: 'spec.policy.configMapRef', message: 'ConfigMap shop-policy not found' },
+      ],
+    });
+    expect(output.status.phase).toBe('Invalid');
+    expect(output.status.message).toBe('spec.policy.configMapRef: ConfigMap shop-policy not found');
+    expect(output.status.observedGeneration).toBe(2);
+  });
+
+  it('resumes where it was once the spec is fixed', () => {
+    const story = inCanary(SHA.two);
+    story.spec = { ...SPEC, bakeTime: 'later' };
+    story.step();
+    story.spec = SPEC;
+    const output = story.step();
+    expect(output.status.phase).toBe('Canary');
+    expect(kinds(output.actions)).not.toContain('checkApproval');
+  });
+});
+
+describe('decide: restarts and repeats', () => {
+  it('feeding its own status back with the same observations and reports repeats no decision', () => {
+    const story = new Story();
+    const script: [() => void, Report[]][] = [
+      [() => {}, []],
+      [() => {}, []],
+      [() => story.deploy(template(SHA.two), 3), []],
+      [() => {}, [approval(H2, SHA.two, 'denied')]],
+      [() => {}, [approval(H2, SHA.two, 'approved')]],
+      [() => {}, []],
+      [() => {}, [probe('candidate', 'canary', H2, 'pass')]],
+      [() => {}, [probe('stable', 'guard', H2, 'leak')]],
+      [() => (story.now += 600_000), []],
+      [() => {}, [probe('stable', 'guard', H2, 'leak', 'guard-2')]],
+      [() => story.deploy(template(SHA.three), 0), []],
+      [() => {}, [approval(H3, SHA.three, 'approved')]],
+      [() => {}, []],
+      [() => {}, [probe('candidate', 'canary', H3, 'leak')]],
+    ];
+    for (const [change, reports] of script) {
+      change();
+      story.step(reports);
+      const before = story.status;
+      const again = story.repeat(reports);
+      expect(oneShot(again.actions), `step ${script.findIndex((s) => s[1] === reports)}`).toEqual(
+        [],
+      );
+      expect(again.status.decisions).toEqual(before?.decisions);
+      expect(again.status.phase).toBe(before?.phase);
+      expect(again.status.conditions).toEqual(before?.conditions);
+    }
+    expect(story.status?.phase).toBe('Reverted');
+  });
+
+  it('resumes a canary after a restart: probes again, does not re-ask the gate', () => {
+    const story = inCanary(SHA.two);
+    story.observed.probe = null; // the new operator process has no probe running
+    const output = story.step();
+    expect(output.status.phase).toBe('Canary');
+    expect(output.actions).toEqual([
+      { kind: 'startProbe', target: 'candidate', mode: 'canary', templateHash: H2 },
+    ]);
+  });
+
+  it('resumes a bake after a restart', () => {
+    const story = inCanary(SHA.two);
+    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    story.observed.probe = null;
+    const output = story.step();
+    expect(output.status.phase).toBe('Baking');
+    expect(output.actions).toEqual([
+      { kind: 'startProbe', target: 'stable', mode: 'bake', templateHash: H2 },
+    ]);
+  });
+
+  it('repairs <name>-stable when it drifted from status', () => {
+    const story = adopted();
+    story.observed.stable = { templateHash: 'someone-else', ready: true };
+    const output = story.step();
+    expect(output.actions).toContainEqual(
+      expect.objectContaining({ kind: 'setStable', templateHash: H1, why: 'repair' }),
+    );
+    expect(oneShot(output.actions)).toEqual([]);
+  });
+
+  it(`keeps the newest ${MAX_DECISIONS} decisions`, () => {
+    const story = adopted();
+    const filler = Array.from({ length: MAX_DECISIONS }, (_, i) => ({
+      at: new Date(T0).toISOString(),
+      reason: 'Old',
+      message: `old ${i}`,
+    }));
+    story.status = { ...(story.status as ReleaseGuardStatus), decisions: filler };
+    story.deploy(template(SHA.two), 0);
+    const output = story.step();
+    expect(output.status.decisions).toHaveLength(MAX_DECISIONS);
+    expect(output.status.decisions.at(-1)?.reason).toBe('ReleaseDetected');
+    expect(output.status.decisions[0]?.message).toBe('old 1');
+  });
+});
