@@ -1,0 +1,86 @@
+import type { ReleaseGuardStatus } from '../release/schema.ts';
+import type { Action, Observed } from '../release/state.ts';
+
+/**
+ * What the operator needs from Kubernetes, as an interface: src/kube implements it with
+ * client-node, tests may implement it in memory. The operator never imports client-node.
+ */
+
+export interface GuardRef {
+  namespace: string;
+  name: string;
+}
+
+/** A ReleaseGuard as read from the API server. */
+export interface GuardObject extends GuardRef {
+  uid: string;
+  generation: number;
+  resourceVersion: string;
+  annotations: Record<string, string>;
+  /** Unvalidated: decide() validates it and reports problems as phase Invalid. */
+  spec: unknown;
+  status?: ReleaseGuardStatus;
+}
+
+export type SetStableAction = Extract<Action, { kind: 'setStable' }>;
+export type EnsureServicesAction = Extract<Action, { kind: 'ensureServices' }>;
+
+/** Stops a watch; resolves once it is stopped. */
+export type Stop = () => Promise<void>;
+
+export interface Cluster {
+  /** null when the guard no longer exists. */
+  getGuard(ref: GuardRef): Promise<GuardObject | null>;
+  /**
+   * The world decide() needs, for a guard whose targetRef names `targetName` (everything
+   * but `probe`, which the operator itself knows): the target Deployment, `<guard>-stable`
+   * and the two Services.
+   */
+  observe(ref: GuardRef, targetName: string): Promise<Omit<Observed, 'probe'>>;
+  /** Decoded Secret data (keys to UTF-8 strings); null when the Secret does not exist. */
+  readSecret(namespace: string, name: string): Promise<Record<string, string> | null>;
+  /** ConfigMap data; null when it does not exist. */
+  readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null>;
+
+  /** Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose). */
+  scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;
+  /**
+   * Creates or updates `<guard>-stable` to run `action.template`, with pod labels that keep
+   * the candidate's Service from selecting it, annotated vakt.dev/template-hash, owned by
+   * the guard (ownerReferences), so deleting the guard removes it.
+   */
+  setStable(guard: GuardObject, action: SetStableAction): Promise<void>;
+  /** Creates or updates Service `<guard>` (to stable) and `<guard>-canary` (to the candidate). */
+  ensureServices(guard: GuardObject, action: EnsureServicesAction): Promise<void>;
+  /**
+   * Writes status through the status subresource. On 409 it re-reads the guard and writes
+   * again (status is wholly decide()'s, so the newest write wins); returns the new
+   * resourceVersion, or null when the guard is gone.
+   */
+  writeStatus(guard: GuardObject, status: ReleaseGuardStatus): Promise<string | null>;
+  /** An events.k8s.io/v1 Event about the guard; failures are logged, never thrown. */
+  emitEvent(
+    guard: GuardObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void>;
+
+  /**
+   * Calls back with every ReleaseGuard added, changed or deleted, across `namespace` (all
+   * when undefined), starting with those that exist. Survives dropped watches, 410 and API
+   * errors by relisting after a backoff.
+   */
+  watchGuards(namespace: string | undefined, onChange: (ref: GuardRef) => void): Promise<Stop>;
+  /** The same for Deployments (targets and `-stable` copies). */
+  watchDeployments(namespace: string | undefined, onChange: (ref: GuardRef) => void): Promise<Stop>;
+}
+
+/** Leader election on a coordination.k8s.io/v1 Lease. */
+export interface LeaderElector {
+  /** Resolves when this replica holds the lease; calls onLost if it is lost later. */
+  acquire(onLost: () => void): Promise<void>;
+  /** Gives the lease up (on shutdown), so another replica takes over at once. */
+  release(): Promise<void>;
+  isLeader(): boolean;
+}
