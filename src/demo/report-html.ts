@@ -49,20 +49,27 @@ function timelineSvg(r: DemoResult): string {
       `<text x="${x(ms).toFixed(1)}" y="${axisY + 20}" text-anchor="middle" class="tick">${esc(formatMs(ms))}</text>`,
     );
   }
-  // Events close together are stacked so their numbers stay readable.
-  let lastX = -Infinity;
-  let level = 0;
+  // Events milliseconds apart would hide each other: each marker sits at least one marker
+  // width from its neighbours (pushed right, then back left at the edge), and a leader
+  // line points to its true time.
+  const GAP = 18;
+  const marks: number[] = [];
+  for (const e of r.events) marks.push(Math.max(x(e.atMs), (marks.at(-1) ?? -Infinity) + GAP));
+  let limit = WIDTH - 10;
+  for (let i = marks.length - 1; i >= 0; i--) {
+    marks[i] = Math.min(marks[i] ?? 0, limit);
+    limit = (marks[i] ?? 0) - GAP;
+  }
+  const y = axisY - 28;
   r.events.forEach((e, i) => {
     const ex = x(e.atMs);
-    level = ex - lastX < 16 ? (level + 1) % 3 : 0;
-    lastX = ex;
-    const y = axisY - 14 - level * 18;
+    const mx = marks[i] ?? ex;
     const colour = e.ok === false ? KIND_COLOUR.problem : KIND_COLOUR[e.kind];
     parts.push(
       `<g><title>${esc(`${formatMs(e.atMs)}: ${e.title}`)}</title>`,
-      `<line x1="${ex.toFixed(1)}" y1="${y + 7}" x2="${ex.toFixed(1)}" y2="${axisY}" stroke="${colour}" stroke-width="1"/>`,
-      `<circle cx="${ex.toFixed(1)}" cy="${y}" r="8" fill="${colour}"/>`,
-      `<text x="${ex.toFixed(1)}" y="${y + 4}" text-anchor="middle" class="num">${i + 1}</text></g>`,
+      `<line x1="${mx.toFixed(1)}" y1="${y + 8}" x2="${ex.toFixed(1)}" y2="${axisY}" stroke="${colour}" stroke-width="1"/>`,
+      `<circle cx="${mx.toFixed(1)}" cy="${y}" r="8" fill="${colour}"/>`,
+      `<text x="${mx.toFixed(1)}" y="${y + 4}" text-anchor="middle" class="num">${i + 1}</text></g>`,
     );
   });
   return `<svg viewBox="0 0 ${WIDTH} 100" role="img" aria-label="timeline of the demo in milliseconds">${parts.join('')}</svg>`;
