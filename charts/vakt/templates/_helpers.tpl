@@ -1,0 +1,87 @@
+{{/* The chart name, or nameOverride. */}}
+{{- define "vakt.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release fullname: "vakt" for a release named vakt, else "<release>-vakt". */}}
+{{- define "vakt.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "vakt.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "vakt.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vakt.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "vakt.labels" -}}
+helm.sh/chart: {{ include "vakt.chart" . }}
+{{ include "vakt.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: vakt
+{{- end }}
+
+{{- define "vakt.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "vakt.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository:tag, or repository@digest when a digest is given. */}}
+{{- define "vakt.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Rules the operator needs wherever it watches ReleaseGuards: in every namespace (a
+ClusterRole) or in watchNamespace only (a Role). No wildcards; Secrets and ConfigMaps are
+get-only (never list or watch), optionally limited to named objects.
+*/}}
+{{- define "vakt.watchRules" -}}
+- apiGroups: ["vakt.dev"]
+  resources: ["releaseguards"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["vakt.dev"]
+  resources: ["releaseguards/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+  {{- with .Values.rbac.secretNames }}
+  resourceNames: {{ toJson . }}
+  {{- end }}
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
+  {{- with .Values.rbac.configMapNames }}
+  resourceNames: {{ toJson . }}
+  {{- end }}
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}

@@ -1,0 +1,210 @@
+import { z } from 'zod';
+
+/**
+ * The Helm chart's values (charts/vakt/values.yaml). charts/vakt/values.schema.json is
+ * generated from this schema (scripts/write-chart-schema.ts), and Helm validates every
+ * install, upgrade, lint and template against it, so a typo or a wrong type fails before
+ * anything reaches the cluster. Kubernetes-shaped fields the chart only passes through
+ * (resources, affinity, tolerations, security contexts) are typed where a wrong type would
+ * be a silent mistake and loose otherwise, so users can add fields Kubernetes knows.
+ */
+
+export const VALUES_SCHEMA_FILE = 'charts/vakt/values.schema.json';
+export const VALUES_SCHEMA_COMMAND = 'node scripts/write-chart-schema.ts';
+
+/** A Kubernetes name (RFC 1123 label), or empty for "not set". */
+const NameOrEmpty = z
+  .string()
+  .max(63)
+  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, {
+    message: 'expected a Kubernetes name: lower-case letters, digits and -',
+  });
+
+/** A Secret or ConfigMap name (RFC 1123 subdomain), or empty for "not set". */
+const SubdomainOrEmpty = z
+  .string()
+  .max(253)
+  .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$/, {
+    message: 'expected a Kubernetes name: lower-case letters, digits, - and .',
+  });
+
+const Port = z.int().min(1).max(65535);
+
+const StringMap = z.record(z.string(), z.string());
+
+/** cpu: 100m or 1, memory: 128Mi: Kubernetes accepts both strings and numbers. */
+const Quantity = z.union([z.string().min(1), z.number().min(0)]);
+const ResourceList = z.record(z.string(), Quantity);
+
+const Image = z.strictObject({
+  repository: z.string().min(1).describe('the operator image, without tag'),
+  tag: z.string().describe("the image tag; empty: the chart's appVersion"),
+  digest: z
+    .string()
+    .regex(/^(sha256:[0-9a-f]{64})?$/, { message: 'expected sha256:<64 hex digits> or empty' })
+    .describe('pins the image by digest (sha256:...); wins over tag when set'),
+  pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
+});
+
+const SecurityContext = z.looseObject({
+  runAsNonRoot: z.boolean().optional(),
+  runAsUser: z.int().min(0).optional(),
+  runAsGroup: z.int().min(0).optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  allowPrivilegeEscalation: z.boolean().optional(),
+  capabilities: z
+    .looseObject({ drop: z.array(z.string()).optional(), add: z.array(z.string()).optional() })
+    .optional(),
+  seccompProfile: z
+    .looseObject({ type: z.enum(['RuntimeDefault', 'Localhost', 'Unconfined']) })
+    .optional(),
+});
+
+const PodSecurityContext = z.looseObject({
+  runAsNonRoot: z.boolean().optional(),
+  runAsUser: z.int().min(0).optional(),
+  runAsGroup: z.int().min(0).optional(),
+  fsGroup: z.int().min(0).optional(),
+  seccompProfile: z
+    .looseObject({ type: z.enum(['RuntimeDefault', 'Localhost', 'Unconfined']) })
+    .optional(),
+});
+
+export const ChartValues = z
+  .strictObject({
+    image: Image,
+    imagePullSecrets: z.array(z.strictObject({ name: z.string().min(1) })),
+    nameOverride: NameOrEmpty,
+    fullnameOverride: NameOrEmpty,
+    replicaCount: z
+      .int()
+      .min(1)
+      .max(10)
+      .describe('operator replicas; with leader election one works and the others wait'),
+    leaderElection: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe('take a Lease in the release namespace before working; needed with 2+ replicas'),
+    }),
+    watchNamespace: NameOrEmpty.describe(
+      'watch ReleaseGuards in this namespace only (Role instead of ClusterRole); empty: all namespaces',
+    ),
+    github: z.strictObject({
+      existingSecret: SubdomainOrEmpty.describe(
+        'Secret in the release namespace with key token, or keys app-id, private-key and installation-id',
+      ),
+      apiUrl: z
+        .union([z.url({ protocol: /^https?$/ }), z.literal('')])
+        .describe('GitHub API root (GitHub Enterprise Server); empty: https://api.github.com'),
+    }),
+    serviceUrlTemplate: z
+      .string()
+      .regex(/^(https?:\/\/.*\{name\}.*)?$/, {
+        message: 'expected an http(s) URL with {name} (and {namespace}, {port}), or empty',
+      })
+      .describe(
+        'passed as --service-url-template when set, e.g. http://{name}.{namespace}.svc:{port}',
+      ),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    serviceAccount: z.strictObject({
+      create: z.boolean(),
+      name: NameOrEmpty.describe('empty: the release fullname'),
+      annotations: StringMap,
+    }),
+    rbac: z.strictObject({
+      create: z.boolean(),
+      secretNames: z
+        .array(z.string().min(1))
+        .describe(
+          'restricts Secret reads to these names (tenant Secrets and the GitHub Secret); empty: any name',
+        ),
+      configMapNames: z
+        .array(z.string().min(1))
+        .describe('restricts ConfigMap reads (policies) to these names; empty: any name'),
+    }),
+    resources: z.strictObject({ requests: ResourceList, limits: ResourceList }),
+    podSecurityContext: PodSecurityContext,
+    securityContext: SecurityContext,
+    health: z.strictObject({ port: Port }),
+    metrics: z.strictObject({
+      port: Port,
+      service: z.strictObject({
+        enabled: z.boolean(),
+        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']),
+        port: Port,
+        annotations: StringMap,
+      }),
+    }),
+    serviceMonitor: z.strictObject({
+      enabled: z.boolean().describe('needs the Prometheus Operator CRDs (monitoring.coreos.com)'),
+      interval: z.string().regex(/^[0-9]+(ms|s|m|h)$/, { message: 'expected a duration: 30s' }),
+      scrapeTimeout: z
+        .string()
+        .regex(/^([0-9]+(ms|s|m|h))?$/, { message: 'expected a duration or empty' }),
+      labels: StringMap,
+    }),
+    podAnnotations: StringMap,
+    podLabels: StringMap,
+    priorityClassName: z.string(),
+    nodeSelector: StringMap,
+    tolerations: z.array(z.looseObject({})),
+    affinity: z.looseObject({}),
+    // `global` is how parent charts pass values down; allowed, so using vakt as a subchart works.
+    global: z.looseObject({}).optional(),
+  })
+  .describe('values of the vakt Helm chart');
+export type ChartValues = z.infer<typeof ChartValues>;
+
+type JsonNode = Record<string, unknown>;
+
+/** Drops zod's safe-integer bounds: noise that says nothing a reader needs. */
+function tidy(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(tidy);
+  if (node === null || typeof node !== 'object') return node;
+  const out: JsonNode = {};
+  for (const [key, value] of Object.entries(node as JsonNode)) {
+    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) > 2 ** 52) continue;
+    out[key] = tidy(value);
+  }
+  return out;
+}
+
+/** The JSON Schema Helm validates values against (draft 7: what Helm 3's validator reads). */
+export function chartValuesJsonSchema(): JsonNode {
+  const schema = z.toJSONSchema(ChartValues, { target: 'draft-7', io: 'input', cycles: 'throw' });
+  return { ...(tidy(schema) as JsonNode), title: 'vakt Helm chart values' };
+}
+
+const LINE_WIDTH = 100;
+
+/**
+ * JSON laid out as the repository's formatter (Biome) lays it out, so `biome check` and the
+ * drift test agree on one text: objects one key per line, arrays on one line when they fit.
+ */
+function formatJson(value: unknown, indent = '', prefix = ''): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const inline = `[${value.map((v) => formatJson(v)).join(', ')}]`;
+    const fits =
+      !inline.includes('\n') && indent.length + prefix.length + inline.length + 1 <= LINE_WIDTH;
+    if (fits) return inline;
+    const inner = `${indent}  `;
+    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return '{}';
+    const inner = `${indent}  `;
+    const lines = entries.map(([key, v]) => {
+      const name = `${JSON.stringify(key)}: `;
+      return `${inner}${name}${formatJson(v, inner, name)}`;
+    });
+    return `{\n${lines.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The committed file's text (JSON has no comments, so no generated-file header). */
+export function chartValuesJsonSchemaText(): string {
+  return `${formatJson(chartValuesJsonSchema())}\n`;
+}

