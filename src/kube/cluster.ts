@@ -1,0 +1,107 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, GuardRef, Stop } from '../operator/ports.ts';
+import {
+  DEPLOYMENTS,
+  GUARDS,
+  type KubeContext,
+  makeContext,
+  mergePatch,
+  type RetrySettings,
+  readOrNull,
+} from './context.ts';
+import { withRetry } from './errors.ts';
+import { emitEvent } from './events.ts';
+import { getGuard, writeStatus } from './guards.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { observe } from './observe.ts';
+import { ensureServices } from './services.ts';
+import { setStable } from './stable.ts';
+import { listWatch } from './watch.ts';
+
+export interface ClusterOptions {
+  /** Recorded in managedFields for every write (default vakt-operator). */
+  fieldManager?: string;
+  log?: Logger;
+  /** Events' reportingInstance: the pod name (default env HOSTNAME, else "vakt"). */
+  instance?: string;
+  /** Retry settings for API calls; tests shorten the waits. */
+  retry?: RetrySettings;
+  /** Backoff of watches after errors (defaults 250 ms doubling to 30 s). */
+  watchBackoff?: { baseMs?: number; maxMs?: number };
+}
+
+/** The Cluster port implemented with @kubernetes/client-node. */
+export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Cluster {
+  const log = options.log ?? silentLogger();
+  const ctx: KubeContext = makeContext(
+    kc,
+    log,
+    options.fieldManager ?? 'vakt-operator',
+    options.retry ?? {},
+  );
+  const instance = options.instance ?? process.env.HOSTNAME ?? 'vakt';
+  const watch = (
+    kind: { group: string; version: string; plural: string },
+    namespace: string | undefined,
+    onChange: (ref: GuardRef) => void,
+  ): Promise<Stop> =>
+    listWatch({
+      kc,
+      ...kind,
+      namespace,
+      log,
+      onChange: (ref) => onChange(ref),
+      ...(options.watchBackoff?.baseMs !== undefined
+        ? { baseMs: options.watchBackoff.baseMs }
+        : {}),
+      ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
+    });
+
+  return {
+    getGuard: (ref) => getGuard(ctx, ref),
+    observe: (ref, targetName) => observe(ctx, ref, targetName),
+    readSecret: async (namespace, name) => {
+      const secret = await readOrNull(ctx, () =>
+        ctx.core.readNamespacedSecret({ namespace, name }),
+      );
+      if (!secret) return null;
+      return Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value, 'base64').toString('utf8'),
+        ]),
+      );
+    },
+    readConfigMap: async (namespace, name) => {
+      const map = await readOrNull(ctx, () =>
+        ctx.core.readNamespacedConfigMap({ namespace, name }),
+      );
+      return map ? { ...(map.data ?? {}) } : null;
+    },
+    // The revert path: a merge patch cannot conflict, so only throttling and server or
+    // network trouble are retried, quickly and for longer than other calls.
+    scaleDeployment: async (namespace, name, replicas) => {
+      await withRetry(
+        () =>
+          ctx.custom.patchNamespacedCustomObject(
+            {
+              ...DEPLOYMENTS,
+              namespace,
+              name,
+              body: { spec: { replicas } },
+              fieldManager: ctx.fieldManager,
+            },
+            mergePatch,
+          ),
+        { baseMs: 100, maxMs: 2000, ...ctx.retry, attempts: Math.max(10, ctx.retry.attempts ?? 0) },
+      );
+    },
+    setStable: (guard, action) => setStable(ctx, guard, action),
+    ensureServices: (guard, action) => ensureServices(ctx, guard, action),
+    writeStatus: (guard, status) => writeStatus(ctx, guard, status),
+    emitEvent: (guard, type, reason, message) =>
+      emitEvent(ctx, guard, type, reason, message, instance),
+    watchGuards: (namespace, onChange) => watch(GUARDS, namespace, onChange),
+    watchDeployments: (namespace, onChange) => watch(DEPLOYMENTS, namespace, onChange),
+  };
+}

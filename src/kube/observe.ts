@@ -1,0 +1,89 @@
+import type { V1Service } from '@kubernetes/client-node';
+import type { GuardRef } from '../operator/ports.ts';
+import type { Observed } from '../release/state.ts';
+import type { PodTemplate } from '../release/template.ts';
+import {
+  ANNOTATION_TEMPLATE_HASH,
+  type KubeContext,
+  LABEL_GUARD,
+  LABEL_ROLE,
+  matchLabelsOf,
+  type RawObject,
+  readDeployment,
+  readOrNull,
+} from './context.ts';
+
+/** The world decide() needs: the target, `<guard>-stable` and the two Services. */
+export async function observe(
+  ctx: KubeContext,
+  ref: GuardRef,
+  targetName: string,
+): Promise<Omit<Observed, 'probe'>> {
+  const { namespace, name } = ref;
+  const service = (serviceName: string) =>
+    readOrNull(ctx, () => ctx.core.readNamespacedService({ namespace, name: serviceName }));
+  const [target, stable, stableService, canaryService] = await Promise.all([
+    readDeployment(ctx, namespace, targetName),
+    readDeployment(ctx, namespace, `${name}-stable`),
+    service(name),
+    service(`${name}-canary`),
+  ]);
+  return {
+    target: target
+      ? {
+          template: structuredClone((target.spec?.template ?? {}) as PodTemplate),
+          annotations: { ...(target.metadata?.annotations ?? {}) },
+          replicas: replicasOf(target),
+          ready: deploymentReady(target),
+        }
+      : null,
+    stable: stable
+      ? {
+          templateHash: stable.metadata?.annotations?.[ANNOTATION_TEMPLATE_HASH] ?? '',
+          ready: deploymentReady(stable),
+        }
+      : null,
+    // A Service that exists but selects the wrong pods counts as missing, so decide() repairs it.
+    services: {
+      stable: selects(stableService, stableSelector(name)),
+      canary: target ? selects(canaryService, matchLabelsOf(target)) : canaryService !== null,
+    },
+  };
+}
+
+export function stableSelector(guardName: string): Record<string, string> {
+  return { [LABEL_GUARD]: guardName, [LABEL_ROLE]: 'stable' };
+}
+
+function selects(service: V1Service | null, selector: Record<string, string>): boolean {
+  if (!service) return false;
+  const actual = service.spec?.selector ?? {};
+  const keys = Object.keys(selector);
+  return keys.length === Object.keys(actual).length && keys.every((k) => actual[k] === selector[k]);
+}
+
+/** The API server defaults spec.replicas to 1. */
+export function replicasOf(deployment: RawObject): number {
+  const replicas = deployment.spec?.replicas;
+  return typeof replicas === 'number' ? replicas : 1;
+}
+
+/**
+ * The rollout of the current template is complete, as `kubectl rollout status` sees it: the
+ * controller has seen this generation, every replica runs the new template and is ready
+ * and available, and no old replica is left. Zero counts are omitted from status, so
+ * missing means 0 (and 0 replicas is ready once observed).
+ */
+export function deploymentReady(deployment: RawObject): boolean {
+  const status = (deployment.status ?? {}) as Record<string, unknown>;
+  const count = (key: string) => (typeof status[key] === 'number' ? (status[key] as number) : 0);
+  const generation = deployment.metadata?.generation ?? 0;
+  if (count('observedGeneration') < generation) return false;
+  const replicas = replicasOf(deployment);
+  return (
+    count('updatedReplicas') === replicas &&
+    count('readyReplicas') === replicas &&
+    count('availableReplicas') === replicas &&
+    count('replicas') <= replicas
+  );
+}
