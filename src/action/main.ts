@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { error as annotateError, notice, warning } from '@actions/core';
 import { EXIT, type Io } from '../cli/command.ts';
-import { main } from '../cli/main.ts';
+import { gateCommand } from '../cli/gate.ts';
+import { probeCommand } from '../cli/probe.ts';
+import { runCommand } from '../cli/run-command.ts';
 import { type ActionInputs, type ActionPlan, planAction, type RunContext } from './plan.ts';
 import { annotationsOf, outputsOf, type Report, summaryMarkdown } from './results.ts';
 
@@ -37,7 +39,9 @@ async function run(): Promise<number> {
     cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
     isTTY: false,
   };
-  const code = await main(plan.argv, io);
+  // Only the two commands the Action runs, so the bundle carries nothing else.
+  const command = plan.command === 'gate' ? gateCommand : probeCommand;
+  const code = await runCommand(command, plan.argv.slice(1), io);
 
   const report = await readReport(plan);
   if (report) {
