@@ -1,15 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { type Command, EXIT, type Io, UsageError } from './command.ts';
+import { type Command, EXIT, type Io } from './command.ts';
 import { demoCommand } from './demo.ts';
 import { gateCommand } from './gate.ts';
+import { operatorCommand } from './operator.ts';
 import { policyCommand } from './policy.ts';
 import { probeCommand } from './probe.ts';
+import { runCommand } from './run-command.ts';
 import { shopCommand } from './shop.ts';
 
-const COMMANDS: Command[] = [probeCommand, gateCommand, policyCommand, shopCommand, demoCommand];
-
-/** Errors that mean "your input is wrong": one clear line and exit 2, never a stack trace. */
-const BAD_INPUT = new Set(['UsageError', 'SecretError', 'ConfigError']);
+const COMMANDS: Command[] = [
+  probeCommand,
+  gateCommand,
+  policyCommand,
+  shopCommand,
+  demoCommand,
+  operatorCommand,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -69,21 +75,5 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     );
     return EXIT.badInput;
   }
-  // Every command documents itself; --help before or among its flags prints that.
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(command.help);
-    return EXIT.ok;
-  }
-  try {
-    return await command.run(rest, io);
-  } catch (error) {
-    if (error instanceof Error && (error instanceof UsageError || BAD_INPUT.has(error.name))) {
-      io.stderr(`vakt ${command.name}: ${error.message}\n`);
-      return EXIT.badInput;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`vakt ${command.name}: could not finish: ${message}\n`);
-    if (io.env.VAKT_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
-    return EXIT.undecided;
-  }
+  return runCommand(command, rest, io);
 }

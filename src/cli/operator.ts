@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { createCluster } from '../kube/cluster.ts';
+import { loadKubeConfig } from '../kube/config.ts';
+import { createLeaderElector } from '../kube/lease.ts';
+import { createLogger } from '../log.ts';
+import { startHttp } from '../operator/health.ts';
+import { startOperator } from '../operator/operator.ts';
+import {
+  DEFAULT_SERVICE_URL_TEMPLATE,
+  serviceUrlFromTemplate,
+  serviceUrlTemplateProblem,
+} from '../operator/service-url.ts';
+import {
+  type Command,
+  EXIT,
+  type Io,
+  intFlag,
+  ioStream,
+  parseFlags,
+  UsageError,
+} from './command.ts';
+
+const HELP = `vakt operator: the Kubernetes operator for ReleaseGuards
+
+Watches ReleaseGuard resources (vakt.dev/v1alpha1) and guards their Deployments: a new
+pod template is a release that needs two-person approval (checked against GitHub), then
+runs as a canary behind <name>-canary under cross-tenant probes; the first leak scales it
+to zero, a passing release is promoted to <name>-stable. Logs are JSON on stderr.
+
+Usage:
+  vakt operator [options]
+
+Options:
+  --namespace NS              watch one namespace (default: all)
+  --kubeconfig FILE           cluster configuration (default: in-cluster service account,
+                              then KUBECONFIG, then ~/.kube/config)
+  --leader-elect              elect a leader on a Lease so only one replica acts
+                              (default: on in a cluster, off outside)
+  --no-leader-elect           act at once, without a Lease
+  --lease-namespace NS        namespace of the Lease (default: the operator's own)
+  --lease-name NAME           name of the Lease (default vakt-operator)
+  --github-secret NAME        Secret in the operator's namespace with GitHub credentials:
+                              key token, or keys app-id, private-key, installation-id.
+                              Without it every release stays Blocked (fail closed).
+  --service-url-template T    how probes reach the Services vakt creates
+                              (default ${DEFAULT_SERVICE_URL_TEMPLATE})
+  --metrics-port N            port of /metrics (default 8080)
+  --health-port N             port of /healthz and /readyz (default 8081)
+  --log-level LEVEL           trace, debug, info, warn or error (default info)
+  -h, --help                  this text
+
+Environment:
+  GITHUB_API_URL   REST API root, for GitHub Enterprise Server
+  POD_NAMESPACE    the operator's namespace (default: read from the service account)
+  LOG_LEVEL        the log level when --log-level is not given
+
+Touch the annotation vakt.dev/recheck-approval on a ReleaseGuard (any new value) to
+have the operator ask GitHub again at once instead of within a minute.
+
+Example:
+  vakt operator --namespace shop --github-secret vakt-github \\
+    --service-url-template 'http://{name}.{namespace}.svc.cluster.local:{port}'
+`;
+
+const FLAGS = {
+  namespace: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'no-leader-elect': { type: 'boolean' },
+  'lease-namespace': { type: 'string' },
+  'lease-name': { type: 'string' },
+  'github-secret': { type: 'string' },
+  'service-url-template': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'health-port': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export interface OperatorSettings {
+  namespace?: string;
+  kubeconfig?: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  githubSecret?: string;
+  operatorNamespace: string;
+  serviceUrlTemplate: string;
+  metricsPort: number;
+  healthPort: number;
+  logLevel: string;
+}
+
+/** Reads the flags into settings, or throws a UsageError naming the flag. */
+export function operatorSettings(argv: string[], io: Io): OperatorSettings {
+  const { values } = parseFlags(argv, FLAGS);
+  if (values['leader-elect'] && values['no-leader-elect']) {
+    throw new UsageError('pass --leader-elect or --no-leader-elect, not both');
+  }
+  const inCluster = Boolean(io.env.KUBERNETES_SERVICE_HOST);
+  const template = values['service-url-template'] ?? DEFAULT_SERVICE_URL_TEMPLATE;
+  const problem = serviceUrlTemplateProblem(template);
+  if (problem) throw new UsageError(`--service-url-template "${template}": ${problem}`);
+  // The chart sets LOG_LEVEL; a flag still wins.
+  const logLevel = values['log-level'] ?? (io.env.LOG_LEVEL || 'info');
+  if (!LEVELS.includes(logLevel)) {
+    throw new UsageError(`--log-level expects one of ${LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const port = (name: 'metrics-port' | 'health-port', fallback: number) => {
+    const n = intFlag(name, values[name], 0) ?? fallback;
+    if (n > 65535) throw new UsageError(`--${name} expects a port (0-65535), got ${n}`);
+    return n;
+  };
+  const operatorNamespace = io.env.POD_NAMESPACE || ownNamespace() || 'default';
+  const settings: OperatorSettings = {
+    leaderElect: values['no-leader-elect'] ? false : (values['leader-elect'] ?? inCluster),
+    leaseNamespace: values['lease-namespace'] ?? operatorNamespace,
+    leaseName: values['lease-name'] ?? 'vakt-operator',
+    operatorNamespace,
+    serviceUrlTemplate: template,
+    metricsPort: port('metrics-port', 8080),
+    healthPort: port('health-port', 8081),
+    logLevel,
+  };
+  if (values.namespace) settings.namespace = values.namespace;
+  if (values.kubeconfig) settings.kubeconfig = values.kubeconfig;
+  if (values['github-secret']) settings.githubSecret = values['github-secret'];
+  return settings;
+}
+
+function ownNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const operatorCommand: Command = {
+  name: 'operator',
+  summary: 'run the Kubernetes operator that guards Deployments with ReleaseGuards',
+  help: HELP,
+  async run(argv, io) {
+    const settings = operatorSettings(argv, io);
+    let stop: (signal: string) => void = () => {};
+    const shutdown = new Promise<string>((resolve) => {
+      stop = resolve;
+    });
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    try {
+      return await runOperator(settings, io, shutdown);
+    } finally {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+    }
+  },
+};
+
+/**
+ * Runs the operator until `shutdown` resolves (with the reason, e.g. a signal's name) or
+ * the lease is lost; returns the exit code.
+ */
+export async function runOperator(
+  settings: OperatorSettings,
+  io: Io,
+  shutdown: Promise<string>,
+): Promise<number> {
+  const log = createLogger({ level: settings.logLevel, destination: ioStream(io) });
+  const kubeConfig = loadKubeConfig({
+    ...(settings.kubeconfig && { kubeconfig: settings.kubeconfig }),
+    env: io.env,
+  });
+  const cluster = createCluster(kubeConfig, { log: log.child({ component: 'kube' }) });
+  const identity = io.env.HOSTNAME || `vakt-${process.pid}`;
+  const elector = settings.leaderElect
+    ? createLeaderElector(kubeConfig, {
+        namespace: settings.leaseNamespace,
+        name: settings.leaseName,
+        identity,
+        log: log.child({ component: 'lease' }),
+      })
+    : undefined;
+
+  let lost = false;
+  let onLost: () => void = () => {};
+  const leadershipLost = new Promise<string>((resolve) => {
+    onLost = () => resolve('lost the leader lease');
+  });
+  const operator = startOperator({
+    cluster,
+    ...(elector && { elector }),
+    ...(settings.namespace && { namespace: settings.namespace }),
+    github: {
+      ...(settings.githubSecret && {
+        secret: { namespace: settings.operatorNamespace, name: settings.githubSecret },
+      }),
+      ...(io.env.GITHUB_API_URL && { baseUrl: io.env.GITHUB_API_URL }),
+    },
+    log,
+    serviceUrl: serviceUrlFromTemplate(settings.serviceUrlTemplate),
+    // Kubernetes restarts the pod; the new process stands by for the lease.
+    onLeadershipLost: () => {
+      lost = true;
+      onLost();
+    },
+  });
+  const servers =
+    settings.metricsPort === settings.healthPort
+      ? [
+          await startHttp({
+            port: settings.healthPort,
+            ready: operator.ready,
+            registry: operator.metrics.registry,
+          }),
+        ]
+      : [
+          await startHttp({ port: settings.healthPort, ready: operator.ready }),
+          await startHttp({ port: settings.metricsPort, registry: operator.metrics.registry }),
+        ];
+  log.info(
+    {
+      namespace: settings.namespace ?? '(all)',
+      leaderElect: settings.leaderElect,
+      health: servers[0]?.url,
+      metrics: servers.at(-1)?.url,
+    },
+    'vakt operator starting',
+  );
+  const reason = await Promise.race([shutdown, leadershipLost]);
+  log.info({ reason }, 'shutting down');
+  await operator.stop();
+  await Promise.all(servers.map((s) => s.close()));
+  return lost ? EXIT.fail : EXIT.ok;
+}

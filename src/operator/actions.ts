@@ -1,0 +1,78 @@
+import type { Logger } from '../log.ts';
+import type { Action } from '../release/state.ts';
+import type { ApprovalChecker } from './approvals.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { GuardPolicy } from './policy.ts';
+import type { Cluster, GuardObject, GuardRef } from './ports.ts';
+import type { ProbeManager } from './probes.ts';
+import { guardKey } from './refs.ts';
+
+/**
+ * Carries out decide()'s actions, in order. Only Kubernetes writes are awaited; probes and
+ * approval checks start here and report back later, and commit statuses go out beside the
+ * queue. On a leak decide() puts the revert first, so it is the first await of the pass.
+ */
+
+export interface ActionContext {
+  cluster: Cluster;
+  probes: ProbeManager;
+  approvals: ApprovalChecker;
+  metrics: OperatorMetrics;
+  log: Logger;
+  guard: GuardObject;
+  ref: GuardRef;
+  resolved: GuardPolicy;
+  /** The API server accepted a scale to zero, or a restore of the previous stable. */
+  onRevert: (why: 'candidate' | 'restore') => void;
+}
+
+export async function runActions(actions: Action[], ctx: ActionContext): Promise<void> {
+  const { cluster, probes, approvals, metrics, log, guard, ref, resolved } = ctx;
+  const targetName = resolved.spec?.targetRef.name;
+  const key = guardKey(ref);
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'scaleCandidate':
+        if (!targetName) break;
+        await cluster.scaleDeployment(guard.namespace, targetName, action.replicas);
+        if (action.replicas === 0) ctx.onRevert('candidate');
+        break;
+      case 'stopProbe':
+        probes.stop(ref);
+        break;
+      case 'setStable':
+        await cluster.setStable(guard, action);
+        if (action.why === 'restore') ctx.onRevert('restore');
+        log.info({ guard: key, templateHash: action.templateHash, why: action.why }, 'set stable');
+        break;
+      case 'ensureServices':
+        await cluster.ensureServices(guard, action);
+        break;
+      case 'startProbe': {
+        const { spec, policy, tenants } = resolved;
+        if (!spec || !policy?.probe || !tenants) {
+          log.warn({ guard: key }, 'probe wanted, but the policy or tenants are not resolved');
+          break;
+        }
+        probes.start(ref, action, { spec, probe: policy.probe, tenants });
+        break;
+      }
+      case 'checkApproval':
+        approvals.check(ref, action, resolved.policy?.approval);
+        break;
+      case 'postCommitStatus':
+        approvals.postStatus(ref, action);
+        break;
+      case 'emitEvent':
+        log.info(
+          { guard: key, type: action.type, reason: action.reason, message: action.message },
+          'decision',
+        );
+        await cluster.emitEvent(guard, action.type, action.reason, action.message);
+        break;
+      case 'countLeak':
+        metrics.leaks.inc({ target: action.target });
+        break;
+    }
+  }
+}

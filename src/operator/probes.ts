@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.ts';
+import type { ProbeSpec } from '../policy/schema.ts';
+import { type ProbeConfig, type ProbeTenant, probeConfig } from '../probe/config.ts';
+import { runProbe } from '../probe/run.ts';
+import type { ReleaseGuardSpec } from '../release/schema.ts';
+import type { ProbeMode, ProbeReport, ProbeTarget } from '../release/state.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { GuardRef } from './ports.ts';
+import { runTargets } from './probe-run.ts';
+import { describeError as describe, guardKey } from './refs.ts';
+import type { ServiceUrl } from './service-url.ts';
+
+/**
+ * Runs the probes decide() asks for, one probe per guard, and reports back. A leak is
+ * reported the moment runProbe's onLeak fires; progress at most once a second; the end of
+ * a run once. Reports of a probe that was stopped or replaced are dropped here, so a
+ * stale "inconclusive" can never reach decide() under the current probe's name.
+ */
+
+export interface ProbeStart {
+  target: ProbeTarget;
+  mode: ProbeMode;
+  templateHash: string;
+  /** Pause between guard runs. */
+  intervalMs?: number;
+}
+
+/** What a guard's probes are built from, resolved by the reconciler's pass. */
+export interface ProbeSetup {
+  spec: ReleaseGuardSpec;
+  probe: ProbeSpec;
+  tenants: ProbeTenant[];
+}
+
+export interface ProbeManagerOptions {
+  report: (ref: GuardRef, report: ProbeReport) => void;
+  serviceUrl: ServiceUrl;
+  log: Logger;
+  metrics?: OperatorMetrics;
+  /** Guard runs between releases: a small budget at low concurrency. */
+  guardLoad?: { requests: number; concurrency: number };
+  /** Replaceable for tests. */
+  run?: typeof runProbe;
+}
+
+/** Pause between back-to-back bake runs. */
+const BAKE_PAUSE_MS = 250;
+/** A canary run that ended inconclusive is retried after 1 s, 2 s, 4 s ... up to a minute. */
+const RETRY_MS = { first: 1_000, max: 60_000 };
+const DEFAULT_GUARD_LOAD = { requests: 100, concurrency: 2 };
+
+interface ActiveProbe {
+  ref: GuardRef;
+  key: string;
+  start: ProbeStart;
+  setup: ProbeSetup;
+  stopped: boolean;
+  /** A canary run is one run: once it ended, no probe is running for decide(). */
+  finished: boolean;
+  /** Aborts the current run(s) and any pause. */
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class ProbeManager {
+  private readonly options: ProbeManagerOptions;
+  private readonly active = new Map<string, ActiveProbe>();
+  /** Inconclusive canary runs in a row, by guard, for the template they were about. */
+  private readonly retries = new Map<string, { what: string; count: number }>();
+
+  constructor(options: ProbeManagerOptions) {
+    this.options = options;
+  }
+
+  /** Replaces whatever probe the guard had. */
+  start(ref: GuardRef, start: ProbeStart, setup: ProbeSetup): void {
+    this.stop(ref);
+    const key = guardKey(ref);
+    const probe: ActiveProbe = {
+      ref,
+      key,
+      start,
+      setup,
+      stopped: false,
+      finished: false,
+      abort: new AbortController(),
+      done: Promise.resolve(),
+    };
+    this.active.set(key, probe);
+    probe.done = this.loop(probe).catch((error) => {
+      this.options.log.error({ guard: key, err: describe(error) }, 'probe loop failed');
+    });
+  }
+
+  stop(ref: GuardRef): void {
+    const key = guardKey(ref);
+    const probe = this.active.get(key);
+    if (!probe) return;
+    this.active.delete(key);
+    probe.stopped = true;
+    probe.abort.abort();
+  }
+
+  current(ref: GuardRef): { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null {
+    const probe = this.active.get(guardKey(ref));
+    if (!probe || probe.finished) return null;
+    const { target, mode, templateHash } = probe.start;
+    return { target, mode, templateHash };
+  }
+
+  /** Stops every probe and waits until their runs have wound down. */
+  async stopAll(): Promise<void> {
+    const probes = [...this.active.values()];
+    for (const probe of probes) this.stop(probe.ref);
+    await Promise.all(probes.map((p) => p.done));
+  }
+
+  private async loop(probe: ActiveProbe): Promise<void> {
+    const { mode } = probe.start;
+    const what = `${mode}/${probe.start.target}/${probe.start.templateHash}`;
+    const retry = this.retries.get(probe.key);
+    if (mode === 'canary' && retry?.what === what) {
+      await pause(Math.min(RETRY_MS.max, RETRY_MS.first * 2 ** (retry.count - 1)), probe);
+    }
+    while (!probe.stopped) {
+      const report = await this.runOnce(probe);
+      if (probe.stopped || !report) return;
+      if (mode === 'canary') {
+        probe.finished = true;
+        if (report.outcome === 'inconclusive') {
+          const count = retry?.what === what ? retry.count + 1 : 1;
+          this.retries.set(probe.key, { what, count });
+        } else this.retries.delete(probe.key);
+      }
+      this.deliver(probe, report);
+      if (mode === 'canary' || report.outcome === 'leak') return;
+      await pause(mode === 'guard' ? (probe.start.intervalMs ?? 300_000) : BAKE_PAUSE_MS, probe);
+    }
+  }
+
+  private deliver(probe: ActiveProbe, report: ProbeReport): void {
+    if (probe.stopped || this.active.get(probe.key) !== probe) return;
+    this.options.report(probe.ref, report);
+  }
+
+  private targets(probe: ActiveProbe): string[] {
+    const { spec } = probe.setup;
+    const { namespace, name } = probe.ref;
+    const port = spec.service.port;
+    const urls =
+      probe.start.target === 'candidate'
+        ? [
+            spec.probe.target ??
+              this.options.serviceUrl({ namespace, name: `${name}-canary`, port }),
+          ]
+        : [this.options.serviceUrl({ namespace, name, port })];
+    if (spec.probe.edgeURL) urls.push(spec.probe.edgeURL);
+    return urls;
+  }
+
+  private configFor(probe: ActiveProbe, target: string): ProbeConfig {
+    const { probe: spec, tenants } = probe.setup;
+    if (probe.start.mode !== 'guard') return probeConfig(spec, tenants, { target });
+    const low = this.options.guardLoad ?? DEFAULT_GUARD_LOAD;
+    return probeConfig(spec, tenants, {
+      target,
+      requests: Math.min(spec.load.requests, low.requests),
+      concurrency: Math.min(spec.load.concurrency, low.concurrency),
+    });
+  }
+
+  /** One run against the Service, and the edge when set; null when stopped or leaked. */
+  private runOnce(probe: ActiveProbe): Promise<ProbeReport | null> {
+    const { start, setup } = probe;
+    const runId = `${start.mode}-${start.templateHash.slice(0, 8)}-${randomUUID().slice(0, 8)}`;
+    const targets = this.targets(probe).map((url) => {
+      try {
+        return { url, config: this.configFor(probe, url) };
+      } catch (error) {
+        return { url, error: describe(error) };
+      }
+    });
+    return runTargets({
+      base: {
+        kind: 'probe',
+        target: start.target,
+        mode: start.mode,
+        templateHash: start.templateHash,
+        runId,
+        maxLeakRate: setup.probe.pass.maxLeakRate,
+      },
+      targets,
+      confidence: setup.probe.pass.confidence,
+      runner: this.options.run ?? runProbe,
+      log: this.options.log.child({ guard: probe.key, runId }),
+      signal: probe.abort.signal,
+      deliver: (report) => this.deliver(probe, report),
+      onRequests: (n) => this.options.metrics?.probeRequests.inc({ mode: start.mode }, n),
+    });
+  }
+}
+
+/** Waits, or returns early when the probe is stopped. */
+function pause(ms: number, probe: ActiveProbe): Promise<void> {
+  if (probe.stopped) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      probe.abort.signal.removeEventListener('abort', done);
+      resolve();
+    }
+    probe.abort.signal.addEventListener('abort', done, { once: true });
+  });
+}

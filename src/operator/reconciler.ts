@@ -1,0 +1,300 @@
+import type { Logger } from '../log.ts';
+import { decide } from '../release/decide.ts';
+import type { Phase } from '../release/schema.ts';
+import type { Observed, Report } from '../release/state.ts';
+import { runActions } from './actions.ts';
+import type { ApprovalChecker } from './approvals.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { resolveGuardPolicy } from './policy.ts';
+import type { Cluster, GuardObject, GuardRef } from './ports.ts';
+import type { ProbeManager } from './probes.ts';
+import { describeError as describe, guardKey } from './refs.ts';
+import { sameStatus } from './same-status.ts';
+
+/**
+ * Event-driven reconciliation: no tick. Each guard has one serialized queue; triggers
+ * (the guard or its Deployments changed, a probe or approval report, a requeue timer)
+ * coalesce into the next pass. A pass reads, calls decide(), runs the actions in order and
+ * writes status. Nothing slow is awaited: approval checks and probe runs report back.
+ */
+
+/** Touching this annotation (any new value) makes the operator ask the gate again now. */
+export const RECHECK_ANNOTATION = 'vakt.dev/recheck-approval';
+/** A missing ConfigMap, Secret or key has no watch: look again this often. */
+const EXTERNAL_RETRY_MS = 30_000;
+const BACKOFF = { firstMs: 250, maxMs: 60_000 };
+
+export interface ReconcilerOptions {
+  cluster: Cluster;
+  probes: ProbeManager;
+  approvals: ApprovalChecker;
+  metrics: OperatorMetrics;
+  log: Logger;
+  clock: () => number;
+}
+
+interface Work {
+  ref: GuardRef;
+  key: string;
+  /** Reports not yet handed to decide(), oldest first. */
+  reports: Report[];
+  /** Another pass is wanted. */
+  pending: boolean;
+  /** The drain loop runs (at most one per guard). */
+  busy: Promise<void> | null;
+  timer?: NodeJS.Timeout;
+  failures: number;
+  /** After a failed pass, ordinary triggers wait for the retry timer (performance.now()). */
+  backoffUntil: number;
+  /** A trigger that does not wait for the backoff (the retry timer, a leak). */
+  urgent: boolean;
+  /** The recheck annotation's value last seen; undefined before the first pass. */
+  recheckSeen?: string;
+  /** When the oldest leak report not yet answered by a revert arrived (performance.now()). */
+  leakAt?: number;
+  phase?: Phase;
+  /** Keys `namespace/deployment` this guard is indexed under. */
+  deployments: string[];
+}
+
+export class Reconciler {
+  private readonly options: ReconcilerOptions;
+  private readonly works = new Map<string, Work>();
+  /** `namespace/deployment` → guards whose target or `-stable` copy it is. */
+  private readonly byDeployment = new Map<string, Set<string>>();
+  private stopped = false;
+
+  constructor(options: ReconcilerOptions) {
+    this.options = options;
+  }
+
+  guardChanged(ref: GuardRef): void {
+    this.trigger(ref);
+  }
+
+  deploymentChanged(ref: GuardRef): void {
+    for (const key of this.byDeployment.get(guardKey(ref)) ?? []) {
+      const work = this.works.get(key);
+      if (work) this.trigger(work.ref);
+    }
+  }
+
+  /** A probe or approval report: the next pass hands it to decide(). */
+  report(ref: GuardRef, report: Report): void {
+    if (this.stopped) return;
+    const work = this.work(ref);
+    if (isLeak(report)) work.leakAt ??= performance.now();
+    work.reports.push(report);
+    this.trigger(ref, isLeak(report));
+  }
+
+  /**
+   * Asks for a pass. After a failed pass only the retry timer and a leak (`urgent`) start
+   * one: a pass that keeps failing after its writes must not be re-run by their watch
+   * events at API speed, repeating its Events.
+   */
+  trigger(ref: GuardRef, urgent = false): void {
+    if (this.stopped) return;
+    const work = this.work(ref);
+    work.pending = true;
+    work.urgent ||= urgent;
+    if (!this.mayRun(work)) return;
+    if (!work.busy) {
+      work.busy = this.drain(work).finally(() => {
+        work.busy = null;
+      });
+    }
+  }
+
+  /** Stops timers and waits for passes under way; later triggers are ignored. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const work of this.works.values()) clearTimeout(work.timer);
+    await Promise.all([...this.works.values()].map((w) => w.busy));
+  }
+
+  private work(ref: GuardRef): Work {
+    const key = guardKey(ref);
+    let work = this.works.get(key);
+    if (!work) {
+      work = {
+        ref,
+        key,
+        reports: [],
+        pending: false,
+        busy: null,
+        failures: 0,
+        backoffUntil: 0,
+        urgent: false,
+        deployments: [],
+      };
+      this.works.set(key, work);
+    }
+    return work;
+  }
+
+  private mayRun(work: Work): boolean {
+    return work.urgent || work.backoffUntil <= performance.now();
+  }
+
+  private async drain(work: Work): Promise<void> {
+    // Yield once, so triggers in the same tick (a burst of watch events) make one pass.
+    await Promise.resolve();
+    while (work.pending && !this.stopped && this.mayRun(work)) {
+      work.pending = false;
+      work.urgent = false;
+      await this.pass(work);
+    }
+  }
+
+  private async pass(work: Work): Promise<void> {
+    const { metrics, log } = this.options;
+    metrics.reconciles.inc();
+    const reports = work.reports.splice(0);
+    try {
+      await this.reconcile(work, reports);
+      work.failures = 0;
+      work.backoffUntil = 0;
+    } catch (error) {
+      // Nothing is lost: the reports go back, and the pass runs again after a backoff.
+      work.reports.unshift(...reports);
+      work.failures += 1;
+      metrics.reconcileErrors.inc();
+      const delay = backoff(work.failures);
+      work.backoffUntil = performance.now() + delay;
+      log.warn({ guard: work.key, err: describe(error), retryInMs: delay }, 'reconcile failed');
+      this.schedule(work, delay);
+    }
+  }
+
+  private async reconcile(work: Work, reports: Report[]): Promise<void> {
+    const { cluster, probes, clock, log } = this.options;
+    const guard = await cluster.getGuard(work.ref);
+    if (!guard) {
+      this.forget(work);
+      return;
+    }
+    const resolved = await resolveGuardPolicy(cluster, guard);
+    this.index(work, guard);
+    const recheck = guard.annotations[RECHECK_ANNOTATION] ?? '';
+    if (work.recheckSeen !== undefined && recheck !== work.recheckSeen) {
+      reports.push({ kind: 'approvalRecheck' });
+    }
+    const targetName = resolved.spec?.targetRef.name;
+    const observed: Observed = targetName
+      ? { ...(await cluster.observe(work.ref, targetName)), probe: probes.current(work.ref) }
+      : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };
+    const output = decide({
+      now: clock(),
+      guard: {
+        name: guard.name,
+        generation: guard.generation,
+        spec: guard.spec,
+        ...(guard.status && { status: guard.status }),
+      },
+      observed,
+      reports,
+      policyProblems: resolved.problems,
+    });
+    const leakInPass = reports.some(isLeak);
+    await runActions(output.actions, {
+      ...this.options,
+      guard,
+      ref: work.ref,
+      resolved,
+      onRevert: (why) => {
+        if (why === 'restore' || leakInPass) this.reverted(work, why);
+      },
+    });
+    if (!sameStatus(guard.status, output.status)) {
+      const written = await cluster.writeStatus(guard, output.status);
+      if (written === null) {
+        this.forget(work);
+        return;
+      }
+    }
+    work.recheckSeen = recheck;
+    // A leak decide() saw but answered without a revert (on stable, or stale): stop timing it.
+    if (reports.some(isLeak) && !work.reports.some(isLeak)) work.leakAt = undefined;
+    if (work.phase !== output.status.phase) {
+      log.info(
+        { guard: work.key, phase: output.status.phase, message: output.status.message },
+        'phase',
+      );
+    }
+    work.phase = output.status.phase;
+    this.countPhases();
+    let after = output.requeueAfterMs;
+    if (resolved.problems.length > 0)
+      after = Math.min(after ?? EXTERNAL_RETRY_MS, EXTERNAL_RETRY_MS);
+    if (after === undefined) clearTimeout(work.timer);
+    else this.schedule(work, after);
+  }
+
+  private reverted(work: Work, why: 'candidate' | 'restore'): void {
+    const { metrics, log } = this.options;
+    metrics.reverts.inc({ why });
+    if (work.leakAt === undefined) return;
+    const seconds = (performance.now() - work.leakAt) / 1000;
+    metrics.revertSeconds.observe(seconds);
+    log.info({ guard: work.key, why, revertMs: Math.round(seconds * 1000) }, 'reverted');
+    work.leakAt = undefined;
+  }
+
+  private schedule(work: Work, ms: number): void {
+    clearTimeout(work.timer);
+    if (this.stopped) return;
+    work.timer = setTimeout(() => this.trigger(work.ref, true), Math.max(0, ms));
+    work.timer.unref?.();
+  }
+
+  /** Keeps the Deployment → guard index in step with the spec (read loosely: it may be invalid). */
+  private index(work: Work, guard: GuardObject): void {
+    const target = (guard.spec as { targetRef?: { name?: unknown } } | null)?.targetRef?.name;
+    const keys = [`${guard.namespace}/${guard.name}-stable`];
+    if (typeof target === 'string') keys.push(`${guard.namespace}/${target}`);
+    this.unindex(work);
+    for (const key of keys) {
+      const guards = this.byDeployment.get(key) ?? new Set<string>();
+      guards.add(work.key);
+      this.byDeployment.set(key, guards);
+    }
+    work.deployments = keys;
+  }
+
+  private unindex(work: Work): void {
+    for (const key of work.deployments) {
+      const guards = this.byDeployment.get(key);
+      guards?.delete(work.key);
+      if (guards?.size === 0) this.byDeployment.delete(key);
+    }
+    work.deployments = [];
+  }
+
+  /** The guard is gone: its probe stops, and so do its timers. */
+  private forget(work: Work): void {
+    this.options.probes.stop(work.ref);
+    clearTimeout(work.timer);
+    this.unindex(work);
+    work.reports = [];
+    work.phase = undefined;
+    work.recheckSeen = undefined;
+    work.leakAt = undefined;
+    this.countPhases();
+  }
+
+  private countPhases(): void {
+    const phases: Phase[] = [];
+    for (const work of this.works.values()) if (work.phase) phases.push(work.phase);
+    this.options.metrics.setPhases(phases);
+  }
+}
+
+function backoff(failures: number): number {
+  const ms = Math.min(BACKOFF.maxMs, BACKOFF.firstMs * 2 ** (failures - 1));
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
+
+function isLeak(report: Report): boolean {
+  return report.kind === 'probe' && report.outcome === 'leak';
+}

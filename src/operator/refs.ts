@@ -1,0 +1,11 @@
+import type { GuardRef } from './ports.ts';
+
+/** `namespace/name`: how the operator's maps and logs name a guard. */
+export function guardKey(ref: GuardRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+/** An error's message for a log line (never the object: API errors carry request headers). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { operatorSettings, runOperator } from '../src/cli/operator.ts';
+import { type Shop, startShop } from '../src/shop/index.ts';
+import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
+import { type FakeKube, startFakeKube } from './support/fake-kube/index.ts';
+import { captureIo } from './support/io.ts';
+import { shopEnv, shopSecrets } from './support/shop-probe.ts';
+
+/**
+ * `vakt operator` against the loopback fake Kubernetes API server, through the real kube
+ * adapter: a guard is adopted, its guard probe passes, and the HTTP endpoints answer.
+ */
+
+let kube: FakeKube;
+let shop: Shop;
+let dir: string;
+
+beforeAll(async () => {
+  [kube, shop] = await Promise.all([startFakeKube(), startShop()]);
+  dir = await mkdtemp(join(tmpdir(), 'vakt-operator-'));
+});
+
+afterAll(async () => {
+  await Promise.all([kube.close(), shop.close(), rm(dir, { recursive: true, force: true })]);
+});
+
+it('adopts a Deployment through the Kubernetes API and serves /readyz and /metrics', async () => {
+  const namespace = 'shop';
+  const template = {
+    metadata: { labels: { app: 'shop' }, annotations: { 'vakt.dev/revision': 'a'.repeat(40) } },
+    spec: { containers: [{ name: 'shop', image: 'ghcr.io/acme/shop:v1' }] },
+  };
+  kube.store.put({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'shop', namespace },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'shop' } }, template },
+  });
+  const data = Object.fromEntries(
+    Object.entries(shopEnv()).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  );
+  kube.store.put({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'shop-tenants', namespace },
+    data,
+  } as never);
+  kube.store.put({
+    apiVersion: 'vakt.dev/v1alpha1',
+    kind: 'ReleaseGuard',
+    metadata: { name: 'shop', namespace },
+    spec: {
+      targetRef: { name: 'shop' },
+      service: { port: 8080 },
+      policy: { inline: POLICY },
+      tenantsSecretRef: { name: 'shop-tenants' },
+      source: { repository: 'acme/shop' },
+      probe: { guardInterval: '1s' },
+    },
+  } as never);
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, kube.kubeConfig().exportConfig());
+
+  const out = captureIo({ POD_NAMESPACE: 'vakt-system' });
+  const settings = operatorSettings(
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--no-leader-elect',
+      '--metrics-port',
+      '0',
+      '--health-port',
+      '0',
+      // Every Service is the one shop here: the guard probe of stable reaches it.
+      '--service-url-template',
+      shop.url,
+    ],
+    out.io,
+  );
+  let shutdown: (reason: string) => void = () => {};
+  const running = runOperator(
+    settings,
+    out.io,
+    new Promise<string>((resolve) => {
+      shutdown = resolve;
+    }),
+  );
+  const guardStatus = () =>
+    (kube.store.get('ReleaseGuard', namespace, 'shop') as { status?: Record<string, unknown> })
+      ?.status as
+      | { phase?: string; conditions?: { type: string; status: string; reason: string }[] }
+      | undefined;
+  const deadline = Date.now() + 20_000;
+  while (
+    !guardStatus()?.conditions?.some(
+      (c) => c.type === 'ProbesPassing' && c.reason === 'GuardPassed',
+    )
+  ) {
+    if (Date.now() > deadline)
+      throw new Error(`no passing guard probe: ${JSON.stringify(guardStatus())}\n${out.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(guardStatus()?.phase).toBe('Idle');
+  expect(kube.store.get('Deployment', namespace, 'shop-stable')).toBeDefined();
+  expect(kube.store.get('Service', namespace, 'shop-canary')).toBeDefined();
+
+  const starting = out.stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { msg: string; health?: string; metrics?: string })
+    .find((line) => line.msg === 'vakt operator starting');
+  expect((await fetch(`${starting?.health}/readyz`)).status).toBe(200);
+  const metrics = await (await fetch(`${starting?.metrics}/metrics`)).text();
+  expect(metrics).toContain('vakt_guards{phase="Idle"} 1');
+
+  shutdown('test');
+  expect(await running).toBe(0);
+  for (const secret of shopSecrets()) expect(out.stderr).not.toContain(secret);
+});

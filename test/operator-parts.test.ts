@@ -1,0 +1,442 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/cli/command.ts';
+import { operatorCommand, operatorSettings } from '../src/cli/operator.ts';
+import { createLogger } from '../src/log.ts';
+import { ApprovalChecker } from '../src/operator/approvals.ts';
+import { startHttp } from '../src/operator/health.ts';
+import { createMetrics } from '../src/operator/metrics.ts';
+import { startOperator } from '../src/operator/operator.ts';
+import type { LeaderElector } from '../src/operator/ports.ts';
+import { ProbeManager, type ProbeSetup } from '../src/operator/probes.ts';
+import { serviceUrlFromTemplate } from '../src/operator/service-url.ts';
+import { ProbeSpec } from '../src/policy/schema.ts';
+import type { ProbeConfig } from '../src/probe/config.ts';
+import type { RunHooks } from '../src/probe/run.ts';
+import type { LeakEvidence, ProbeVerdict } from '../src/probe/types.ts';
+import type { ApprovalReport, ProbeReport } from '../src/release/state.ts';
+import { validateSpec } from '../src/release/validate.ts';
+import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
+import { captureIo } from './support/io.ts';
+import { MemoryCluster } from './support/memory-cluster.ts';
+import { shopEnv } from './support/shop-probe.ts';
+
+/** The operator's parts on their own: leadership, HTTP endpoints, flags, probes, approvals. */
+
+const silent = createLogger({ level: 'silent' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const SPEC = {
+  targetRef: { name: 'shop' },
+  service: { port: 8080 },
+  policy: { inline: POLICY },
+  tenantsSecretRef: { name: 'shop-tenants' },
+  source: { repository: 'acme/shop' },
+};
+
+function cluster(): MemoryCluster {
+  const c = new MemoryCluster();
+  c.secrets.set('shop/shop-tenants', shopEnv());
+  c.applyDeployment(
+    'shop',
+    'shop',
+    { spec: { containers: [{ name: 'shop', image: 'shop:1' }] } },
+    2,
+  );
+  c.applyGuard('shop', 'shop', SPEC);
+  return c;
+}
+
+class FakeElector implements LeaderElector {
+  leader = false;
+  released = 0;
+  grant: () => void = () => {};
+  lose: () => void = () => {};
+  private giveUp: () => void = () => {};
+  acquire(onLost: () => void): Promise<void> {
+    this.lose = () => {
+      this.leader = false;
+      onLost();
+    };
+    return new Promise((resolve, reject) => {
+      this.grant = () => {
+        this.leader = true;
+        resolve();
+      };
+      this.giveUp = () => reject(new Error('leader election stopped'));
+    });
+  }
+  async release(): Promise<void> {
+    this.released += 1;
+    this.leader = false;
+    this.giveUp();
+  }
+  isLeader(): boolean {
+    return this.leader;
+  }
+}
+
+describe('leader election', () => {
+  it('stands by (ready, passive) until it holds the lease, then works; stop releases it', async () => {
+    const c = cluster();
+    const elector = new FakeElector();
+    const op = startOperator({ cluster: c, elector, log: silent });
+    await sleep(50);
+    expect(op.state()).toBe('standby');
+    expect(op.ready()).toBe(true);
+    expect(c.count('watchGuards')).toBe(0);
+    expect(c.guard('shop', 'shop')?.status).toBeUndefined();
+
+    elector.grant();
+    await op.started;
+    expect(op.ready()).toBe(true);
+    await until(() => c.guard('shop', 'shop')?.status?.phase === 'Idle', 'Idle');
+    await op.stop();
+    expect(elector.released).toBe(1);
+    expect(op.ready()).toBe(false);
+  });
+
+  it('stop() while standing by ends the wait for the lease', async () => {
+    const c = cluster();
+    const elector = new FakeElector();
+    const op = startOperator({ cluster: c, elector, log: silent });
+    await op.stop();
+    await op.started;
+    expect(elector.released).toBe(1);
+    expect(op.state()).toBe('stopped');
+    expect(c.count('watchGuards')).toBe(0);
+  });
+
+  it('stops working when the lease is lost and says so', async () => {
+    const c = cluster();
+    const elector = new FakeElector();
+    let lost = false;
+    const op = startOperator({
+      cluster: c,
+      elector,
+      log: silent,
+      onLeadershipLost: () => {
+        lost = true;
+      },
+    });
+    elector.grant();
+    await op.started;
+    await until(() => c.guard('shop', 'shop')?.status?.phase === 'Idle', 'Idle');
+    elector.lose();
+    await until(() => lost, 'onLeadershipLost');
+    expect(op.state()).toBe('lost');
+    expect(op.ready()).toBe(false);
+    const passes = c.count('getGuard');
+    c.applyGuard('shop', 'shop', { ...SPEC, bakeTime: '1m' });
+    await sleep(50);
+    expect(c.count('getGuard')).toBe(passes);
+    await op.stop();
+  });
+});
+
+describe('health and metrics endpoints', () => {
+  it('answers /healthz, /readyz by the readiness check, and /metrics', async () => {
+    let ready = false;
+    const metrics = createMetrics();
+    metrics.setPhases(['Idle', 'Idle', 'Blocked']);
+    const server = await startHttp({
+      port: 0,
+      host: '127.0.0.1',
+      ready: () => ready,
+      registry: metrics.registry,
+    });
+    try {
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      ready = true;
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      expect(text).toContain('vakt_guards{phase="Idle"} 2');
+      expect(text).toContain('vakt_guards{phase="Blocked"} 1');
+      for (const name of [
+        'vakt_probe_requests_total',
+        'vakt_leaks_total',
+        'vakt_reverts_total',
+        'vakt_revert_seconds',
+        'vakt_reconcile_errors_total',
+      ]) {
+        expect(text).toContain(`# TYPE ${name}`);
+      }
+      expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('serves only what it was given', async () => {
+    const server = await startHttp({ port: 0, host: '127.0.0.1', ready: () => true });
+    try {
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('vakt operator flags', () => {
+  it('defaults: leader election in a cluster only, ports 8080 and 8081, cluster DNS', () => {
+    const outside = operatorSettings([], captureIo({ POD_NAMESPACE: 'vakt-system' }).io);
+    expect(outside).toMatchObject({
+      leaderElect: false,
+      metricsPort: 8080,
+      healthPort: 8081,
+      leaseNamespace: 'vakt-system',
+      operatorNamespace: 'vakt-system',
+      serviceUrlTemplate: 'http://{name}.{namespace}.svc:{port}',
+    });
+    expect(outside.namespace).toBeUndefined();
+    const inside = operatorSettings(
+      ['--namespace', 'shop', '--github-secret', 'gh', '--lease-namespace', 'ops'],
+      captureIo({ KUBERNETES_SERVICE_HOST: '10.0.0.1', POD_NAMESPACE: 'vakt-system' }).io,
+    );
+    expect(inside).toMatchObject({
+      leaderElect: true,
+      namespace: 'shop',
+      githubSecret: 'gh',
+      leaseNamespace: 'ops',
+    });
+    const off = operatorSettings(
+      ['--no-leader-elect'],
+      captureIo({ KUBERNETES_SERVICE_HOST: 'x' }).io,
+    );
+    expect(off.leaderElect).toBe(false);
+  });
+
+  it('refuses bad flags with a UsageError naming them', () => {
+    const io = captureIo().io;
+    expect(() => operatorSettings(['--service-url-template', 'nothing'], io)).toThrow(UsageError);
+    expect(() => operatorSettings(['--metrics-port', 'x'], io)).toThrow(/--metrics-port/);
+    expect(() => operatorSettings(['--health-port', '70000'], io)).toThrow(/--health-port/);
+    expect(() => operatorSettings(['--bogus'], io)).toThrow(UsageError);
+  });
+
+  it('documents itself with an example', () => {
+    expect(operatorCommand.name).toBe('operator');
+    expect(operatorCommand.help).toMatch(/Example:\n {2}vakt operator /);
+    for (const flag of [
+      '--namespace',
+      '--kubeconfig',
+      '--leader-elect',
+      '--lease-namespace',
+      '--github-secret',
+      '--service-url-template',
+      '--metrics-port',
+      '--health-port',
+    ]) {
+      expect(operatorCommand.help).toContain(flag);
+    }
+  });
+
+  it('makes Service URLs from the template', () => {
+    const url = serviceUrlFromTemplate('http://{name}.{namespace}.svc.cluster.local:{port}');
+    expect(url({ namespace: 'shop', name: 'shop-canary', port: 8080 })).toBe(
+      'http://shop-canary.shop.svc.cluster.local:8080',
+    );
+  });
+});
+
+// --- probes, with a scripted runner instead of real HTTP --------------------------------
+
+function setup(edgeURL?: string): ProbeSetup {
+  const checked = validateSpec({ ...SPEC, probe: edgeURL ? { edgeURL } : {} });
+  if (!checked.ok) throw new Error('bad spec');
+  const probe = ProbeSpec.parse(POLICY.probe);
+  return { spec: checked.value, probe, tenants: [] };
+}
+
+const LEAK: LeakEvidence = {
+  kind: 'identity-mismatch',
+  summary: 'bob was told alice',
+  request: {
+    number: 3,
+    tenant: 'bob',
+    method: 'GET',
+    path: '/api/me',
+    pattern: 'interleaved',
+    pool: 'tenant',
+  },
+  status: 200,
+  headers: {},
+  elapsedMs: 5,
+  latencyMs: 1,
+};
+
+function verdict(config: ProbeConfig, outcome: ProbeVerdict['outcome']): ProbeVerdict {
+  return {
+    outcome,
+    reason: outcome,
+    target: config.target,
+    tenants: [],
+    startedAt: new Date().toISOString(),
+    durationMs: 1,
+    counters: {
+      sent: 10,
+      checked: 10,
+      cancelled: 0,
+      failed: 0,
+      logins: 0,
+      byPattern: {},
+      byPool: { tenant: 10, shared: 0 },
+      bytesScanned: 0,
+    },
+    leakRateBound: outcome === 'leak' ? null : 0.01,
+    confidence: 0.95,
+    maxLeakRate: 0.05,
+    warnings: [],
+    failures: [],
+    latencyMs: { p50: 1, p99: 1, max: 1 },
+    ...(outcome === 'leak' && { leak: LEAK }),
+  };
+}
+
+/** A runner: each call waits `ms`, leaks on targets matching `leaky`, else passes. */
+function scriptedRun(ms: number, leaky?: RegExp) {
+  const targets: string[] = [];
+  const run = async (config: ProbeConfig, hooks: RunHooks = {}): Promise<ProbeVerdict> => {
+    targets.push(config.target);
+    await sleep(ms);
+    if (leaky?.test(config.target)) {
+      hooks.onLeak?.(LEAK);
+      return verdict(config, 'leak');
+    }
+    return verdict(config, 'pass');
+  };
+  return { run, targets };
+}
+
+const REF = { namespace: 'shop', name: 'shop' };
+
+describe('probe manager', () => {
+  it('drops the reports of a stopped or replaced probe', async () => {
+    const reports: ProbeReport[] = [];
+    const scripted = scriptedRun(30);
+    const probes = new ProbeManager({
+      report: (_ref, r) => reports.push(r),
+      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
+      log: silent,
+      run: scripted.run,
+    });
+    probes.start(REF, { target: 'candidate', mode: 'canary', templateHash: 'h1' }, setup());
+    probes.stop(REF);
+    expect(probes.current(REF)).toBeNull();
+    probes.start(REF, { target: 'candidate', mode: 'canary', templateHash: 'h2' }, setup());
+    probes.start(REF, { target: 'candidate', mode: 'canary', templateHash: 'h3' }, setup());
+    expect(probes.current(REF)).toEqual({
+      target: 'candidate',
+      mode: 'canary',
+      templateHash: 'h3',
+    });
+    await until(() => reports.length > 0, 'a report');
+    await sleep(60);
+    expect(reports.map((r) => [r.templateHash, r.outcome])).toEqual([['h3', 'pass']]);
+    // A canary run is one run: once it ended, decide() sees no probe running.
+    expect(probes.current(REF)).toBeNull();
+    expect(scripted.targets.at(-1)).toBe('http://shop-canary.shop:8080');
+    await probes.stopAll();
+  });
+
+  it('probes the edge too, reports a leak on it at once and nothing after', async () => {
+    const reports: ProbeReport[] = [];
+    const scripted = scriptedRun(20, /edge/);
+    const probes = new ProbeManager({
+      report: (_ref, r) => reports.push(r),
+      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
+      log: silent,
+      run: scripted.run,
+    });
+    probes.start(
+      REF,
+      { target: 'stable', mode: 'guard', templateHash: 'h1', intervalMs: 10 },
+      setup('https://edge.example/'),
+    );
+    await until(() => reports.length > 0, 'the leak');
+    await sleep(80);
+    expect(scripted.targets.slice(0, 2).sort()).toEqual([
+      'http://shop.shop:8080',
+      'https://edge.example/',
+    ]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({
+      outcome: 'leak',
+      mode: 'guard',
+      target: 'stable',
+      leak: LEAK,
+    });
+    await probes.stopAll();
+  });
+});
+
+describe('approval checker', () => {
+  it('fails closed without GitHub credentials, and never throws on a status it cannot post', async () => {
+    const reports: ApprovalReport[] = [];
+    const checker = new ApprovalChecker({
+      cluster: new MemoryCluster(),
+      log: silent,
+      report: (_ref, r) => reports.push(r),
+    });
+    const action = {
+      kind: 'checkApproval',
+      templateHash: 'h',
+      revision: 'a'.repeat(40),
+      repository: 'acme/shop',
+    } as const;
+    checker.check(REF, action, {
+      minApprovals: 2,
+      minPermission: 'write',
+      approvers: { teams: [], users: [] },
+      requireFrom: [],
+      paths: [],
+      protectedBranches: [],
+      serviceAccounts: [],
+    });
+    checker.postStatus(REF, {
+      kind: 'postCommitStatus',
+      repository: 'acme/shop',
+      sha: 'a'.repeat(40),
+      context: 'vakt/two-person',
+      state: 'pending',
+      description: 'x',
+    });
+    await checker.idle();
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.verdict.outcome).toBe('undecided');
+    expect(reports[0]?.verdict.reasons[0]).toMatch(/--github-secret/);
+  });
+
+  it('denies when the policy has no approval section', async () => {
+    const reports: ApprovalReport[] = [];
+    const c = new MemoryCluster();
+    c.secrets.set('vakt/gh', { token: 't' });
+    const checker = new ApprovalChecker({
+      cluster: c,
+      github: { secret: { namespace: 'vakt', name: 'gh' } },
+      log: silent,
+      report: (_ref, r) => reports.push(r),
+    });
+    checker.check(
+      REF,
+      {
+        kind: 'checkApproval',
+        templateHash: 'h',
+        revision: 'b'.repeat(40),
+        repository: 'acme/shop',
+      },
+      undefined,
+    );
+    await checker.idle();
+    expect(reports[0]?.verdict.outcome).toBe('denied');
+    expect(reports[0]?.verdict.reasons[0]).toMatch(/no approval section/);
+  });
+});

@@ -1,0 +1,336 @@
+import { performance } from 'node:perf_hooks';
+import type {
+  Cluster,
+  EnsureServicesAction,
+  GuardObject,
+  GuardRef,
+  SetStableAction,
+  Stop,
+} from '../../src/operator/ports.ts';
+import type { ServiceUrl } from '../../src/operator/service-url.ts';
+import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
+import type { Observed } from '../../src/release/state.ts';
+import { imagesOf, type PodTemplate } from '../../src/release/template.ts';
+
+/**
+ * A Cluster in memory: plain objects that the operator's actions change at once, every
+ * write recorded with the moment the "API server" accepted it, watches that fire on the
+ * next turn of the event loop, and faults to inject. Pods are whatever URL the test maps
+ * an image to (see serviceUrl).
+ */
+
+export interface MemoryDeployment {
+  namespace: string;
+  name: string;
+  template: PodTemplate;
+  annotations: Record<string, string>;
+  replicas: number;
+  /** `<guard>-stable` only: the vakt.dev/template-hash annotation. */
+  templateHash?: string;
+}
+
+export interface Write {
+  /** performance.now() when the write was accepted. */
+  at: number;
+  kind: 'scale' | 'setStable' | 'ensureServices' | 'status';
+  namespace: string;
+  name: string;
+  replicas?: number;
+  why?: SetStableAction['why'];
+  templateHash?: string;
+  phase?: string;
+}
+
+export interface MemoryEvent {
+  guard: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+type Method = keyof Cluster;
+
+/** What the API server's client throws: a status code, as client-node's ApiException has. */
+export function apiError(code: number, message = `HTTP ${code}`): Error {
+  return Object.assign(new Error(message), { code, statusCode: code });
+}
+
+const key = (namespace: string, name: string) => `${namespace}/${name}`;
+
+export class MemoryCluster implements Cluster {
+  readonly guards = new Map<string, GuardObject>();
+  readonly deployments = new Map<string, MemoryDeployment>();
+  /** Service → what it selects. */
+  readonly services = new Map<string, { guard: string; selects: 'stable' | 'candidate' }>();
+  readonly secrets = new Map<string, Record<string, string>>();
+  readonly configMaps = new Map<string, Record<string, string>>();
+  readonly events: MemoryEvent[] = [];
+  readonly writes: Write[] = [];
+  readonly calls = new Map<Method, number>();
+  private readonly faults: { method: Method; error: Error }[] = [];
+  private readonly guardWatchers = new Set<(ref: GuardRef) => void>();
+  private readonly deploymentWatchers = new Set<(ref: GuardRef) => void>();
+  private version = 1;
+
+  // --- what a person does with kubectl -------------------------------------------------
+
+  applyGuard(
+    namespace: string,
+    name: string,
+    spec: unknown,
+    annotations: Record<string, string> = {},
+  ) {
+    const existing = this.guards.get(key(namespace, name));
+    const changed = !existing || JSON.stringify(existing.spec) !== JSON.stringify(spec);
+    const guard: GuardObject = {
+      namespace,
+      name,
+      uid: existing?.uid ?? `uid-${name}`,
+      generation: (existing?.generation ?? 0) + (changed ? 1 : 0),
+      resourceVersion: String(this.version++),
+      annotations: { ...existing?.annotations, ...annotations },
+      spec: structuredClone(spec),
+      ...(existing?.status && { status: existing.status }),
+    };
+    this.guards.set(key(namespace, name), guard);
+    this.notify(this.guardWatchers, { namespace, name });
+  }
+
+  annotateGuard(namespace: string, name: string, annotation: string, value: string): void {
+    const guard = this.guards.get(key(namespace, name));
+    if (!guard) throw new Error(`no guard ${name}`);
+    guard.annotations = { ...guard.annotations, [annotation]: value };
+    guard.resourceVersion = String(this.version++);
+    this.notify(this.guardWatchers, { namespace, name });
+  }
+
+  /** Creates or updates a Deployment, as `kubectl apply` does (replicas included). */
+  applyDeployment(
+    namespace: string,
+    name: string,
+    template: PodTemplate,
+    replicas: number,
+    annotations: Record<string, string> = {},
+  ): void {
+    this.deployments.set(key(namespace, name), {
+      namespace,
+      name,
+      template: structuredClone(template),
+      annotations,
+      replicas,
+    });
+    this.notify(this.deploymentWatchers, { namespace, name });
+  }
+
+  deployment(namespace: string, name: string): MemoryDeployment | undefined {
+    return this.deployments.get(key(namespace, name));
+  }
+
+  guard(namespace: string, name: string): GuardObject | undefined {
+    return this.guards.get(key(namespace, name));
+  }
+
+  /** The next call of `method` throws `error` (a 500 unless told). */
+  failNext(method: Method, error: Error = apiError(500, 'Internal Server Error')): void {
+    this.faults.push({ method, error });
+  }
+
+  count(method: Method): number {
+    return this.calls.get(method) ?? 0;
+  }
+
+  /**
+   * Maps a Service to a URL as kube-proxy would: through the Deployment it selects to
+   * the URL of the image it runs; a Deployment at zero replicas has no endpoints.
+   */
+  serviceUrl(urlOfImage: (image: string) => string | undefined): ServiceUrl {
+    return ({ namespace, name }) => {
+      const service = this.services.get(key(namespace, name));
+      const nowhere = 'http://127.0.0.1:9'; // discard port: connection refused
+      if (!service) return nowhere;
+      const guard = this.guards.get(key(namespace, service.guard));
+      const target = (guard?.spec as { targetRef?: { name?: string } } | undefined)?.targetRef
+        ?.name;
+      const deployment =
+        service.selects === 'stable'
+          ? this.deployment(namespace, `${service.guard}-stable`)
+          : target
+            ? this.deployment(namespace, target)
+            : undefined;
+      if (!deployment || deployment.replicas === 0) return nowhere;
+      const image = imagesOf(deployment.template)[0];
+      return (image && urlOfImage(image)) ?? nowhere;
+    };
+  }
+
+  // --- the Cluster port ------------------------------------------------------------------
+
+  async getGuard(ref: GuardRef): Promise<GuardObject | null> {
+    this.enter('getGuard');
+    const guard = this.guards.get(key(ref.namespace, ref.name));
+    return guard ? structuredClone(guard) : null;
+  }
+
+  async observe(ref: GuardRef, targetName: string): Promise<Omit<Observed, 'probe'>> {
+    this.enter('observe');
+    const target = this.deployment(ref.namespace, targetName);
+    const stable = this.deployment(ref.namespace, `${ref.name}-stable`);
+    return {
+      target: target
+        ? {
+            template: structuredClone(target.template),
+            annotations: { ...target.annotations },
+            replicas: target.replicas,
+            ready: true,
+          }
+        : null,
+      stable: stable?.templateHash ? { templateHash: stable.templateHash, ready: true } : null,
+      services: {
+        stable: this.services.has(key(ref.namespace, ref.name)),
+        canary: this.services.has(key(ref.namespace, `${ref.name}-canary`)),
+      },
+    };
+  }
+
+  async readSecret(namespace: string, name: string): Promise<Record<string, string> | null> {
+    this.enter('readSecret');
+    const data = this.secrets.get(key(namespace, name));
+    return data ? { ...data } : null;
+  }
+
+  async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null> {
+    this.enter('readConfigMap');
+    const data = this.configMaps.get(key(namespace, name));
+    return data ? { ...data } : null;
+  }
+
+  async scaleDeployment(namespace: string, name: string, replicas: number): Promise<void> {
+    this.enter('scaleDeployment');
+    const deployment = this.deployment(namespace, name);
+    if (!deployment) throw apiError(404, `deployments.apps "${name}" not found`);
+    deployment.replicas = replicas;
+    this.writes.push({ at: performance.now(), kind: 'scale', namespace, name, replicas });
+    this.notify(this.deploymentWatchers, { namespace, name });
+  }
+
+  async setStable(guard: GuardObject, action: SetStableAction): Promise<void> {
+    this.enter('setStable');
+    const name = `${guard.name}-stable`;
+    this.deployments.set(key(guard.namespace, name), {
+      namespace: guard.namespace,
+      name,
+      template: structuredClone(action.template),
+      annotations: { 'vakt.dev/template-hash': action.templateHash },
+      replicas: action.replicas,
+      templateHash: action.templateHash,
+    });
+    this.writes.push({
+      at: performance.now(),
+      kind: 'setStable',
+      namespace: guard.namespace,
+      name,
+      why: action.why,
+      templateHash: action.templateHash,
+      replicas: action.replicas,
+    });
+    this.notify(this.deploymentWatchers, { namespace: guard.namespace, name });
+  }
+
+  async ensureServices(guard: GuardObject, action: EnsureServicesAction): Promise<void> {
+    this.enter('ensureServices');
+    this.services.set(key(guard.namespace, action.stable), {
+      guard: guard.name,
+      selects: 'stable',
+    });
+    this.services.set(key(guard.namespace, action.canary), {
+      guard: guard.name,
+      selects: 'candidate',
+    });
+    this.writes.push({
+      at: performance.now(),
+      kind: 'ensureServices',
+      namespace: guard.namespace,
+      name: guard.name,
+    });
+  }
+
+  async writeStatus(guard: GuardObject, status: ReleaseGuardStatus): Promise<string | null> {
+    this.enter('writeStatus');
+    const stored = this.guards.get(key(guard.namespace, guard.name));
+    if (!stored) return null;
+    stored.status = structuredClone(status);
+    stored.resourceVersion = String(this.version++);
+    this.writes.push({
+      at: performance.now(),
+      kind: 'status',
+      namespace: guard.namespace,
+      name: guard.name,
+      phase: status.phase,
+    });
+    this.notify(this.guardWatchers, { namespace: guard.namespace, name: guard.name });
+    return stored.resourceVersion;
+  }
+
+  async emitEvent(
+    guard: GuardObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    this.enter('emitEvent');
+    this.events.push({ guard: key(guard.namespace, guard.name), type, reason, message });
+  }
+
+  async watchGuards(
+    namespace: string | undefined,
+    onChange: (ref: GuardRef) => void,
+  ): Promise<Stop> {
+    this.enter('watchGuards');
+    return this.watch(this.guardWatchers, [...this.guards.values()], namespace, onChange);
+  }
+
+  async watchDeployments(
+    namespace: string | undefined,
+    onChange: (ref: GuardRef) => void,
+  ): Promise<Stop> {
+    this.enter('watchDeployments');
+    return this.watch(this.deploymentWatchers, [...this.deployments.values()], namespace, onChange);
+  }
+
+  // --- inside ----------------------------------------------------------------------------
+
+  private watch(
+    watchers: Set<(ref: GuardRef) => void>,
+    existing: GuardRef[],
+    namespace: string | undefined,
+    onChange: (ref: GuardRef) => void,
+  ): Stop {
+    const listener = (ref: GuardRef) => {
+      if (namespace === undefined || ref.namespace === namespace) onChange(ref);
+    };
+    watchers.add(listener);
+    for (const object of existing) {
+      const ref = { namespace: object.namespace, name: object.name };
+      setImmediate(() => {
+        if (watchers.has(listener)) listener(ref);
+      });
+    }
+    return async () => {
+      watchers.delete(listener);
+    };
+  }
+
+  private notify(watchers: Set<(ref: GuardRef) => void>, ref: GuardRef): void {
+    setImmediate(() => {
+      for (const watcher of watchers) watcher(ref);
+    });
+  }
+
+  private enter(method: Method): void {
+    this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
+    const fault = this.faults.findIndex((f) => f.method === method);
+    if (fault === -1) return;
+    const [{ error }] = this.faults.splice(fault, 1) as unknown as [{ error: Error }];
+    throw error;
+  }
+}
