@@ -62,21 +62,26 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
     'probe run starting',
   );
 
+  // Ends every run of this probe: when the caller stops it, and at the first leak on any
+  // target (the others' verdicts would only be discarded).
+  const end = new AbortController();
+  const endAll = () => end.abort();
+  if (signal.aborted) endAll();
+  else signal.addEventListener('abort', endAll, { once: true });
   const runs = targets.map(({ url, config, error }, i) => {
     if (!config) return Promise.resolve(failed(url, error ?? 'no configuration', base));
     return run.runner(config, {
       log,
+      signal: end.signal,
       onProgress: (live) => {
         counters[i] = live;
-        // runProbe takes no AbortSignal: an abort ends it through its failure allowance,
-        // the one stop it checks between requests. Its verdict is discarded.
-        if (signal.aborted || state.leak) live.failed = Number.POSITIVE_INFINITY;
-        else progress();
+        if (!signal.aborted && !state.leak) progress();
         countRequests();
       },
       onLeak: (leak: LeakEvidence) => {
         if (state.leak || signal.aborted) return;
         state.leak = true;
+        endAll();
         log.warn({ url, kind: leak.kind, summary: leak.summary }, 'leak: reporting at once');
         run.deliver({
           ...base,

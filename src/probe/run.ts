@@ -39,6 +39,8 @@ export interface RunHooks {
   random?: () => number;
   /** Run events (start, phases, logins, the leak, the end); never a credential. */
   log?: Logger;
+  /** Ends the run early (requests in flight are abandoned); the verdict says it was stopped. */
+  signal?: AbortSignal;
 }
 
 const BURST_WAVES = 4;
@@ -111,6 +113,12 @@ class ProbeRun {
     this.identityChecks = config.tenants.map(() => 0);
     this.secrets = config.tenants.flatMap((t) => t.secrets);
     this.failureAllowance = Math.max(20, Math.ceil(config.pass.maxErrorRate * load.requests));
+    const stopped = () => {
+      this.abortedBecause ??= 'stopped before it finished';
+      this.stop.abort();
+    };
+    if (hooks.signal?.aborted) stopped();
+    else hooks.signal?.addEventListener('abort', stopped, { once: true });
   }
 
   elapsed(): number {
