@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MarkerHit } from '../src/probe/markers.ts';
 import { compileMarkers, markerVariants } from '../src/probe/markers.ts';
+import { sharedMatcher } from '../src/probe/matcher-cache.ts';
 import { seededRandom } from './support/random.ts';
 
 const utf8 = new TextEncoder();
@@ -358,5 +359,17 @@ describe('property: the automaton agrees with the naive matcher', () => {
     }
     // Guard the generator: a property that never sees a hit proves nothing.
     expect(totalHits).toBeGreaterThan(400);
+  });
+});
+
+describe('sharedMatcher', () => {
+  it('compiles a pattern list once and tells different lists apart', () => {
+    const a = sharedMatcher(['alice@x.example', 'u-1001']);
+    expect(sharedMatcher(['alice@x.example', 'u-1001'])).toBe(a);
+    const b = sharedMatcher(['alice@x.example', 'u-1002']);
+    expect(b).not.toBe(a);
+    // Joined naively, these two lists would be one key.
+    expect(sharedMatcher(['ab', 'c'])).not.toBe(sharedMatcher(['a', 'bc']));
+    expect(b.scan('{"id":"u-1002"}').map((h) => h.pattern)).toEqual([1]);
   });
 });

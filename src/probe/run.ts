@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import type { ProbeConfig } from './config.ts';
 import type { LeakFinding } from './detect.ts';
 import { crossoverOf, type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
-import { compileMarkers } from './markers.ts';
+import { sharedMatcher } from './matcher-cache.ts';
 import { markerPatterns } from './patterns.ts';
 import {
   burstWave,
@@ -98,7 +98,7 @@ class ProbeRun {
     const { patterns, owners } = markerPatterns(config.tenants);
     this.ctx = {
       transport: this.transport,
-      matcher: compileMarkers(patterns),
+      matcher: sharedMatcher(patterns),
       detectContext: { tenants: config.tenants, owners },
       identityPointer: config.identity.jsonPointer,
       maxBodyBytes: load.maxBodyBytes,
