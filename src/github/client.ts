@@ -12,7 +12,10 @@ export interface GitHubOptions {
   app?: { appId: string; privateKey: string; installationId: number };
   /** The REST API root; GitHub Enterprise Server has its own. */
   baseUrl?: string;
-  /** Retry and throttling; tests turn them off so failures surface at once. */
+  /**
+   * Retry and throttling; tests turn them off so failures surface at once. Default: on,
+   * unless the environment says VAKT_GITHUB_RETRIES=0.
+   */
   retries?: boolean;
   /** How long one request may take before it counts as failed. */
   timeoutMs?: number;
@@ -31,11 +34,13 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
       'no GitHub credentials: pass a token (e.g. GITHUB_TOKEN) or a GitHub App id, private key and installation id',
     );
   }
+  const retries = options.retries ?? process.env.VAKT_GITHUB_RETRIES !== '0';
   const Configured = Octokit.defaults({
     baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
+    request: { fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
     // Off in tests only; otherwise the plugins' defaults stand (including retry's doNotRetry,
     // which keeps 403s visible to the throttling plugin's secondary rate limit handling).
-    ...(options.retries === false && {
+    ...(!retries && {
       retry: { enabled: false },
       throttle: { enabled: false },
     }),
@@ -43,7 +48,6 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
   const octokit = token
     ? new Configured({ auth: token })
     : await installationOctokit(Configured, app as NonNullable<GitHubOptions['app']>);
-  addTimeout(octokit, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   return octokit;
 }
 
@@ -56,13 +60,17 @@ async function installationOctokit(
 }
 
 /**
- * fetch has no timeout of its own: a hung connection would hold the gate forever.
- * A fresh signal per attempt, so a retry does not inherit an already expired one.
+ * fetch has no timeout of its own: a hung connection would hold the gate forever. The
+ * clock starts when the request goes out, not when it is queued: the throttling plugin
+ * may hold a request back for seconds when many decisions run at once. Each attempt
+ * (retries included) gets its own clock.
  */
-function addTimeout(octokit: Octokit, ms: number): void {
-  octokit.hook.before('request', (options) => {
-    options.request = { ...options.request, signal: AbortSignal.timeout(ms) };
-  });
+function timedFetch(ms: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
 }
 
 /** Counts the HTTP requests an octokit sends from now on (retries included). */
