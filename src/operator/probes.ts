@@ -49,6 +49,11 @@ const BAKE_PAUSE_MS = 250;
 /** A canary run that ended inconclusive is retried after 1 s, 2 s, 4 s ... up to a minute. */
 const RETRY_MS = { first: 1_000, max: 60_000 };
 const DEFAULT_GUARD_LOAD = { requests: 100, concurrency: 2 };
+/**
+ * Guard runs start at a random point of their first interval (at most this far in), so
+ * an operator starting with a thousand guards does not probe them all in the same second.
+ */
+const GUARD_STAGGER_MAX_MS = 30_000;
 
 interface ActiveProbe {
   ref: GuardRef;
@@ -122,6 +127,10 @@ export class ProbeManager {
     const retry = this.retries.get(probe.key);
     if (mode === 'canary' && retry?.what === what) {
       await pause(Math.min(RETRY_MS.max, RETRY_MS.first * 2 ** (retry.count - 1)), probe);
+    }
+    if (mode === 'guard') {
+      const interval = probe.start.intervalMs ?? 300_000;
+      await pause(Math.random() * Math.min(interval, GUARD_STAGGER_MAX_MS), probe);
     }
     while (!probe.stopped) {
       const report = await this.runOnce(probe);
