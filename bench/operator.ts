@@ -1,0 +1,252 @@
+// The operator at scale: 1,000 ReleaseGuards on the fake Kubernetes API server, the
+// operator in its own process (`vakt operator`), GitHub and the shops on loopback.
+// Figures: peak RSS; template change to canary scaled up; first leaking response to the
+// revert accepted by the API server (median and p99).
+// Usage: node bench/operator.ts [GUARDS]   (default 1000)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFakeGitHub } from '../test/support/fake-github.ts';
+import { type FakeKube, startFakeKube } from '../test/support/fake-kube/index.ts';
+import { shopEnv } from '../test/support/shop-probe.ts';
+import { type Figure, median, print, spawnShop } from './support.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const NS = 'bench';
+const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+/** Guards whose releases are timed; the rest only make the operator carry 1,000. */
+const SAMPLES = 30;
+
+const fixture = async (name: string) =>
+  JSON.parse(await readFile(join(ROOT, 'test/fixtures', name), 'utf8')) as Record<string, unknown>;
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function deployment(name: string, image: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS, annotations: { 'vakt.dev/revision': MERGE } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name }, annotations: { 'vakt.dev/revision': MERGE } },
+        spec: { containers: [{ name: 'shop', image, ports: [{ containerPort: 8080 }] }] },
+      },
+    },
+  };
+}
+
+function guard(name: string, policy: unknown, canaryTarget: string) {
+  return {
+    apiVersion: 'vakt.dev/v1alpha1',
+    kind: 'ReleaseGuard',
+    metadata: { name, namespace: NS },
+    spec: {
+      targetRef: { name },
+      service: { port: 8080 },
+      policy: { inline: policy },
+      tenantsSecretRef: { name: 'tenants' },
+      source: { repository: 'acme/shop' },
+      probe: { target: canaryTarget, guardInterval: '1h' },
+      bakeTime: '1s',
+    },
+  };
+}
+
+/** Polls the fake API server's store (in this process) until `ready` holds. */
+async function until(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+const phase = (kube: FakeKube, name: string) =>
+  (kube.store.get('ReleaseGuard', NS, name)?.status as { phase?: string } | undefined)?.phase;
+const replicas = (kube: FakeKube, name: string) =>
+  (kube.store.get('Deployment', NS, name)?.spec as { replicas?: number } | undefined)?.replicas;
+
+/** A new image on the target, as `kubectl set image` would: a new template, nothing else. */
+function release(kube: FakeKube, name: string, image: string): void {
+  const current = kube.store.get('Deployment', NS, name);
+  const next = structuredClone(current) as ReturnType<typeof deployment>;
+  const [container] = next.spec.template.spec.containers;
+  if (container) container.image = image;
+  kube.store.put(next);
+}
+
+/** Peak resident set size of a process, from the kernel's high-water mark. */
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+export async function benchOperator(guards = 1000): Promise<Figure[]> {
+  if (guards < 2 * SAMPLES) throw new Error(`needs at least ${2 * SAMPLES} guards`);
+  const kube = await startFakeKube({ historyLimit: 100_000 });
+  const github = await startFakeGitHub({
+    pullRequest: await fixture('github/pull-request.json'),
+    permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
+    teams: {},
+    commitPulls: { [MERGE]: (await fixture('github/commit-pulls.json')) as unknown as unknown[] },
+  });
+  const clean = await spawnShop();
+  const leaking = await spawnShop({ flaw: 'cache-without-user' });
+  const dir = await mkdtemp(join(tmpdir(), 'vakt-bench-operator-'));
+  let operator: ChildProcess | undefined;
+  try {
+    const policy = {
+      ...(await fixture('operator/policy.json')),
+      approval: { minApprovals: 2 },
+    };
+    const env = shopEnv();
+    kube.store.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'tenants', namespace: NS },
+      data: Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
+    } as never);
+    kube.store.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vakt-github', namespace: 'vakt-system' },
+      data: { token: Buffer.from('bench-token').toString('base64') },
+    } as never);
+    // The last SAMPLES guards canary against the leaking shop, the SAMPLES before them
+    // against the clean one; all stable traffic goes to the clean shop.
+    const leakFrom = guards - SAMPLES;
+    const name = (i: number) => `app-${i}`;
+    for (let i = 0; i < guards; i++) {
+      kube.store.put(deployment(name(i), 'shop:v1'));
+      kube.store.put(guard(name(i), policy, i >= leakFrom ? leaking.url : clean.url));
+    }
+
+    const kubeconfig = join(dir, 'kubeconfig.json');
+    await writeFile(kubeconfig, kube.kubeConfig().exportConfig());
+    const t0 = performance.now();
+    operator = spawn(
+      process.execPath,
+      [
+        // A heap cap, as a container memory limit would set; by default V8 sizes the heap
+        // from the machine's memory and collects late.
+        ...(process.env.BENCH_OPERATOR_HEAP_MB
+          ? [`--max-old-space-size=${process.env.BENCH_OPERATOR_HEAP_MB}`]
+          : []),
+        join(ROOT, 'bin/vakt.js'),
+        'operator',
+        '--kubeconfig',
+        kubeconfig,
+        '--no-leader-elect',
+        '--github-secret',
+        'vakt-github',
+        '--service-url-template',
+        clean.url,
+        '--metrics-port',
+        '0',
+        '--health-port',
+        '0',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          POD_NAMESPACE: 'vakt-system',
+          GITHUB_API_URL: github.url,
+          // The fake GitHub has no rate limits; octokit's throttling would otherwise
+          // space the gate's two GraphQL queries a second apart (see the gate bench).
+          VAKT_GITHUB_RETRIES: '0',
+        },
+      },
+    );
+    const child = operator;
+    process.once('exit', () => child.kill('SIGKILL'));
+    const revertMs: number[] = [];
+    const logs = createInterface({ input: child.stderr as NodeJS.ReadableStream });
+    logs.on('line', (line) => {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`${line}\n`);
+      if (!line.includes('"reverted"')) return;
+      const entry = JSON.parse(line) as { revertMs?: number; why?: string };
+      if (entry.why === 'candidate' && typeof entry.revertMs === 'number') {
+        revertMs.push(entry.revertMs);
+      }
+    });
+
+    await until(
+      () => {
+        for (let i = 0; i < guards; i += 1) if (phase(kube, name(i)) !== 'Idle') return false;
+        return true;
+      },
+      600_000,
+      `${guards} guards to be adopted`,
+    );
+    const adoptedMs = performance.now() - t0;
+    const adoptedRss = await peakRssMb(child.pid ?? 0);
+
+    // A release on each timed guard, one after another: template change to canary up.
+    const toCanary: number[] = [];
+    for (let i = leakFrom - SAMPLES; i < leakFrom; i++) {
+      const started = performance.now();
+      release(kube, name(i), 'shop:v2');
+      await until(() => (replicas(kube, name(i)) ?? 0) > 0, 60_000, `${name(i)} canary`);
+      toCanary.push(performance.now() - started);
+    }
+
+    // Leaking releases, all at once: the operator's log says how long each revert took.
+    for (let i = leakFrom; i < guards; i++) release(kube, name(i), 'shop:v2');
+    await until(() => revertMs.length >= SAMPLES, 120_000, 'every leaking canary reverted');
+    const rss = await peakRssMb(child.pid ?? 0);
+
+    toCanary.sort((a, b) => a - b);
+    revertMs.sort((a, b) => a - b);
+    return [
+      {
+        name: 'operator peak RSS',
+        value: rss,
+        unit: 'MiB',
+        note: `${guards} ReleaseGuards adopted and guarded, ${SAMPLES * 2} releases run`,
+      },
+      {
+        name: 'operator peak RSS once every guard is adopted',
+        value: adoptedRss,
+        unit: 'MiB',
+        note: 'each guard running its first guard probe',
+      },
+      { name: `adopt ${guards} guards`, value: adoptedMs, unit: 'ms', note: 'to every phase Idle' },
+      {
+        name: 'template change to canary scaled up',
+        value: median(toCanary),
+        unit: 'ms median',
+        note: `p99 ${quantile(toCanary, 0.99).toFixed(1)} ms over ${toCanary.length}; includes the gate's GitHub queries`,
+      },
+      {
+        name: 'first leaking response to revert accepted',
+        value: median(revertMs),
+        unit: 'ms median',
+        note: `p99 ${quantile(revertMs, 0.99)} ms, max ${revertMs.at(-1)} ms over ${revertMs.length} simultaneous leaks; target p99 < 1000 ms`,
+      },
+    ];
+  } finally {
+    if (operator && operator.exitCode === null) {
+      operator.kill('SIGTERM');
+      await once(operator, 'exit');
+    }
+    await Promise.all([clean.stop(), leaking.stop(), github.close(), kube.close()]);
+  }
+}
+
+if (import.meta.main) {
+  print(await benchOperator(Number(process.argv[2] ?? 1000)));
+}
