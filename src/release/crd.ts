@@ -15,19 +15,29 @@ function openApi(schema: z.ZodType): SchemaNode {
 
 /** The CRD's OpenAPI schema: the zod schemas after the structural post-pass. */
 export function releaseGuardOpenApiSchema(): SchemaNode {
-  return toStructural({
+  const root = toStructural({
     type: 'object',
     description:
       'ReleaseGuard: two-person approval, cross-tenant canary probes and automatic revert for a Deployment.',
     properties: {
       apiVersion: { type: 'string' },
       kind: { type: 'string' },
-      metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
       spec: openApi(ReleaseGuardSpec),
       status: openApi(ReleaseGuardStatus),
     },
     required: ['spec'],
   });
+  // The API server owns the root metadata's schema: a CRD may say it is an object and
+  // nothing more (only name and generateName may be restricted), or it is rejected.
+  const properties = root.properties as Record<string, SchemaNode>;
+  root.properties = {
+    apiVersion: properties.apiVersion,
+    kind: properties.kind,
+    metadata: { type: 'object' },
+    spec: properties.spec,
+    status: properties.status,
+  };
+  return root;
 }
 
 /** The CustomResourceDefinition object (apiextensions.k8s.io/v1). */
