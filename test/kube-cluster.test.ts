@@ -1,5 +1,7 @@
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCluster } from '../src/kube/cluster.ts';
+import { shareConnections } from '../src/kube/connections.ts';
 import { deploymentReady } from '../src/kube/observe.ts';
 import type { Cluster, GuardObject, SetStableAction } from '../src/operator/ports.ts';
 import type { ReleaseGuardStatus } from '../src/release/schema.ts';
@@ -377,5 +379,37 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     });
     expect(await cluster.readSecret(namespace, 'nope')).toBeNull();
     expect(await cluster.readConfigMap(namespace, 'nope')).toBeNull();
+  });
+});
+
+describe('connections', () => {
+  it('shares one keep-alive connection across calls instead of opening one per call', async () => {
+    putGuard();
+    kube.store.put(deployment('web-app'));
+    const before = kube.connections;
+    for (let i = 0; i < 40; i++) {
+      await cluster.getGuard({ namespace, name: 'web' });
+      await cluster.observe({ namespace, name: 'web' }, 'web-app');
+    }
+    // observe() reads four objects at once, so a few sockets open; 120 calls would open 200.
+    expect(kube.connections - before).toBeLessThanOrEqual(8);
+  });
+
+  it('takes a fresh connection pool after a while, so rotated certificates are read again', async () => {
+    let now = 0;
+    const kc = shareConnections(kube.kubeConfig(), () => now);
+    const core = kc.makeApiClient(CoreV1Api);
+    const before = kube.connections;
+    const calls = async () => {
+      for (let i = 0; i < 10; i++) await core.listNamespacedSecret({ namespace });
+      return kube.connections - before;
+    };
+    const first = await calls();
+    expect(first).toBeLessThanOrEqual(2);
+    expect(await calls()).toBe(first);
+    now += 11 * 60_000;
+    const after = await calls();
+    expect(after).toBeGreaterThan(first);
+    expect(after).toBeLessThanOrEqual(first + 2);
   });
 });

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, GuardRef, Stop } from '../operator/ports.ts';
+import { shareConnections } from './connections.ts';
 import {
   DEPLOYMENTS,
   GUARDS,
@@ -32,6 +33,7 @@ export interface ClusterOptions {
 
 /** The Cluster port implemented with @kubernetes/client-node. */
 export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Cluster {
+  shareConnections(kc);
   const log = options.log ?? silentLogger();
   const ctx: KubeContext = makeContext(
     kc,

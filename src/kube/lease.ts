@@ -5,6 +5,7 @@ import {
   V1MicroTime,
 } from '@kubernetes/client-node';
 import type { LeaderElector } from '../operator/ports.ts';
+import { shareConnections } from './connections.ts';
 import { abortableSleep, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 
@@ -35,7 +36,7 @@ export interface LeaderElectorOptions {
  * leaseMs and renewMs, as client-go's defaults do.
  */
 export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOptions): LeaderElector {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const api = shareConnections(kc).makeApiClient(CoordinationV1Api);
   const { namespace, name, identity } = options;
   const leaseMs = options.leaseMs ?? 15_000;
   const renewMs = options.renewMs ?? 10_000;

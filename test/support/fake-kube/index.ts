@@ -48,6 +48,8 @@ export interface FakeKube {
   requests: RequestLog;
   /** Switch the Deployment status stand-in on or off. */
   deploymentStatus: boolean;
+  /** TCP connections clients opened so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const faults = new Faults();
   const requests = new RequestLog();
   const server = createServer(apiHandler({ store, faults, requests }));
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -98,6 +104,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     faults,
     requests,
     deploymentStatus: options.deploymentStatus ?? true,
+    get connections() {
+      return connections;
+    },
     close: async () => {
       stopMirror();
       faults.dropWatches({ abrupt: true });
