@@ -145,6 +145,8 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         ...(process.env.BENCH_OPERATOR_HEAP_MB
           ? [`--max-old-space-size=${process.env.BENCH_OPERATOR_HEAP_MB}`]
           : []),
+        // e.g. --heapsnapshot-signal=SIGUSR2, to see where the memory goes.
+        ...(process.env.BENCH_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         join(ROOT, 'bin/vakt.js'),
         'operator',
         '--kubeconfig',

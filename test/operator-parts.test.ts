@@ -347,7 +347,7 @@ describe('probe manager', () => {
     await probes.stopAll();
   });
 
-  it('probes the edge too, reports a leak on it at once and nothing after', async () => {
+  it('probes the edge too, reports a leak on it at once, and keeps guarding after it', async () => {
     const reports: ProbeReport[] = [];
     const scripted = scriptedRun(20, /edge/);
     const probes = new ProbeManager({
@@ -362,19 +362,56 @@ describe('probe manager', () => {
       setup('https://edge.example/'),
     );
     await until(() => reports.length > 0, 'the leak');
-    await sleep(80);
     expect(scripted.targets.slice(0, 2).sort()).toEqual([
       'http://shop.shop:8080',
       'https://edge.example/',
     ]);
-    expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({
       outcome: 'leak',
       mode: 'guard',
       target: 'stable',
       leak: LEAK,
     });
+    // Nothing to revert on stable: the guard goes on, so it sees whether the leak lasts.
+    await until(() => reports.length >= 2, 'the next guard run');
+    expect(reports[1]).toMatchObject({ outcome: 'leak', mode: 'guard' });
+    expect(reports[1]?.runId).not.toBe(reports[0]?.runId);
+    expect(probes.current(REF)).toMatchObject({ mode: 'guard', target: 'stable' });
     await probes.stopAll();
+  });
+
+  it('lets guard runs take turns, while canary runs never wait', async () => {
+    let running = 0;
+    let most = 0;
+    const started: string[] = [];
+    const run = async (config: ProbeConfig): Promise<ProbeVerdict> => {
+      started.push(config.target);
+      running += 1;
+      most = Math.max(most, running);
+      await sleep(40);
+      running -= 1;
+      return verdict(config, 'pass');
+    };
+    const probes = new ProbeManager({
+      report: () => {},
+      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
+      log: silent,
+      run,
+      guardRunsAtOnce: 1,
+    });
+    const guard = { target: 'stable', mode: 'guard', templateHash: 'h', intervalMs: 1 } as const;
+    for (const name of ['a', 'b', 'c']) probes.start({ namespace: 'shop', name }, guard, setup());
+    await until(() => running === 1, 'the first guard run');
+    probes.start(
+      { namespace: 'shop', name: 'd' },
+      { target: 'candidate', mode: 'canary', templateHash: 'h2' },
+      setup(),
+    );
+    await until(() => started.includes('http://d-canary.shop:8080'), 'the canary run');
+    expect(most).toBe(2); // one guard run, and the canary beside it
+    await until(() => new Set(started).size === 4, 'every guard run');
+    await probes.stopAll();
+    expect(most).toBe(2);
   });
 });
 

@@ -496,6 +496,23 @@ describe('decide: guard probe on stable', () => {
     const passed = story.step([probe('stable', 'guard', H1, 'pass', 'guard-8')]);
     expect(passed.status.conditions.find((c) => c.type === 'ProbesPassing')?.status).toBe('True');
   });
+
+  it('counts a lasting leak on every run but raises one Event, and another when it is gone', () => {
+    const story = adopted();
+    story.step([probe('stable', 'guard', H1, 'leak', 'guard-1')]);
+    const again = story.step([probe('stable', 'guard', H1, 'leak', 'guard-2')]);
+    expect(events(again.actions)).toEqual([]);
+    expect(again.actions).toContainEqual({ kind: 'countLeak', target: 'stable' });
+    expect(again.status.lastLeak?.runId).toBe('guard-2');
+    const gone = story.step([probe('stable', 'guard', H1, 'pass', 'guard-3')]);
+    expect(events(gone.actions)).toEqual([
+      expect.objectContaining({ type: 'Normal', reason: 'StableLeakGone' }),
+    ]);
+    const quiet = story.step([probe('stable', 'guard', H1, 'pass', 'guard-4')]);
+    expect(events(quiet.actions)).toEqual([]);
+    const back = story.step([probe('stable', 'guard', H1, 'leak', 'guard-5')]);
+    expect(events(back.actions).map((e) => e.reason)).toEqual(['LeakOnStable']);
+  });
 });
 
 describe('decide: invalid input', () => {

@@ -10,6 +10,7 @@ import type { GuardRef } from './ports.ts';
 import { runTargets } from './probe-run.ts';
 import { describeError as describe, guardKey } from './refs.ts';
 import type { ServiceUrl } from './service-url.ts';
+import { Slots } from './slots.ts';
 
 /**
  * Runs the probes decide() asks for, one probe per guard, and reports back. A leak is
@@ -40,6 +41,8 @@ export interface ProbeManagerOptions {
   metrics?: OperatorMetrics;
   /** Guard runs between releases: a small budget at low concurrency. */
   guardLoad?: { requests: number; concurrency: number };
+  /** Guard runs going at once, across all guards; the rest wait their turn. */
+  guardRunsAtOnce?: number;
   /** Replaceable for tests. */
   run?: typeof runProbe;
 }
@@ -54,6 +57,11 @@ const DEFAULT_GUARD_LOAD = { requests: 100, concurrency: 2 };
  * an operator starting with a thousand guards does not probe them all in the same second.
  */
 const GUARD_STAGGER_MAX_MS = 30_000;
+/**
+ * Canary and bake runs decide releases and never wait; guard runs only watch stable, so a
+ * thousand guards take turns instead of holding a thousand sets of connections at once.
+ */
+const DEFAULT_GUARD_RUNS_AT_ONCE = 16;
 
 interface ActiveProbe {
   ref: GuardRef;
@@ -73,9 +81,11 @@ export class ProbeManager {
   private readonly active = new Map<string, ActiveProbe>();
   /** Inconclusive canary runs in a row, by guard, for the template they were about. */
   private readonly retries = new Map<string, { what: string; count: number }>();
+  private readonly guardSlots: Slots;
 
   constructor(options: ProbeManagerOptions) {
     this.options = options;
+    this.guardSlots = new Slots(options.guardRunsAtOnce ?? DEFAULT_GUARD_RUNS_AT_ONCE);
   }
 
   /** Replaces whatever probe the guard had. */
@@ -133,18 +143,35 @@ export class ProbeManager {
       await pause(Math.random() * Math.min(interval, GUARD_STAGGER_MAX_MS), probe);
     }
     while (!probe.stopped) {
-      const report = await this.runOnce(probe);
-      if (probe.stopped || !report) return;
-      if (mode === 'canary') {
-        probe.finished = true;
-        if (report.outcome === 'inconclusive') {
-          const count = retry?.what === what ? retry.count + 1 : 1;
-          this.retries.set(probe.key, { what, count });
-        } else this.retries.delete(probe.key);
+      const report = await this.runInTurn(probe);
+      if (probe.stopped) return;
+      if (report) {
+        if (mode === 'canary') {
+          probe.finished = true;
+          if (report.outcome === 'inconclusive') {
+            const count = retry?.what === what ? retry.count + 1 : 1;
+            this.retries.set(probe.key, { what, count });
+          } else this.retries.delete(probe.key);
+        }
+        this.deliver(probe, report);
       }
-      this.deliver(probe, report);
-      if (mode === 'canary' || report.outcome === 'leak') return;
+      // A canary run is one run. A leak while baking ends the bake (stable is restored).
+      // A guard keeps watching after a leak on stable: there is nothing to revert, and the
+      // next run tells whether the leak is still there.
+      if (mode === 'canary' || (mode === 'bake' && !report)) return;
       await pause(mode === 'guard' ? (probe.start.intervalMs ?? 300_000) : BAKE_PAUSE_MS, probe);
+    }
+  }
+
+  /** Guard runs wait for a slot; canary and bake runs start at once. */
+  private async runInTurn(probe: ActiveProbe): Promise<ProbeReport | null> {
+    if (probe.start.mode !== 'guard') return this.runOnce(probe);
+    const release = await this.guardSlots.acquire(probe.abort.signal);
+    if (!release) return null;
+    try {
+      return await this.runOnce(probe);
+    } finally {
+      release();
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Draft } from './draft.ts';
-import type { LeakStatus, ReleaseGuardSpec } from './schema.ts';
+import type { Condition, LeakStatus, ReleaseGuardSpec } from './schema.ts';
 import type { Observed, ProbeMode, ProbeReport, ProbeTarget, Report } from './state.ts';
 
 /** What the phase handlers share during one decide() call. */
@@ -125,6 +125,11 @@ export function isKnownLeak(ctx: Context, report: ProbeReport): boolean {
     last.templateHash === report.templateHash &&
     last.requestNumber === (report.leak?.request.number ?? 0)
   );
+}
+
+/** A condition as status has it now (during decide(): as set so far). */
+export function condition(ctx: Context, type: Condition['type']): Condition | undefined {
+  return ctx.draft.status.conditions.find((c) => c.type === type);
 }
 
 /** `abc1234` or `template 3f2a…` when the commit is unknown: for messages. */

@@ -1,5 +1,6 @@
 import {
   type Context,
+  condition,
   ensureProbe,
   isKnownLeak,
   label,
@@ -23,23 +24,36 @@ export function guardStable(ctx: Context): void {
   const stable = draft.status.stable;
   if (!stable) return;
   for (const report of probeReports(ctx, 'stable', 'guard', stable.templateHash)) {
+    // The guard keeps probing after a leak; one Event when it starts, one when it ends.
+    const leaking = condition(ctx, 'ProbesPassing')?.reason === 'LeakOnStable';
     if (report.outcome === 'leak') {
       if (isKnownLeak(ctx, report)) continue;
       noteProgress(ctx, report);
       draft.status.lastLeak = leakStatus(report, draft.at, stable.revision);
       draft.actions.push({ kind: 'countLeak', target: 'stable' });
       const summary = draft.status.lastLeak.summary;
-      record(
-        draft,
-        'Warning',
-        'LeakOnStable',
-        `guard probe found a leak on stable ${label(stable)}: ${summary}; no newer release to revert, look at caches and edge configuration`,
-        stable,
-      );
+      if (!leaking) {
+        record(
+          draft,
+          'Warning',
+          'LeakOnStable',
+          `guard probe found a leak on stable ${label(stable)}: ${summary}; no newer release to revert, look at caches and edge configuration`,
+          stable,
+        );
+      }
       setCondition(draft, 'ProbesPassing', 'False', 'LeakOnStable', summary);
     } else {
       noteProgress(ctx, report);
       if (report.outcome === 'pass') {
+        if (leaking) {
+          record(
+            draft,
+            'Normal',
+            'StableLeakGone',
+            `guard probe found no leak on stable ${label(stable)} any more`,
+            stable,
+          );
+        }
         setCondition(
           draft,
           'ProbesPassing',
