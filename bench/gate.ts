@@ -10,6 +10,7 @@ import { decide, type GateRequest } from '../src/approval/decide.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { countRequests, createGitHub } from '../src/github/client.ts';
 import { type FakeWorld, startFakeGitHub } from '../test/support/fake-github.ts';
+import { commitNode, staff } from '../test/support/github-answers.ts';
 import { type Figure, median } from './support.ts';
 
 const run = promisify(execFile);
@@ -21,14 +22,14 @@ const REVIEWERS = 20;
 /** A busy pull request: 100 commits, 100 reviews by 20 people, 100 changed files. */
 export function busyWorld(): FakeWorld {
   const login = (i: number) => `reviewer${i}`;
-  const commits = Array.from({ length: 100 }, (_, i) => ({
-    commit: {
+  const commits = Array.from({ length: 100 }, (_, i) =>
+    commitNode({
       oid: i === 99 ? HEAD : i.toString(16).padStart(40, '0'),
-      message: `Step ${i}\n\nCo-authored-by: Pair ${i} <pair${i}@acme.example>`,
-      author: { email: 'alice@acme.example', user: { login: 'alice' } },
-      committer: { email: 'noreply@github.com', user: { login: 'web-flow' } },
-    },
-  }));
+      author: staff('alice'),
+      committer: { name: 'GitHub', email: 'noreply@github.com', login: 'web-flow' },
+      coAuthors: [{ name: `Pair ${i}`, email: `pair${i}@acme.example` }],
+    }),
+  );
   const reviews = Array.from({ length: 100 }, (_, i) => ({
     databaseId: 5000 + i,
     state: i >= 98 ? 'APPROVED' : 'COMMENTED',

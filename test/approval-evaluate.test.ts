@@ -25,13 +25,18 @@ function review(
   };
 }
 
+const alice = { login: 'alice', email: 'alice@acme.example', name: 'Alice Andersson' };
+
+/** A commit by alice, as the fetcher reads it: GitHub's author list and the trailers. */
 function commit(more: Partial<CommitFact> = {}): CommitFact {
+  return { sha: OLD, authors: [alice], committer: alice, coAuthors: [], ...more };
+}
+
+/** A co-author as both sources carry them: GitHub's list (linked or not) and the trailer. */
+function coAuthoredBy(name: string, email: string, login?: string): Partial<CommitFact> {
   return {
-    sha: OLD,
-    author: { login: 'alice', email: 'alice@acme.example' },
-    committer: { login: 'alice' },
-    coAuthors: [],
-    ...more,
+    authors: [alice, { name, email, ...(login && { login }) }],
+    coAuthors: [{ name, email }],
   };
 }
 
@@ -70,7 +75,6 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
         carol: ['acme/sre'],
         dave: ['acme/devs'],
       },
-      emails: { dave: ['Dave@Acme.Example'] },
     },
   };
 }
@@ -115,7 +119,7 @@ const rows: Row[] = [
   {
     name: 'approval by a commit author',
     facts: facts([review('bob'), review('carol')], {
-      commits: [commit({ author: { login: 'Carol' } })],
+      commits: [commit({ authors: [{ login: 'Carol', email: 'carol@acme.example' }] })],
     }),
     outcome: 'denied',
     notCounted: [{ login: 'carol', reason: `author of commit ${OLD.slice(0, 7)}` }],
@@ -123,21 +127,21 @@ const rows: Row[] = [
   {
     name: 'approval by a committer',
     facts: facts([review('bob'), review('carol')], {
-      commits: [commit({ committer: { login: 'carol' } })],
+      commits: [commit({ committer: { login: 'carol', email: 'carol@acme.example' } })],
     }),
     outcome: 'denied',
     notCounted: [{ login: 'carol', reason: 'committer of commit bbbbbbb' }],
   },
   {
-    name: 'co-author by trailer e-mail, any letter case',
+    name: 'co-author by a plain e-mail GitHub linked to their account',
     facts: facts([review('bob'), review('DAVE')], {
-      commits: [commit({ coAuthors: [{ name: 'Dave', email: 'dave@ACME.example' }] })],
+      commits: [commit(coAuthoredBy('D. Dunn', 'dave.dunn@acme.example', 'dave'))],
     }),
     outcome: 'denied',
     notCounted: [{ login: 'DAVE', reason: 'co-author of commit bbbbbbb' }],
   },
   {
-    name: 'co-author by noreply e-mail with id',
+    name: 'co-author by a trailer alone, noreply e-mail with id',
     facts: facts([review('bob'), review('carol')], {
       commits: [
         commit({ coAuthors: [{ name: 'C', email: '12345+Carol@users.noreply.github.com' }] }),
@@ -147,12 +151,28 @@ const rows: Row[] = [
     notCounted: [{ login: 'carol', reason: 'co-author of commit bbbbbbb' }],
   },
   {
-    name: 'co-author by plain noreply e-mail',
+    name: 'co-author by plain noreply e-mail, unlinked',
     facts: facts([review('bob'), review('carol')], {
-      commits: [commit({ coAuthors: [{ name: 'C', email: 'carol@users.noreply.github.com' }] })],
+      commits: [commit(coAuthoredBy('C', 'carol@users.noreply.github.com'))],
     }),
     outcome: 'denied',
     notCounted: [{ login: 'carol', reason: 'co-author of commit bbbbbbb' }],
+  },
+  {
+    name: 'co-author by name alone, in another letter case',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit(coAuthoredBy('Carol', 'c@home.example'))],
+    }),
+    outcome: 'denied',
+    notCounted: [{ login: 'carol', reason: 'co-author of commit bbbbbbb (by name)' }],
+  },
+  {
+    name: 'a co-author who reviewed nothing changes nothing',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit(coAuthoredBy('Gus Guest', 'gus@contractor.example'))],
+    }),
+    outcome: 'approved',
+    counted: ['bob', 'carol'],
   },
   {
     name: 'the pusher of a commit',

@@ -9,10 +9,13 @@ import { main } from '../src/cli/main.ts';
 import { createGitHub } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import {
+  commitNode,
   type GitHubWorld,
+  type GitPerson,
   isApproversQuery,
   isPullRequestQuery,
   replyApprovers,
+  staff,
 } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
 
@@ -30,7 +33,10 @@ interface Commit {
   oid?: string;
   author?: string;
   committer?: string;
+  coAuthors?: GitPerson[];
   message?: string;
+  /** GitHub's count of the commit's authors, when it is more than one page holds. */
+  authorsTotal?: number;
 }
 interface Review {
   login: string;
@@ -58,7 +64,6 @@ const PERMISSIONS: GitHubWorld['permissions'] = {
   frank: 'read',
   'deploy-bot': 'write',
 };
-const email = (login: string) => `${login.toLowerCase()}@acme.example`;
 
 let reviewId = 3000;
 function review(r: Review) {
@@ -72,16 +77,16 @@ function review(r: Review) {
   };
 }
 
-function commitNode(c: Commit) {
-  const person = (login: string) => ({ email: email(login), user: { login } });
-  return {
-    commit: {
-      oid: c.oid ?? HEAD,
-      message: c.message ?? 'Change the cart',
-      author: person(c.author ?? 'alice'),
-      committer: person(c.committer ?? c.author ?? 'alice'),
-    },
-  };
+function commitOf(c: Commit) {
+  const node = commitNode({
+    oid: c.oid ?? HEAD,
+    author: staff(c.author ?? 'alice'),
+    committer: staff(c.committer ?? c.author ?? 'alice'),
+    ...(c.coAuthors && { coAuthors: c.coAuthors }),
+    ...(c.message !== undefined && { message: c.message }),
+  });
+  if (c.authorsTotal !== undefined) node.commit.authors.totalCount = c.authorsTotal;
+  return node;
 }
 
 const page = <N>(nodes: N[]) => ({
@@ -103,7 +108,7 @@ function pullRequestAnswer(s: Scenario) {
           headRefOid: HEAD,
           merged: true,
           mergeCommit: { oid: MERGE },
-          commits: page((s.commits ?? [{}]).map(commitNode)),
+          commits: page((s.commits ?? [{}]).map(commitOf)),
           reviews: page((s.reviews ?? [{ login: 'bob' }, { login: 'carol' }]).map(review)),
           files: page((s.files ?? ['src/cart.ts']).map((path) => ({ path }))),
         },
@@ -179,6 +184,34 @@ const CASES: Case[] = [
     },
     'denied',
     /@carol: .*co-author/,
+  ],
+  [
+    'approval by a co-author named by a plain company address GitHub linked to them',
+    {
+      commits: [
+        { coAuthors: [{ name: 'C. Ortiz', email: 'c.ortiz@acme.example', login: 'carol' }] },
+      ],
+    },
+    'denied',
+    /@carol: co-author of commit 9f2c4e1$/m,
+  ],
+  [
+    'approval by a co-author GitHub could not link, named like their login',
+    { commits: [{ coAuthors: [{ name: 'CAROL', email: 'carol@home.example' }] }] },
+    'denied',
+    /@carol: co-author of commit 9f2c4e1 \(by name\)/,
+  ],
+  [
+    'a co-author who is none of the reviewers changes nothing',
+    { commits: [{ coAuthors: [{ name: 'Gus Guest', email: 'gus@contractor.example' }] }] },
+    'approved',
+    /^$/,
+  ],
+  [
+    'a commit with more authors than GitHub listed',
+    { commits: [{ authorsTotal: 140 }] },
+    'undecided',
+    /read 1 of 140 authors of commit 9f2c4e1/,
   ],
   [
     'approve, then push: the approval was for an older commit',
@@ -320,7 +353,7 @@ describe('adversarial approvals through GitHub-shaped answers', () => {
 
   it('more than 100 reviews and 100 commits: approvals on the last pages still count', async () => {
     const commits = Array.from({ length: 130 }, (_, i) =>
-      commitNode({ oid: i === 129 ? HEAD : `${i}`.padStart(40, 'a') }),
+      commitOf({ oid: i === 129 ? HEAD : `${i}`.padStart(40, 'a') }),
     );
     const reviews = [
       ...Array.from({ length: 115 }, () => review({ login: 'dave', state: 'COMMENTED' })),

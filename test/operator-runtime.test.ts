@@ -9,7 +9,13 @@ import type { ReleaseGuardStatus } from '../src/release/schema.ts';
 import { type PodTemplate, templateHash } from '../src/release/template.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
-import { isApproversQuery, isPullRequestQuery, replyApprovers } from './support/github-answers.ts';
+import {
+  commitNode,
+  isApproversQuery,
+  isPullRequestQuery,
+  replyApprovers,
+  staff,
+} from './support/github-answers.ts';
 import { apiError, MemoryCluster } from './support/memory-cluster.ts';
 import { shopEnv, shopSecrets } from './support/shop-probe.ts';
 
@@ -86,7 +92,6 @@ function pullFor(sha: string) {
 function pullRequestAnswer(number: number) {
   const sha = shas.find((s) => prOf(s) === number) ?? hex('9');
   const head = headOf(sha);
-  const person = (login: string) => ({ email: `${login}@acme.example`, user: { login } });
   const reviews = (github.approvers.get(sha) ?? []).map((login, i) => ({
     databaseId: number * 10 + i,
     state: 'APPROVED',
@@ -111,14 +116,7 @@ function pullRequestAnswer(number: number) {
           merged: true,
           mergeCommit: { oid: sha },
           commits: page([
-            {
-              commit: {
-                oid: head,
-                message: 'Change the shop',
-                author: person('alice'),
-                committer: person('alice'),
-              },
-            },
+            commitNode({ oid: head, message: 'Change the shop', author: staff('alice') }),
           ]),
           reviews: page(reviews),
           files: page([{ path: 'src/shop.ts' }]),

@@ -1,57 +1,52 @@
-import type { ApproverFacts, PullRequestFacts } from './facts.ts';
+import type { GitIdentity, PullRequestFacts } from './facts.ts';
 
 /**
  * Who took part in writing or pushing a pull request, and so may not approve it: the
  * point of a second person is that they did not write the change.
  * Returns lowercase login -> the first reason found.
+ *
+ * A git identity points at a login in three ways, each enough on its own:
+ * - GitHub linked it to an account (an e-mail that account verified);
+ * - the e-mail is one of GitHub's private addresses, which name the account;
+ * - the name is spelled like a login. Excluding a namesake by mistake costs one more
+ *   approval; counting a co-author by mistake defeats the gate, so this errs to exclude.
  */
-export function contributors(pr: PullRequestFacts, approvers: ApproverFacts): Map<string, string> {
+export function contributors(pr: PullRequestFacts): Map<string, string> {
   const found = new Map<string, string>();
   const add = (login: string | undefined, reason: string) => {
     if (!login) return;
     const key = login.toLowerCase();
     if (!found.has(key)) found.set(key, reason);
   };
-  const loginsByEmail = emailIndex(approvers.emails);
-  const byEmail = (email: string | undefined): string[] => {
-    if (!email) return [];
-    const e = email.trim().toLowerCase();
-    const noreply = noreplyLogin(e);
-    return [...(loginsByEmail.get(e) ?? []), ...(noreply ? [noreply] : [])];
+  const identify = (who: GitIdentity | undefined, reason: string) => {
+    if (!who) return;
+    add(who.login, reason);
+    add(noreplyLogin(who.email), reason);
+    const name = who.name?.trim() ?? '';
+    if (LOGIN.test(name)) add(name, `${reason} (by name)`);
   };
 
   add(pr.author.login, 'author of the pull request');
   for (const commit of pr.commits) {
     const sha = short(commit.sha);
-    for (const [who, role] of [
-      [commit.author, 'author'],
-      [commit.committer, 'committer'],
-    ] as const) {
-      add(who?.login, `${role} of commit ${sha}`);
-      for (const login of byEmail(who?.email)) add(login, `${role} of commit ${sha}`);
-    }
-    for (const co of commit.coAuthors) {
-      for (const login of byEmail(co.email)) add(login, `co-author of commit ${sha}`);
+    const [author, ...coAuthors] = commit.authors;
+    identify(author, `author of commit ${sha}`);
+    identify(commit.committer, `committer of commit ${sha}`);
+    for (const co of [...coAuthors, ...commit.coAuthors]) {
+      identify(co, `co-author of commit ${sha}`);
     }
     add(commit.pushedBy, `pushed commit ${sha}`);
   }
   return found;
 }
 
-/** GitHub's private addresses name the account: "123+login@" or "login@users.noreply...". */
-function noreplyLogin(email: string): string | undefined {
-  return /^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$/.exec(email)?.[1];
-}
+/** GitHub's rule for logins: letters, digits and single hyphens, at most 39 characters. */
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 
-function emailIndex(emails: Record<string, string[]>): Map<string, string[]> {
-  const index = new Map<string, string[]>();
-  for (const [login, list] of Object.entries(emails)) {
-    for (const email of list) {
-      const key = email.trim().toLowerCase();
-      index.set(key, [...(index.get(key) ?? []), login.toLowerCase()]);
-    }
-  }
-  return index;
+/** GitHub's private addresses name the account: "123+login@" or "login@users.noreply...". */
+function noreplyLogin(email: string | undefined): string | undefined {
+  const e = email?.trim().toLowerCase() ?? '';
+  return /^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$/.exec(e)?.[1];
 }
 
 /** The 7-character form people recognise from git log. */

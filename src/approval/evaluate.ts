@@ -13,7 +13,7 @@ import type { ApprovalVerdict } from './verdict.ts';
  */
 export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerdict {
   const pr = facts.pullRequest;
-  const excluded = contributors(pr, facts.approvers);
+  const excluded = contributors(pr);
   const required = requirements(policy, pr.files);
 
   const counted: ApprovalVerdict['counted'] = [];

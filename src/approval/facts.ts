@@ -10,16 +10,26 @@ export interface Person {
   type: 'User' | 'Bot' | 'Organization' | 'Mannequin';
 }
 
+/** A git author, committer or co-author as the commit names them. */
 export interface GitIdentity {
+  /** The account GitHub linked this identity to, by an e-mail that account verified. */
   login?: string;
   email?: string;
+  name?: string;
 }
 
 export interface CommitFact {
   sha: string;
-  author?: GitIdentity;
+  /**
+   * GitHub's `Commit.authors`: the git author first, then each `Co-authored-by:` trailer,
+   * linked to accounts where GitHub could. The first source for who wrote the commit.
+   */
+  authors: GitIdentity[];
   committer?: GitIdentity;
-  /** From `Co-authored-by:` trailers of the commit message. */
+  /**
+   * The `Co-authored-by:` trailers as the message spells them: a second source, so a
+   * trailer GitHub did not list still excludes the person it names.
+   */
   coAuthors: { name: string; email: string }[];
   /** Who pushed the commit, when known. */
   pushedBy?: string;
@@ -55,8 +65,6 @@ export interface ApproverFacts {
   permission: Record<string, RepositoryPermission>;
   /** login (lowercase) -> teams as "org/slug". */
   teams: Record<string, string[]>;
-  /** login (lowercase) -> verified e-mails, to match co-author trailers by e-mail. */
-  emails: Record<string, string[]>;
 }
 
 export interface GateFacts {

@@ -1,5 +1,6 @@
 import type { Octokit } from 'octokit';
 import type { z } from 'zod';
+import { short } from './contributors.ts';
 import type { CommitFact, GateFacts, GitIdentity, Person, ReviewFact } from './facts.ts';
 import { fetchApprovers, type LookupCache } from './fetch-approvers.ts';
 import { factsError, GitHubFactsError } from './fetch-errors.ts';
@@ -9,6 +10,7 @@ import {
   type CommitNode,
   type Connection,
   FileConnection,
+  type GitActor,
   PullRequestAnswer,
   pageAnswer,
   parseAnswer,
@@ -57,6 +59,9 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
 
   const truncated = [
     shortfall('commits', commitNodes.length, pr.commits.totalCount),
+    ...commitNodes.map(({ commit: c }) =>
+      shortfall(`authors of commit ${short(c.oid)}`, c.authors.nodes.length, c.authors.totalCount),
+    ),
     shortfall('reviews', reviewNodes.length, pr.reviews.totalCount),
     shortfall('files', fileNodes.length, pr.files.totalCount),
   ].filter((s) => s !== undefined);
@@ -86,7 +91,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
       files: fileNodes.map((f) => f.path),
       ...(truncated.length > 0 && { truncated: truncated.join('; ') }),
     },
-    approvers: { ...approvers, emails: emailsByLogin(commits) },
+    approvers,
     ...(query.deploySha !== undefined && { deploySha: query.deploySha }),
   };
 }
@@ -132,7 +137,7 @@ async function readAll<N>(
 }
 
 /** Any difference from GitHub's own count means a list was not read whole: fail closed. */
-function shortfall(list: ListName, read: number, total: number): string | undefined {
+function shortfall(list: string, read: number, total: number): string | undefined {
   if (read === total) return undefined;
   return `read ${read} of ${total} ${list}`;
 }
@@ -147,23 +152,23 @@ function toPerson(actor: { login: string; __typename: string } | null): Person {
   return { login: actor.login, type: type as Person['type'] };
 }
 
-function toIdentity(actor: CommitNode['commit']['author']): GitIdentity | undefined {
+function toIdentity(actor: GitActor | null): GitIdentity | undefined {
   if (!actor) return undefined;
   return {
     ...(actor.user && { login: actor.user.login }),
     ...(actor.email && { email: actor.email }),
+    ...(actor.name && { name: actor.name }),
   };
 }
 
 function toCommit(node: CommitNode): CommitFact {
-  const { oid, message, author, committer } = node.commit;
-  const authorIdentity = toIdentity(author);
+  const { oid, message, authors, committer } = node.commit;
   const committerIdentity = toIdentity(committer);
   // pushedBy stays unset: who pushed a commit is only in the events API, which keeps
   // 90 days at most; the author, committer and co-author checks do not depend on it.
   return {
     sha: oid,
-    ...(authorIdentity && { author: authorIdentity }),
+    authors: authors.nodes.map(toIdentity).filter((a) => a !== undefined),
     ...(committerIdentity && { committer: committerIdentity }),
     coAuthors: coAuthorsOf(message),
   };
@@ -199,21 +204,4 @@ function reviewersWithOpinion(reviews: readonly ReviewFact[]): string[] {
     logins.set(review.author.login.toLowerCase(), review.author.login);
   }
   return [...logins.values()];
-}
-
-/**
- * GitHub links a commit e-mail to an account only when that account verified it, so
- * these pairs let co-author trailers (which carry only an e-mail) be matched to logins.
- */
-function emailsByLogin(commits: readonly CommitFact[]): Record<string, string[]> {
-  const emails: Record<string, string[]> = {};
-  for (const commit of commits) {
-    for (const who of [commit.author, commit.committer]) {
-      if (!who?.login || !who.email) continue;
-      const key = who.login.toLowerCase();
-      const list = emails[key] ?? [];
-      if (!list.includes(who.email)) emails[key] = [...list, who.email];
-    }
-  }
-  return emails;
 }

@@ -1,6 +1,11 @@
 /**
  * The GraphQL documents for one pull request. The first query reads everything in one
  * round trip; a list longer than a page is continued by a query for that list alone.
+ *
+ * A commit's `authors` is GitHub's own reading of who wrote it: the git author first, then
+ * every `Co-authored-by:` trailer, each linked to the account that verified its e-mail.
+ * That linkage is what catches a co-author named by a plain company address. More than
+ * 100 authors on one commit is not paged: the gate reports the list as truncated instead.
  */
 
 const COMMIT_FIELDS = `
@@ -10,8 +15,8 @@ const COMMIT_FIELDS = `
     commit {
       oid
       message
-      author { email user { login } }
-      committer { email user { login } }
+      authors(first: 100) { totalCount nodes { name email user { login } } }
+      committer { name email user { login } }
     }
   }`;
 

@@ -11,19 +11,19 @@ const PageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().null
 /** Deleted accounts come back as null ("ghost"). */
 const Actor = z.object({ login: z.string().min(1), __typename: z.string() }).nullable();
 
-const GitActor = z
-  .object({
-    email: z.string().nullable(),
-    user: z.object({ login: z.string().min(1) }).nullable(),
-  })
-  .nullable();
+/** A git identity; `user` is the account GitHub linked it to by a verified e-mail, if any. */
+const GitActor = z.object({
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  user: z.object({ login: z.string().min(1) }).nullable(),
+});
 
 const CommitNode = z.object({
   commit: z.object({
     oid: z.string().min(1),
     message: z.string(),
-    author: GitActor,
-    committer: GitActor,
+    authors: z.object({ totalCount: z.number().int().min(0), nodes: z.array(GitActor) }),
+    committer: GitActor.nullable(),
   }),
 });
 
@@ -51,6 +51,7 @@ export const ReviewConnection = connection(ReviewNode);
 export const FileConnection = connection(FileNode);
 
 export type CommitNode = z.infer<typeof CommitNode>;
+export type GitActor = z.infer<typeof GitActor>;
 export type ReviewNode = z.infer<typeof ReviewNode>;
 export type FileNode = z.infer<typeof FileNode>;
 export type Connection<N> = { totalCount: number; pageInfo: z.infer<typeof PageInfo>; nodes: N[] };

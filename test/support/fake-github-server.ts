@@ -9,6 +9,7 @@
 import { type AddressInfo, connect, createServer } from 'node:net';
 import type { FakeWorld } from './fake-github.ts';
 import { startFakeGitHub } from './fake-github.ts';
+import { commitNode, staff } from './github-answers.ts';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -42,14 +43,11 @@ export function approvedWorld(mergeSha: string, headSha: string): FakeWorld {
             merged: true,
             mergeCommit: { oid: mergeSha },
             commits: page([
-              {
-                commit: {
-                  oid: headSha,
-                  message: 'Cache personal pages for speed',
-                  author: { email: 'alice@acme.example', user: { login: 'alice' } },
-                  committer: { email: 'alice@acme.example', user: { login: 'alice' } },
-                },
-              },
+              commitNode({
+                oid: headSha,
+                message: 'Cache personal pages for speed',
+                author: staff('alice'),
+              }),
             ]),
             reviews: page([review(7001, 'bob'), review(7002, 'carol')]),
             files: page([{ path: 'src/cache.ts' }]),

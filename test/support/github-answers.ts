@@ -15,6 +15,49 @@ export interface GitHubWorld {
   forbidden?: string[];
 }
 
+/** A git identity as a commit names it; `login` is the account GitHub linked it to. */
+export interface GitPerson {
+  name: string;
+  email: string;
+  login?: string;
+}
+
+export function gitActor(p: GitPerson) {
+  return { name: p.name, email: p.email, user: p.login ? { login: p.login } : null };
+}
+
+/** A person with an account, committing under their company address. */
+export function staff(login: string): GitPerson {
+  return { name: login, email: `${login.toLowerCase()}@acme.example`, login };
+}
+
+/**
+ * A commit node as the gate's query gets it. GitHub builds `authors` from the git author
+ * and the message's `Co-authored-by:` trailers, so both are derived from `coAuthors`
+ * unless a test spells the message out itself.
+ */
+export function commitNode(c: {
+  oid: string;
+  author: GitPerson;
+  committer?: GitPerson;
+  coAuthors?: GitPerson[];
+  message?: string;
+}) {
+  const coAuthors = c.coAuthors ?? [];
+  const trailers = coAuthors.map((p) => `Co-authored-by: ${p.name} <${p.email}>`).join('\n');
+  return {
+    commit: {
+      oid: c.oid,
+      message: c.message ?? `Change the cart${trailers ? `\n\n${trailers}` : ''}`,
+      authors: {
+        totalCount: 1 + coAuthors.length,
+        nodes: [c.author, ...coAuthors].map(gitActor),
+      },
+      committer: gitActor(c.committer ?? c.author),
+    },
+  };
+}
+
 export interface GraphqlBody {
   query: string;
   variables: Record<string, unknown>;
