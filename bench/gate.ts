@@ -10,7 +10,7 @@ import { decide, type GateRequest } from '../src/approval/decide.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { countRequests, createGitHub } from '../src/github/client.ts';
 import { type FakeWorld, startFakeGitHub } from '../test/support/fake-github.ts';
-import { commitNode, staff } from '../test/support/github-answers.ts';
+import { BASE_SHA, commitNode, staff } from '../test/support/github-answers.ts';
 import { type Figure, median } from './support.ts';
 
 const run = promisify(execFile);
@@ -45,17 +45,17 @@ export function busyWorld(): FakeWorld {
   const pullRequest = {
     data: {
       repository: {
-        defaultBranchRef: { name: 'main' },
         pullRequest: {
           number: 42,
           author: { login: 'alice', __typename: 'User' },
           baseRefName: 'main',
+          baseRefOid: BASE_SHA,
           headRefOid: HEAD,
-          merged: true,
           mergeCommit: { oid: MERGE },
           commits: page(commits),
           reviews: page(reviews),
           files: page(Array.from({ length: 100 }, (_, i) => ({ path: `src/f${i}.ts` }))),
+          timelineItems: page([]),
         },
       },
     },

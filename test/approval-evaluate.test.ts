@@ -7,6 +7,7 @@ import { ApprovalSpec } from '../src/approval/schema.ts';
 const HEAD = 'aaaaaaa1111111111111111111111111111111111';
 const OLD = 'bbbbbbb2222222222222222222222222222222222';
 const MERGE = 'ccccccc3333333333333333333333333333333333';
+const BASE = 'ddddddd4444444444444444444444444444444444';
 
 let nextId = 1;
 function review(
@@ -44,18 +45,18 @@ function coAuthoredBy(name: string, email: string, login?: string): Partial<Comm
 function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = {}): GateFacts {
   return {
     repository: 'acme/shop',
-    defaultBranch: 'main',
     deploySha: MERGE,
     pullRequest: {
       number: 42,
       author: { login: 'alice', type: 'User' },
       baseRef: 'main',
+      baseSha: BASE,
       headSha: HEAD,
-      merged: true,
       mergeCommitSha: MERGE,
       commits: [commit()],
       reviews,
       files: ['src/app.ts'],
+      forcePushes: [],
       ...more,
     },
     approvers: {
@@ -175,12 +176,12 @@ const rows: Row[] = [
     counted: ['bob', 'carol'],
   },
   {
-    name: 'the pusher of a commit',
+    name: 'someone who force-pushed the branch',
     facts: facts([review('bob'), review('carol')], {
-      commits: [commit({ pushedBy: 'CAROL' })],
+      forcePushes: [{ login: 'CAROL', afterSha: HEAD }],
     }),
     outcome: 'denied',
-    notCounted: [{ login: 'carol', reason: 'pushed commit bbbbbbb' }],
+    notCounted: [{ login: 'carol', reason: "force-pushed the pull request's branch (to aaaaaaa)" }],
   },
   {
     name: 'approve-then-push: approval on an older commit',
@@ -364,6 +365,7 @@ describe('evaluate', () => {
       repository: 'acme/shop',
       pullRequest: 42,
       baseRef: 'main',
+      baseSha: BASE,
       headSha: HEAD,
       deploySha: MERGE,
     });

@@ -9,7 +9,9 @@ import { main } from '../src/cli/main.ts';
 import { createGitHub } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import {
+  BASE_SHA,
   commitNode,
+  forcePushNode,
   type GitHubWorld,
   type GitPerson,
   isApproversQuery,
@@ -53,6 +55,8 @@ interface Scenario {
   permissions?: GitHubWorld['permissions'];
   teams?: GitHubWorld['teams'];
   forbidden?: string[];
+  /** Logins that force-pushed the branch, as the timeline records them. */
+  forcePushes?: string[];
 }
 
 const PERMISSIONS: GitHubWorld['permissions'] = {
@@ -100,17 +104,17 @@ function pullRequestAnswer(s: Scenario) {
   return {
     data: {
       repository: {
-        defaultBranchRef: { name: 'main' },
         pullRequest: {
           number: 42,
           author: { login: s.author ?? 'alice', __typename: 'User' },
           baseRefName: 'main',
+          baseRefOid: BASE_SHA,
           headRefOid: HEAD,
-          merged: true,
           mergeCommit: { oid: MERGE },
           commits: page((s.commits ?? [{}]).map(commitOf)),
           reviews: page((s.reviews ?? [{ login: 'bob' }, { login: 'carol' }]).map(review)),
           files: page((s.files ?? ['src/cart.ts']).map((path) => ({ path }))),
+          timelineItems: page((s.forcePushes ?? []).map((login) => forcePushNode(login, HEAD))),
         },
       },
     },
@@ -212,6 +216,12 @@ const CASES: Case[] = [
     { commits: [{ authorsTotal: 140 }] },
     'undecided',
     /read 1 of 140 authors of commit 9f2c4e1/,
+  ],
+  [
+    'approval by someone who force-pushed the branch',
+    { forcePushes: ['alice', 'Carol'] },
+    'denied',
+    /@carol: force-pushed the pull request's branch \(to 9f2c4e1\)/,
   ],
   [
     'approve, then push: the approval was for an older commit',

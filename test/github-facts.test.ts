@@ -24,6 +24,7 @@ const API = 'https://api.github.test';
 const TOKEN = 'test-token';
 const HEAD = '9f2c4e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f';
 const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const BASE = '1d3f5a7b9c0e2f4a6b8c0d1e3f5a7b9c1d3e5f70';
 const query = { owner: 'acme', repo: 'shop', pullNumber: 42, deploySha: MERGE };
 
 // Two approvals; changes to the chart also need one from SRE.
@@ -74,8 +75,7 @@ describe('fetchGateFacts', () => {
 
     const pr = facts.pullRequest;
     expect(facts.repository).toBe('acme/shop');
-    expect(facts.defaultBranch).toBe('main');
-    expect(pr).toMatchObject({ number: 42, baseRef: 'main', headSha: HEAD, merged: true });
+    expect(pr).toMatchObject({ number: 42, baseRef: 'main', baseSha: BASE, headSha: HEAD });
     expect(pr.mergeCommitSha).toBe(MERGE);
     expect(pr.author).toEqual({ login: 'alice', type: 'User' });
     expect(pr.truncated).toBeUndefined();
@@ -101,7 +101,8 @@ describe('fetchGateFacts', () => {
       email: 'noreply@github.com',
       name: 'GitHub',
     });
-    expect(pr.commits[0]?.pushedBy).toBeUndefined();
+    // The author rebased once: the timeline names her as the force pusher.
+    expect(pr.forcePushes).toEqual([{ login: 'alice', afterSha: HEAD }]);
     expect(pr.reviews).toHaveLength(6);
     expect(pr.reviews[0]).toEqual({
       id: 2011112201,
@@ -137,7 +138,6 @@ describe('fetchGateFacts', () => {
     const main = {
       data: {
         repository: {
-          defaultBranchRef: { name: 'main' },
           pullRequest: {
             ...pr,
             commits: connection(commits, 0, 'c'),
@@ -182,6 +182,50 @@ describe('fetchGateFacts', () => {
     expect(verdict.reasons[0]).toMatch(/could not be read completely: read 2 of 3200 files/);
   });
 
+  it('follows the force pushes past 100 and marks them truncated when GitHub counts more', async () => {
+    const pushes = Array.from({ length: 130 }, (_, i) => ({
+      __typename: 'HeadRefForcePushedEvent',
+      actor: { login: i === 120 ? 'carol' : 'alice' },
+      afterCommit: i === 0 ? null : { oid: sha(i) },
+    }));
+    const answer = structuredClone(pullRequest) as {
+      data: { repository: { pullRequest: Record<string, unknown> } };
+    };
+    answer.data.repository.pullRequest.timelineItems = connection(pushes, 0, 't');
+    const rest = connection(pushes, 100, 't');
+    nock(API)
+      .post('/graphql', isMainQuery)
+      .reply(200, answer)
+      .post('/graphql', isPage('timelineItems', 't100'))
+      .reply(200, { data: { repository: { pullRequest: { timelineItems: rest } } } });
+    mockApprovers();
+    const facts = await fetchGateFacts(octokit, query);
+    expect(facts.pullRequest.forcePushes).toHaveLength(130);
+    expect(facts.pullRequest.forcePushes[0]).toEqual({ login: 'alice' });
+    expect(facts.pullRequest.truncated).toBeUndefined();
+    const verdict = evaluate(policy, facts);
+    expect(verdict.notCounted).toContainEqual({
+      login: 'carol',
+      reason: `force-pushed the pull request's branch (to ${sha(120).slice(0, 7)})`,
+    });
+
+    nock(API)
+      .post('/graphql', isMainQuery)
+      .reply(200, {
+        data: {
+          repository: {
+            pullRequest: {
+              ...answer.data.repository.pullRequest,
+              timelineItems: { ...connection(pushes.slice(0, 100), 0, 't'), totalCount: 130 },
+            },
+          },
+        },
+      });
+    mockApprovers();
+    const short = await fetchGateFacts(octokit, query);
+    expect(short.pullRequest.truncated).toBe('read 100 of 130 force pushes');
+  });
+
   it('leaves a permission the token may not read unknown, so that reviewer does not count', async () => {
     nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
     mockApprovers(['carol']);
@@ -221,7 +265,7 @@ describe('fetchGateFacts', () => {
         'GraphQL errors',
         (s) =>
           s.post('/graphql').reply(200, {
-            data: { repository: { defaultBranchRef: { name: 'main' }, pullRequest: null } },
+            data: { repository: { pullRequest: null } },
             errors: [
               {
                 type: 'NOT_FOUND',

@@ -10,6 +10,7 @@ import { type PodTemplate, templateHash } from '../src/release/template.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import {
+  BASE_SHA,
   commitNode,
   isApproversQuery,
   isPullRequestQuery,
@@ -107,19 +108,19 @@ function pullRequestAnswer(number: number) {
   return {
     data: {
       repository: {
-        defaultBranchRef: { name: 'main' },
         pullRequest: {
           number,
           author: { login: 'alice', __typename: 'User' },
           baseRefName: 'main',
+          baseRefOid: BASE_SHA,
           headRefOid: head,
-          merged: true,
           mergeCommit: { oid: sha },
           commits: page([
             commitNode({ oid: head, message: 'Change the shop', author: staff('alice') }),
           ]),
           reviews: page(reviews),
           files: page([{ path: 'src/shop.ts' }]),
+          timelineItems: page([]),
         },
       },
     },

@@ -2,7 +2,8 @@ import type { GitIdentity, PullRequestFacts } from './facts.ts';
 
 /**
  * Who took part in writing or pushing a pull request, and so may not approve it: the
- * point of a second person is that they did not write the change.
+ * point of a second person is that they did not write the change. Pushers are known
+ * only for force pushes (see ForcePush): GitHub records no pusher for ordinary pushes.
  * Returns lowercase login -> the first reason found.
  *
  * A git identity points at a login in three ways, each enough on its own:
@@ -35,7 +36,10 @@ export function contributors(pr: PullRequestFacts): Map<string, string> {
     for (const co of [...coAuthors, ...commit.coAuthors]) {
       identify(co, `co-author of commit ${sha}`);
     }
-    add(commit.pushedBy, `pushed commit ${sha}`);
+  }
+  for (const push of pr.forcePushes) {
+    const to = push.afterSha ? ` (to ${short(push.afterSha)})` : '';
+    add(push.login, `force-pushed the pull request's branch${to}`);
   }
   return found;
 }

@@ -79,6 +79,7 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
       repository: facts.repository,
       pullRequest: pr.number,
       baseRef: pr.baseRef,
+      baseSha: pr.baseSha,
       headSha: pr.headSha,
       ...(facts.deploySha !== undefined && { deploySha: facts.deploySha }),
     },

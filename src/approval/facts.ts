@@ -31,8 +31,17 @@ export interface CommitFact {
    * trailer GitHub did not list still excludes the person it names.
    */
   coAuthors: { name: string; email: string }[];
-  /** Who pushed the commit, when known. */
-  pushedBy?: string;
+}
+
+/**
+ * A force push to the pull request's branch, from its timeline. GitHub names the pusher
+ * of force pushes only: ordinary pushes carry no pusher anywhere in its API, so a person
+ * who pushed commits written by others is caught only when they force-pushed.
+ */
+export interface ForcePush {
+  login: string;
+  /** The head the push left behind, unless that commit no longer exists. */
+  afterSha?: string;
 }
 
 export interface ReviewFact {
@@ -49,13 +58,15 @@ export interface PullRequestFacts {
   number: number;
   author: Person;
   baseRef: string;
+  /** The base branch's commit the pull request is compared against. */
+  baseSha: string;
   headSha: string;
-  merged: boolean;
   mergeCommitSha?: string;
   commits: CommitFact[];
   reviews: ReviewFact[];
   /** Paths of changed files. */
   files: string[];
+  forcePushes: ForcePush[];
   /** Set when any list could not be read completely: the gate then fails closed. */
   truncated?: string;
 }
@@ -69,7 +80,6 @@ export interface ApproverFacts {
 
 export interface GateFacts {
   repository: string;
-  defaultBranch: string;
   pullRequest: PullRequestFacts;
   approvers: ApproverFacts;
   deploySha?: string;

@@ -6,8 +6,8 @@ import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import type { ApprovalPolicy } from './schema.ts';
 import { parseAnswer } from './validate-response.ts';
 
-/** Answers already fetched in this run, so a login is looked up once however often it reviews. */
-export type LookupCache = Map<string, RepositoryPermission | 'unknown' | boolean>;
+/** What the one lookup learnt, keyed by permissionKey() and teamKey(). */
+type Lookups = Map<string, RepositoryPermission | 'unknown' | boolean>;
 
 export interface ApproverQuery {
   owner: string;
@@ -16,7 +16,6 @@ export interface ApproverQuery {
   logins: readonly string[];
   /** Teams ("org/slug") the policy names; membership of other teams never matters. */
   teams: readonly string[];
-  cache?: LookupCache;
 }
 
 /** Every team a policy mentions, so only those memberships are looked up. */
@@ -34,22 +33,17 @@ const teamKey = (team: string, login: string) => `team:${memberKey(team, login)}
 
 /**
  * Repository permission and policy team memberships of every reviewer, in one GraphQL
- * request however many reviewers and teams there are (none when all are cached).
+ * request however many reviewers and teams there are (none when nobody reviewed).
  */
 export async function fetchApprovers(
   octokit: Octokit,
   query: ApproverQuery,
-): Promise<Omit<ApproverFacts, 'emails'>> {
-  const cache: LookupCache = query.cache ?? new Map();
+): Promise<ApproverFacts> {
+  const cache: Lookups = new Map();
   const teams = query.teams.map(teamRef);
-  const wantPermission = query.logins.filter((l) => !cache.has(permissionKey(l)));
-  const wantMembership = teams.flatMap((team) =>
-    query.logins
-      .filter((login) => !cache.has(teamKey(team.name, login)))
-      .map((login) => ({ team, login })),
-  );
-  if (wantPermission.length + wantMembership.length > 0) {
-    await lookUp(octokit, query, wantPermission, wantMembership, cache);
+  const memberships = teams.flatMap((team) => query.logins.map((login) => ({ team, login })));
+  if (query.logins.length > 0) {
+    await lookUp(octokit, query, query.logins, memberships, cache);
   }
 
   const permission: Record<string, RepositoryPermission> = {};
@@ -95,7 +89,7 @@ async function lookUp(
   query: ApproverQuery,
   permissionsFor: readonly string[],
   memberships: readonly { team: TeamRef; login: string }[],
-  cache: LookupCache,
+  cache: Lookups,
 ): Promise<void> {
   const what = 'the permissions and team memberships of the reviewers';
   const doc = approversDocument(query.logins, permissionsFor, memberships);

@@ -1,8 +1,8 @@
 import type { Octokit } from 'octokit';
 import type { z } from 'zod';
 import { short } from './contributors.ts';
-import type { CommitFact, GateFacts, GitIdentity, Person, ReviewFact } from './facts.ts';
-import { fetchApprovers, type LookupCache } from './fetch-approvers.ts';
+import type { CommitFact, ForcePush, GateFacts, GitIdentity, Person, ReviewFact } from './facts.ts';
+import { fetchApprovers } from './fetch-approvers.ts';
 import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import { type ListName, nextPageQuery, PULL_REQUEST_QUERY } from './pull-request-query.ts';
 import {
@@ -10,6 +10,8 @@ import {
   type CommitNode,
   type Connection,
   FileConnection,
+  ForcePushConnection,
+  type ForcePushNode,
   type GitActor,
   PullRequestAnswer,
   pageAnswer,
@@ -25,7 +27,6 @@ export interface FactsQuery {
   deploySha?: string;
   /** Teams ("org/slug") the policy names; see policyTeams(). */
   teams?: readonly string[];
-  cache?: LookupCache;
 }
 
 /** A runaway cursor must not loop forever; 100 pages is 10 000 items, far past any real PR. */
@@ -46,15 +47,14 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
   );
   const pr = answer.repository.pullRequest;
   if (!pr) throw new GitHubFactsError(`pull request #${pullNumber} not found in ${owner}/${repo}`);
-  const defaultBranch = answer.repository.defaultBranchRef?.name;
-  if (!defaultBranch) throw new GitHubFactsError(`${owner}/${repo} has no default branch`);
 
   const read = <N>(list: ListName, first: Connection<N>, schema: z.ZodType<Connection<N>>) =>
     readAll(octokit, variables, list, first, schema);
-  const [commitNodes, reviewNodes, fileNodes] = await Promise.all([
+  const [commitNodes, reviewNodes, fileNodes, pushNodes] = await Promise.all([
     read('commits', pr.commits, CommitConnection),
     read('reviews', pr.reviews, ReviewConnection),
     read('files', pr.files, FileConnection),
+    read('timelineItems', pr.timelineItems, ForcePushConnection),
   ]);
 
   const truncated = [
@@ -64,6 +64,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     ),
     shortfall('reviews', reviewNodes.length, pr.reviews.totalCount),
     shortfall('files', fileNodes.length, pr.files.totalCount),
+    shortfall('force pushes', pushNodes.length, pr.timelineItems.totalCount),
   ].filter((s) => s !== undefined);
 
   const commits = commitNodes.map(toCommit);
@@ -73,22 +74,21 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     repo,
     logins: reviewersWithOpinion(reviews),
     teams: query.teams ?? [],
-    ...(query.cache && { cache: query.cache }),
   });
 
   return {
     repository: `${owner}/${repo}`,
-    defaultBranch,
     pullRequest: {
       number: pr.number,
       author: toPerson(pr.author),
       baseRef: pr.baseRefName,
+      baseSha: pr.baseRefOid,
       headSha: pr.headRefOid,
-      merged: pr.merged,
       ...(pr.mergeCommit && { mergeCommitSha: pr.mergeCommit.oid }),
       commits,
       reviews,
       files: fileNodes.map((f) => f.path),
+      forcePushes: pushNodes.map(toForcePush).filter((p) => p !== undefined),
       ...(truncated.length > 0 && { truncated: truncated.join('; ') }),
     },
     approvers,
@@ -164,8 +164,6 @@ function toIdentity(actor: GitActor | null): GitIdentity | undefined {
 function toCommit(node: CommitNode): CommitFact {
   const { oid, message, authors, committer } = node.commit;
   const committerIdentity = toIdentity(committer);
-  // pushedBy stays unset: who pushed a commit is only in the events API, which keeps
-  // 90 days at most; the author, committer and co-author checks do not depend on it.
   return {
     sha: oid,
     authors: authors.nodes.map(toIdentity).filter((a) => a !== undefined),
@@ -179,6 +177,15 @@ const CO_AUTHOR = /^\s*co-authored-by:\s*(.*?)\s*<([^<>\s]+)>\s*$/gim;
 /** `Co-authored-by: Name <email>` trailers; git treats the key case-insensitively. */
 export function coAuthorsOf(message: string): { name: string; email: string }[] {
   return [...message.matchAll(CO_AUTHOR)].map((m) => ({ name: m[1] ?? '', email: m[2] ?? '' }));
+}
+
+function toForcePush(node: ForcePushNode): ForcePush | undefined {
+  // A deleted account can approve nothing, so there is nobody left to exclude.
+  if (!node.actor) return undefined;
+  return {
+    login: node.actor.login,
+    ...(node.afterCommit && { afterSha: node.afterCommit.oid }),
+  };
 }
 
 function toReview(node: ReviewNode): ReviewFact {

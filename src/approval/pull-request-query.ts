@@ -36,43 +36,55 @@ const FILE_FIELDS = `
   pageInfo { hasNextPage endCursor }
   nodes { path }`;
 
+// Force pushes are the only pushes GitHub attributes to an account: an ordinary push
+// leaves no trace of who made it in the API (commits carry only what git records).
+const FORCE_PUSH_FIELDS = `
+  totalCount
+  pageInfo { hasNextPage endCursor }
+  nodes { __typename ... on HeadRefForcePushedEvent { actor { login } afterCommit { oid } } }`;
+
+export type ListName = 'commits' | 'reviews' | 'files' | 'timelineItems';
+
+/** Each list's arguments (without the cursor) and the fields read from it. */
+const LISTS: Record<ListName, { args: string; fields: string }> = {
+  commits: { args: 'first: 100', fields: COMMIT_FIELDS },
+  reviews: { args: 'first: 100', fields: REVIEW_FIELDS },
+  files: { args: 'first: 100', fields: FILE_FIELDS },
+  timelineItems: {
+    args: 'first: 100, itemTypes: [HEAD_REF_FORCE_PUSHED_EVENT]',
+    fields: FORCE_PUSH_FIELDS,
+  },
+};
+
+const list = (name: ListName, cursor = '') =>
+  `${name}(${LISTS[name].args}${cursor}) {${LISTS[name].fields}
+      }`;
+
 export const PULL_REQUEST_QUERY = `
 query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
   repository(owner: $owner, name: $repo) {
-    defaultBranchRef { name }
     pullRequest(number: $number) {
       number
       author { login __typename }
       baseRefName
+      baseRefOid
       headRefOid
-      merged
       mergeCommit { oid }
-      commits(first: 100) {${COMMIT_FIELDS}
-      }
-      reviews(first: 100) {${REVIEW_FIELDS}
-      }
-      files(first: 100) {${FILE_FIELDS}
-      }
+      ${list('commits')}
+      ${list('reviews')}
+      ${list('files')}
+      ${list('timelineItems')}
     }
   }
 }`;
 
-export type ListName = 'commits' | 'reviews' | 'files';
-
-const FIELDS: Record<ListName, string> = {
-  commits: COMMIT_FIELDS,
-  reviews: REVIEW_FIELDS,
-  files: FILE_FIELDS,
-};
-
 /** The next page of one list, after `$cursor`. */
-export function nextPageQuery(list: ListName): string {
+export function nextPageQuery(name: ListName): string {
   return `
 query vaktPullRequestPage($owner: String!, $repo: String!, $number: Int!, $cursor: String!) {
   repository(owner: $owner, name: $repo) {
     pullRequest(number: $number) {
-      ${list}(first: 100, after: $cursor) {${FIELDS[list]}
-      }
+      ${list(name, ', after: $cursor')}
     }
   }
 }`;

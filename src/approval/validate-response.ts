@@ -38,6 +38,15 @@ const ReviewNode = z.object({
 
 const FileNode = z.object({ path: z.string().min(1) });
 
+/** Only force pushes are asked for; anything else in the list is a changed API: refuse it. */
+const ForcePushNode = z.object({
+  __typename: z.literal('HeadRefForcePushedEvent'),
+  // null for a deleted account, like every other actor.
+  actor: z.object({ login: z.string().min(1) }).nullable(),
+  // null when the pushed commit no longer exists (a later force push replaced it).
+  afterCommit: z.object({ oid: z.string().min(1) }).nullable(),
+});
+
 function connection<T extends z.ZodType>(node: T) {
   return z.object({
     totalCount: z.number().int().min(0),
@@ -49,27 +58,29 @@ function connection<T extends z.ZodType>(node: T) {
 export const CommitConnection = connection(CommitNode);
 export const ReviewConnection = connection(ReviewNode);
 export const FileConnection = connection(FileNode);
+export const ForcePushConnection = connection(ForcePushNode);
 
 export type CommitNode = z.infer<typeof CommitNode>;
 export type GitActor = z.infer<typeof GitActor>;
 export type ReviewNode = z.infer<typeof ReviewNode>;
 export type FileNode = z.infer<typeof FileNode>;
+export type ForcePushNode = z.infer<typeof ForcePushNode>;
 export type Connection<N> = { totalCount: number; pageInfo: z.infer<typeof PageInfo>; nodes: N[] };
 
 export const PullRequestAnswer = z.object({
   repository: z.object({
-    defaultBranchRef: z.object({ name: z.string().min(1) }).nullable(),
     pullRequest: z
       .object({
         number: z.number().int(),
         author: Actor,
         baseRefName: z.string().min(1),
+        baseRefOid: z.string().min(1),
         headRefOid: z.string().min(1),
-        merged: z.boolean(),
         mergeCommit: z.object({ oid: z.string().min(1) }).nullable(),
         commits: CommitConnection,
         reviews: ReviewConnection,
         files: FileConnection,
+        timelineItems: ForcePushConnection,
       })
       .nullable(),
   }),

@@ -12,6 +12,8 @@ export interface ApprovalVerdict {
     repository: string;
     pullRequest: number;
     baseRef: string;
+    /** The base commit the pull request was compared against; absent when it was not read. */
+    baseSha?: string;
     headSha: string;
     deploySha?: string;
   };

@@ -9,7 +9,7 @@
 import { type AddressInfo, connect, createServer } from 'node:net';
 import type { FakeWorld } from './fake-github.ts';
 import { startFakeGitHub } from './fake-github.ts';
-import { commitNode, staff } from './github-answers.ts';
+import { BASE_SHA, commitNode, staff } from './github-answers.ts';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -34,13 +34,12 @@ export function approvedWorld(mergeSha: string, headSha: string): FakeWorld {
     pullRequest: {
       data: {
         repository: {
-          defaultBranchRef: { name: 'main' },
           pullRequest: {
             number: 7,
             author: { login: 'alice', __typename: 'User' },
             baseRefName: 'main',
+            baseRefOid: BASE_SHA,
             headRefOid: headSha,
-            merged: true,
             mergeCommit: { oid: mergeSha },
             commits: page([
               commitNode({
@@ -51,6 +50,7 @@ export function approvedWorld(mergeSha: string, headSha: string): FakeWorld {
             ]),
             reviews: page([review(7001, 'bob'), review(7002, 'carol')]),
             files: page([{ path: 'src/cache.ts' }]),
+            timelineItems: page([]),
           },
         },
       },

@@ -58,6 +58,18 @@ export function commitNode(c: {
   };
 }
 
+/** The base branch's commit every fake pull request is compared against. */
+export const BASE_SHA = '1d3f5a7b9c0e2f4a6b8c0d1e3f5a7b9c1d3e5f70';
+
+/** A timeline entry for a force push to the pull request's branch, by `login`. */
+export function forcePushNode(login: string, afterSha: string | null) {
+  return {
+    __typename: 'HeadRefForcePushedEvent',
+    actor: { login },
+    afterCommit: afterSha ? { oid: afterSha } : null,
+  };
+}
+
 export interface GraphqlBody {
   query: string;
   variables: Record<string, unknown>;
