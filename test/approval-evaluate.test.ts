@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../src/approval/evaluate.ts';
-import type { CommitFact, GateFacts, ReviewFact } from '../src/approval/facts.ts';
+import type { CommitFact, GateFacts, ReviewFact, Unreadable } from '../src/approval/facts.ts';
 import { matchesAnyGlob } from '../src/approval/glob.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 
@@ -76,6 +76,7 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
         carol: ['acme/sre'],
         dave: ['acme/devs'],
       },
+      unreadableTeams: {},
     },
   };
 }
@@ -92,6 +93,17 @@ const withTeams = ApprovalSpec.parse({
   ],
 });
 
+/** The same facts, except that GitHub did not show these policy teams' members. */
+function unreadable(f: GateFacts, teams: Record<string, Unreadable>): GateFacts {
+  const memberOf = Object.fromEntries(
+    Object.entries(f.approvers.teams).map(([login, list]) => [
+      login,
+      list.filter((t) => !(t in teams)),
+    ]),
+  );
+  return { ...f, approvers: { ...f.approvers, teams: memberOf, unreadableTeams: teams } };
+}
+
 interface Row {
   name: string;
   policy?: typeof base;
@@ -100,6 +112,8 @@ interface Row {
   counted?: string[];
   notCounted?: { login: string; reason: string }[];
   missing?: string[];
+  /** A reason the verdict must give. */
+  says?: string;
 }
 
 const rows: Row[] = [
@@ -320,15 +334,49 @@ const rows: Row[] = [
     notCounted: [{ login: 'carol', reason: 'dismissed' }],
   },
   {
-    name: 'permission unknown',
+    name: 'an approval of the head by someone of unknown permission: undecided',
     facts: facts([review('bob'), review('zoe')]),
-    outcome: 'denied',
+    outcome: 'undecided',
     notCounted: [{ login: 'zoe', reason: 'permission unknown' }],
+    says: "cannot read @zoe's permission on acme/shop: the token may not list its collaborators",
+  },
+  {
+    name: 'an approval of an older commit by someone of unknown permission: still denied',
+    facts: facts([review('bob'), review('zoe', 'APPROVED', { commitId: OLD })]),
+    outcome: 'denied',
+    missing: ['needs 1 more approval'],
   },
   {
     name: 'changes requested by someone of unknown permission: undecided',
     facts: facts([review('bob'), review('carol'), review('zoe', 'CHANGES_REQUESTED')]),
     outcome: 'undecided',
+    says: "cannot tell whether @zoe's request for changes blocks: cannot read @zoe's permission",
+  },
+  {
+    name: 'a required team that could not be read: undecided, not denied',
+    policy: withTeams,
+    facts: unreadable(facts([review('carol'), review('dave')]), {
+      'acme/release-managers': 'hidden',
+    }),
+    outcome: 'undecided',
+    missing: ['needs 1 more approval from @acme/release-managers'],
+    says: 'cannot read team acme/release-managers: it does not exist or the token lacks read:org',
+  },
+  {
+    name: 'an unreadable team in a rule another of its teams meets',
+    policy: ApprovalSpec.parse({
+      requireFrom: [{ teams: ['acme/release-managers', 'acme/ghosts'] }],
+    }),
+    facts: unreadable(facts([review('bob'), review('dave')]), { 'acme/ghosts': 'hidden' }),
+    outcome: 'approved',
+  },
+  {
+    name: 'an approvers team GitHub refused to show: undecided',
+    policy: ApprovalSpec.parse({ approvers: { teams: ['acme/sre'] } }),
+    facts: unreadable(facts([review('bob'), review('carol')]), { 'acme/sre': 'forbidden' }),
+    outcome: 'undecided',
+    notCounted: [{ login: 'bob', reason: 'team membership unknown' }],
+    says: 'cannot read team acme/sre: GitHub refused the token (it needs read:org, or members: read for a GitHub App)',
   },
   {
     name: 'truncated facts: undecided even with approvals',
@@ -355,6 +403,7 @@ describe('evaluate', () => {
     if (row.counted) expect(verdict.counted.map((c) => c.login)).toEqual(row.counted);
     for (const n of row.notCounted ?? []) expect(verdict.notCounted).toContainEqual(n);
     if (row.missing) expect(verdict.missing).toEqual(row.missing);
+    if (row.says) expect(verdict.reasons.join('\n')).toContain(row.says);
   });
 
   it('keeps evidence of each counted approval', () => {

@@ -269,10 +269,19 @@ const CASES: Case[] = [
     /@mallory: .*none/,
   ],
   [
-    'an approver whose permission the token may not read',
+    'an approver whose permission the token may not read: undecided, not denied',
     { forbidden: ['carol'] },
-    'denied',
-    /@carol: permission unknown/,
+    'undecided',
+    /cannot read @carol's permission on acme\/shop/,
+  ],
+  [
+    'a required team that does not exist or the token may not see: undecided',
+    {
+      policy: { requireFrom: [{ teams: ['acme/ghosts'] }] },
+      reviews: [{ login: 'bob' }, { login: 'dave' }],
+    },
+    'undecided',
+    /cannot read team acme\/ghosts: it does not exist or the token lacks read:org/,
   ],
   [
     'team rule unmet',
@@ -503,18 +512,16 @@ describe('anything GitHub fails to answer is undecided, never approved', () => {
         nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequestAnswer({}));
         nock(API)
           .post('/graphql', isApproversQuery)
-          .reply(200, {
-            data: { repository: {}, t0: null },
-            errors: [
-              {
-                type: 'FORBIDDEN',
-                path: ['t0'],
-                message: 'Resource not accessible by integration',
-              },
-            ],
-          });
+          .reply(
+            replyApprovers({
+              pullRequest: null,
+              permissions: PERMISSIONS,
+              teams: {},
+              forbiddenTeams: ['acme/sre'],
+            }),
+          );
       },
-      /Resource not accessible by integration/,
+      /cannot read team acme\/sre: GitHub refused the token/,
     ],
   ];
   for (const [name, mock, reason] of failures) {

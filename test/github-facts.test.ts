@@ -226,14 +226,34 @@ describe('fetchGateFacts', () => {
     expect(short.pullRequest.truncated).toBe('read 100 of 130 force pushes');
   });
 
-  it('leaves a permission the token may not read unknown, so that reviewer does not count', async () => {
+  it('leaves a permission the token may not read unknown, and the verdict undecided', async () => {
     nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
     mockApprovers(['carol']);
     const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
     expect(facts.approvers.permission.carol).toBeUndefined();
+    expect(facts.approvers.permission.bob).toBe('write');
     const verdict = evaluate(policy, facts);
-    expect(verdict.outcome).toBe('denied');
+    expect(verdict.outcome).toBe('undecided');
     expect(verdict.notCounted).toContainEqual({ login: 'carol', reason: 'permission unknown' });
+    expect(verdict.reasons).toContain(
+      "cannot read @carol's permission on acme/shop: the token may not list its collaborators",
+    );
+  });
+
+  it('takes a permission GitHub answered as null for unknown, not for no access', async () => {
+    nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
+    nock(API)
+      .post('/graphql', isApproversQuery)
+      .reply(async (request: Request) => {
+        const [status, answer] = await replyApprovers(WORLD)(request);
+        const data = (answer as { data: { repository: Record<string, unknown> } }).data;
+        data.repository.p3 = null;
+        return [status, answer];
+      });
+    const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
+    // p3 is the fourth reviewer with an opinion: carol.
+    expect(facts.approvers.permission).toEqual({ Frank: 'maintain', bob: 'write', erin: 'write' });
+    expect(evaluate(policy, facts).outcome).toBe('undecided');
   });
 
   describe('fails with a reason, never with the token', () => {
@@ -302,35 +322,48 @@ describe('fetchGateFacts', () => {
     }
   });
 
-  it('counts nobody in a team that does not exist', async () => {
+  it('cannot tell a team that does not exist from one the token may not see: undecided', async () => {
     nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
     nock(API)
       .post('/graphql', isApproversQuery)
       .reply(replyApprovers({ ...WORLD, teams: {} }));
     const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
     expect(facts.approvers.teams).toEqual({ bob: [], carol: [], erin: [], frank: [] });
-    expect(evaluate(policy, facts).missing).toEqual(['needs 1 more approval from @acme/sre']);
+    expect(facts.approvers.unreadableTeams).toEqual({ 'acme/sre': 'hidden' });
+    const verdict = evaluate(policy, facts);
+    expect(verdict.outcome).toBe('undecided');
+    expect(verdict.missing).toEqual(['needs 1 more approval from @acme/sre']);
+    expect(verdict.reasons[0]).toBe(
+      'cannot read team acme/sre: it does not exist or the token lacks read:org',
+    );
   });
 
-  it('fails closed when the token may not read team membership', async () => {
+  it('is undecided when GitHub refuses the token the team', async () => {
+    nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
+    nock(API)
+      .post('/graphql', isApproversQuery)
+      .reply(replyApprovers({ ...WORLD, forbiddenTeams: ['acme/sre'] }));
+    const facts = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] });
+    expect(facts.approvers.unreadableTeams).toEqual({ 'acme/sre': 'forbidden' });
+    expect(facts.approvers.permission.carol).toBe('admin');
+    const verdict = evaluate(policy, facts);
+    expect(verdict.outcome).toBe('undecided');
+    expect(verdict.reasons[0]).toMatch(/^cannot read team acme\/sre: GitHub refused the token/);
+  });
+
+  it('fails closed on any other error in the answer', async () => {
     nock(API).post('/graphql', isMainQuery).reply(200, pullRequest);
     nock(API)
       .post('/graphql', isApproversQuery)
       .reply(200, {
-        data: { repository: { p0: { edges: [] } }, t0: null },
-        errors: [
-          {
-            type: 'FORBIDDEN',
-            path: ['t0'],
-            message: 'Resource not accessible by integration',
-          },
-        ],
+        data: { repository: null, t0: null },
+        errors: [{ type: 'INTERNAL', path: ['t0'], message: 'Something went wrong' }],
       });
     const error = await fetchGateFacts(octokit, { ...query, teams: ['acme/sre'] }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(GitHubFactsError);
-    expect((error as Error).message).toMatch(/Resource not accessible by integration/);
+    expect((error as Error).message).toMatch(/answered with errors: Something went wrong/);
   });
 
   it('parses co-author trailers in any letter case', () => {

@@ -33,52 +33,38 @@ export function memberKey(team: string, login: string): string {
 
 export function approversDocument(
   logins: readonly string[],
-  permissionsFor: readonly string[],
-  memberships: readonly { team: TeamRef; login: string }[],
+  teams: readonly TeamRef[],
 ): ApproversDocument {
   const params = ['$owner: String!', '$repo: String!'];
   const variables: Record<string, string> = {};
-  const loginVar = new Map<string, string>();
   logins.forEach((login, i) => {
-    loginVar.set(login.toLowerCase(), `$l${i}`);
     params.push(`$l${i}: String!`);
     variables[`l${i}`] = login;
   });
-  const varOf = (login: string) => loginVar.get(login.toLowerCase()) ?? '$missing';
 
   const permissionAlias = new Map<string, string>();
-  const permissionFields = permissionsFor.map((login, i) => {
+  const permissionFields = logins.map((login, i) => {
     permissionAlias.set(login.toLowerCase(), `p${i}`);
     // `login` selects that one collaborator; edges carry the effective permission.
-    return `p${i}: collaborators(login: ${varOf(login)}, first: 1) { edges { permission node { login } } }`;
+    return `p${i}: collaborators(login: $l${i}, first: 1) { edges { permission node { login } } }`;
   });
 
   const teamAlias = new Map<string, string>();
   const memberAlias = new Map<string, string>();
-  const byTeam = new Map<string, { team: TeamRef; logins: string[] }>();
-  for (const m of memberships) {
-    const key = m.team.name.toLowerCase();
-    const entry = byTeam.get(key) ?? { team: m.team, logins: [] };
-    entry.logins.push(m.login);
-    byTeam.set(key, entry);
-  }
-  const teamFields = [...byTeam.values()].map(({ team, logins: members }, t) => {
+  const teamFields = teams.map((team, t) => {
     teamAlias.set(team.name.toLowerCase(), `t${t}`);
     params.push(`$o${t}: String!`, `$s${t}: String!`);
     variables[`o${t}`] = team.org;
     variables[`s${t}`] = team.slug;
-    const fields = members.map((login, j) => {
+    const fields = logins.map((login, j) => {
       memberAlias.set(memberKey(team.name, login), `m${j}`);
       // membership ALL counts child teams too, as the REST membership endpoint does.
-      return `m${j}: members(query: ${varOf(login)}, first: 100, membership: ALL) { pageInfo { hasNextPage } nodes { login } }`;
+      return `m${j}: members(query: $l${j}, first: 100, membership: ALL) { pageInfo { hasNextPage } nodes { login } }`;
     });
     return `t${t}: organization(login: $o${t}) { team(slug: $s${t}) { ${fields.join(' ')} } }`;
   });
 
-  const repository =
-    permissionFields.length > 0
-      ? `repository(owner: $owner, name: $repo) { ${permissionFields.join(' ')} }`
-      : '';
+  const repository = `repository(owner: $owner, name: $repo) { ${permissionFields.join(' ')} }`;
   const query = `query(${params.join(', ')}) { ${repository} ${teamFields.join(' ')} }`;
   return { query, variables, permissionAlias, memberAlias, teamAlias };
 }

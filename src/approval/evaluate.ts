@@ -2,7 +2,7 @@ import { contributors, short } from './contributors.ts';
 import type { GateFacts } from './facts.ts';
 import { matchesAnyGlob } from './glob.ts';
 import { reviewerOpinions } from './opinions.ts';
-import { disqualification, teamsOf } from './qualify.ts';
+import { disqualification, teamsOf, unreadableAmong, unreadableTeam } from './qualify.ts';
 import type { ApprovalPolicy, TeamRule } from './schema.ts';
 import type { ApprovalVerdict } from './verdict.ts';
 
@@ -19,7 +19,8 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
   const counted: ApprovalVerdict['counted'] = [];
   const notCounted: ApprovalVerdict['notCounted'] = [];
   const blockers: string[] = [];
-  const unknowns: string[] = [];
+  // A set: one unreadable team or token gap would otherwise be reported once per reviewer.
+  const unknowns = new Set<string>();
 
   for (const { login, opinion, dismissed } of reviewerOpinions(pr.reviews)) {
     if (!opinion) {
@@ -29,17 +30,18 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
     const why = disqualification(opinion.author, policy, facts, excluded);
     if (opinion.state === 'CHANGES_REQUESTED') {
       if (why === undefined) blockers.push(`@${login} requested changes`);
-      // Without their permission we cannot tell whether this request blocks: do not guess.
-      else if (why === 'permission unknown')
-        unknowns.push(
-          `cannot tell whether @${login}'s request for changes blocks: permission unknown`,
-        );
-      notCounted.push({ login, reason: why ?? 'requested changes' });
+      // Without the facts about them we cannot tell whether this request blocks: do not guess.
+      else if (why.unknown)
+        unknowns.add(`cannot tell whether @${login}'s request for changes blocks: ${why.unknown}`);
+      notCounted.push({ login, reason: why?.reason ?? 'requested changes' });
       continue;
     }
+    const current = opinion.commitId === pr.headSha;
     if (why !== undefined) {
-      notCounted.push({ login, reason: why });
-    } else if (opinion.commitId !== pr.headSha) {
+      notCounted.push({ login, reason: why.reason });
+      // An approval of the head that might count turns a denial into a guess.
+      if (why.unknown && current) unknowns.add(why.unknown);
+    } else if (!current) {
       // The head moved after the approval: the approver never saw the code being shipped.
       notCounted.push({
         login,
@@ -50,20 +52,20 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
     }
   }
 
-  const missing = missingApprovals(required, counted, facts);
+  const { missing, unreadable } = missingApprovals(required, counted, facts);
+  for (const sentence of unreadable) unknowns.add(sentence);
   const reasons: string[] = [];
-  if (pr.truncated)
-    unknowns.unshift(`the pull request could not be read completely: ${pr.truncated}`);
+  if (pr.truncated) reasons.push(`the pull request could not be read completely: ${pr.truncated}`);
   if (facts.deploySha !== undefined && pr.mergeCommitSha !== facts.deploySha) {
     blockers.push(
       `the deployed commit ${short(facts.deploySha)} is not the merge commit of pull request #${pr.number}`,
     );
   }
   reasons.push(...unknowns, ...blockers);
-  if (missing.length > 0) reasons.push(`not enough qualified approvals: ${missing.join('; ')}`);
+  if (missing.length > 0) reasons.push(notEnough(missing));
 
   const outcome =
-    unknowns.length > 0
+    pr.truncated || unknowns.size > 0
       ? 'undecided'
       : blockers.length > 0 || missing.length > 0
         ? 'denied'
@@ -101,23 +103,33 @@ function requirements(
   return { approvals, teams: teams.map((t) => ({ teams: [...t.teams], count: t.count })) };
 }
 
+/**
+ * What the counted approvals still lack. A team rule that is short while one of its
+ * teams could not be read is unknowable: the missing approver may be in that team.
+ */
 function missingApprovals(
   required: ApprovalVerdict['required'],
   counted: ApprovalVerdict['counted'],
   facts: GateFacts,
-): string[] {
+): { missing: string[]; unreadable: string[] } {
   const missing: string[] = [];
+  const unreadable: string[] = [];
   const fewer = required.approvals - counted.length;
   if (fewer > 0) missing.push(`needs ${more(fewer)}`);
   for (const rule of required.teams) {
     const wanted = rule.teams.map((t) => t.toLowerCase());
     const have = counted.filter((c) => teamsOf(facts, c.login).some((t) => wanted.includes(t)));
     const lacking = rule.count - have.length;
-    if (lacking > 0) {
-      missing.push(`needs ${more(lacking)} from ${rule.teams.map((t) => `@${t}`).join(' or ')}`);
-    }
+    if (lacking <= 0) continue;
+    missing.push(`needs ${more(lacking)} from ${rule.teams.map((t) => `@${t}`).join(' or ')}`);
+    unreadable.push(...unreadableAmong(facts, rule.teams).map((t) => unreadableTeam(facts, t)));
   }
-  return missing;
+  return { missing, unreadable };
+}
+
+/** The reason that sums up what is missing; reports leave it out where they list `missing`. */
+export function notEnough(missing: readonly string[]): string {
+  return `not enough qualified approvals: ${missing.join('; ')}`;
 }
 
 function more(n: number): string {

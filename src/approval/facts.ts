@@ -71,11 +71,20 @@ export interface PullRequestFacts {
   truncated?: string;
 }
 
+/**
+ * Why GitHub did not show something: 'forbidden' when it refused the token, 'hidden'
+ * when it answered as if the thing did not exist, which is also how it answers a token
+ * that may not see it.
+ */
+export type Unreadable = 'forbidden' | 'hidden';
+
 export interface ApproverFacts {
-  /** login -> repository permission; a missing login means unknown. */
+  /** login -> repository permission; a missing login means it could not be read. */
   permission: Record<string, RepositoryPermission>;
-  /** login (lowercase) -> teams as "org/slug". */
+  /** login (lowercase) -> the policy's teams they are in, as "org/slug". */
   teams: Record<string, string[]>;
+  /** Policy teams ("org/slug", lowercase) whose members could not be read. */
+  unreadableTeams: Record<string, Unreadable>;
 }
 
 export interface GateFacts {

@@ -1,13 +1,15 @@
 import type { Octokit } from 'octokit';
 import { z } from 'zod';
-import { approversDocument, memberKey, type TeamRef, teamRef } from './approvers-query.ts';
-import type { ApproverFacts, RepositoryPermission } from './facts.ts';
+import {
+  type ApproversDocument,
+  approversDocument,
+  memberKey,
+  teamRef,
+} from './approvers-query.ts';
+import type { ApproverFacts, RepositoryPermission, Unreadable } from './facts.ts';
 import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import type { ApprovalPolicy } from './schema.ts';
 import { parseAnswer } from './validate-response.ts';
-
-/** What the one lookup learnt, keyed by permissionKey() and teamKey(). */
-type Lookups = Map<string, RepositoryPermission | 'unknown' | boolean>;
 
 export interface ApproverQuery {
   owner: string;
@@ -26,37 +28,6 @@ export function policyTeams(policy: ApprovalPolicy): string[] {
     ...policy.paths.flatMap((path) => path.requireFrom.flatMap((rule) => rule.teams)),
   ];
   return [...new Set(named.map((t) => t.toLowerCase()))];
-}
-
-const permissionKey = (login: string) => `permission:${login.toLowerCase()}`;
-const teamKey = (team: string, login: string) => `team:${memberKey(team, login)}`;
-
-/**
- * Repository permission and policy team memberships of every reviewer, in one GraphQL
- * request however many reviewers and teams there are (none when nobody reviewed).
- */
-export async function fetchApprovers(
-  octokit: Octokit,
-  query: ApproverQuery,
-): Promise<ApproverFacts> {
-  const cache: Lookups = new Map();
-  const teams = query.teams.map(teamRef);
-  const memberships = teams.flatMap((team) => query.logins.map((login) => ({ team, login })));
-  if (query.logins.length > 0) {
-    await lookUp(octokit, query, query.logins, memberships, cache);
-  }
-
-  const permission: Record<string, RepositoryPermission> = {};
-  const memberOf: Record<string, string[]> = {};
-  for (const login of query.logins) {
-    const level = cache.get(permissionKey(login));
-    // Left out when unknown: evaluate() then says "permission unknown" and does not count them.
-    if (typeof level === 'string' && level !== 'unknown') permission[login] = level;
-    memberOf[login.toLowerCase()] = teams
-      .filter((team) => cache.get(teamKey(team.name, login)) === true)
-      .map((team) => team.name);
-  }
-  return { permission, teams: memberOf };
 }
 
 const PERMISSIONS = ['READ', 'TRIAGE', 'WRITE', 'MAINTAIN', 'ADMIN'] as const;
@@ -83,18 +54,89 @@ const GraphqlError = z.object({
   message: z.string().optional(),
   path: z.array(z.union([z.string(), z.number()])).optional(),
 });
+type GraphqlError = z.infer<typeof GraphqlError>;
 
-async function lookUp(
+const WHAT = 'the permissions and team memberships of the reviewers';
+
+/**
+ * Repository permission and policy team memberships of every reviewer, in one GraphQL
+ * request however many reviewers and teams there are (none when nobody reviewed).
+ * What the token may not read is reported as such, never guessed: a permission left
+ * out is unknown, and a team whose members could not be read is listed as unreadable.
+ */
+export async function fetchApprovers(
   octokit: Octokit,
   query: ApproverQuery,
-  permissionsFor: readonly string[],
-  memberships: readonly { team: TeamRef; login: string }[],
-  cache: Lookups,
-): Promise<void> {
-  const what = 'the permissions and team memberships of the reviewers';
-  const doc = approversDocument(query.logins, permissionsFor, memberships);
+): Promise<ApproverFacts> {
+  const facts: ApproverFacts = { permission: {}, teams: {}, unreadableTeams: {} };
+  for (const login of query.logins) facts.teams[login.toLowerCase()] = [];
+  if (query.logins.length === 0) return facts;
+
+  const teams = query.teams.map(teamRef);
+  const doc = approversDocument(query.logins, teams);
+  const { answer, errors } = await request(octokit, query, doc);
+  const unreadable = new Map<string, Unreadable>();
+  for (const error of errors) {
+    const [alias, why] = classify(error, doc);
+    unreadable.set(alias, why);
+  }
+
+  const repository = parseAnswer(
+    z.record(z.string(), CollaboratorAnswer).nullable().optional(),
+    answer.repository,
+    WHAT,
+  );
+  for (const login of query.logins) {
+    const alias = doc.permissionAlias.get(login.toLowerCase()) ?? '';
+    const collaborator = repository?.[alias];
+    // No answer (null, left out, or an error) is unknown: evaluate() will not guess it.
+    if (!collaborator || unreadable.has('repository') || unreadable.has(`repository.${alias}`)) {
+      continue;
+    }
+    const edge = collaborator.edges.find((e) => e.node.login.toLowerCase() === login.toLowerCase());
+    // Not a collaborator at all: no access, which no policy accepts.
+    facts.permission[login] = edge ? toPermission(edge.permission) : 'none';
+  }
+
+  for (const team of teams) {
+    const teamAlias = doc.teamAlias.get(team.name.toLowerCase()) ?? '';
+    const org = parseAnswer(TeamAnswer.optional(), answer[teamAlias], `${WHAT} (${team.name})`);
+    const members = org?.team;
+    const key = team.name.toLowerCase();
+    // GitHub answers a team the token may not see exactly like one that does not exist.
+    if (!members || unreadable.has(teamAlias)) {
+      facts.unreadableTeams[key] = unreadable.get(teamAlias) ?? 'hidden';
+      continue;
+    }
+    for (const login of query.logins) {
+      const found = members[doc.memberAlias.get(memberKey(team.name, login)) ?? ''];
+      if (!found) {
+        facts.unreadableTeams[key] = 'hidden';
+        continue;
+      }
+      const isMember = found.nodes.some((n) => n.login.toLowerCase() === login.toLowerCase());
+      if (!isMember && found.pageInfo.hasNextPage) {
+        throw new GitHubFactsError(
+          `could not confirm whether @${login} is in ${team.name}: too many similar logins`,
+        );
+      }
+      if (isMember) facts.teams[login.toLowerCase()]?.push(team.name);
+    }
+  }
+  return facts;
+}
+
+/**
+ * GitHub answers what it may and lists the rest as errors; anything but such a partial
+ * answer (a network failure, a 5xx, a rate limit) is a failure to decide.
+ */
+async function request(
+  octokit: Octokit,
+  query: ApproverQuery,
+  doc: ApproversDocument,
+): Promise<{ answer: Record<string, unknown>; errors: GraphqlError[] }> {
   let data: unknown;
-  let errors: z.infer<typeof GraphqlError>[] = [];
+  let errors: GraphqlError[] = [];
   try {
     data = await octokit.graphql(doc.query, {
       owner: query.owner,
@@ -102,75 +144,34 @@ async function lookUp(
       ...doc.variables,
     });
   } catch (error) {
-    // GitHub answers what it may and lists the rest as errors; anything but a partial
-    // answer (a network failure, a 5xx, a rate limit) is a failure to decide.
     const partial = error as { name?: string; data?: unknown; errors?: unknown };
     if (partial.name !== 'GraphqlResponseError' || partial.data == null) {
-      throw factsError(error, `could not read ${what}`);
+      throw factsError(error, `could not read ${WHAT}`);
     }
     data = partial.data;
-    errors = parseAnswer(z.array(GraphqlError), partial.errors ?? [], what);
+    errors = parseAnswer(z.array(GraphqlError), partial.errors ?? [], WHAT);
   }
-  const answer = parseAnswer(z.record(z.string(), z.unknown()), data, what);
-  const unreadable = new Set<string>();
-  for (const error of errors) unreadable.add(classify(error, doc.teamAlias, what));
-
-  const repository = parseAnswer(
-    z.record(z.string(), CollaboratorAnswer).nullable().optional(),
-    answer.repository,
-    what,
-  );
-  for (const login of permissionsFor) {
-    const alias = doc.permissionAlias.get(login.toLowerCase()) ?? '';
-    if (unreadable.has(`repository.${alias}`) || !repository) {
-      cache.set(permissionKey(login), 'unknown');
-      continue;
-    }
-    const edge = repository[alias]?.edges.find(
-      (e) => e.node.login.toLowerCase() === login.toLowerCase(),
-    );
-    // Not a collaborator at all: no access, which no policy accepts.
-    cache.set(permissionKey(login), edge ? toPermission(edge.permission) : 'none');
-  }
-
-  for (const { team, login } of memberships) {
-    const teamAlias = doc.teamAlias.get(team.name.toLowerCase()) ?? '';
-    const alias = doc.memberAlias.get(memberKey(team.name, login)) ?? '';
-    const org = parseAnswer(TeamAnswer.optional(), answer[teamAlias], `${what} (${team.name})`);
-    const members = org?.team?.[alias];
-    const isMember = Boolean(
-      members?.nodes.some((n) => n.login.toLowerCase() === login.toLowerCase()),
-    );
-    if (!isMember && members?.pageInfo.hasNextPage) {
-      throw new GitHubFactsError(
-        `could not confirm whether @${login} is in ${team.name}: too many similar logins`,
-      );
-    }
-    // A missing organization or team (NOT_FOUND) has no members.
-    cache.set(teamKey(team.name, login), isMember);
-  }
+  return { answer: parseAnswer(z.record(z.string(), z.unknown()), data, WHAT), errors };
 }
 
 /**
- * Which field an error is about. A permission the token may not read is unknown (that
- * reviewer does not count); a team that does not exist has no members; any other error
- * leaves the answer unknowable, so the whole decision fails closed.
+ * Which field an error is about, and why it could not be read. A refused or missing
+ * permission or team is data the verdict must do without (and so says so); any other
+ * error leaves the answer unknowable, so the whole decision fails closed.
  */
-function classify(
-  error: z.infer<typeof GraphqlError>,
-  teamAlias: Map<string, string>,
-  what: string,
-): string {
+function classify(error: GraphqlError, doc: ApproversDocument): [string, Unreadable] {
   const [top, field] = error.path ?? [];
-  const type = error.type ?? '';
-  if (top === 'repository' && typeof field === 'string' && /^p\d+$/.test(field)) {
-    if (type === 'FORBIDDEN' || type === 'NOT_FOUND') return `repository.${field}`;
+  const why = error.type === 'FORBIDDEN' ? 'forbidden' : 'hidden';
+  const refused = error.type === 'FORBIDDEN' || error.type === 'NOT_FOUND';
+  if (refused && top === 'repository') {
+    if (field === undefined) return ['repository', why];
+    if (typeof field === 'string' && /^p\d+$/.test(field)) return [`repository.${field}`, why];
   }
-  if (typeof top === 'string' && [...teamAlias.values()].includes(top) && type === 'NOT_FOUND') {
-    return top;
+  if (refused && typeof top === 'string' && [...doc.teamAlias.values()].includes(top)) {
+    return [top, why];
   }
   throw new GitHubFactsError(
-    `could not read ${what}: GitHub's GraphQL API answered with errors: ${error.message ?? type}`,
+    `could not read ${WHAT}: GitHub's GraphQL API answered with errors: ${error.message ?? error.type}`,
   );
 }
 

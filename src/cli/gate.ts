@@ -43,8 +43,13 @@ Environment:
   GITHUB_API_URL        REST API root, for GitHub Enterprise Server
   VAKT_GITHUB_RETRIES   0 turns off retrying failed GitHub requests
 
-Team rules need organization read access: a GitHub App installation (members: read)
-or a token with read:org. Without it the gate is undecided, never approved.
+What the token must read: the pull request, its commits, reviews and timeline;
+each reviewer's permission, from the repository's collaborators (GitHub documents
+metadata: read for a GitHub App or fine-grained token, and the repo and read:org
+scopes plus push access for a classic one); and for team rules, the teams' members
+(a GitHub App needs members: read, a classic token read:org; the workflow token
+cannot read them). A permission or team the token cannot read makes the verdict
+UNDECIDED, naming what it could not read.
 
 Exit codes: 0 approved, 1 denied, 2 bad input, 3 undecided (or the status could not
 be posted).

@@ -13,6 +13,8 @@ export interface GitHubWorld {
   teams: Record<string, string[]>;
   /** Logins whose permission the token may not read (a FORBIDDEN error, as GitHub gives). */
   forbidden?: string[];
+  /** Teams ("org/slug") the token may not read (a FORBIDDEN error, as a GitHub App gets). */
+  forbiddenTeams?: string[];
 }
 
 /** A git identity as a commit names it; `login` is the account GitHub linked it to. */
@@ -112,6 +114,16 @@ export function approversAnswer(body: GraphqlBody, world: GitHubWorld) {
   for (const [, alias, org, slug, fields] of teamBlocks) {
     const team = `${v(org as string)}/${v(slug as string)}`.toLowerCase();
     const members = world.teams[team];
+    if (world.forbiddenTeams?.includes(team)) {
+      data[alias as string] = { team: null };
+      errors.push({
+        type: 'FORBIDDEN',
+        path: [alias as string, 'team'],
+        message: 'Resource not accessible by integration',
+      });
+      continue;
+    }
+    // A team that does not exist, or that the token may not see: GitHub says null either way.
     if (!members) {
       data[alias as string] = { team: null };
       continue;
