@@ -36,6 +36,8 @@ export interface FakeStore {
   compact(): void;
   /** Changes the watch history size (0 keeps none). */
   setHistoryLimit(limit: number): void;
+  /** Calls back at every accepted write, as it is accepted; returns an unsubscribe. */
+  onWrite(listener: (kind: string, object: KubeObject) => void): () => void;
   readonly resourceVersion: string;
 }
 
@@ -97,6 +99,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       setHistoryLimit: (limit) => {
         store.historyLimit = limit;
       },
+      onWrite: (listener) => store.subscribe((event) => listener(event.kind.kind, event.object)),
       get resourceVersion() {
         return String(store.resourceVersion);
       },
