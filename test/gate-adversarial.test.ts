@@ -485,7 +485,7 @@ describe('anything GitHub fails to answer is undecided, never approved', () => {
             { message: 'API rate limit exceeded' },
             { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1893456000' },
           ),
-      /rate limit reached/,
+      /GitHub rate limit exhausted until \d\d:\d\d:\d\d UTC/,
     ],
     [
       'malformed JSON',

@@ -307,7 +307,7 @@ describe('fetchGateFacts', () => {
               { message: `API rate limit exceeded for installation ID 77. token ${TOKEN}` },
               { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1793613600' },
             ),
-        /GitHub rate limit reached/,
+        /GitHub rate limit exhausted until 10:00:00 UTC/,
       ],
     ];
     for (const [name, mock, reason] of cases) {

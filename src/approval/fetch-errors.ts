@@ -1,3 +1,5 @@
+import { resetTime } from '../github/rate-limit.ts';
+
 /**
  * Reading facts from GitHub failed. The caller turns this into an 'undecided' verdict:
  * the gate never approves on data it could not read.
@@ -9,9 +11,12 @@ export class GitHubFactsError extends Error {
 interface HttpFailure {
   status?: number;
   message?: string;
-  response?: { headers?: Record<string, string | number | undefined> };
-  errors?: { message?: string }[];
+  /** An octokit response; GraphqlResponseError keeps only the headers, beside it. */
+  response?: { headers?: Headers; data?: unknown };
+  headers?: Headers;
+  errors?: { type?: string; message?: string }[];
 }
+type Headers = Record<string, string | number | undefined>;
 
 /** Wraps any failure of a GitHub call into a GitHubFactsError that says why, for `what`. */
 export function factsError(error: unknown, what: string): GitHubFactsError {
@@ -22,6 +27,9 @@ export function factsError(error: unknown, what: string): GitHubFactsError {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return `unexpected failure: ${String(error)}`;
   const failure = error as Error & HttpFailure;
+  const headers = failure.response?.headers ?? failure.headers;
+  const limited = rateLimit(failure, headers);
+  if (limited) return limited;
   if (error.name === 'GraphqlResponseError') {
     const messages = (failure.errors ?? []).map((e) => e.message ?? 'unknown error');
     return `GitHub's GraphQL API answered with errors: ${messages.join('; ')}`;
@@ -30,22 +38,38 @@ function describe(error: unknown): string {
   if (error.name === 'TimeoutError' || cause?.name === 'TimeoutError') {
     return 'GitHub did not answer in time';
   }
-  const headers = failure.response?.headers;
-  if (headers === undefined || failure.status === undefined) {
+  if (failure.response?.headers === undefined || failure.status === undefined) {
     // No HTTP answer at all: DNS, refused connection, TLS, reset.
     return `could not reach GitHub: ${failure.message ?? error.name}`;
   }
-  const { status } = failure;
-  if ((status === 403 || status === 429) && String(headers['x-ratelimit-remaining']) === '0') {
-    const reset = Number(headers['x-ratelimit-reset']);
-    const until = Number.isFinite(reset) ? ` (resets ${new Date(reset * 1000).toISOString()})` : '';
-    return `GitHub rate limit reached${until}`;
+  if (failure.status === 401) return 'GitHub answered 401: the credentials were rejected';
+  return `GitHub answered ${failure.status}`;
+}
+
+/**
+ * The rate limit an error reports, if any. By the time an error gets here the throttling
+ * handlers have already declined to wait (src/github/rate-limit.ts), so the sentence says
+ * until when GitHub will refuse, for whoever retries by hand.
+ */
+function rateLimit(failure: HttpFailure, headers: Headers | undefined): string | undefined {
+  // A GraphQL rate limit comes as a 200 whose errors say RATE_LIMITED.
+  const body = failure.response?.data as { errors?: { type?: string }[] } | undefined;
+  const types = [...(failure.errors ?? []), ...(body?.errors ?? [])].map((e) => e.type);
+  const spent =
+    String(headers?.['x-ratelimit-remaining']) === '0' || types.includes('RATE_LIMITED');
+  if (spent && (failure.status === undefined || [200, 403, 429].includes(failure.status))) {
+    const reset = Number(headers?.['x-ratelimit-reset']);
+    return Number.isFinite(reset) && reset > 0
+      ? `GitHub rate limit exhausted until ${resetTime(reset)}`
+      : 'GitHub rate limit exhausted';
   }
-  if (status === 429 || /secondary rate limit/i.test(failure.message ?? '')) {
-    return 'GitHub secondary rate limit reached';
+  if (failure.status === 429 || /secondary rate limit/i.test(failure.message ?? '')) {
+    const wait = Number(headers?.['retry-after']);
+    return Number.isFinite(wait) && wait > 0
+      ? `GitHub secondary rate limit reached: it asked to wait ${wait} s`
+      : 'GitHub secondary rate limit reached';
   }
-  if (status === 401) return 'GitHub answered 401: the credentials were rejected';
-  return `GitHub answered ${status}`;
+  return undefined;
 }
 
 /** Tokens must never reach logs or PR comments, whatever an error message contains. */

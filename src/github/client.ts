@@ -1,4 +1,5 @@
 import { App, Octokit } from 'octokit';
+import { retryAfterRateLimit } from './rate-limit.ts';
 
 /** No way to authenticate to GitHub was given: a setup mistake, not a gate decision. */
 export class GitHubAuthError extends Error {
@@ -19,7 +20,26 @@ export interface GitHubOptions {
   retries?: boolean;
   /** How long one request may take before it counts as failed. */
   timeoutMs?: number;
+  /** Where octokit's own warnings go; by default nowhere, so stderr keeps one clear line. */
+  log?: OctokitLog;
 }
+
+/** The logger shape octokit calls (a pino logger fits). */
+export interface OctokitLog {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const SILENT: OctokitLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * plugin-retry's own list plus 429. A 429 is a rate limit: retrying it on the retry
+ * plugin's fixed backoff would ignore GitHub's retry-after, so only the throttling
+ * handlers below decide about it. 403 stays in the list for the same reason.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -38,12 +58,18 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
   const Configured = Octokit.defaults({
     baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
     request: { fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
-    // Off in tests only; otherwise the plugins' defaults stand (including retry's doNotRetry,
-    // which keeps 403s visible to the throttling plugin's secondary rate limit handling).
-    ...(!retries && {
-      retry: { enabled: false },
-      throttle: { enabled: false },
-    }),
+    log: options.log ?? SILENT,
+    // Off in tests only: then failures surface at once.
+    retry: retries ? { doNotRetry: DO_NOT_RETRY } : { enabled: false },
+    throttle: retries
+      ? {
+          // Replaces octokit's handlers, which wait until the quota resets, up to an hour.
+          onRateLimit: (after: number, _o: unknown, _k: unknown, count: number) =>
+            retryAfterRateLimit(after, count),
+          onSecondaryRateLimit: (after: number, _o: unknown, _k: unknown, count: number) =>
+            retryAfterRateLimit(after, count),
+        }
+      : { enabled: false },
   });
   const octokit = token
     ? new Configured({ auth: token })

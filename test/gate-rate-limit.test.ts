@@ -1,0 +1,165 @@
+import { resolve } from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.ts';
+import {
+  MAX_RATE_LIMIT_RETRIES,
+  MAX_RATE_LIMIT_WAIT_S,
+  resetTime,
+  retryAfterRateLimit,
+} from '../src/github/rate-limit.ts';
+import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import { isApproversQuery, isPullRequestQuery, replyApprovers } from './support/github-answers.ts';
+import { captureIo } from './support/io.ts';
+
+/**
+ * Rate limits as GitHub answers them, against the gate as shipped (retry and throttling
+ * on): a short wait is waited out, a long one is an undecided verdict at once, and
+ * stderr stays empty either way.
+ */
+
+const API = 'https://api.github.test';
+const TOKEN = 'ghp_rateLimitTestToken0123456789';
+const POLICY = resolve(import.meta.dirname, 'fixtures/policies/gate.yaml');
+const ARGS = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--pr', '42'];
+// Retries stay on: VAKT_GITHUB_RETRIES is not set.
+const ENV = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: API };
+
+beforeAll(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
+async function gate() {
+  const capture = captureIo(ENV);
+  const code = await main(ARGS, capture.io);
+  return { code, stdout: capture.stdout, stderr: capture.stderr };
+}
+
+function mockReviewers() {
+  nock(API)
+    .post('/graphql', isApproversQuery)
+    .reply(
+      replyApprovers({
+        pullRequest,
+        permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
+        teams: { 'acme/sre': ['carol'] },
+      }),
+    );
+}
+
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+/** GitHub's headers on a spent primary quota. */
+function spent(reset: number) {
+  return {
+    'x-ratelimit-limit': '5000',
+    'x-ratelimit-remaining': '0',
+    'x-ratelimit-used': '5000',
+    'x-ratelimit-reset': String(reset),
+    'x-ratelimit-resource': 'graphql',
+  };
+}
+
+const SECONDARY = {
+  message:
+    'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+  documentation_url:
+    'https://docs.github.com/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits',
+};
+
+describe('retryAfterRateLimit', () => {
+  it.each([
+    [1, 0, true],
+    [MAX_RATE_LIMIT_WAIT_S, 0, true],
+    [MAX_RATE_LIMIT_WAIT_S + 1, 0, false],
+    [3600, 0, false],
+    [1, MAX_RATE_LIMIT_RETRIES - 1, true],
+    [1, MAX_RATE_LIMIT_RETRIES, false],
+  ])('waits %i s on retry %i: %s', (after, count, expected) => {
+    expect(retryAfterRateLimit(after, count)).toBe(expected);
+  });
+});
+
+describe('vakt gate under rate limits', () => {
+  it('fails closed at once when the quota resets in an hour, and says until when', async () => {
+    const reset = inAnHour();
+    // Registered once: a retry would find no answer and change the reason.
+    const limited = nock(API)
+      .post('/graphql', isPullRequestQuery)
+      .reply(
+        403,
+        { message: 'API rate limit exceeded for installation ID 77.' },
+        { ...spent(reset), 'content-type': 'application/json; charset=utf-8' },
+      );
+    const out = await gate();
+    expect(limited.isDone()).toBe(true);
+    expect(out.code).toBe(3);
+    expect(out.stdout).toMatch(
+      new RegExp(
+        `^vakt gate: UNDECIDED {2}could not read pull request #42: GitHub rate limit exhausted until ${resetTime(reset)}\\n`,
+      ),
+    );
+    expect(resetTime(reset)).toMatch(/^\d\d:\d\d:\d\d UTC$/);
+    expect(out.stderr).toBe('');
+  });
+
+  it('reads a GraphQL RATE_LIMITED answer the same way', async () => {
+    const reset = inAnHour();
+    nock(API)
+      .post('/graphql', isPullRequestQuery)
+      .reply(
+        200,
+        {
+          data: null,
+          errors: [
+            { type: 'RATE_LIMITED', message: 'API rate limit exceeded for user ID 4417021.' },
+          ],
+        },
+        spent(reset),
+      );
+    const out = await gate();
+    expect(out.code).toBe(3);
+    expect(out.stdout).toContain(`GitHub rate limit exhausted until ${resetTime(reset)}`);
+    expect(out.stderr).toBe('');
+  });
+
+  it('waits out a secondary limit that asks for a second, then decides', async () => {
+    const api = nock(API)
+      .post('/graphql', isPullRequestQuery)
+      .reply(403, SECONDARY, { 'retry-after': '1' })
+      .post('/graphql', isPullRequestQuery)
+      .reply(200, pullRequest);
+    mockReviewers();
+    const out = await gate();
+    expect(api.isDone()).toBe(true);
+    expect(out.stdout).toMatch(/^vakt gate: APPROVED/);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe('');
+  });
+
+  it('fails closed at once when a secondary limit asks for an hour', async () => {
+    nock(API).post('/graphql', isPullRequestQuery).reply(403, SECONDARY, { 'retry-after': '3600' });
+    const out = await gate();
+    expect(out.code).toBe(3);
+    expect(out.stdout).toContain('GitHub secondary rate limit reached: it asked to wait 3600 s');
+    expect(out.stderr).toBe('');
+  });
+
+  it(`gives up after ${MAX_RATE_LIMIT_RETRIES} retries of a limit that does not lift`, async () => {
+    const api = nock(API)
+      .post('/graphql', isPullRequestQuery)
+      .times(1 + MAX_RATE_LIMIT_RETRIES)
+      .reply(429, SECONDARY, { 'retry-after': '1' });
+    const out = await gate();
+    expect(api.isDone()).toBe(true);
+    expect(out.code).toBe(3);
+    expect(out.stdout).toContain('GitHub secondary rate limit reached: it asked to wait 1 s');
+    expect(out.stderr).toBe('');
+  });
+});
