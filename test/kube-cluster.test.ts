@@ -189,6 +189,21 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     expect(kube.requests.count('patch', 'Deployment')).toBe(3);
   });
 
+  it('scales to zero and marks the template rejected in one patch', async () => {
+    kube.store.put(deployment('web-app', 2));
+    kube.requests.reset();
+    await cluster.scaleDeployment(namespace, 'web-app', 0, 'hash-of-the-leak');
+    const stored = kube.store.get('Deployment', namespace, 'web-app');
+    expect(stored?.spec).toMatchObject({ replicas: 0 });
+    expect(stored?.metadata.annotations).toEqual({
+      'vakt.dev/revision': 'abc',
+      'vakt.dev/rejected-template': 'hash-of-the-leak',
+    });
+    expect(kube.requests.all.map((r) => r.verb)).toEqual(['patch']);
+    const seen = await cluster.observe({ namespace, name: 'web' }, 'web-app');
+    expect(seen.target?.annotations['vakt.dev/rejected-template']).toBe('hash-of-the-leak');
+  });
+
   it('gives up scaling on a 404 at once', async () => {
     await expect(cluster.scaleDeployment(namespace, 'gone', 0)).rejects.toMatchObject({
       code: 404,
@@ -261,6 +276,24 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
       team: 'shop',
       'vakt.dev/guard': 'web',
       'vakt.dev/role': 'stable',
+    });
+  });
+
+  it('marks the template a restore takes back, in the same write as the restore', async () => {
+    putGuard();
+    kube.store.put(deployment('web-app'));
+    const g = await guard();
+    const promoted = { ...template, spec: { containers: [{ name: 'app', image: 'shop:2' }] } };
+    await cluster.setStable(g, stableAction());
+    await cluster.setStable(g, { ...stableAction(promoted), why: 'promote' });
+    kube.requests.reset();
+    const back = { ...stableAction(), why: 'restore' as const };
+    await cluster.setStable(g, { ...back, rejectTemplate: templateHash(promoted) });
+    expect(kube.requests.count('update', 'Deployment')).toBe(1);
+    const seen = await cluster.observe({ namespace, name: 'web' }, 'web-app');
+    expect(seen.stable).toMatchObject({
+      templateHash: templateHash(template),
+      rejectedTemplate: templateHash(promoted),
     });
   });
 

@@ -12,6 +12,7 @@ import type {
   ProbeReport,
   Report,
 } from '../src/release/state.ts';
+import { REJECTED_TEMPLATE } from '../src/release/state.ts';
 import { type PodTemplate, templateHash } from '../src/release/template.ts';
 
 /** Fixtures and a tiny in-memory cluster for the decide() tables. */
@@ -131,9 +132,17 @@ function apply(observed: Observed, actions: Action[]): Observed {
     if (action.kind === 'scaleCandidate' && next.target) {
       next.target.replicas = action.replicas;
       next.target.ready = true;
+      if (action.rejectTemplate) next.target.annotations[REJECTED_TEMPLATE] = action.rejectTemplate;
     }
-    if (action.kind === 'setStable')
-      next.stable = { templateHash: action.templateHash, ready: true };
+    if (action.kind === 'setStable') {
+      const kept = next.stable?.rejectedTemplate;
+      const rejectedTemplate = action.rejectTemplate ?? kept;
+      next.stable = {
+        templateHash: action.templateHash,
+        ready: true,
+        ...(rejectedTemplate ? { rejectedTemplate } : {}),
+      };
+    }
     if (action.kind === 'ensureServices') next.services = { stable: true, canary: true };
     if (action.kind === 'startProbe') {
       next.probe = { target: action.target, mode: action.mode, templateHash: action.templateHash };
@@ -364,7 +373,7 @@ describe('decide: a release', () => {
     const story = inCanary(SHA.two);
     const output = story.step([probe('candidate', 'canary', H2, 'leak')]);
     expect(output.actions.slice(0, 2)).toEqual([
-      { kind: 'scaleCandidate', replicas: 0 },
+      { kind: 'scaleCandidate', replicas: 0, rejectTemplate: H2 },
       { kind: 'stopProbe' },
     ]);
     expect(output.status.phase).toBe('Reverted');
@@ -453,6 +462,7 @@ describe('decide: a release', () => {
       templateHash: H1,
       replicas: 3,
       why: 'restore',
+      rejectTemplate: H2,
     });
     expect(output.status.phase).toBe('Reverted');
     expect(output.status.stable?.templateHash).toBe(H1);
@@ -682,5 +692,48 @@ describe('decide: restarts and repeats', () => {
     expect(output.status.decisions).toHaveLength(MAX_DECISIONS);
     expect(output.status.decisions.at(-1)?.reason).toBe('ReleaseDetected');
     expect(output.status.decisions[0]?.message).toBe('old 1');
+  });
+});
+
+describe('decide: a revert whose status was never written', () => {
+  it('keeps a candidate rejected when only the scale to zero reached the API server', () => {
+    const story = inCanary(SHA.two);
+    const before = story.status;
+    story.step([probe('candidate', 'canary', H2, 'leak')]);
+    // The operator stopped after the scale to zero: status is still the canary's.
+    story.status = before;
+    expect(story.status?.phase).toBe('Canary');
+    const resumed = story.step([approval(H2, SHA.two, 'approved')]);
+    expect(resumed.status.phase).toBe('Reverted');
+    expect(resumed.status.rejected.map((r) => r.templateHash)).toEqual([H2]);
+    expect(events(resumed.actions).map((e) => e.reason)).toEqual(['Reverted']);
+    expect(resumed.actions).not.toContainEqual(
+      expect.objectContaining({ kind: 'startProbe', target: 'candidate' }),
+    );
+    expect(resumed.actions).not.toContainEqual(
+      expect.objectContaining({ kind: 'scaleCandidate', replicas: 1 }),
+    );
+    // Once recorded, the mark on the Deployment is news no more.
+    expect(oneShot(story.step().actions)).toEqual([]);
+  });
+
+  it('finishes a restore when only the rollback of -stable reached the API server', () => {
+    const story = inCanary(SHA.two);
+    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    const baking = story.status;
+    story.now += 60_000;
+    story.step([probe('stable', 'bake', H2, 'leak', 'bake-1')]);
+    story.status = baking;
+    const resumed = story.step();
+    expect(resumed.status.phase).toBe('Reverted');
+    expect(resumed.status.stable?.templateHash).toBe(H1);
+    expect(resumed.status.previousStable).toBeUndefined();
+    expect(resumed.status.rejected.map((r) => r.templateHash)).toEqual([H2]);
+    expect(events(resumed.actions).map((e) => e.reason)).toEqual(['RolledBack']);
+    // Without the mark, status would have "repaired" -stable back to the leaking template.
+    expect(resumed.actions).not.toContainEqual(
+      expect.objectContaining({ kind: 'setStable', templateHash: H2 }),
+    );
+    expect(story.observed.stable?.templateHash).toBe(H1);
   });
 });

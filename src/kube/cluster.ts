@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, GuardRef, Stop } from '../operator/ports.ts';
+import { REJECTED_TEMPLATE } from '../release/state.ts';
 import { shareConnections } from './connections.ts';
 import {
   DEPLOYMENTS,
@@ -82,7 +83,13 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     },
     // The revert path: a merge patch cannot conflict, so only throttling and server or
     // network trouble are retried, quickly and for longer than other calls.
-    scaleDeployment: async (namespace, name, replicas) => {
+    scaleDeployment: async (namespace, name, replicas, rejectTemplate) => {
+      const body = {
+        ...(rejectTemplate && {
+          metadata: { annotations: { [REJECTED_TEMPLATE]: rejectTemplate } },
+        }),
+        spec: { replicas },
+      };
       await withRetry(
         () =>
           ctx.custom.patchNamespacedCustomObject(
@@ -90,7 +97,7 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
               ...DEPLOYMENTS,
               namespace,
               name,
-              body: { spec: { replicas } },
+              body,
               fieldManager: ctx.fieldManager,
             },
             mergePatch,

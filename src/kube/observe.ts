@@ -1,6 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { GuardRef } from '../operator/ports.ts';
-import type { Observed } from '../release/state.ts';
+import { type Observed, REJECTED_TEMPLATE } from '../release/state.ts';
 import type { PodTemplate } from '../release/template.ts';
 import {
   ANNOTATION_TEMPLATE_HASH,
@@ -41,6 +41,7 @@ export async function observe(
       ? {
           templateHash: stable.metadata?.annotations?.[ANNOTATION_TEMPLATE_HASH] ?? '',
           ready: deploymentReady(stable),
+          ...rejectedOf(stable),
         }
       : null,
     // A Service that exists but selects the wrong pods counts as missing, so decide() repairs it.
@@ -49,6 +50,11 @@ export async function observe(
       canary: target ? selects(canaryService, matchLabelsOf(target)) : canaryService !== null,
     },
   };
+}
+
+function rejectedOf(deployment: RawObject): { rejectedTemplate?: string } {
+  const hash = deployment.metadata?.annotations?.[REJECTED_TEMPLATE];
+  return hash ? { rejectedTemplate: hash } : {};
 }
 
 export function stableSelector(guardName: string): Record<string, string> {

@@ -1,4 +1,5 @@
 import type { GuardObject, SetStableAction } from '../operator/ports.ts';
+import { REJECTED_TEMPLATE } from '../release/state.ts';
 import type { PodTemplate } from '../release/template.ts';
 import {
   ANNOTATION_TEMPLATE_HASH,
@@ -115,6 +116,7 @@ function annotations(action: SetStableAction, stripped: string[]): Record<string
   return {
     [ANNOTATION_TEMPLATE_HASH]: action.templateHash,
     [ANNOTATION_STRIPPED_LABELS]: stripped.join(','),
+    ...(action.rejectTemplate ? { [REJECTED_TEMPLATE]: action.rejectTemplate } : {}),
   };
 }
 
@@ -147,6 +149,7 @@ function upToDate(current: RawObject, guard: GuardObject, action: SetStableActio
   const meta = current.metadata ?? {};
   return (
     meta.annotations?.[ANNOTATION_TEMPLATE_HASH] === action.templateHash &&
+    (!action.rejectTemplate || meta.annotations?.[REJECTED_TEMPLATE] === action.rejectTemplate) &&
     current.spec?.replicas === action.replicas &&
     (meta.ownerReferences ?? []).some((r) => r.uid === guard.uid && r.controller)
   );

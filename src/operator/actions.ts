@@ -34,7 +34,12 @@ export async function runActions(actions: Action[], ctx: ActionContext): Promise
     switch (action.kind) {
       case 'scaleCandidate':
         if (!targetName) break;
-        await cluster.scaleDeployment(guard.namespace, targetName, action.replicas);
+        await cluster.scaleDeployment(
+          guard.namespace,
+          targetName,
+          action.replicas,
+          action.rejectTemplate,
+        );
         if (action.replicas === 0) ctx.onRevert('candidate');
         break;
       case 'stopProbe':

@@ -42,8 +42,16 @@ export interface Cluster {
   /** ConfigMap data; null when it does not exist. */
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null>;
 
-  /** Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose). */
-  scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;
+  /**
+   * Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose); with
+   * `rejectTemplate`, the same patch sets the vakt.dev/rejected-template annotation.
+   */
+  scaleDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+    rejectTemplate?: string,
+  ): Promise<void>;
   /**
    * Creates or updates `<guard>-stable` to run `action.template`, with pod labels that keep
    * the candidate's Service from selecting it, annotated vakt.dev/template-hash, owned by

@@ -156,7 +156,10 @@ function blocked(ctx: Context, approval: ApprovalStatus): void {
 /** The first leak: candidate to zero before anything else, template rejected for good. */
 function reject(ctx: Context, report: ProbeReport): void {
   const { draft } = ctx;
-  draft.urgent.push({ kind: 'scaleCandidate', replicas: 0 }, { kind: 'stopProbe' });
+  draft.urgent.push(
+    { kind: 'scaleCandidate', replicas: 0, rejectTemplate: report.templateHash },
+    { kind: 'stopProbe' },
+  );
   const candidate = draft.status.candidate;
   noteProgress(ctx, report);
   const leak = leakStatus(report, draft.at, candidate?.revision);

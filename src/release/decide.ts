@@ -1,6 +1,7 @@
 import { release } from './candidate.ts';
 import { type Context, label } from './context.ts';
 import { type Draft, newDraft, record, setCondition } from './draft.ts';
+import { recoverRejections } from './recover.ts';
 import { computeRevision } from './revision.ts';
 import { bake, idle, reverted } from './stable.ts';
 import type { DecideInput, DecideOutput } from './state.ts';
@@ -41,6 +42,7 @@ export function decide(input: DecideInput): DecideOutput {
     stableSet: false,
   };
   if (adopt(ctx)) {
+    recoverRejections(ctx);
     if (!bake(ctx)) current(ctx);
   }
   converge(ctx);

@@ -132,6 +132,7 @@ function restore(ctx: Context, report: ProbeReport): void {
       templateHash: previous.templateHash,
       replicas: previous.replicas,
       why: 'restore',
+      rejectTemplate: bad.templateHash,
     },
     { kind: 'stopProbe' },
   );

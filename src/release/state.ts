@@ -38,7 +38,12 @@ export interface Observed {
    * `<name>-stable`: the vakt.dev/template-hash annotation the adapter writes when it sets
    * the template (the hash of the template it copied, before relabelling), and readiness.
    */
-  stable: { templateHash: string; ready: boolean } | null;
+  stable: {
+    templateHash: string;
+    ready: boolean;
+    /** The REJECTED_TEMPLATE annotation: a template restored away from while baking. */
+    rejectedTemplate?: string;
+  } | null;
   services: { stable: boolean; canary: boolean };
   /** The probe run the adapter has going now, if any. */
   probe: { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null;
@@ -91,9 +96,18 @@ export interface DecideInput {
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 
+/**
+ * Written in the same request as the revert (the target's scale to zero, or `-stable`'s
+ * restore), so the rejection survives an operator that stops before it writes status.
+ */
+export const REJECTED_TEMPLATE = 'vakt.dev/rejected-template';
+
 export type Action =
-  /** Sets the guarded Deployment's replicas; 0 takes the candidate out at once. */
-  | { kind: 'scaleCandidate'; replicas: number }
+  /**
+   * Sets the guarded Deployment's replicas; 0 takes the candidate out at once.
+   * `rejectTemplate` also sets the REJECTED_TEMPLATE annotation, in the same patch.
+   */
+  | { kind: 'scaleCandidate'; replicas: number; rejectTemplate?: string }
   | { kind: 'stopProbe' }
   /**
    * Makes `<name>-stable` run `template` (relabelled by the adapter), annotated with
@@ -105,6 +119,8 @@ export type Action =
       templateHash: string;
       replicas: number;
       why: 'adopt' | 'promote' | 'restore' | 'repair';
+      /** A restore names the template it takes back (the REJECTED_TEMPLATE annotation). */
+      rejectTemplate?: string;
     }
   | { kind: 'ensureServices'; stable: string; canary: string; port: number; targetPort: number }
   /** Replaces any running probe. `intervalMs` paces guard runs. */

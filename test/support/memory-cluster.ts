@@ -9,7 +9,7 @@ import type {
 } from '../../src/operator/ports.ts';
 import type { ServiceUrl } from '../../src/operator/service-url.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
-import type { Observed } from '../../src/release/state.ts';
+import { type Observed, REJECTED_TEMPLATE } from '../../src/release/state.ts';
 import { imagesOf, type PodTemplate } from '../../src/release/template.ts';
 
 /**
@@ -184,7 +184,15 @@ export class MemoryCluster implements Cluster {
             ready: true,
           }
         : null,
-      stable: stable?.templateHash ? { templateHash: stable.templateHash, ready: true } : null,
+      stable: stable?.templateHash
+        ? {
+            templateHash: stable.templateHash,
+            ready: true,
+            ...(stable.annotations[REJECTED_TEMPLATE]
+              ? { rejectedTemplate: stable.annotations[REJECTED_TEMPLATE] }
+              : {}),
+          }
+        : null,
       services: {
         stable: this.services.has(key(ref.namespace, ref.name)),
         canary: this.services.has(key(ref.namespace, `${ref.name}-canary`)),
@@ -204,11 +212,17 @@ export class MemoryCluster implements Cluster {
     return data ? { ...data } : null;
   }
 
-  async scaleDeployment(namespace: string, name: string, replicas: number): Promise<void> {
+  async scaleDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+    rejectTemplate?: string,
+  ): Promise<void> {
     this.enter('scaleDeployment');
     const deployment = this.deployment(namespace, name);
     if (!deployment) throw apiError(404, `deployments.apps "${name}" not found`);
     deployment.replicas = replicas;
+    if (rejectTemplate) deployment.annotations[REJECTED_TEMPLATE] = rejectTemplate;
     this.writes.push({ at: performance.now(), kind: 'scale', namespace, name, replicas });
     this.notify(this.deploymentWatchers, { namespace, name });
   }
@@ -220,7 +234,10 @@ export class MemoryCluster implements Cluster {
       namespace: guard.namespace,
       name,
       template: structuredClone(action.template),
-      annotations: { 'vakt.dev/template-hash': action.templateHash },
+      annotations: {
+        'vakt.dev/template-hash': action.templateHash,
+        ...(action.rejectTemplate ? { [REJECTED_TEMPLATE]: action.rejectTemplate } : {}),
+      },
       replicas: action.replicas,
       templateHash: action.templateHash,
     });

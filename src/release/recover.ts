@@ -1,0 +1,73 @@
+import { type Context, label } from './context.ts';
+import { record, setCondition } from './draft.ts';
+import { MAX_REJECTED } from './schema.ts';
+import { REJECTED_TEMPLATE } from './state.ts';
+
+/**
+ * A revert is one request (the candidate scaled to zero, or `-stable` restored) that also
+ * names the rejected template in an annotation; status is written after it. An operator
+ * that stops in between (a crash, a lost lease, status writes failing) leaves the mark on
+ * the Deployment and nothing in status. This puts it into status before anything reads
+ * status, so a rejected template is never probed, promoted or put back on `-stable` again.
+ */
+export function recoverRejections(ctx: Context): void {
+  const { draft, observed } = ctx;
+  const status = draft.status;
+  const rejected = (hash: string) => status.rejected.some((r) => r.templateHash === hash);
+
+  const restored = observed.stable?.rejectedTemplate;
+  if (
+    restored &&
+    !rejected(restored) &&
+    status.stable?.templateHash === restored &&
+    status.previousStable &&
+    observed.stable?.templateHash === status.previousStable.templateHash
+  ) {
+    // Baking `restored` when a leak made the operator put the previous template back.
+    const bad = status.stable;
+    status.stable = status.previousStable;
+    delete status.previousStable;
+    delete status.bakeUntil;
+    status.candidate = {
+      templateHash: bad.templateHash,
+      ...(bad.revision ? { revision: bad.revision } : {}),
+      ...(bad.image ? { image: bad.image } : {}),
+    };
+    reject(ctx, restored, bad.revision, 'RolledBack');
+    status.message = `leak while baking ${label(bad)}; restored ${label(status.stable)} (the leak's evidence was not saved before the operator stopped)`;
+    setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', status.message);
+  }
+
+  const scaledDown = observed.target?.annotations[REJECTED_TEMPLATE];
+  if (scaledDown && !rejected(scaledDown)) {
+    const candidate =
+      status.candidate?.templateHash === scaledDown ? status.candidate.revision : undefined;
+    reject(ctx, scaledDown, candidate, 'Reverted');
+    if (status.candidate?.templateHash === scaledDown) {
+      status.message = `leak on candidate ${label(status.candidate)}; scaled to 0, template ${scaledDown} rejected (the leak's evidence was not saved before the operator stopped)`;
+      setCondition(draft, 'ProbesPassing', 'False', 'LeakOnCandidate', status.message);
+    }
+  }
+}
+
+function reject(
+  ctx: Context,
+  templateHash: string,
+  revision: string | undefined,
+  reason: 'Reverted' | 'RolledBack',
+): void {
+  const { draft } = ctx;
+  const why = 'a probe found a leak; the evidence was not saved before the operator stopped';
+  draft.status.rejected = [
+    ...draft.status.rejected,
+    { templateHash, at: draft.at, reason: why, ...(revision ? { revision } : {}) },
+  ].slice(-MAX_REJECTED);
+  draft.status.phase = 'Reverted';
+  record(
+    draft,
+    'Warning',
+    reason,
+    `template ${templateHash} was taken back after a leak and stays rejected (${REJECTED_TEMPLATE} on the Deployment; the operator stopped before saving the evidence)`,
+    { templateHash, ...(revision ? { revision } : {}) },
+  );
+}
