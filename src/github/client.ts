@@ -1,4 +1,5 @@
 import { App, Octokit } from 'octokit';
+import { ownLimiters, spaceMutations } from './pacing.ts';
 import { retryAfterRateLimit } from './rate-limit.ts';
 
 /** No way to authenticate to GitHub was given: a setup mistake, not a gate decision. */
@@ -63,6 +64,8 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
     retry: retries ? { doNotRetry: DO_NOT_RETRY } : { enabled: false },
     throttle: retries
       ? {
+          // This client's limiters, and GraphQL queries unpaced: see pacing.ts.
+          ...ownLimiters(),
           // Replaces octokit's handlers, which wait until the quota resets, up to an hour.
           onRateLimit: (after: number, _o: unknown, _k: unknown, count: number) =>
             retryAfterRateLimit(after, count),
@@ -74,6 +77,7 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
   const octokit = token
     ? new Configured({ auth: token })
     : await installationOctokit(Configured, app as NonNullable<GitHubOptions['app']>);
+  if (retries) spaceMutations(octokit);
   return octokit;
 }
 

@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGitHub } from '../src/github/client.ts';
+import { isMutation, MUTATION_GAP_MS } from '../src/github/pacing.ts';
+
+/**
+ * How the shipped client (retry and throttling on) paces requests: read-only queries go
+ * out together, within one client and across clients in one process; requests that
+ * change something go one at a time, a second apart. Proved against a loopback GitHub
+ * that holds every request until as many as a test expects are in flight at once.
+ */
+
+interface Seen {
+  method: string;
+  path: string;
+  at: number;
+}
+
+interface Gate {
+  url: string;
+  seen: Seen[];
+  /** How many requests were in flight together at most. */
+  peak: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Answers once `together` requests are waiting, or after `patienceMs`, well under the
+ * second the throttling plugin used to put between GraphQL requests: a client that holds
+ * its requests back is seen as such, instead of hanging the test.
+ */
+async function holdingGitHub(together: number, patienceMs = 500): Promise<Gate> {
+  const waiting: ServerResponse[] = [];
+  const gate: Omit<Gate, 'url' | 'close'> = { seen: [], peak: 0 };
+  const release = () => {
+    for (const res of waiting.splice(0)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-remaining': '4000' });
+      res.end(JSON.stringify({ data: { viewer: { login: 'vakt' } }, id: 1 }));
+    }
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      gate.seen.push({ method: req.method ?? '', path: req.url ?? '', at: Date.now() });
+      waiting.push(res);
+      gate.peak = Math.max(gate.peak, waiting.length);
+      if (waiting.length >= together) release();
+      else setTimeout(release, patienceMs);
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    ...gate,
+    get seen() {
+      return gate.seen;
+    },
+    get peak() {
+      return gate.peak;
+    },
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+let github: Gate | undefined;
+afterEach(async () => {
+  await github?.close();
+  github = undefined;
+});
+
+const client = (url: string) => createGitHub({ token: 'pacing', baseUrl: url, retries: true });
+const QUERY = 'query { viewer { login } }';
+const status = (sha: string) => ({
+  owner: 'acme',
+  repo: 'shop',
+  sha,
+  state: 'success' as const,
+  context: 'vakt/two-person',
+});
+
+describe('isMutation', () => {
+  it.each([
+    [{ method: 'GET', url: '/repos/{owner}/{repo}/commits/{ref}' }, false],
+    [
+      { method: 'POST', url: '/graphql', query: 'query vaktPullRequest { viewer { login } }' },
+      false,
+    ],
+    [{ method: 'POST', url: '/graphql', query: '\n  mutation { addComment { id } }' }, true],
+    [{ method: 'POST', url: '/repos/{owner}/{repo}/statuses/{sha}' }, true],
+    [{ method: 'PATCH', url: '/repos/{owner}/{repo}' }, true],
+    [{ method: 'POST', url: '/app/installations/{installation_id}/access_tokens' }, false],
+  ])('%j: %s', (options, expected) => {
+    expect(isMutation(options)).toBe(expected);
+  });
+});
+
+describe('the shipped GitHub client', () => {
+  it('sends one client’s read-only GraphQL queries together, not a second apart', async () => {
+    github = await holdingGitHub(3);
+    const octokit = await client(github.url);
+    await Promise.all([1, 2, 3].map(() => octokit.graphql(QUERY)));
+    expect(github.peak).toBe(3);
+  });
+
+  it('does not queue one client’s queries behind another client’s', async () => {
+    github = await holdingGitHub(2);
+    const [a, b] = await Promise.all([client(github.url), client(github.url)]);
+    await Promise.all([a.graphql(QUERY), b.graphql(QUERY)]);
+    expect(github.peak).toBe(2);
+  });
+
+  it(`still posts commit statuses one at a time, ${MUTATION_GAP_MS} ms apart`, async () => {
+    github = await holdingGitHub(2, 200);
+    const octokit = await client(github.url);
+    const post = (sha: string) =>
+      octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', status(sha));
+    await Promise.all([post('a'.repeat(40)), post('b'.repeat(40)), octokit.graphql(QUERY)]);
+    const posts = github.seen.filter((s) => s.path.includes('/statuses/'));
+    expect(posts).toHaveLength(2);
+    // The query went out beside the first status; the second status waited its turn.
+    expect(github.peak).toBe(2);
+    const [first, second] = posts;
+    // Seen by the server, so a first connection's set-up may eat into the gap a little.
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(MUTATION_GAP_MS - 50);
+  });
+});
