@@ -44,7 +44,7 @@ interface StepRun {
 /** Runs dist/action.js the way the runner does: inputs as INPUT_*, files for outputs. */
 async function runStep(
   inputs: Record<string, string>,
-  event: { name: string; payload: unknown },
+  event: { name: string; payload: unknown; raw?: string },
   env: Record<string, string> = {},
 ): Promise<StepRun> {
   const dir = await mkdtemp(join(tmpdir(), 'vakt-action-'));
@@ -53,7 +53,7 @@ async function runStep(
     GITHUB_OUTPUT: join(dir, 'output'),
     GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
   };
-  await writeFile(files.GITHUB_EVENT_PATH, JSON.stringify(event.payload));
+  await writeFile(files.GITHUB_EVENT_PATH, event.raw ?? JSON.stringify(event.payload));
   await Promise.all([writeFile(files.GITHUB_OUTPUT, ''), writeFile(files.GITHUB_STEP_SUMMARY, '')]);
   const inputEnv = Object.fromEntries(
     Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
@@ -179,6 +179,17 @@ describe('the bundled Action', () => {
     expect(step.stdout.trim()).toBe(
       '::error::vakt: input "command" must be gate or probe, got "deploy"',
     );
+    expect(step.outputs.verdict).toBe('invalid');
+    const garbled = await runStep(
+      { policy: GATE_POLICY, token: TOKEN },
+      { name: 'pull_request', payload: null, raw: '{"pull_request": {"number": 4' },
+    );
+    expect(garbled.code).toBe(2);
+    expect(garbled.stdout.trim()).toBe(
+      '::error::vakt: the event payload in GITHUB_EVENT_PATH is not valid JSON',
+    );
+    expect(garbled.stderr).toBe('');
+    expect(garbled.outputs.verdict).toBe('invalid');
     const noToken = await runStep({ policy: GATE_POLICY, pr: '42' }, { name: 'push', payload: {} });
     expect(noToken.code).toBe(2);
     expect(noToken.outputs.verdict).toBe('invalid');

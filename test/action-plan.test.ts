@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { subjectFromEvent } from '../src/action/event.ts';
+import { parseEventPayload, subjectFromEvent } from '../src/action/event.ts';
 import { type ActionInputs, planAction } from '../src/action/plan.ts';
 import {
   ANNOTATIONS_PER_LEVEL,
@@ -9,6 +9,7 @@ import {
   SUMMARY_LIMIT_BYTES,
   summaryMarkdown,
 } from '../src/action/results.ts';
+import { notEnough } from '../src/approval/evaluate.ts';
 import type { ProbeVerdict } from '../src/probe/types.ts';
 
 const SHA = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -51,6 +52,18 @@ describe('subjectFromEvent', () => {
       expect(subjectFromEvent(event, payload, sha)).toEqual(expected);
     });
   }
+});
+
+describe('parseEventPayload', () => {
+  it('reads the runner event file', () => {
+    expect(parseEventPayload('{"after":"abc"}')).toEqual({ after: 'abc' });
+  });
+
+  it('refuses a file that is not JSON in one line, without quoting it', () => {
+    expect(() => parseEventPayload('{"pull_request": {"number": 4')).toThrow(
+      /^the event payload in GITHUB_EVENT_PATH is not valid JSON$/,
+    );
+  });
 });
 
 describe('planAction', () => {
@@ -153,6 +166,20 @@ describe('results', () => {
       'leak-rate-bound': '',
       report: '/r.json',
     });
+  });
+
+  it('says each missing approval once, not again inside the reason that sums them up', () => {
+    const missing = ['needs 1 more approval', 'needs 1 more approval from @acme/sre'];
+    const denied: GateReport = {
+      ...gate,
+      reasons: ['@dave requested changes', notEnough(missing)],
+      missing,
+    };
+    expect(annotationsOf({ command: 'gate', verdict: denied }).map((a) => a.message)).toEqual([
+      '@dave requested changes',
+      'needs 1 more approval',
+      'needs 1 more approval from @acme/sre',
+    ]);
   });
 
   it('keeps annotations within GitHub limit of 10 per level', () => {

@@ -173,6 +173,27 @@ describe('vakt gate', () => {
     expect(missing.stderr).toMatch(/needs its private key in PEM form/);
   });
 
+  it('refuses an App key that is not a PEM private key before asking GitHub', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vakt-app-'));
+    const file = join(dir, 'app.pem');
+    await writeFile(
+      file,
+      '-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END RSA PRIVATE KEY-----\n',
+    );
+    const env = { GITHUB_API_URL: API, VAKT_GITHUB_RETRIES: '0' };
+    const app = ['--app-id', '1234', '--installation', '77'];
+    const out = await gate([...PR_ARGS, ...app, '--app-key', file], env);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(
+      'vakt gate: --app-key: not a PEM private key GitHub could have issued (an RSA key, "-----BEGIN RSA PRIVATE KEY-----")\n',
+    );
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ec = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const fromEnv = await gate([...PR_ARGS, ...app], { ...env, GITHUB_APP_PRIVATE_KEY: ec });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toMatch(/^vakt gate: GITHUB_APP_PRIVATE_KEY: not a PEM private key/);
+  });
+
   it.each([
     [['--pr', 'abc'], /--pr expects a pull request number, got "abc"/],
     [['--pr', '0'], /--pr expects a pull request number/],

@@ -1,3 +1,5 @@
+import { UsageError } from '../cli/command.ts';
+
 /**
  * What the gate should decide when the workflow did not say: the pull request or the
  * commit the triggering event is about. Pure: the event payload is passed in.
@@ -54,6 +56,18 @@ export function subjectFromEvent(
   return {
     reason: `cannot tell what to decide from a ${eventName || 'unknown'} event: set the pr or sha input`,
   };
+}
+
+/**
+ * The runner's event file. Not JSON is bad input, said in one line: JSON.parse's own
+ * message quotes the text, and an event payload is no business of the log.
+ */
+export function parseEventPayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError('the event payload in GITHUB_EVENT_PATH is not valid JSON');
+  }
 }
 
 function isSha(text: string): boolean {

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { error as annotateError, notice, warning } from '@actions/core';
-import { EXIT, type Io } from '../cli/command.ts';
+import { EXIT, type Io, UsageError } from '../cli/command.ts';
 import { gateCommand } from '../cli/gate.ts';
 import { probeCommand } from '../cli/probe.ts';
 import { runCommand } from '../cli/run-command.ts';
+import { parseEventPayload } from './event.ts';
 import { type ActionInputs, type ActionPlan, planAction, type RunContext } from './plan.ts';
 import { annotationsOf, outputsOf, type Report, summaryMarkdown } from './results.ts';
 
@@ -18,12 +19,14 @@ import { annotationsOf, outputsOf, type Report, summaryMarkdown } from './result
 async function run(): Promise<number> {
   const inputs = readInputs();
   if (inputs.token) core.setSecret(inputs.token);
-  const context = await readContext();
   let plan: ActionPlan;
   try {
-    plan = planAction(inputs, context);
+    plan = planAction(inputs, await readContext());
   } catch (error) {
-    core.setFailed(`vakt: ${(error as Error).message}`);
+    if (!(error instanceof UsageError)) throw error;
+    // Later steps read the verdict output: bad input must be told apart from a denial.
+    core.setOutput('verdict', 'invalid');
+    core.setFailed(`vakt: ${error.message}`);
     return EXIT.badInput;
   }
 
@@ -86,7 +89,8 @@ async function readContext(): Promise<RunContext> {
   let payload: unknown = {};
   if (env.GITHUB_EVENT_PATH) {
     // Without a readable event the subject must come from the pr or sha input.
-    payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8').catch(() => '{}'));
+    const text = await readFile(env.GITHUB_EVENT_PATH, 'utf8').catch(() => undefined);
+    if (text !== undefined) payload = parseEventPayload(text);
   }
   return {
     repository: env.GITHUB_REPOSITORY ?? '',

@@ -1,3 +1,4 @@
+import { notEnough } from '../approval/evaluate.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import type { ProbeVerdict } from '../probe/types.ts';
 import { cell } from '../report/markdown-cell.ts';
@@ -95,7 +96,9 @@ export function annotationsOf(report: Report): Annotation[] {
         message: `approved by ${v.counted.map((c) => `@${c.login}`).join(', ')}`,
       });
     } else {
-      for (const reason of v.reasons) {
+      // The reason that only sums up `missing` would repeat each of its lines.
+      const summary = v.missing.length > 0 ? notEnough(v.missing) : undefined;
+      for (const reason of v.reasons.filter((r) => r !== summary)) {
         out.push({ level: 'error', title: `vakt gate: ${v.outcome}`, message: reason });
       }
       for (const missing of v.missing) {

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Octokit } from 'octokit';
@@ -162,10 +163,25 @@ async function readCredentials(
       'a GitHub App needs its private key in PEM form: --app-key FILE or GITHUB_APP_PRIVATE_KEY',
     );
   }
+  // Checked here: octokit would only fail at the first request, as if GitHub were down.
+  if (!isRsaPrivateKey(privateKey)) {
+    const source = values['app-key'] !== undefined ? '--app-key' : 'GITHUB_APP_PRIVATE_KEY';
+    throw new UsageError(
+      `${source}: not a PEM private key GitHub could have issued (an RSA key, "-----BEGIN RSA PRIVATE KEY-----")`,
+    );
+  }
   return {
     options: { app: { appId, privateKey, installationId: Number(installation) } },
     secrets: [privateKey, ...privateKey.split('\n').filter((line) => line.length >= 16)],
   };
+}
+
+function isRsaPrivateKey(pem: string): boolean {
+  try {
+    return createPrivateKey({ key: pem, format: 'pem' }).asymmetricKeyType === 'rsa';
+  } catch {
+    return false;
+  }
 }
 
 function parseRequest(values: {

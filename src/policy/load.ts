@@ -144,7 +144,13 @@ export function parsePolicy(text: string, file: string): LoadResult {
 
   const doc = docs[0];
   if (!doc || doc.contents === null) {
-    return failed([at(0, '', 'the file is empty: a policy needs apiVersion, kind and probe')]);
+    return failed([
+      at(
+        0,
+        '',
+        'the file is empty: a policy needs apiVersion, kind and a probe or approval section',
+      ),
+    ]);
   }
   if (!isMap(doc.contents)) {
     const found = isSeq(doc.contents) ? 'a list' : 'a single value';
