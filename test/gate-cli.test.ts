@@ -251,23 +251,57 @@ describe('vakt gate', () => {
     expect(String(body.description).length).toBeLessThanOrEqual(140);
   });
 
-  it('keeps the status description within 140 characters and fails when it cannot post', async () => {
-    const longMessage = `x${'y'.repeat(300)}`;
+  it('keeps the status description within 140 characters when many approve', async () => {
+    // Five approvers with 39-character logins, the longest GitHub allows.
+    const logins = ['a', 'b', 'c', 'd', 'e'].map((c) => `${c}-reviewer-${'x'.repeat(28)}`);
+    const answer = structuredClone(pullRequest);
+    const reviews = answer.data.repository.pullRequest.reviews;
+    const template = reviews.nodes.find((r) => r.author.login === 'bob');
+    if (!template) throw new Error('the fixture lost bob');
+    reviews.nodes = logins.map((login, i) => ({
+      ...template,
+      databaseId: template.databaseId + 100 + i,
+      author: { login, __typename: 'User' },
+    }));
+    reviews.totalCount = reviews.nodes.length;
+    nock(API).post('/graphql', isPullRequestQuery).reply(200, answer);
     nock(API)
-      .post('/graphql')
-      .reply(200, { errors: [{ message: longMessage }] });
+      .post('/graphql', isApproversQuery)
+      .reply(
+        replyApprovers({
+          ...WORLD,
+          permissions: Object.fromEntries(logins.map((l) => [l, 'write' as const])),
+          teams: { 'acme/sre': [logins[0] as string] },
+        }),
+      );
     let body: { description?: string; state?: string } = {};
     nock(API)
-      .post(/\/repos\/acme\/shop\/statuses\//)
+      .post(`/repos/acme/shop/statuses/${HEAD}`)
       .reply(async (req: Request) => {
         body = (await req.json()) as typeof body;
         return [201, {}];
       });
+    const out = await gate([...PR_ARGS, '--post-status']);
+    expect(out.code).toBe(0);
+    expect(body.state).toBe('success');
+    const description = body.description ?? '';
+    expect(description).toMatch(/^5\/2 approvals: @a-reviewer-x+, @b-reviewer-/);
+    expect([...description]).toHaveLength(140);
+    expect(description.endsWith('…')).toBe(true);
+  });
+
+  it('fails when it cannot post the status', async () => {
+    nock(API)
+      .post('/graphql')
+      .reply(200, { errors: [{ message: 'Something went wrong while executing your query.' }] });
+    const statuses = nock(API)
+      .post(/\/repos\/acme\/shop\/statuses\//)
+      .reply(201, {});
     // Undecided before the pull request was read: there is no head commit to post to.
     const out = await gate([...PR_ARGS, '--post-status']);
     expect(out.code).toBe(3);
     expect(out.stderr).toMatch(/could not post the commit status: the head commit/);
-    expect(body).toEqual({});
+    expect(statuses.isDone()).toBe(false);
 
     nock.cleanAll();
     mockPullRequest();
