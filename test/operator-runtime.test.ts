@@ -168,19 +168,20 @@ function mockGitHub(): void {
 
 // --- the world ----------------------------------------------------------------------------
 
-let shops: { clean: Shop; clean2: Shop; slow: Shop; leaky: Shop };
+let shops: { clean: Shop; clean2: Shop; slow: Shop; leaky: Shop; leakySlow: Shop };
 const logLines: string[] = [];
 
 beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  const [clean, clean2, slow, leaky] = await Promise.all([
+  const [clean, clean2, slow, leaky, leakySlow] = await Promise.all([
     startShop({ version: 'v1' }),
     startShop({ version: 'v2' }),
     startShop({ version: 'slow', backendLatencyMs: 30 }),
     startShop({ version: 'leaky', flaw: 'cache-without-user' }),
+    startShop({ version: 'leaky-slow', flaw: 'cache-without-user', backendLatencyMs: 150 }),
   ]);
-  shops = { clean, clean2, slow, leaky };
+  shops = { clean, clean2, slow, leaky, leakySlow };
 });
 
 afterAll(async () => {
@@ -228,6 +229,7 @@ function world(guardSpec: unknown = spec()): World {
     [image('v5'), shops.clean2.url],
     [image('v6'), shops.slow.url],
     [image('leak'), shops.leaky.url],
+    [image('leak-slow'), shops.leakySlow.url],
   ]);
   const log = createLogger({
     level: 'debug',
@@ -391,6 +393,28 @@ describe('operator', () => {
     // No new canary run: the last canary report is still the leaking run's.
     const probe = w.status()?.probe;
     expect(probe?.mode !== 'canary' || probe.runId === w.status()?.lastLeak?.runId).toBe(true);
+  });
+
+  it('scales a leaking candidate to zero at once, even while every pass is stuck', async () => {
+    const w = world();
+    const op = await adopted(w);
+    const before = shops.leakySlow.stats.requests;
+    const hash = release(w, SHA.v7, 'leak-slow', ['bob', 'carol']);
+    await w.waitFor('the canary probe', () => shops.leakySlow.stats.requests > before);
+    // From here on every pass hangs at its first read, as behind a struggling API server.
+    const unblock = w.cluster.hold('getGuard');
+    await w.waitFor(
+      'the candidate at zero',
+      () => w.cluster.deployment(NS, 'shop')?.replicas === 0,
+    );
+    expect(w.cluster.deployment(NS, 'shop')?.annotations['vakt.dev/rejected-template']).toBe(hash);
+    expect(w.status()?.phase).toBe('Canary');
+    unblock();
+    await w.waitFor('the revert in status', phaseIs(w, 'Reverted'));
+    expect(w.status()?.rejected.map((r) => r.templateHash)).toEqual([hash]);
+    expect(w.events('Reverted')).toHaveLength(1);
+    expect(await metric(op, 'vakt_reverts_total', 'why="candidate"')).toBe(1);
+    expect(w.cluster.deployment(NS, 'shop')?.replicas).toBe(0);
   });
 
   it('promotes a clean canary, bakes it, then settles to Idle', async () => {

@@ -717,6 +717,22 @@ describe('decide: a revert whose status was never written', () => {
     expect(oneShot(story.step().actions)).toEqual([]);
   });
 
+  it('keeps the evidence when the leak report arrives after the operator scaled down at once', () => {
+    const story = inCanary(SHA.two);
+    const target = story.observed.target;
+    if (!target) throw new Error('no target');
+    // The operator's reflex: zero replicas and the mark, before decide() sees the leak.
+    story.observed.target = {
+      ...target,
+      replicas: 0,
+      annotations: { ...target.annotations, [REJECTED_TEMPLATE]: H2 },
+    };
+    const output = story.step([probe('candidate', 'canary', H2, 'leak')]);
+    expect(output.status.rejected.map((r) => r.templateHash)).toEqual([H2]);
+    expect(output.status.lastLeak).toMatchObject({ templateHash: H2, tenant: 'alice' });
+    expect(events(output.actions).map((e) => e.reason)).toEqual(['Reverted']);
+  });
+
   it('finishes a restore when only the rollback of -stable reached the API server', () => {
     const story = inCanary(SHA.two);
     story.step([probe('candidate', 'canary', H2, 'pass')]);

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.ts';
 import { decide } from '../release/decide.ts';
 import type { Phase } from '../release/schema.ts';
-import type { Observed, Report } from '../release/state.ts';
+import type { Observed, ProbeReport, Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -52,6 +52,10 @@ interface Work {
   recheckSeen?: string;
   /** When the oldest leak report not yet answered by a revert arrived (performance.now()). */
   leakAt?: number;
+  /** The target's name as the guard's spec gave it at the last pass. */
+  target?: string;
+  /** The reflex scaled the candidate down; no pass has handed decide() that leak yet. */
+  reflexPending: boolean;
   phase?: Phase;
   /** Keys `namespace/deployment` this guard is indexed under. */
   deployments: string[];
@@ -84,8 +88,30 @@ export class Reconciler {
     if (this.stopped) return;
     const work = this.work(ref);
     if (isLeak(report)) work.leakAt ??= performance.now();
+    if (isLeak(report) && report.target === 'candidate') this.reflex(work, report.templateHash);
     work.reports.push(report);
     this.trigger(ref, isLeak(report));
+  }
+
+  /**
+   * The one decision that does not wait for a pass: a leak on the candidate scales it to
+   * zero now, in one request that also marks the template rejected, instead of after the
+   * reads a pass makes (or behind a pass already under way). decide() would answer the
+   * same: it never keeps a leaking candidate up. The pass that follows records the
+   * decision and its Event, and repeats the scale if this one failed.
+   */
+  private reflex(work: Work, templateHash: string): void {
+    const { cluster, log } = this.options;
+    if (!work.target) return;
+    work.reflexPending = true;
+    cluster.scaleDeployment(work.ref.namespace, work.target, 0, templateHash).then(
+      () => this.reverted(work, 'candidate'),
+      (error) =>
+        log.warn(
+          { guard: work.key, err: describe(error) },
+          'leak: scale to zero failed; the pass will retry',
+        ),
+    );
   }
 
   /**
@@ -126,6 +152,7 @@ export class Reconciler {
         failures: 0,
         backoffUntil: 0,
         urgent: false,
+        reflexPending: false,
         deployments: [],
       };
       this.works.set(key, work);
@@ -184,6 +211,14 @@ export class Reconciler {
     const observed: Observed = targetName
       ? { ...(await cluster.observe(work.ref, targetName)), probe: probes.current(work.ref) }
       : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };
+    if (work.reflexPending && !reports.some(isLeak)) {
+      // A leak overtook this pass, and the reflex may have scaled the candidate down under
+      // its reads: deciding on them would scale it up again, or record the rejection
+      // without its evidence. Start over with the leak.
+      work.reports.unshift(...reports);
+      work.pending = true;
+      return;
+    }
     const output = decide({
       now: clock(),
       guard: {
@@ -197,14 +232,13 @@ export class Reconciler {
       policyProblems: resolved.problems,
     });
     const leakInPass = reports.some(isLeak);
+    if (leakInPass) work.reflexPending = false;
     await runActions(output.actions, {
       ...this.options,
       guard,
       ref: work.ref,
       resolved,
-      onRevert: (why) => {
-        if (why === 'restore' || leakInPass) this.reverted(work, why);
-      },
+      onRevert: (why) => this.reverted(work, why),
     });
     if (!sameStatus(guard.status, output.status)) {
       const written = await cluster.writeStatus(guard, output.status);
@@ -231,10 +265,12 @@ export class Reconciler {
     else this.schedule(work, after);
   }
 
+  /** A revert the API server accepted, answering a leak that arrived at `leakAt`. */
   private reverted(work: Work, why: 'candidate' | 'restore'): void {
     const { metrics, log } = this.options;
-    metrics.reverts.inc({ why });
+    // Not answering a leak: a zero that decide() keeps in place, or the reflex's again.
     if (work.leakAt === undefined) return;
+    metrics.reverts.inc({ why });
     const seconds = (performance.now() - work.leakAt) / 1000;
     metrics.revertSeconds.observe(seconds);
     log.info({ guard: work.key, why, revertMs: Math.round(seconds * 1000) }, 'reverted');
@@ -253,6 +289,7 @@ export class Reconciler {
     const target = (guard.spec as { targetRef?: { name?: unknown } } | null)?.targetRef?.name;
     const keys = [`${guard.namespace}/${guard.name}-stable`];
     if (typeof target === 'string') keys.push(`${guard.namespace}/${target}`);
+    work.target = typeof target === 'string' && target ? target : undefined;
     this.unindex(work);
     for (const key of keys) {
       const guards = this.byDeployment.get(key) ?? new Set<string>();
@@ -295,6 +332,6 @@ function backoff(failures: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4));
 }
 
-function isLeak(report: Report): boolean {
+function isLeak(report: Report): report is ProbeReport {
   return report.kind === 'probe' && report.outcome === 'leak';
 }

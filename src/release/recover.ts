@@ -13,7 +13,11 @@ import { REJECTED_TEMPLATE } from './state.ts';
 export function recoverRejections(ctx: Context): void {
   const { draft, observed } = ctx;
   const status = draft.status;
-  const rejected = (hash: string) => status.rejected.some((r) => r.templateHash === hash);
+  // A leak report in hand is the revert's own evidence: decide() records it as usual.
+  const reported = (hash: string) =>
+    ctx.reports.some((r) => r.kind === 'probe' && r.outcome === 'leak' && r.templateHash === hash);
+  const rejected = (hash: string) =>
+    reported(hash) || status.rejected.some((r) => r.templateHash === hash);
 
   const restored = observed.stable?.rejectedTemplate;
   if (

@@ -68,6 +68,7 @@ export class MemoryCluster implements Cluster {
   readonly writes: Write[] = [];
   readonly calls = new Map<Method, number>();
   private readonly faults: { method: Method; error: Error }[] = [];
+  private readonly held = new Map<Method, Promise<void>>();
   private readonly guardWatchers = new Set<(ref: GuardRef) => void>();
   private readonly deploymentWatchers = new Set<(ref: GuardRef) => void>();
   private version = 1;
@@ -139,6 +140,19 @@ export class MemoryCluster implements Cluster {
     return this.calls.get(method) ?? 0;
   }
 
+  /** Calls of `method` from now on wait, as if the API server were slow, until the returned release is called. */
+  hold(method: Method): () => void {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held.set(method, gate);
+    return () => {
+      this.held.delete(method);
+      release();
+    };
+  }
+
   /**
    * Maps a Service to a URL as kube-proxy would: through the Deployment it selects to
    * the URL of the image it runs; a Deployment at zero replicas has no endpoints.
@@ -167,6 +181,7 @@ export class MemoryCluster implements Cluster {
 
   async getGuard(ref: GuardRef): Promise<GuardObject | null> {
     this.enter('getGuard');
+    await this.held.get('getGuard');
     const guard = this.guards.get(key(ref.namespace, ref.name));
     return guard ? structuredClone(guard) : null;
   }
