@@ -1,14 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { evaluate } from '../approval/evaluate.ts';
-import type { GateFacts } from '../approval/facts.ts';
+import { z } from 'zod';
+import { decide } from '../approval/decide.ts';
 import type { ApprovalPolicy } from '../approval/schema.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
+import { createGitHub } from '../github/client.ts';
+import { Recording, replayFetch } from '../github/replay.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 
 /**
- * The gate as the demo runs it: the real rules engine, fed pull-request facts recorded in
- * the shape the GitHub fetcher produces (src/demo/fixtures), so no token and no network.
+ * The gate as the demo runs it: `vakt gate`'s own decision (the GitHub fetcher, its
+ * validation, evaluate()) over recordings of GitHub's answers for the demo's pull
+ * request (src/demo/fixtures), replayed in the process: no token, no network.
  */
 
 export const FIXTURES = {
@@ -17,6 +20,9 @@ export const FIXTURES = {
   twoApprovals: fileURLToPath(new URL('./fixtures/v2-two-approvals.json', import.meta.url)),
 };
 
+/** The pull request the recordings are about. */
+const SUBJECT = { owner: 'acme', repo: 'shop', pullNumber: 128 };
+
 export async function loadApprovalPolicy(file = FIXTURES.policy): Promise<ApprovalPolicy> {
   const loaded = await loadPolicyFile(file);
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
@@ -24,23 +30,28 @@ export async function loadApprovalPolicy(file = FIXTURES.policy): Promise<Approv
   return loaded.policy.approval;
 }
 
-/** Reads recorded facts, checking the fields evaluate() cannot do without. */
-export async function loadFacts(file: string): Promise<GateFacts> {
-  const facts = JSON.parse(await readFile(file, 'utf8')) as GateFacts;
-  const pr = facts?.pullRequest;
-  const complete =
-    typeof facts?.repository === 'string' &&
-    typeof pr?.number === 'number' &&
-    typeof pr.headSha === 'string' &&
-    Array.isArray(pr.commits) &&
-    Array.isArray(pr.reviews) &&
-    Array.isArray(pr.files) &&
-    typeof facts.approvers?.permission === 'object';
-  if (!complete) throw new Error(`${file} is not a recorded set of gate facts`);
-  return facts;
+export async function loadRecording(file: string): Promise<Recording> {
+  const parsed = Recording.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(
+      `${file} is not a recording of GitHub's answers:\n${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
 }
 
-export async function gateDecision(factsFile: string): Promise<ApprovalVerdict> {
-  const [policy, facts] = await Promise.all([loadApprovalPolicy(), loadFacts(factsFile)]);
-  return evaluate(policy, facts);
+export async function gateDecision(recordingFile: string): Promise<ApprovalVerdict> {
+  const [policy, recording] = await Promise.all([
+    loadApprovalPolicy(),
+    loadRecording(recordingFile),
+  ]);
+  const octokit = await createGitHub({
+    token: 'demo-replay',
+    // Never contacted: every request is answered by the recording.
+    baseUrl: 'https://api.github.com',
+    fetch: replayFetch(recording.exchanges),
+    // A replay has no rate limits or flaky networks: no waits, no retries.
+    retries: false,
+  });
+  return decide(octokit, policy, SUBJECT);
 }

@@ -23,6 +23,8 @@ export interface GitHubOptions {
   timeoutMs?: number;
   /** Where octokit's own warnings go; by default nowhere, so stderr keeps one clear line. */
   log?: OctokitLog;
+  /** Sends the requests instead of the global fetch (the demo answers from a recording). */
+  fetch?: typeof fetch;
 }
 
 /** The logger shape octokit calls (a pino logger fits). */
@@ -58,7 +60,7 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
   const retries = options.retries ?? process.env.VAKT_GITHUB_RETRIES !== '0';
   const Configured = Octokit.defaults({
     baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
-    request: { fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
+    request: { fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.fetch) },
     log: options.log ?? SILENT,
     // Off in tests only: then failures surface at once.
     retry: retries ? { doNotRetry: DO_NOT_RETRY } : { enabled: false },
@@ -95,11 +97,12 @@ async function installationOctokit(
  * may hold a request back for seconds when many decisions run at once. Each attempt
  * (retries included) gets its own clock.
  */
-function timedFetch(ms: number): typeof fetch {
+function timedFetch(ms: number, send?: typeof fetch): typeof fetch {
   return (input, init) => {
     const timeout = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return fetch(input, { ...init, signal });
+    // The global is looked up per request, so whatever stands in for it then is used.
+    return (send ?? fetch)(input, { ...init, signal });
   };
 }
 
