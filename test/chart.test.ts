@@ -128,6 +128,14 @@ function expectHardenedDeployment(objects: K8sObject[]): void {
     memory: expect.anything(),
   });
   expect(container.resources.limits).toMatchObject({ memory: expect.anything() });
+  // The heap is capped well inside the memory limit, or V8 collects too late for it.
+  const env = container.env as { name: string; value?: string }[];
+  const heap = Number(
+    /--max-old-space-size=(\d+)/.exec(env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '')?.[1],
+  );
+  const limitMiB = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
+  expect(heap).toBeGreaterThan(0);
+  expect(heap).toBeLessThanOrEqual(limitMiB / 2);
 
   const ports = Object.fromEntries(
     (container.ports as { name: string; containerPort: number }[]).map((p) => [

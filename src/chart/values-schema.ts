@@ -123,6 +123,10 @@ export const ChartValues = z
         .describe('restricts ConfigMap reads (policies) to these names; empty: any name'),
     }),
     resources: z.strictObject({ requests: ResourceList, limits: ResourceList }),
+    heapMiB: z
+      .int()
+      .min(64)
+      .describe('V8 heap cap in MiB (--max-old-space-size); about 40% of the memory limit'),
     podSecurityContext: PodSecurityContext,
     securityContext: SecurityContext,
     health: z.strictObject({ port: Port }),
