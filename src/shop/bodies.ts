@@ -20,6 +20,7 @@ export function bodyOf(text: string): Body {
 export class PersonalBodies {
   readonly #filler: Buffer;
   readonly #rendered = new Map<string, Body>();
+  readonly #owners = new WeakMap<Body, ShopUser>();
 
   constructor(padBytes: number) {
     this.#filler = Buffer.alloc(Math.max(0, Math.floor(padBytes)), 'x');
@@ -31,8 +32,14 @@ export class PersonalBodies {
     if (!body) {
       body = this.#render(JSON.stringify(personalDocument(endpoint, account)));
       this.#rendered.set(key, body);
+      this.#owners.set(body, account);
     }
     return body;
+  }
+
+  /** The account whose data a body rendered here holds, however it travelled since. */
+  ownerOf(body: Body): ShopUser | undefined {
+    return this.#owners.get(body);
   }
 
   #render(json: string): Body {

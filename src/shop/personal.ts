@@ -1,12 +1,13 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { accountById, accountMapping } from './accounts.ts';
-import { PersonalBodies } from './bodies.ts';
+import { type Body, PersonalBodies } from './bodies.ts';
 import type { PersonalEndpoint } from './documents.ts';
 import type { FlawName } from './flaws.ts';
 import { PipelinedConnection } from './pipeline.ts';
 import { send } from './respond.ts';
 import { ageSeconds, ResponseCache } from './response-cache.ts';
 import type { ShopUser } from './users.ts';
+import { type CrossUserRecord, foreignData, recordCrossUser } from './witness.ts';
 
 const PATH_CACHE_TTL_MS = 30_000;
 const RARE_RACE_ODDS = 0.01;
@@ -16,14 +17,20 @@ export interface PersonalOptions {
   version: string;
   backendLatencyMs: number;
   padBytes: number;
+  /** Where responses carrying another account's data are recorded. */
+  crossUser: CrossUserRecord;
 }
 
-/** Serves one authenticated personal request: `path` is what was asked, `user` who asked. */
+/**
+ * Serves one authenticated personal request: `path` is what was asked, `user` who the
+ * release believes asked, `caller` whose credential it really was (undefined: nobody's).
+ */
 export type PersonalHandler = (
   res: ServerResponse,
   path: string,
   endpoint: PersonalEndpoint,
   user: ShopUser,
+  caller: ShopUser | undefined,
 ) => Promise<void>;
 
 /** Which personal endpoints the release caches keyed by path alone. */
@@ -95,7 +102,12 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
     }
   }
 
-  return async (res, path, endpoint, user) => {
+  return async (res, path, endpoint, user, caller) => {
+    const reply = (headers: OutgoingHttpHeaders, body: Body): void => {
+      if (!send(res, 200, headers, body)) return;
+      const foreign = foreignData(caller, headers, bodies.ownerOf(body));
+      if (foreign) recordCrossUser(options.crossUser, caller, foreign);
+    };
     const headers: OutgoingHttpHeaders = {
       'content-type': 'application/json',
       'cache-control': 'private, no-store',
@@ -109,7 +121,7 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
         headers['cache-control'] = 'public, max-age=30';
         headers.age = ageSeconds(hit, now);
         headers['x-cache'] = 'HIT';
-        return send(res, 200, headers, hit.body);
+        return reply(headers, hit.body);
       }
     }
 
@@ -127,6 +139,6 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
       headers.age = '0';
       headers['x-cache'] = 'MISS';
     }
-    send(res, 200, headers, body);
+    reply(headers, body);
   };
 }

@@ -1,14 +1,14 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type Body, bodyOf } from './bodies.ts';
 
-/** Writes a whole response; does nothing if the client is already gone. */
+/** Writes a whole response; does nothing if the client is already gone. Says whether it wrote. */
 export function send(
   res: ServerResponse,
   status: number,
   headers: OutgoingHttpHeaders,
   body: Body,
-): void {
-  if (res.destroyed) return;
+): boolean {
+  if (res.destroyed) return false;
   headers['content-length'] = body.length;
   res.writeHead(status, headers);
   const last = body.chunks.length - 1;
@@ -16,6 +16,7 @@ export function send(
     if (index < last) res.write(chunk);
   });
   res.end(body.chunks[last]);
+  return true;
 }
 
 export function sendJson(

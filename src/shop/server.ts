@@ -7,6 +7,7 @@ import { handleLogin } from './login.ts';
 import { createPersonalHandler } from './personal.ts';
 import { sendJson } from './respond.ts';
 import { credentialFrom, Sessions } from './sessions.ts';
+import { type CrossUserRecord, NO_ACCOUNT } from './witness.ts';
 
 export interface ShopOptions {
   /** The release flaw to ship; undefined is a clean release. */
@@ -24,8 +25,15 @@ export interface ShopOptions {
 export interface ShopStats {
   requests: number;
   personal: number;
-  /** Personal requests by the name of the user who made them. */
+  /** Personal requests by the name of the user the release believed made them. */
   byUser: Map<string, number>;
+  /**
+   * Personal requests by the account whose credential they presented, looked up without the
+   * release's verification cache: who really asked, even when a flaw resolves them wrongly.
+   */
+  byCredential: Map<string, number>;
+  /** Responses sent that carried another account's data (see witness.ts). */
+  crossUser: CrossUserRecord;
 }
 
 export interface Shop {
@@ -57,7 +65,13 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   if (flaw !== undefined && !isFlawName(flaw)) throw new Error(`unknown shop flaw: ${flaw}`);
   const host = options.host ?? '127.0.0.1';
   const version = options.version ?? 'v1';
-  const stats: ShopStats = { requests: 0, personal: 0, byUser: new Map() };
+  const stats: ShopStats = {
+    requests: 0,
+    personal: 0,
+    byUser: new Map(),
+    byCredential: new Map(),
+    crossUser: { sent: 0, byCredential: new Map() },
+  };
 
   const sessions = new Sessions({ keyCacheByPrefix: flaw === 'token-cache-key' });
   const serveCatalog = createCatalogHandler(version);
@@ -66,6 +80,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     version,
     backendLatencyMs: options.backendLatencyMs ?? 1,
     padBytes: options.padBytes ?? 0,
+    crossUser: stats.crossUser,
   });
 
   const failed = (res: ServerResponse) => (): void => {
@@ -76,14 +91,18 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   function routePersonal(req: IncomingMessage, res: ServerResponse, path: string): void {
     const endpoint = PERSONAL_PATHS.get(path);
     if (!endpoint) return;
-    const user = sessions.verify(credentialFrom(req.headers));
+    const credential = credentialFrom(req.headers);
+    const user = sessions.verify(credential);
     if (!user) {
       sendJson(res, 401, { error: 'unauthorized' });
       return;
     }
+    const caller = sessions.ownerOf(credential);
+    const presented = caller?.name ?? NO_ACCOUNT;
     stats.personal++;
     stats.byUser.set(user.name, (stats.byUser.get(user.name) ?? 0) + 1);
-    servePersonal(res, path, endpoint, user).catch(failed(res));
+    stats.byCredential.set(presented, (stats.byCredential.get(presented) ?? 0) + 1);
+    servePersonal(res, path, endpoint, user, caller).catch(failed(res));
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {

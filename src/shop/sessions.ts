@@ -52,6 +52,15 @@ export class Sessions {
     return user;
   }
 
+  /**
+   * The account a credential was issued to, looked up directly and never through the
+   * verification cache: who really knocked, even when a flawed cache says otherwise.
+   */
+  ownerOf(credential: string | undefined): ShopUser | undefined {
+    if (!credential) return undefined;
+    return this.#static.get(credential) ?? this.#issued.get(credential);
+  }
+
   #remember(credential: string, user: ShopUser): void {
     if (this.#issued.size >= MAX_ISSUED) {
       const oldest = this.#issued.keys().next();

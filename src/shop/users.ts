@@ -69,6 +69,33 @@ export const REAL_CUSTOMERS: readonly ShopUser[] = [
     password: 'erik-pw-H2v9',
     token: 'shop_tok_19d4b7e2c058fa3e',
   },
+  {
+    name: 'noor',
+    id: 'c-9003',
+    displayName: 'Noor Ahmadi',
+    email: 'noor.ahmadi@customer.example',
+    address: 'Parkvägen 31',
+    password: 'noor-pw-K5d7',
+    token: 'shop_tok_6e0b2f8a41c97d53',
+  },
+  {
+    name: 'lars',
+    id: 'c-9004',
+    displayName: 'Lars Holm',
+    email: 'lars.holm@customer.example',
+    address: 'Ängsgatan 4',
+    password: 'lars-pw-W3p6',
+    token: 'shop_tok_d28f5a0c7e1b4963',
+  },
+  {
+    name: 'ingrid',
+    id: 'c-9005',
+    displayName: 'Ingrid Sund',
+    email: 'ingrid.sund@customer.example',
+    address: 'Hamnplan 9',
+    password: 'ingrid-pw-F9s2',
+    token: 'shop_tok_0c93e7b5a2d16f84',
+  },
 ];
 
 /** Every account, test or real: all of them can sign in. */
