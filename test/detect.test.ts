@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cacheRisk, type DetectContext, detect, type Observation } from '../src/probe/detect.ts';
+import {
+  cacheRisk,
+  type DetectContext,
+  detect,
+  identityFingerprint,
+  type Observation,
+} from '../src/probe/detect.ts';
 
 const ctx: DetectContext = {
   tenants: [
@@ -48,7 +54,7 @@ describe('detect', () => {
     [
       'identity of nobody: a real customer',
       { identity: { value: 'c-9001' } },
-      { kind: 'unknown-identity', observedIdentity: 'c-9001' },
+      { kind: 'unknown-identity', observedIdentity: identityFingerprint('c-9001') },
     ],
     [
       'foreign marker in the body',

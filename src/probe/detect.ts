@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LeakKind, MarkerMatch } from './types.ts';
 
 /**
@@ -86,11 +87,14 @@ function identityLeak(
       owner: other.name,
     };
   }
+  // Possibly a real customer's identifier: it goes into reports, logs, Events and commit
+  // statuses (public on a public repository), so only its fingerprint does.
+  const fingerprint = identityFingerprint(observed);
   return {
     kind: 'unknown-identity',
-    summary: `${me.name} was answered as "${observed}", who is no test tenant: possibly a real customer`,
+    summary: `${me.name} was answered as someone who is no test tenant (identity ${fingerprint}): possibly a real customer`,
     expectedIdentity: me.identity,
-    observedIdentity: observed,
+    observedIdentity: fingerprint,
   };
 }
 
@@ -181,4 +185,12 @@ export function cacheRisk(headers: Readonly<Record<string, string>>): string | u
   if (directives.has('s-maxage')) return `Cache-Control: ${cc} lets shared caches store it`;
   if (!cc) return 'no Cache-Control: private or no-store; shared caches may store it';
   return `Cache-Control: ${cc} has neither private nor no-store`;
+}
+
+/**
+ * Names an identity without showing it: whoever holds the customer records can hash an
+ * identifier to find whose it was; nobody else learns anything.
+ */
+export function identityFingerprint(identity: string): string {
+  return `sha256:${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
 }
