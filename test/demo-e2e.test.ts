@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,5 +114,53 @@ describe('vakt demo, end to end', () => {
     const bad = captureIo();
     expect(await main(['demo', '--flaw', 'nope'], bad.io)).toBe(2);
     expect(bad.stderr).toMatch(/--flaw expects one of/);
+  });
+
+  it.each([
+    [['--list', '--flaw', 'nope'], /--flaw expects one of/],
+    [['--list', '--out', 'x'], /--list takes no other options \(got --out\)/],
+  ])('checks every flag before acting on --list: %s', async (args, message) => {
+    const run = captureIo();
+    expect(await main(['demo', ...args], run.io)).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('refuses report paths it cannot write before the story starts', async () => {
+    const scratch = await mkdtemp(join(dir, 'paths-'));
+    const file = join(scratch, 'a-file');
+    await writeFile(file, 'x');
+    const folder = join(scratch, 'a-folder');
+    await mkdir(folder);
+    const cases: [string[], RegExp][] = [
+      [
+        ['--out', join(file, 'reports')],
+        /^vakt demo: --out: cannot create \S+\/a-file\/reports: part of the path is a file\n$/,
+      ],
+      [['--out', file], /^vakt demo: --out: \S+\/a-file is a file, not a folder\n$/],
+      [['--json', folder], /^vakt demo: --json: \S+\/a-folder is a folder\n$/],
+      [
+        ['--json', join(file, 'x.json')],
+        /^vakt demo: --json: \S+\/a-file is a file, not a folder\n$/,
+      ],
+      // Where even root cannot create a file or a folder.
+      [
+        ['--json', '/proc/vakt-demo.json'],
+        /^vakt demo: --json: cannot write \/proc\/vakt-demo\.json: .+\n$/,
+      ],
+      [
+        ['--out', '/proc/sys/vakt-demo'],
+        /^vakt demo: --out: cannot create \/proc\/sys\/vakt-demo: .+\n$/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = captureIo({}, scratch);
+      expect(await main(['demo', ...args], run.io), args.join(' ')).toBe(2);
+      // One line, and the story never started: nothing on stdout.
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe('');
+    }
+    // Checking leaves nothing behind.
+    expect((await readdir(scratch)).sort()).toEqual(['a-file', 'a-folder']);
   });
 });

@@ -4,6 +4,7 @@ import { demoHtml } from '../demo/report-html.ts';
 import { demoMarkdown } from '../demo/report-markdown.ts';
 import { runStory } from '../demo/story.ts';
 import { comparison, eventText, summaryText } from '../demo/timeline.ts';
+import { fileProblem, folderProblem } from '../demo/writable.ts';
 import { redactSecrets } from '../probe/redact.ts';
 import { FLAW_NAMES, FLAWS, type FlawName, isFlawName } from '../shop/flaws.ts';
 import { type Command, EXIT, parseFlags, UsageError, writeReport } from './command.ts';
@@ -52,13 +53,26 @@ export const demoCommand: Command = {
     'run the whole story locally: gate, canary probe, leak caught and reverted, fix promoted',
   help: HELP,
   async run(argv, io) {
+    // Every flag is checked before anything is done, the story's report paths included:
+    // a typo must not cost a run, nor pass unnoticed beside --list.
     const { values } = parseFlags(argv, FLAGS);
+    const flaw = parseFlaw(values.flaw);
     if (values.list) {
+      const others = (['flaw', 'out', 'json'] as const).filter((k) => values[k] !== undefined);
+      if (others.length > 0)
+        throw new UsageError(`--list takes no other options (got --${others.join(', --')})`);
       for (const name of FLAW_NAMES) io.stdout(`${name.padEnd(20)} ${FLAWS[name].summary}\n`);
       io.stdout(`${'none'.padEnd(20)} A clean v2: it passes the probe and is promoted.\n`);
       return EXIT.ok;
     }
-    const flaw = parseFlaw(values.flaw);
+    const dir = resolve(io.cwd, values.out ?? '.');
+    const markdown = resolve(dir, REPORT_FILES.markdown);
+    const html = resolve(dir, REPORT_FILES.html);
+    const json = values.json === undefined ? undefined : resolve(io.cwd, values.json);
+    mustWrite('--out', await folderProblem(dir));
+    for (const file of [markdown, html]) mustWrite('--out', await fileProblem(file));
+    if (json) mustWrite('--json', await fileProblem(json));
+
     const colour = io.isTTY && !io.env.NO_COLOR;
     const secrets = demoSecrets();
     const safe = (text: string) => redactSecrets(text, secrets);
@@ -85,22 +99,22 @@ export const demoCommand: Command = {
     if (progressShown) io.stderr('\r\x1b[K');
     out(summaryText(result, colour));
 
-    const dir = resolve(io.cwd, values.out ?? '.');
-    const markdown = resolve(dir, REPORT_FILES.markdown);
-    const html = resolve(dir, REPORT_FILES.html);
     await writeReport(markdown, safe(demoMarkdown(result)));
     await writeReport(html, safe(demoHtml(result)));
     const written = [markdown, html];
-    if (values.json) {
-      const file = resolve(io.cwd, values.json);
+    if (json) {
       const data = { ...result, comparison: comparison(result) };
-      await writeReport(file, safe(`${JSON.stringify(data, null, 2)}\n`));
-      written.push(file);
+      await writeReport(json, safe(`${JSON.stringify(data, null, 2)}\n`));
+      written.push(json);
     }
     out(`reports: ${written.join(', ')}\n`);
     return result.ok ? EXIT.ok : EXIT.fail;
   },
 };
+
+function mustWrite(flag: string, problem: string | undefined): void {
+  if (problem) throw new UsageError(`${flag}: ${problem}`);
+}
 
 function parseFlaw(value: string | undefined): FlawName | null {
   if (value === undefined) return DEFAULT_FLAW;
