@@ -46,6 +46,12 @@ function expectGate(result: DemoResult) {
 
 function expectOwnDataOnly(result: DemoResult) {
   expect(result.traffic.sent).toBeGreaterThan(0);
+  // Several customers, each on their own account, all of them served.
+  expect(Object.keys(result.traffic.byCustomer).sort()).toEqual(
+    REAL_CUSTOMERS.map((c) => c.name).sort(),
+  );
+  expect(REAL_CUSTOMERS.length).toBeGreaterThanOrEqual(5);
+  for (const count of Object.values(result.traffic.byCustomer)) expect(count).toBeGreaterThan(0);
   expect(result.traffic.wrongData).toBe(0);
   expect(result.traffic.failed).toBe(0);
 }
@@ -65,11 +71,21 @@ describe('vakt demo, end to end', () => {
       expect(v2?.verdict.outcome).toBe('leak');
       expect(v2?.revert).toBeDefined();
       expect(v2?.revert?.probeRequests).toBeGreaterThan(0);
-      // Zero exposure, by the router's count and by the candidate's own.
-      expect(v2?.routed.real).toBe(0);
-      expect(v2?.realUsersSeenByCandidate).toBe(0);
+      // The revert as seen afterwards: probes go to stable, the candidate refuses connections.
+      expect(v2?.revert?.confirmed.probeAfterwards).toEqual({ routedTo: 'v1', answeredBy: 'v1' });
+      expect(v2?.revert?.confirmed.portRefused).toBe(true);
+      // Zero exposure, by three witnesses: the router, the candidate counting the
+      // credentials presented to it, and the customers' own record of who answered them.
+      expect(v2?.exposure).toEqual({ router: 0, candidate: 0, customers: 0 });
+      expect(v2?.leaking.toRealCustomers).toBe(0);
+      expect(v2?.leaking.sent).toBeGreaterThan(0);
       expect(v2?.routed.probe).toBeGreaterThan(0);
       expect(result.realByRelease.v2).toBe(0);
+      expect(result.traffic.byRelease.v2).toBeUndefined();
+      expect(result.traffic.byRelease.v1).toBeGreaterThan(0);
+      // Against Klarna: the fair window, and the reaction measured from the candidate.
+      expect(v2?.revert?.measuredFrom).toBe('candidate');
+      expect(v2?.revert?.windowMs).toBeGreaterThanOrEqual(v2?.revert?.reactionMs ?? Infinity);
 
       expect(v3?.verdict.outcome).toBe('pass');
       expect(v3?.verdict.leakRateBound).toBeLessThanOrEqual(v3?.verdict.maxLeakRate ?? 0);
@@ -80,9 +96,20 @@ describe('vakt demo, end to end', () => {
       expect(result.checks.every((c) => c.ok)).toBe(true);
 
       const kinds = result.events.map((e) => e.kind);
-      for (const kind of ['gate', 'canary', 'leak', 'withdraw', 'stop', 'promote', 'bake'])
+      for (const kind of [
+        'gate',
+        'canary',
+        'leak-sent',
+        'leak',
+        'withdraw',
+        'stop',
+        'promote',
+        'bake',
+      ])
         expect(kinds).toContain(kind);
       expect(stdout).toMatch(/Klarna/);
+      expect(stdout).toMatch(/reachable for [\d.,]+ ms, from the canary start/);
+      expect(stdout).toMatch(/Real-user requests that reached v2: 0\./);
       expect(stdout).toMatch(/the story went as it must/);
       expect(markdown).toMatch(/^# ✅ vakt demo/);
       expect(markdown).toMatch(/10:49 to 11:20/);

@@ -3,7 +3,14 @@ import { storyChecks } from '../src/demo/checks.ts';
 import { FIXTURES, gateDecision } from '../src/demo/gate.ts';
 import { demoHtml, esc } from '../src/demo/report-html.ts';
 import { demoMarkdown } from '../src/demo/report-markdown.ts';
-import { comparison, formatMs, KLARNA_2021, summaryText } from '../src/demo/timeline.ts';
+import {
+  comparison,
+  comparisonLines,
+  eventText,
+  formatMs,
+  KLARNA_2021,
+  summaryText,
+} from '../src/demo/timeline.ts';
 import { ownDataOnly } from '../src/demo/traffic.ts';
 import type { CanaryOutcome, DemoResult } from '../src/demo/types.ts';
 import type { ProbeVerdict } from '../src/probe/types.ts';
@@ -12,7 +19,10 @@ import { REAL_CUSTOMERS, TEST_USERS } from '../src/shop/index.ts';
 function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> = {}): ProbeVerdict {
   return {
     outcome,
-    reason: outcome === 'pass' ? 'no leak in 3015 samples' : `${outcome}: something`,
+    reason:
+      outcome === 'pass'
+        ? 'no leak in 3015 samples: leak rate below 0.00099 at 95% confidence'
+        : `${outcome}: something`,
     target: 'http://127.0.0.1:1',
     tenants: ['alice', 'bob'],
     startedAt: '2026-01-01T00:00:00.000Z',
@@ -44,21 +54,31 @@ async function result(change: (r: DemoResult) => void = () => {}): Promise<DemoR
     verdict: verdict('leak'),
     revert: {
       reactionMs: 3.5,
-      measuredFrom: 'router',
+      measuredFrom: 'candidate',
+      windowMs: 20,
       detectToWithdrawMs: 0.03,
       stopMs: 2,
       probeRequests: 3,
       withdrawnAtMs: 400,
+      firstLeakAtMs: 396.5,
+      confirmed: {
+        lastRoutedBeforeWithdrawalMs: 0.5,
+        probeAfterwards: { routedTo: 'v1', answeredBy: 'v1' },
+        address: '127.0.0.1:1',
+        portRefused: true,
+      },
     },
     routed: { real: 0, probe: 3 },
-    realUsersSeenByCandidate: 0,
+    exposure: { router: 0, candidate: 0, customers: 0 },
+    leaking: { sent: 1, toRealCustomers: 0 },
   };
   const fix: CanaryOutcome = {
     release: 'v3',
     flaw: null,
     verdict: verdict('pass'),
     routed: { real: 0, probe: 3000 },
-    realUsersSeenByCandidate: 0,
+    exposure: { router: 0, candidate: 0, customers: 0 },
+    leaking: { sent: 0, toRealCustomers: 0 },
   };
   const r: DemoResult = {
     flaw: 'cache-without-user',
@@ -75,7 +95,14 @@ async function result(change: (r: DemoResult) => void = () => {}): Promise<DemoR
     canaries: [leaking, fix],
     promoted: 'v3',
     bake: verdict('pass'),
-    traffic: { sent: 100, ok: 100, wrongData: 0, failed: 0, byCustomer: {}, byRelease: {} },
+    traffic: {
+      sent: 100,
+      ok: 100,
+      wrongData: 0,
+      failed: 0,
+      byCustomer: {},
+      byRelease: { v1: 60, v3: 40 },
+    },
     realByRelease: { v1: 60, v2: 0, v3: 40 },
     checks: [],
     ok: true,
@@ -110,17 +137,86 @@ describe('the story checks', () => {
 
   it('fail when a single real-user request reached the leaking release', async () => {
     const r = await result((d) => {
-      if (d.canaries[0]) d.canaries[0].routed.real = 1;
+      if (d.canaries[0]) {
+        d.canaries[0].routed.real = 1;
+        d.canaries[0].exposure.router = 1;
+      }
     });
     expect(r.ok).toBe(false);
     expect(r.checks.find((c) => !c.ok)?.name).toBe('no real-user request reached v2');
   });
 
-  it('fail when the candidate itself served a real customer', async () => {
+  it.each<[string, (v2: CanaryOutcome, r: DemoResult) => void]>([
+    [
+      'the candidate got a real customer’s credential',
+      (v2) => {
+        v2.exposure.candidate = 1;
+      },
+    ],
+    [
+      'the customers were answered by the candidate',
+      (v2) => {
+        v2.exposure.customers = 1;
+      },
+    ],
+    [
+      'the customers’ final record names the candidate',
+      (_, r) => {
+        r.traffic.byRelease.v2 = 1;
+      },
+    ],
+    [
+      'the candidate leaked to a real customer',
+      (v2) => {
+        v2.leaking.toRealCustomers = 1;
+      },
+    ],
+  ])('fail when %s, though the router counted none', async (_, change) => {
     const r = await result((d) => {
-      if (d.canaries[0]) d.canaries[0].realUsersSeenByCandidate = 1;
+      if (d.canaries[0]) change(d.canaries[0], d);
     });
     expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([
+      'no real-user request reached v2',
+    ]);
+  });
+
+  it.each<[string, string, (v2: CanaryOutcome) => void]>([
+    [
+      'probe traffic still went to the candidate',
+      'v2 withdrawn: probe traffic no longer reaches it',
+      (v2) => {
+        if (v2.revert) v2.revert.confirmed.probeAfterwards = { routedTo: 'v2', answeredBy: 'v2' };
+      },
+    ],
+    [
+      'the candidate had stopped, but the router still sent it probe traffic',
+      'v2 withdrawn: probe traffic no longer reaches it',
+      (v2) => {
+        if (v2.revert)
+          v2.revert.confirmed.probeAfterwards = { routedTo: 'v2', answeredBy: 'nobody' };
+      },
+    ],
+    [
+      'the router sent the candidate a request after the withdrawal',
+      'v2 withdrawn: probe traffic no longer reaches it',
+      (v2) => {
+        if (v2.revert) v2.revert.confirmed.lastRoutedBeforeWithdrawalMs = -0.2;
+      },
+    ],
+    [
+      'the candidate still accepted connections',
+      'v2 stopped: its address refuses connections',
+      (v2) => {
+        if (v2.revert) v2.revert.confirmed.portRefused = false;
+      },
+    ],
+  ])('fail when %s', async (_, failing, change) => {
+    const r = await result((d) => {
+      if (d.canaries[0]) change(d.canaries[0]);
+    });
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([failing]);
   });
 
   it('fail when the leak was not caught, or nothing was promoted', async () => {
@@ -160,18 +256,46 @@ describe('the story checks', () => {
       ];
       d.promoted = 'v2';
       d.realByRelease = { v1: 60, v2: 40, v3: 0 };
+      d.traffic.byRelease = { v1: 60, v2: 40 };
     });
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
   });
 });
 
 describe('the timeline against Klarna', () => {
-  it('compares the reaction with 31 minutes', async () => {
-    const c = comparison(await result());
+  it('compares the whole time the leaking release was reachable with 31 minutes', async () => {
+    const r = await result();
+    const c = comparison(r);
     expect(c.klarnaMs).toBe(31 * 60 * 1000);
-    expect(c.vaktMs).toBe(3.5);
-    expect(c.factor).toBe(Math.round(KLARNA_2021.ms / 3.5));
+    expect(c.windowMs).toBe(20);
+    expect(c.reactionMs).toBe(3.5);
+    // The fair factor: canary start to withdrawal, not the last step of the revert.
+    expect(c.factor).toBe(Math.round(KLARNA_2021.ms / 20));
     expect(c.realExposed).toBe(0);
+    const lines = comparisonLines(r).join('\n');
+    expect(lines).toContain(
+      'reachable for 20.0 ms, from the canary start to the router withdrawing it',
+    );
+    expect(lines).toContain('about 93,000 times shorter');
+    expect(lines).toContain(
+      "from v2 writing its first response with another account's data to the withdrawal: 3.50 ms",
+    );
+  });
+
+  it('counts the exposure as the most any witness saw', async () => {
+    const r = await result((d) => {
+      if (d.canaries[0]) d.canaries[0].exposure = { router: 0, candidate: 2, customers: 1 };
+    });
+    expect(comparison(r).realExposed).toBe(2);
+  });
+
+  it('says when the reaction could only be measured from the probe', async () => {
+    const r = await result((d) => {
+      if (d.canaries[0]?.revert) d.canaries[0].revert.measuredFrom = 'probe';
+    });
+    expect(comparisonLines(r).join('\n')).toContain(
+      'from the probe finding the leak to the withdrawal',
+    );
   });
 
   it('has nothing to compare without a leak', () => {
@@ -206,7 +330,27 @@ describe('the reports', () => {
     const md = demoMarkdown(await result());
     expect(md).toContain('leak \\<script\\>alert(1)\\</script\\> \\| x');
     expect(md).toContain('## Against Klarna, May 2021');
-    expect(md).toMatch(/\| leak to withdrawal \| 10:49 to 11:20: 1,860,000 ms \| 3\.50 ms \|/);
+    expect(md).toMatch(
+      /\| the leaking release serving, start to withdrawal \| 10:49 to 11:20: 1,860,000 ms \| 20\.0 ms /,
+    );
+    expect(md).toMatch(/\| first leaking response to withdrawal \| .* \| 3\.50 ms \|/);
+  });
+
+  it('show the policy’s limit beside the bound a probe met', async () => {
+    const r = await result();
+    const fix = r.checks.find((c) => c.name === 'v3 (the fix) passes the probe');
+    expect(fix?.detail).toMatch(/leak rate below 0\.00099 .*\(the policy's limit: 0\.001\)$/);
+  });
+});
+
+describe('the terminal lines', () => {
+  it('line up every event title, whatever its kind', () => {
+    const lines = (['gate', 'leak-sent', 'exposure'] as const).map((kind) =>
+      eventText({ atMs: 12, kind, title: 'TITLE', detail: ['DETAIL'] }),
+    );
+    const columns = lines.map((l) => l.indexOf('TITLE'));
+    expect(new Set(columns).size).toBe(1);
+    expect(lines.map((l) => l.indexOf('DETAIL') - l.indexOf('\n') - 1)).toEqual(columns);
   });
 });
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROUTE_HEADER, type Router, startRouter } from '../src/demo/router.ts';
+import { ROUTE_HEADER, type Router, startRouter, WithdrawnError } from '../src/demo/router.ts';
 
 const servers: Server[] = [];
 let router: Router | undefined;
@@ -75,33 +75,48 @@ describe('the demo router', () => {
     expect(v2.seen.probeHeader).toBe(0);
   });
 
-  it('tags responses and remembers when candidate responses passed', async () => {
+  it('tags responses with where it sent them', async () => {
     const v1 = await upstream('v1');
     const v2 = await upstream('v2');
     router = await startRouter(v1);
     router.setCandidate(v2);
     const probe = { [router.probeHeader.name]: router.probeHeader.value };
-    const toCandidate = await get(router.url, probe);
-    const toStable = await get(router.url);
-    expect(toCandidate.route).toMatch(/^v2\/\d+$/);
-    expect(toStable.route).toMatch(/^v1\/\d+$/);
-    expect(router.responseSeenAt(toCandidate.route)).toBeTypeOf('number');
-    expect(router.responseSeenAt(toStable.route)).toBeUndefined();
+    expect((await get(router.url, probe)).route).toMatch(/^v2\/\d+$/);
+    expect((await get(router.url)).route).toMatch(/^v1\/\d+$/);
   });
 
-  it('withdraws the candidate synchronously: the next probe request goes to stable', async () => {
+  it('withdraws the candidate synchronously: nothing is routed to it afterwards', async () => {
     const v1 = await upstream('v1');
     const v2 = await upstream('v2');
     router = await startRouter(v1);
     router.setCandidate(v2);
     const probe = { [router.probeHeader.name]: router.probeHeader.value };
+    expect(router.lastRoutedAt('v2')).toBeUndefined();
     expect((await get(router.url, probe)).body).toBe('v2');
+    const routed = router.lastRoutedAt('v2') ?? Number.NaN;
+
     const withdrawal = router.withdraw();
     expect(withdrawal?.label).toBe('v2');
+    expect(routed).toBeLessThanOrEqual(withdrawal?.at ?? Number.NEGATIVE_INFINITY);
     expect(router.candidate()).toBeUndefined();
-    expect((await get(router.url, probe)).body).toBe('v1');
+    const after = await get(router.url, probe);
+    expect(after.body).toBe('v1');
+    expect(after.route).toMatch(/^v1\//);
+    expect(router.lastRoutedAt('v2')).toBe(routed);
     expect(v2.seen.requests).toBe(1);
     expect(router.withdraw()).toBeUndefined();
+  });
+
+  it('never takes a withdrawn release back as a candidate', async () => {
+    const v1 = await upstream('v1');
+    const v2 = await upstream('v2');
+    router = await startRouter(v1);
+    router.setCandidate(v2);
+    router.withdraw();
+    expect(() => router?.setCandidate(v2)).toThrow(WithdrawnError);
+    const probe = { [router.probeHeader.name]: router.probeHeader.value };
+    expect((await get(router.url, probe)).body).toBe('v1');
+    expect(v2.seen.requests).toBe(0);
   });
 
   it('promotes the candidate: real traffic moves to it', async () => {

@@ -3,7 +3,7 @@ import { cell } from '../report/markdown-cell.ts';
 import { probeMarkdown } from '../report/probe-markdown.ts';
 import { FLAWS } from '../shop/index.ts';
 import { comparison, comparisonLines, formatMs, KLARNA_2021 } from './timeline.ts';
-import type { DemoResult } from './types.ts';
+import type { CanaryOutcome, DemoResult } from './types.ts';
 
 /** vakt-demo-report.md: the run's story, its timeline against Klarna's, and the evidence. Pure. */
 export function demoMarkdown(r: DemoResult): string {
@@ -23,8 +23,9 @@ export function demoMarkdown(r: DemoResult): string {
     '',
     '| | Klarna, May 2021 | this run |',
     '|---|---|---|',
-    `| leak to withdrawal | ${KLARNA_2021.faultAt} to ${KLARNA_2021.disabledAt}: ${formatMs(KLARNA_2021.ms)} | ${c.vaktMs === undefined ? 'no leak' : formatMs(c.vaktMs)} |`,
-    `| real users served by the leaking release | customers throughout | ${c.realExposed ?? 'none: no leaking release'} |`,
+    `| the leaking release serving, start to withdrawal | ${KLARNA_2021.faultAt} to ${KLARNA_2021.disabledAt}: ${formatMs(KLARNA_2021.ms)} | ${c.windowMs === undefined ? 'no leak' : `${formatMs(c.windowMs)} (canary start to withdrawal, probe traffic only)`} |`,
+    `| first leaking response to withdrawal | up to ${formatMs(KLARNA_2021.ms)} (leaks began after the ${KLARNA_2021.faultAt} fault) | ${c.reactionMs === undefined ? 'no leak' : `${formatMs(c.reactionMs)}${c.measuredFrom === 'probe' ? ' (from the probe finding it)' : ''}`} |`,
+    `| real users served by the leaking release | up to 9,500 | ${c.realExposed ?? 'none: no leaking release'} |`,
     '',
     '## Timeline',
     '',
@@ -45,18 +46,8 @@ export function demoMarkdown(r: DemoResult): string {
     ...r.checks.map((k) => `| ${k.ok ? '✅' : '🛑'} | ${cell(k.name)} | ${cell(k.detail)} |`),
     '',
   ];
-  const revert = r.canaries.find((x) => x.revert)?.revert;
-  if (revert) {
-    out.push(
-      '## The revert',
-      '',
-      `- reaction: ${formatMs(revert.reactionMs)} from the leaking response passing the router (on its way from the candidate to the probe) to the router withdrawing the candidate${revert.measuredFrom === 'probe' ? ' (measured from the probe finding the leak)' : ''}`,
-      `- probe finding the leak to withdrawal: ${formatMs(revert.detectToWithdrawMs)}`,
-      `- withdrawal to the candidate stopped: ${formatMs(revert.stopMs)}`,
-      `- probe requests until detection: ${revert.probeRequests}`,
-      '',
-    );
-  }
+  const leaking = r.canaries.find((x) => x.revert);
+  if (leaking?.revert) out.push(...revertSection(leaking));
   out.push(
     '## Gate decisions',
     '',
@@ -72,4 +63,29 @@ export function demoMarkdown(r: DemoResult): string {
   }
   if (r.bake) out.push(`### Bake on ${r.promoted ?? ''}`, '', probeMarkdown(r.bake));
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** What the revert took, and what was seen afterwards that shows it took effect. */
+function revertSection(leaking: CanaryOutcome): string[] {
+  const revert = leaking.revert;
+  if (!revert) return [];
+  const { release, exposure } = leaking;
+  const { confirmed } = revert;
+  const after = confirmed.probeAfterwards;
+  const lastRouted = confirmed.lastRoutedBeforeWithdrawalMs;
+  return [
+    '## The revert',
+    '',
+    `- reachable: ${formatMs(revert.windowMs)} from the router first sending ${release} traffic (the canary start) to the router withdrawing it`,
+    revert.measuredFrom === 'candidate'
+      ? `- reaction: ${formatMs(revert.reactionMs)} from ${release} writing its first response with another account's data (its own record) to the withdrawal`
+      : `- reaction: ${formatMs(revert.reactionMs)} from the probe finding the leak to the withdrawal (${release} kept no record of writing it)`,
+    `- probe finding the leak to withdrawal: ${formatMs(revert.detectToWithdrawMs)}`,
+    `- withdrawal to ${release} stopped: ${formatMs(revert.stopMs)}`,
+    `- probe requests until detection: ${revert.probeRequests}`,
+    `- afterwards: a probe-marked request was routed to ${after.routedTo || 'nowhere'} and answered by ${after.answeredBy}; the router last sent ${release} a request ${lastRouted === null ? 'never' : `${formatMs(Math.abs(lastRouted))} ${lastRouted >= 0 ? 'before' : 'after'} the withdrawal`}; ${confirmed.address} ${confirmed.portRefused ? 'refused' : 'accepted'} a connection`,
+    `- real-user requests that reached ${release}: router ${exposure.router}, ${release}'s count by credential presented ${exposure.candidate}, customers' record of who answered them ${exposure.customers}`,
+    `- responses ${release} wrote with another account's data: ${leaking.leaking.sent}, to real customers ${leaking.leaking.toRealCustomers}`,
+    '',
+  ];
 }

@@ -16,8 +16,10 @@ import { performance } from 'node:perf_hooks';
  * own random value, so nobody reaches the canary by accident) go to the candidate when there
  * is one, else to stable, as header-based canary routing in an ingress does.
  *
- * Every proxied response gets an `x-vakt-route: LABEL/N` header. The probe keeps `x-`
- * headers in its leak evidence, so the router can say when the leaking response passed it.
+ * Every proxied response gets an `x-vakt-route: LABEL/N` header naming where the router
+ * sent the request, and the router remembers when it last sent a request to each release:
+ * the two facts that show a withdrawal took effect. A withdrawn release is rejected for
+ * good: it cannot come back as a candidate.
  */
 
 export interface Upstream {
@@ -37,13 +39,18 @@ export interface Withdrawal {
   at: number;
 }
 
+/** Thrown when a withdrawn release is offered as a candidate again. */
+export class WithdrawnError extends Error {
+  override name = 'WithdrawnError';
+}
+
 export interface Router {
   url: string;
   /** The header the probe must send to reach the candidate. */
   probeHeader: { name: string; value: string };
   stable(): string;
   candidate(): string | undefined;
-  /** Routes probe traffic to a new candidate from the next request on. */
+  /** Routes probe traffic to a new candidate from the next request on; never a withdrawn one. */
   setCandidate(upstream: Upstream): void;
   /** Takes the candidate out at once (synchronous): the next request no longer reaches it. */
   withdraw(): Withdrawal | undefined;
@@ -51,8 +58,8 @@ export interface Router {
   promote(): Upstream;
   /** Requests routed to a release, real users and probes apart. */
   counts(label: string): RouteCounts;
-  /** performance.now() when the response with this x-vakt-route id left the upstream. */
-  responseSeenAt(routeId: string): number | undefined;
+  /** performance.now() when the router last sent a request to the release. */
+  lastRoutedAt(label: string): number | undefined;
   /** Resolves once no request is in flight to the release. */
   drained(label: string): Promise<void>;
   close(): Promise<void>;
@@ -60,8 +67,6 @@ export interface Router {
 
 export const ROUTE_HEADER = 'x-vakt-route';
 const PROBE_HEADER = 'x-vakt-probe';
-/** Response times kept for candidate responses: plenty for a probe run, bounded for a long one. */
-const MAX_SEEN = 200_000;
 
 /** Hop-by-hop headers: they describe one connection and are never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -101,7 +106,8 @@ export async function startRouter(stable: Upstream): Promise<Router> {
   const counts = new Map<string, RouteCounts>();
   const inFlight = new Map<string, number>();
   const waiting = new Map<string, (() => void)[]>();
-  const seen = new Map<string, number>();
+  const lastRouted = new Map<string, number>();
+  const withdrawn = new Set<string>();
   const retired: Route[] = [];
 
   const countOf = (label: string): RouteCounts => {
@@ -124,8 +130,8 @@ export async function startRouter(stable: Upstream): Promise<Router> {
     const isProbe = req.headers[PROBE_HEADER] === probeHeader.value;
     // Chosen when the request arrives: a withdrawal applies from the next request on.
     const target = isProbe && canary ? canary : current;
-    const toCandidate = target === canary;
     const label = target.upstream.label;
+    lastRouted.set(label, performance.now());
     countOf(label)[isProbe ? 'probe' : 'real']++;
     inFlight.set(label, (inFlight.get(label) ?? 0) + 1);
     const routeId = `${label}/${++sequence}`;
@@ -147,10 +153,6 @@ export async function startRouter(stable: Upstream): Promise<Router> {
       agent: target.agent,
     });
     upstreamReq.on('response', (upstreamRes) => {
-      if (toCandidate) {
-        if (seen.size >= MAX_SEEN) seen.clear();
-        seen.set(routeId, performance.now());
-      }
       const out = forwardable(upstreamRes.headers);
       out[ROUTE_HEADER] = routeId;
       if (res.destroyed) {
@@ -194,15 +196,18 @@ export async function startRouter(stable: Upstream): Promise<Router> {
     stable: () => current.upstream.label,
     candidate: () => canary?.upstream.label,
     setCandidate(upstream) {
+      if (withdrawn.has(upstream.label))
+        throw new WithdrawnError(`${upstream.label} was withdrawn and is not routed to again`);
       if (canary) retired.push(canary);
       canary = route(upstream);
     },
     withdraw() {
       if (!canary) return undefined;
-      const withdrawn = canary;
+      const out = canary;
       canary = undefined;
-      retired.push(withdrawn);
-      return { label: withdrawn.upstream.label, at: performance.now() };
+      withdrawn.add(out.upstream.label);
+      retired.push(out);
+      return { label: out.upstream.label, at: performance.now() };
     },
     promote() {
       if (!canary) throw new Error('no candidate to promote');
@@ -213,7 +218,7 @@ export async function startRouter(stable: Upstream): Promise<Router> {
       return former.upstream;
     },
     counts: (label) => ({ ...countOf(label) }),
-    responseSeenAt: (routeId) => seen.get(routeId),
+    lastRoutedAt: (label) => lastRouted.get(label),
     drained(label) {
       if ((inFlight.get(label) ?? 0) <= 0) return Promise.resolve();
       return new Promise((resolve) => {

@@ -1,15 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProbe } from '../probe/run.ts';
-import type { LeakEvidence, ProbeCounters, ProbeVerdict } from '../probe/types.ts';
+import type { ProbeCounters, ProbeVerdict } from '../probe/types.ts';
 import { gateText } from '../report/gate-text.ts';
-import { FLAWS, type FlawName, REAL_CUSTOMERS, type Shop, startShop } from '../shop/index.ts';
+import { type FlawName, REAL_CUSTOMERS, type Shop, startShop } from '../shop/index.ts';
+import { type CanaryContext, type RevertedCandidate, runCanary } from './canary.ts';
 import { storyChecks } from './checks.ts';
 import { FIXTURES, gateDecision } from './gate.ts';
 import { loadDemoProbe } from './probe-setup.ts';
-import { ROUTE_HEADER, type Router, startRouter, type Withdrawal } from './router.ts';
-import { startTraffic } from './traffic.ts';
-import type { CanaryOutcome, DemoResult, EventKind, Revert, TimelineEvent } from './types.ts';
+import type { Emit } from './revert.ts';
+import { type Router, startRouter } from './router.ts';
+import { startTraffic, type Traffic } from './traffic.ts';
+import type { CanaryOutcome, DemoResult, TimelineEvent } from './types.ts';
 
 /**
  * The demo's script: stable v1 serving real customers through a router; v2 blocked by the
@@ -23,6 +25,8 @@ export interface StoryOptions {
   onEvent?: (event: TimelineEvent) => void;
   /** Probe counters while a probe runs, about every 250 ms. */
   onProgress?: (release: string, counters: ProbeCounters, elapsedMs: number) => void;
+  /** Called once a leaking candidate is withdrawn and stopped, before the story goes on. */
+  onReverted?: (candidate: RevertedCandidate) => void | Promise<void>;
   /** Real-user requests per second, all customers together. */
   trafficRate?: number;
   /** Real traffic on v1 alone before the release arrives. */
@@ -42,34 +46,27 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
   const startedAt = new Date().toISOString();
   const since = (at: number) => round(at - t0);
   const events: TimelineEvent[] = [];
-  const emit = (
-    kind: EventKind,
-    title: string,
-    extra: Partial<Omit<TimelineEvent, 'kind' | 'title'>> = {},
-  ) => {
+  const emit: Emit = (kind, title, extra = {}) => {
     const event: TimelineEvent = { atMs: since(performance.now()), kind, title, ...extra };
     events.push(event);
     options.onEvent?.(event);
   };
+  const rate = options.trafficRate ?? 50;
 
   const probe = await loadDemoProbe();
   const shops = new Map<string, Shop>();
   const stable = await startShop({ version: 'v1' });
   shops.set('v1', stable);
   let router: Router | undefined;
-  let traffic: ReturnType<typeof startTraffic> | undefined;
+  let traffic: Traffic | undefined;
   try {
     router = await startRouter({ label: 'v1', url: stable.url });
     const live = router;
-    traffic = startTraffic({
-      target: live.url,
-      customers: REAL_CUSTOMERS,
-      ratePerSecond: options.trafficRate ?? 50,
-    });
+    traffic = startTraffic({ target: live.url, customers: REAL_CUSTOMERS, ratePerSecond: rate });
     emit('start', `stable release v1 serving real customers through the router on ${live.url}`, {
       release: 'v1',
       detail: [
-        `customers: ${REAL_CUSTOMERS.map((c) => c.name).join(', ')}, ${options.trafficRate ?? 50} requests/s`,
+        `${REAL_CUSTOMERS.length} customers, each signed in to their own account (${REAL_CUSTOMERS.map((c) => c.name).join(', ')}): ${rate} requests/s in all, steady`,
         `probe traffic is told apart by the ${live.probeHeader.name} header set in the probe policy's headers`,
       ],
     });
@@ -98,87 +95,19 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
     const canaries: CanaryOutcome[] = [];
     let promoted: string | undefined;
     let bake: ProbeVerdict | undefined;
-
-    const canary = async (release: string, flaw: FlawName | null): Promise<CanaryOutcome> => {
-      const shop = await startShop({ version: release, ...(flaw && { flaw }) });
-      shops.set(release, shop);
-      live.setCandidate({ label: release, url: shop.url });
-      emit(
-        'canary',
-        `${release} starts as a canary that only probe traffic reaches${flaw ? ` (a "performance" change: ${flaw})` : ''}`,
-        { release, ...(flaw && { detail: [FLAWS[flaw].summary] }) },
-      );
-      let withdrawal: Withdrawal | undefined;
-      let detectedAt = 0;
-      const config = probe.config(live.url, live.probeHeader, {
-        durationMs: options.probeBudgetMs ?? 20_000,
-      });
-      const verdict = await runProbe(config, {
-        onProgress: (c, ms) => options.onProgress?.(release, c, ms),
-        onLeak: () => {
-          // The revert, at once and synchronously: the next request no longer reaches it.
-          detectedAt = performance.now();
-          withdrawal = live.withdraw();
-        },
-      });
-      const outcome: CanaryOutcome = {
-        release,
-        flaw,
-        verdict,
-        routed: { real: 0, probe: 0 },
-        realUsersSeenByCandidate: 0,
-      };
-      if (verdict.leak && withdrawal) {
-        const leak = verdict.leak;
-        const reaction = reactionOf(leak, withdrawal, detectedAt, live);
-        emit('leak', `probe caught a cross-tenant leak in ${release}: ${leak.summary}`, {
-          release,
-          atMs: since(detectedAt),
-          detail: leakLines(leak),
-        });
-        emit(
-          'withdraw',
-          `router withdrew ${release}, ${reaction.reactionMs} ms after the leaking response passed it`,
-          {
-            release,
-            atMs: since(withdrawal.at),
-          },
-        );
-        await shop.close();
-        const stopped = performance.now();
-        emit('stop', `candidate ${release} stopped`, { release });
-        outcome.revert = {
-          ...reaction,
-          stopMs: round(stopped - withdrawal.at),
-          probeRequests: leak.request.number,
-          withdrawnAtMs: since(withdrawal.at),
-        };
-      } else if (verdict.outcome !== 'pass') {
-        live.withdraw();
-        await shop.close();
-        emit('problem', `${release} did not pass the probe: ${verdict.reason}`, {
-          release,
-          ok: false,
-        });
-      } else {
-        emit('pass', `${release} passes the probe: ${verdict.reason}`, { release });
-      }
-      outcome.routed = live.counts(release);
-      outcome.realUsersSeenByCandidate = REAL_CUSTOMERS.reduce(
-        (n, c) => n + (shop.stats.byUser.get(c.name) ?? 0),
-        0,
-      );
-      if (verdict.leak) {
-        emit(
-          'exposure',
-          `real-user requests that reached ${release}: ${outcome.routed.real} (router), ${outcome.realUsersSeenByCandidate} (${release}'s own count)`,
-          {
-            release,
-            ok: outcome.routed.real === 0 && outcome.realUsersSeenByCandidate === 0,
-            detail: [`probe requests that reached ${release}: ${outcome.routed.probe}`],
-          },
-        );
-      }
+    const ctx: CanaryContext = {
+      router: live,
+      probe,
+      traffic,
+      shops,
+      emit,
+      since,
+      probeBudgetMs: options.probeBudgetMs ?? 20_000,
+      ...(options.onProgress && { onProgress: options.onProgress }),
+      ...(options.onReverted && { onReverted: options.onReverted }),
+    };
+    const canary = async (release: string, flaw: FlawName | null) => {
+      const outcome = await runCanary(ctx, release, flaw);
       canaries.push(outcome);
       return outcome;
     };
@@ -199,7 +128,7 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
       });
       emit(
         'bake',
-        `bake on ${release} with real traffic flowing: ${bake.outcome === 'leak' ? 'LEAK' : `no leak in ${bake.counters.checked} probe requests`}`,
+        `bake on ${release} with real traffic flowing: ${bake.outcome === 'leak' ? 'LEAK' : `no leak in ${bake.counters.checked} samples (${bake.counters.sent} probe requests)`}`,
         { release, ok: bake.outcome !== 'leak' },
       );
     };
@@ -219,15 +148,20 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
     const realByRelease = Object.fromEntries(
       ['v1', 'v2', 'v3'].map((label) => [label, live.counts(label).real]),
     );
+    const answeredBy = Object.entries(trafficStats.byRelease)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     emit(
       'traffic',
       `real customers: ${trafficStats.ok} of ${trafficStats.sent} requests answered with their own data`,
       {
         ok: trafficStats.wrongData === 0 && trafficStats.failed === 0,
         detail: [
-          `served by release: ${Object.entries(realByRelease)
+          `the router sent them to: ${Object.entries(realByRelease)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}`,
+          `their own record of which release answered (X-Shop-Version): ${answeredBy || 'none'}`,
         ],
       },
     );
@@ -254,37 +188,4 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
     await router?.close();
     await Promise.all([...shops.values()].map((s) => s.close()));
   }
-}
-
-/**
- * The revert's reaction time. Measured: from the moment the router received the leaking
- * response from the candidate (and passed it on to the probe) to the moment the router took
- * the candidate out of its routing table, both performance.now() in this process. It covers
- * the response's way to the probe, reading and scanning it, judging it a leak, and the
- * withdrawal. If the evidence lacks the router's response id, the start is the moment the
- * probe had found the leak (shorter; marked 'probe').
- */
-function reactionOf(
-  leak: LeakEvidence,
-  withdrawal: Withdrawal,
-  detectedAt: number,
-  router: Router,
-): Pick<Revert, 'reactionMs' | 'measuredFrom' | 'detectToWithdrawMs'> {
-  const routeId = leak.headers[ROUTE_HEADER];
-  const seen = routeId ? router.responseSeenAt(routeId) : undefined;
-  const detectToWithdrawMs = round(withdrawal.at - detectedAt);
-  if (seen === undefined)
-    return { reactionMs: detectToWithdrawMs, measuredFrom: 'probe', detectToWithdrawMs };
-  return { reactionMs: round(withdrawal.at - seen), measuredFrom: 'router', detectToWithdrawMs };
-}
-
-function leakLines(leak: LeakEvidence): string[] {
-  const r = leak.request;
-  const lines = [
-    `request #${r.number} as ${r.tenant}: ${r.method} ${r.path} (${r.pattern}), HTTP ${leak.status}`,
-  ];
-  if (leak.expectedIdentity !== undefined)
-    lines.push(`expected identity ${leak.expectedIdentity}, got ${leak.observedIdentity}`);
-  if (leak.owner) lines.push(`the data belonged to ${leak.owner}`);
-  return lines;
 }

@@ -1,3 +1,4 @@
+import { realExposed } from './exposure.ts';
 import type { DemoResult, TimelineEvent } from './types.ts';
 
 /** The demo's timeline as text, and set against Klarna's 2021 incident. Pure. */
@@ -12,23 +13,32 @@ export const KLARNA_2021 = {
 
 export interface Comparison {
   klarnaMs: number;
-  /** vakt's leaking response to withdrawal; undefined when nothing leaked or it was not caught. */
-  vaktMs?: number;
-  /** How many times faster, rounded. */
+  /**
+   * From the leaking release starting to serve (the canary start) to its withdrawal: the
+   * fair counterpart of Klarna's fault-to-disabled. Undefined when nothing was reverted.
+   */
+  windowMs?: number;
+  /** From the leaking release's first leaking response being written to its withdrawal. */
+  reactionMs?: number;
+  /** Where reactionMs starts: the candidate's own record, or the probe finding the leak. */
+  measuredFrom?: 'candidate' | 'probe';
+  /** How many times shorter the window was than Klarna's 31 minutes, rounded. */
   factor?: number;
-  /** Real-user requests that reached the leaking release. */
+  /** Real-user requests that reached the leaking release (the most any witness counted). */
   realExposed?: number;
 }
 
 export function comparison(r: Pick<DemoResult, 'canaries'>): Comparison {
   const leaking = r.canaries.find((c) => c.revert !== undefined);
   if (!leaking?.revert) return { klarnaMs: KLARNA_2021.ms };
-  const vaktMs = leaking.revert.reactionMs;
+  const { windowMs, reactionMs, measuredFrom } = leaking.revert;
   return {
     klarnaMs: KLARNA_2021.ms,
-    vaktMs,
-    factor: Math.round(KLARNA_2021.ms / Math.max(vaktMs, 0.01)),
-    realExposed: leaking.routed.real + leaking.realUsersSeenByCandidate,
+    windowMs,
+    reactionMs,
+    measuredFrom,
+    factor: Math.round(KLARNA_2021.ms / Math.max(windowMs, 0.01)),
+    realExposed: realExposed(leaking),
   };
 }
 
@@ -42,6 +52,7 @@ export function formatMs(ms: number): string {
 
 const COLOUR: Partial<Record<TimelineEvent['kind'], number>> = {
   gate: 36,
+  'leak-sent': 31,
   leak: 31,
   withdraw: 33,
   stop: 33,
@@ -51,14 +62,17 @@ const COLOUR: Partial<Record<TimelineEvent['kind'], number>> = {
   problem: 31,
 };
 
+/** Room for the longest event kind ('leak-sent'), so titles line up. */
+const KIND_WIDTH = 9;
+
 /** One event as a terminal line (and its detail lines), for progress as the story runs. */
 export function eventText(e: TimelineEvent, colour = false): string {
   const paint = (code: number | undefined, s: string) =>
     colour && code ? `\x1b[${code}m${s}\x1b[0m` : s;
   const code = e.ok === false ? 31 : COLOUR[e.kind];
   const at = `${e.atMs.toFixed(0).padStart(6)} ms`;
-  const head = `${paint(2, at)}  ${paint(code, e.kind.padEnd(8))} ${e.title}`;
-  const detail = (e.detail ?? []).map((line) => `${' '.repeat(19)}${line}`);
+  const head = `${paint(2, at)}  ${paint(code, e.kind.padEnd(KIND_WIDTH))} ${e.title}`;
+  const detail = (e.detail ?? []).map((line) => `${' '.repeat(at.length + 3 + KIND_WIDTH)}${line}`);
   return `${[head, ...detail].join('\n')}\n`;
 }
 
@@ -80,14 +94,22 @@ export function summaryText(r: DemoResult, colour = false): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Sentences setting the run against Klarna's 31 minutes. */
+/** Sentences setting the run against Klarna's 31 minutes, each saying what it measures. */
 export function comparisonLines(r: Pick<DemoResult, 'canaries'>): string[] {
   const c = comparison(r);
   const k = KLARNA_2021;
-  const klarna = `Klarna, ${k.when}: fault at ${k.faultAt}, disabled at ${k.disabledAt}: 31 minutes (${formatMs(k.ms)}), customers saw other customers' data throughout.`;
-  if (c.vaktMs === undefined) return [klarna, 'vakt: no leaking release in this run.'];
+  const klarna = `Klarna, ${k.when}: fault at ${k.faultAt}, disabled at ${k.disabledAt}: 31 minutes (${formatMs(k.ms)}) in which customers could see other customers' data.`;
+  if (c.windowMs === undefined || c.reactionMs === undefined)
+    return [klarna, 'vakt: no leaking release in this run.'];
+  const leaking = r.canaries.find((x) => x.revert)?.release ?? 'the release';
+  const start =
+    c.measuredFrom === 'candidate'
+      ? `${leaking} writing its first response with another account's data`
+      : 'the probe finding the leak';
   return [
     klarna,
-    `vakt: leaking response to withdrawal in ${formatMs(c.vaktMs)}, about ${c.factor?.toLocaleString('en-GB')} times sooner; real-user requests that reached the leaking release: ${c.realExposed}.`,
+    `vakt: ${leaking} was reachable for ${formatMs(c.windowMs)}, from the canary start to the router withdrawing it: about ${c.factor?.toLocaleString('en-GB')} times shorter, and by probe traffic only.`,
+    `vakt: from ${start} to the withdrawal: ${formatMs(c.reactionMs)}.`,
+    `Real-user requests that reached ${leaking}: ${c.realExposed}.`,
   ];
 }

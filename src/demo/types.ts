@@ -11,6 +11,7 @@ export type EventKind =
   | 'traffic'
   | 'gate'
   | 'canary'
+  | 'leak-sent'
   | 'leak'
   | 'withdraw'
   | 'stop'
@@ -34,14 +35,33 @@ export interface TimelineEvent {
   ok?: boolean;
 }
 
+/** What was seen after the revert, from outside the code that did it. */
+export interface RevertConfirmation {
+  /**
+   * How long before the withdrawal the router last sent a request to the candidate
+   * (negative: it still did afterwards); null if it never did.
+   */
+  lastRoutedBeforeWithdrawalMs: number | null;
+  /** A request marked as probe traffic, sent after the withdrawal: where it went, who answered. */
+  probeAfterwards: { routedTo: string; answeredBy: string };
+  /** The stopped candidate's address, and whether it refused a connection afterwards. */
+  address: string;
+  portRefused: boolean;
+}
+
 export interface Revert {
   /**
-   * Milliseconds from the leaking response passing the router on its way out of the
-   * candidate to the router withdrawing the candidate (see story.ts for the measurement).
+   * Milliseconds from the candidate writing its first response that carried another
+   * account's data (the shop's own record) to the router withdrawing the candidate.
    */
   reactionMs: number;
-  /** Where the start of reactionMs was taken: at the router (normal) or at the probe. */
-  measuredFrom: 'router' | 'probe';
+  /** 'candidate': as above; 'probe': the candidate kept no record, so from the probe finding it. */
+  measuredFrom: 'candidate' | 'probe';
+  /**
+   * Milliseconds from the router first sending the candidate traffic (the canary start) to
+   * the withdrawal: the whole time the release could have leaked to anyone.
+   */
+  windowMs: number;
   /** Milliseconds from the probe having the leaking response in hand to the withdrawal. */
   detectToWithdrawMs: number;
   /** Milliseconds from the withdrawal to the candidate's server being closed. */
@@ -50,6 +70,29 @@ export interface Revert {
   probeRequests: number;
   /** When the withdrawal happened, in milliseconds since the demo started. */
   withdrawnAtMs: number;
+  /** When the candidate wrote its first leaking response, in milliseconds since the demo started. */
+  firstLeakAtMs?: number;
+  confirmed: RevertConfirmation;
+}
+
+/**
+ * Real-user requests that reached a release while it was a candidate, by three witnesses
+ * that do not depend on each other.
+ */
+export interface Exposure {
+  /** The router: real-user requests it sent to the release. */
+  router: number;
+  /** The candidate: personal requests that presented a real customer's credential. */
+  candidate: number;
+  /** The customers: responses they got that came from this release (X-Shop-Version). */
+  customers: number;
+}
+
+/** The candidate's own record of responses that carried another account's data. */
+export interface LeakingResponses {
+  sent: number;
+  /** Of those, sent to a real customer's credential (as opposed to a probe tenant's). */
+  toRealCustomers: number;
 }
 
 export interface CanaryOutcome {
@@ -59,8 +102,8 @@ export interface CanaryOutcome {
   revert?: Revert;
   /** Requests the router sent to this release while it was a candidate. */
   routed: RouteCounts;
-  /** Personal requests by real customers the candidate itself served (its own count). */
-  realUsersSeenByCandidate: number;
+  exposure: Exposure;
+  leaking: LeakingResponses;
 }
 
 export interface Check {
