@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { storyChecks } from '../src/demo/checks.ts';
 import { FIXTURES, gateDecision } from '../src/demo/gate.ts';
 import { demoHtml, esc } from '../src/demo/report-html.ts';
-import { demoMarkdown } from '../src/demo/report-markdown.ts';
+import { demoMarkdown, nestUnder } from '../src/demo/report-markdown.ts';
 import {
   comparison,
   comparisonLines,
@@ -334,6 +334,46 @@ describe('the reports', () => {
       /\| the leaking release serving, start to withdrawal \| 10:49 to 11:20: 1,860,000 ms \| 20\.0 ms /,
     );
     expect(md).toMatch(/\| first leaking response to withdrawal \| .* \| 3\.50 ms \|/);
+  });
+
+  it('keep the Markdown outline: embedded gate and probe reports sit below their sections', async () => {
+    const md = demoMarkdown(await result());
+    const headings = md
+      .split('\n')
+      .filter((l) => /^#{1,6} /.test(l))
+      .map((l) => ({ level: l.indexOf(' '), text: l.slice(l.indexOf(' ') + 1) }));
+    // Never more than one level deeper than the heading before.
+    headings.forEach((h, i) => {
+      expect(h.level, h.text).toBeLessThanOrEqual((headings[i - 1]?.level ?? 0) + 1);
+    });
+    const levelOf = (pattern: RegExp) => headings.find((h) => pattern.test(h.text))?.level;
+    expect(levelOf(/^Gate decisions$/)).toBe(2);
+    expect(levelOf(/vakt gate:/)).toBe(3);
+    expect(levelOf(/^Missing$/)).toBe(4);
+    expect(levelOf(/^Canary v2$/)).toBe(3);
+    expect(levelOf(/vakt probe:/)).toBe(4);
+    expect(headings.filter((h) => h.level === 1)).toHaveLength(1);
+  });
+
+  it('nest a report’s headings under a section, leaving code blocks alone', () => {
+    const report = ['## Top', 'text', '### Sub', '```', '## not a heading', '```', '## Next'];
+    expect(nestUnder(3, report.join('\n')).split('\n')).toEqual([
+      '#### Top',
+      'text',
+      '##### Sub',
+      '```',
+      '## not a heading',
+      '```',
+      '#### Next',
+    ]);
+    expect(nestUnder(2, 'no headings')).toBe('no headings');
+  });
+
+  it('wrap long preformatted lines in the HTML page instead of running off it', async () => {
+    const html = demoHtml(await result());
+    const pre = /(?:^|[}\n])pre\{([^}]*)\}/.exec(html)?.[1] ?? '';
+    expect(pre).toContain('white-space:pre-wrap');
+    expect(pre).toContain('overflow-wrap:anywhere');
   });
 
   it('show the policy’s limit beside the bound a probe met', async () => {

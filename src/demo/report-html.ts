@@ -159,7 +159,8 @@ td,th{border-bottom:1px solid #e5e7eb;padding:.3rem .5rem;text-align:left;vertic
 td.ms{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .dot{display:inline-block;width:1.4em;height:1.4em;border-radius:50%;color:#fff;text-align:center;font-size:12px;line-height:1.4em}
 svg{width:100%;height:auto}.tick{font-size:11px;fill:#6b7280}.num{font-size:10px;fill:#fff;font-weight:600}.label{font-size:13px;fill:#111827}
-.detail{color:#4b5563;font-size:13px}pre{background:#f3f4f6;padding:.5rem;overflow:auto;font-size:12px}
+.detail{color:#4b5563;font-size:13px}
+pre{background:#f3f4f6;padding:.5rem;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 `;
 
 export function demoHtml(r: DemoResult): string {

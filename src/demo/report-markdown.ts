@@ -53,15 +53,15 @@ export function demoMarkdown(r: DemoResult): string {
     '',
     'Recorded pull-request facts (src/demo/fixtures), judged by the same rules as `vakt gate`.',
     '',
-    gateMarkdown(r.gate.oneApproval),
-    gateMarkdown(r.gate.twoApprovals),
+    nestUnder(2, gateMarkdown(r.gate.oneApproval)),
+    nestUnder(2, gateMarkdown(r.gate.twoApprovals)),
     '## Probe runs',
     '',
   );
   for (const canary of r.canaries) {
-    out.push(`### Canary ${canary.release}`, '', probeMarkdown(canary.verdict));
+    out.push(`### Canary ${canary.release}`, '', nestUnder(3, probeMarkdown(canary.verdict)));
   }
-  if (r.bake) out.push(`### Bake on ${r.promoted ?? ''}`, '', probeMarkdown(r.bake));
+  if (r.bake) out.push(`### Bake on ${r.promoted ?? ''}`, '', nestUnder(3, probeMarkdown(r.bake)));
   return `${out.join('\n').trimEnd()}\n`;
 }
 
@@ -88,4 +88,29 @@ function revertSection(leaking: CanaryOutcome): string[] {
     `- responses ${release} wrote with another account's data: ${leaking.leaking.sent}, to real customers ${leaking.leaking.toRealCustomers}`,
     '',
   ];
+}
+
+/**
+ * An embedded report's headings moved below a section at `level`: its top heading becomes
+ * level + 1 and the rest keep their distance, so the page outline stays right.
+ */
+export function nestUnder(level: number, markdown: string): string {
+  const lines = markdown.split('\n');
+  let fenced = false;
+  const levels: number[] = [];
+  const heading = lines.map((line) => {
+    if (/^(```|~~~)/.test(line)) fenced = !fenced;
+    const hashes = fenced ? undefined : /^(#{1,6}) /.exec(line)?.[1]?.length;
+    if (hashes !== undefined) levels.push(hashes);
+    return hashes;
+  });
+  if (levels.length === 0) return markdown;
+  const shift = level + 1 - Math.min(...levels);
+  return lines
+    .map((line, i) => {
+      const hashes = heading[i];
+      if (hashes === undefined) return line;
+      return `${'#'.repeat(Math.min(6, hashes + shift))}${line.slice(hashes)}`;
+    })
+    .join('\n');
 }
