@@ -6,18 +6,21 @@ import { createLogger } from '../src/log.ts';
 import { type Operator, startOperator } from '../src/operator/operator.ts';
 import { RECHECK_ANNOTATION } from '../src/operator/reconciler.ts';
 import type { ReleaseGuardStatus } from '../src/release/schema.ts';
-import { type PodTemplate, templateHash } from '../src/release/template.ts';
+import { templateHash } from '../src/release/template.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
-import {
-  BASE_SHA,
-  commitNode,
-  isApproversQuery,
-  isPullRequestQuery,
-  replyApprovers,
-  staff,
-} from './support/github-answers.ts';
 import { apiError, MemoryCluster } from './support/memory-cluster.ts';
+import {
+  API,
+  GITHUB_TOKEN,
+  github,
+  image,
+  metric,
+  mockGitHub,
+  SHA,
+  spec,
+  template,
+} from './support/operator-fixtures.ts';
 import { shopEnv, shopSecrets } from './support/shop-probe.ts';
 
 /**
@@ -25,146 +28,7 @@ import { shopEnv, shopSecrets } from './support/shop-probe.ts';
  * the pods behind the Services, GitHub answers through nock, decide() does the rest.
  */
 
-const API = 'https://api.github.test';
 const NS = 'shop';
-const GITHUB_TOKEN = 'ghp_operator_test_token_0123456789';
-const hex = (seed: string) => seed.repeat(40).slice(0, 40);
-const SHA = {
-  v1: hex('a1'),
-  v2: hex('b2'),
-  leak: hex('c3'),
-  v4: hex('d4'),
-  v5: hex('e5'),
-  v6: hex('f6'),
-  v7: hex('a7'),
-};
-const image = (tag: string) => `ghcr.io/acme/shop:${tag}`;
-
-function template(sha: string, tag: string): PodTemplate {
-  return {
-    metadata: { labels: { app: 'shop' }, annotations: { 'vakt.dev/revision': sha } },
-    spec: { containers: [{ name: 'shop', image: image(tag), ports: [{ containerPort: 8080 }] }] },
-  };
-}
-
-function spec(overrides: Record<string, unknown> = {}) {
-  return {
-    targetRef: { name: 'shop' },
-    service: { port: 8080 },
-    policy: { inline: POLICY },
-    tenantsSecretRef: { name: 'shop-tenants' },
-    source: { repository: 'acme/shop' },
-    probe: { guardInterval: '1s' },
-    bakeTime: '1s',
-    ...overrides,
-  };
-}
-
-// --- GitHub, as nock answers it ---------------------------------------------------------
-
-/** Who approved the pull request merged as each commit; statuses GitHub received. */
-const github = {
-  approvers: new Map<string, string[]>(),
-  asked: new Map<string, number>(),
-  statuses: [] as { sha: string; state: string; context: string; description: string }[],
-};
-const shas = Object.values(SHA);
-const prOf = (sha: string) => 100 + shas.indexOf(sha);
-const headOf = (sha: string) => hex(`e${(shas.indexOf(sha) + 1).toString(16)}`);
-
-function pullFor(sha: string) {
-  const repo = {
-    name: 'shop',
-    full_name: 'acme/shop',
-    default_branch: 'main',
-    owner: { login: 'acme' },
-  };
-  return {
-    number: prOf(sha),
-    state: 'closed',
-    merged_at: '2026-11-20T10:00:00Z',
-    merge_commit_sha: sha,
-    head: { ref: 'feature', sha: headOf(sha), repo },
-    base: { ref: 'main', sha: hex('0'), repo },
-    user: { login: 'alice', type: 'User' },
-  };
-}
-
-function pullRequestAnswer(number: number) {
-  const sha = shas.find((s) => prOf(s) === number) ?? hex('9');
-  const head = headOf(sha);
-  const reviews = (github.approvers.get(sha) ?? []).map((login, i) => ({
-    databaseId: number * 10 + i,
-    state: 'APPROVED',
-    submittedAt: '2026-11-20T09:00:00Z',
-    author: { login, __typename: 'User' },
-    commit: { oid: head },
-  }));
-  const page = <N>(nodes: N[]) => ({
-    totalCount: nodes.length,
-    pageInfo: { hasNextPage: false, endCursor: nodes.length ? 'end' : null },
-    nodes,
-  });
-  return {
-    data: {
-      repository: {
-        pullRequest: {
-          number,
-          author: { login: 'alice', __typename: 'User' },
-          baseRefName: 'main',
-          baseRefOid: BASE_SHA,
-          headRefOid: head,
-          mergeCommit: { oid: sha },
-          commits: page([
-            commitNode({ oid: head, message: 'Change the shop', author: staff('alice') }),
-          ]),
-          reviews: page(reviews),
-          files: page([{ path: 'src/shop.ts' }]),
-          timelineItems: page([]),
-        },
-      },
-    },
-  };
-}
-
-function mockGitHub(): void {
-  // First: the GraphQL body filters below would throw on a status's body.
-  nock(API)
-    .persist()
-    .post(/\/repos\/acme\/shop\/statuses\/[0-9a-f]{40}/)
-    .reply(async (request: Request) => {
-      const sha = /statuses\/([0-9a-f]{40})/.exec(request.url)?.[1] ?? '';
-      const body = (await request.json()) as {
-        state: string;
-        context: string;
-        description: string;
-      };
-      github.statuses.push({ sha, ...body });
-      return [201, { id: github.statuses.length }];
-    });
-  nock(API)
-    .persist()
-    .get(/\/repos\/acme\/shop\/commits\/[0-9a-f]{40}\/pulls/)
-    .query(true)
-    .reply((request: Request) => {
-      const sha = /commits\/([0-9a-f]{40})/.exec(request.url)?.[1] ?? '';
-      github.asked.set(sha, (github.asked.get(sha) ?? 0) + 1);
-      return [200, [pullFor(sha)]];
-    })
-    .post('/graphql', isPullRequestQuery)
-    .reply(async (request: Request) => {
-      const body = (await request.json()) as { variables: { number: number } };
-      return [200, pullRequestAnswer(body.variables.number)];
-    })
-    .post('/graphql', isApproversQuery)
-    .reply(
-      replyApprovers({
-        pullRequest: null,
-        permissions: { alice: 'write', bob: 'write', carol: 'admin', dave: 'write' },
-        teams: {},
-      }),
-    );
-}
 
 // --- the world ----------------------------------------------------------------------------
 
@@ -193,9 +57,7 @@ afterAll(async () => {
 const running: Operator[] = [];
 
 beforeEach(() => {
-  github.approvers.clear();
-  github.asked.clear();
-  github.statuses.length = 0;
+  github.reset();
   mockGitHub();
 });
 
@@ -286,12 +148,6 @@ function release(w: World, sha: string, tag: string, approvers: string[], replic
   const tpl = template(sha, tag);
   w.cluster.applyDeployment(NS, 'shop', tpl, replicas);
   return templateHash(tpl);
-}
-
-async function metric(op: Operator, name: string, labels = ''): Promise<number> {
-  const text = await op.metrics.registry.metrics();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
-  return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
 const phaseIs =
