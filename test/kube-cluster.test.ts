@@ -204,6 +204,29 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     expect(seen.target?.annotations['vakt.dev/rejected-template']).toBe('hash-of-the-leak');
   });
 
+  it("lists the users' Services that select the target's pods, only when asked", async () => {
+    putGuard();
+    kube.store.put(deployment('web-app'));
+    const service = (name: string, selector?: Record<string, string>) =>
+      kube.store.put({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace },
+        spec: { ...(selector ? { selector } : {}), ports: [{ port: 80 }] },
+      });
+    service('web-public', { app: 'web' });
+    service('web-team', { app: 'web', team: 'shop' });
+    service('other', { app: 'other' });
+    service('external'); // no selector: endpoints by hand
+    await cluster.ensureServices(await guard(), services);
+    const ref = { namespace, name: 'web' };
+    const seen = await cluster.observe(ref, 'web-app', { exposure: true });
+    expect(seen.exposedBy).toEqual(['web-public', 'web-team']);
+    kube.requests.reset();
+    expect((await cluster.observe(ref, 'web-app')).exposedBy).toBeUndefined();
+    expect(kube.requests.count('list', 'Service')).toBe(0);
+  });
+
   it('gives up scaling on a 404 at once', async () => {
     await expect(cluster.scaleDeployment(namespace, 'gone', 0)).rejects.toMatchObject({
       code: 404,

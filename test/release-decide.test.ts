@@ -753,3 +753,52 @@ describe('decide: a revert whose status was never written', () => {
     expect(story.observed.stable?.templateHash).toBe(H1);
   });
 });
+
+describe('decide: other Services that select the target', () => {
+  it('does not take the target down while a Service of the users still selects it', () => {
+    const story = new Story();
+    story.step();
+    story.observed.exposedBy = ['shop-public'];
+    const waiting = story.step();
+    expect(waiting.status.phase).toBe('Initializing');
+    expect(waiting.status.message).toMatch(
+      /Service shop-public selects the pods of Deployment shop/,
+    );
+    expect(waiting.status.message).toMatch(/vakt\.dev\/guard=shop, vakt\.dev\/role=stable/);
+    expect(kinds(waiting.actions)).not.toContain('scaleCandidate');
+    expect(events(waiting.actions).map((e) => e.reason)).toEqual(['ServiceSelectsTarget']);
+    expect(waiting.requeueAfterMs).toBeGreaterThan(0);
+    expect(events(story.step().actions)).toEqual([]);
+
+    story.observed.exposedBy = [];
+    const adopted = story.step();
+    expect(adopted.status.phase).toBe('Idle');
+    expect(adopted.actions).toContainEqual({ kind: 'scaleCandidate', replicas: 0 });
+  });
+
+  it('keeps an approved candidate at zero while another Service would send users to it', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two));
+    story.step();
+    story.observed.exposedBy = ['shop-public'];
+    const held = story.step([approval(H2, SHA.two, 'approved')]);
+    expect(held.status.phase).toBe('Blocked');
+    expect(held.status.message).toMatch(/Service shop-public selects the candidate's pods/);
+    expect(kinds(held.actions)).not.toContain('startProbe');
+    expect(story.observed.target?.replicas).toBe(0);
+    expect(events(held.actions).map((e) => e.reason)).toEqual(['Approved', 'CandidateExposed']);
+
+    story.observed.exposedBy = [];
+    const going = story.step();
+    expect(going.status.phase).toBe('Canary');
+    expect(going.actions).toContainEqual({ kind: 'scaleCandidate', replicas: 1 });
+  });
+
+  it('takes a running canary down when a Service starts selecting it', () => {
+    const story = inCanary(SHA.two);
+    story.observed.exposedBy = ['shop-public'];
+    const output = story.step();
+    expect(output.status.phase).toBe('Blocked');
+    expect(output.actions[0]).toEqual({ kind: 'scaleCandidate', replicas: 0 });
+  });
+});

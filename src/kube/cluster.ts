@@ -62,7 +62,7 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
 
   return {
     getGuard: (ref) => getGuard(ctx, ref),
-    observe: (ref, targetName) => observe(ctx, ref, targetName),
+    observe: (ref, targetName, options) => observe(ctx, ref, targetName, options),
     readSecret: async (namespace, name) => {
       const secret = await readOrNull(ctx, () =>
         ctx.core.readNamespacedSecret({ namespace, name }),

@@ -12,23 +12,31 @@ import {
   readDeployment,
   readOrNull,
 } from './context.ts';
+import { withRetry } from './errors.ts';
 
 /** The world decide() needs: the target, `<guard>-stable` and the two Services. */
 export async function observe(
   ctx: KubeContext,
   ref: GuardRef,
   targetName: string,
+  options: { exposure?: boolean } = {},
 ): Promise<Omit<Observed, 'probe'>> {
   const { namespace, name } = ref;
   const service = (serviceName: string) =>
     readOrNull(ctx, () => ctx.core.readNamespacedService({ namespace, name: serviceName }));
-  const [target, stable, stableService, canaryService] = await Promise.all([
+  const [target, stable, stableService, canaryService, all] = await Promise.all([
     readDeployment(ctx, namespace, targetName),
     readDeployment(ctx, namespace, `${name}-stable`),
     service(name),
     service(`${name}-canary`),
+    options.exposure ? listServices(ctx, namespace) : null,
   ]);
+  const exposedBy =
+    all && target
+      ? exposingServices(all, podLabelsOf(target), [name, `${name}-canary`])
+      : undefined;
   return {
+    ...(exposedBy ? { exposedBy } : {}),
     target: target
       ? {
           template: structuredClone((target.spec?.template ?? {}) as PodTemplate),
@@ -92,4 +100,31 @@ export function deploymentReady(deployment: RawObject): boolean {
     count('availableReplicas') === replicas &&
     count('replicas') <= replicas
   );
+}
+
+async function listServices(ctx: KubeContext, namespace: string): Promise<V1Service[]> {
+  const list = await withRetry(() => ctx.core.listNamespacedService({ namespace }), ctx.retry);
+  return list.items;
+}
+
+function podLabelsOf(deployment: RawObject): Record<string, string> {
+  const template = deployment.spec?.template as { metadata?: { labels?: Record<string, string> } };
+  return template?.metadata?.labels ?? {};
+}
+
+/** Services, but those named, whose selector takes in pods with these labels. */
+export function exposingServices(
+  services: V1Service[],
+  podLabels: Record<string, string>,
+  except: string[],
+): string[] {
+  return services
+    .filter((s) => {
+      const selector = Object.entries(s.spec?.selector ?? {});
+      // No selector: endpoints are managed by hand, not by pod labels.
+      if (selector.length === 0 || except.includes(s.metadata?.name ?? '')) return false;
+      return selector.every(([key, value]) => podLabels[key] === value);
+    })
+    .map((s) => s.metadata?.name ?? '')
+    .sort();
 }

@@ -34,9 +34,14 @@ export interface Cluster {
   /**
    * The world decide() needs, for a guard whose targetRef names `targetName` (everything
    * but `probe`, which the operator itself knows): the target Deployment, `<guard>-stable`
-   * and the two Services.
+   * and the two Services; with `exposure`, also the other Services that select the
+   * target's pods (a list of the namespace's Services, so only when it matters).
    */
-  observe(ref: GuardRef, targetName: string): Promise<Omit<Observed, 'probe'>>;
+  observe(
+    ref: GuardRef,
+    targetName: string,
+    options?: { exposure?: boolean },
+  ): Promise<Omit<Observed, 'probe'>>;
   /** Decoded Secret data (keys to UTF-8 strings); null when the Secret does not exist. */
   readSecret(namespace: string, name: string): Promise<Record<string, string> | null>;
   /** ConfigMap data; null when it does not exist. */

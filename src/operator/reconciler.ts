@@ -209,7 +209,10 @@ export class Reconciler {
     }
     const targetName = resolved.spec?.targetRef.name;
     const observed: Observed = targetName
-      ? { ...(await cluster.observe(work.ref, targetName)), probe: probes.current(work.ref) }
+      ? {
+          ...(await cluster.observe(work.ref, targetName, { exposure: exposureMatters(guard) })),
+          probe: probes.current(work.ref),
+        }
       : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };
     if (work.reflexPending && !reports.some(isLeak)) {
       // A leak overtook this pass, and the reflex may have scaled the candidate down under
@@ -325,6 +328,16 @@ export class Reconciler {
     for (const work of this.works.values()) if (work.phase) phases.push(work.phase);
     this.options.metrics.setPhases(phases);
   }
+}
+
+/**
+ * Whether other Services selecting the target's pods matter now (listing them costs a
+ * list of the namespace's Services): before adoption scales the target to zero, and
+ * while a release waits for or runs its canary.
+ */
+function exposureMatters(guard: GuardObject): boolean {
+  const phase = guard.status?.phase;
+  return !guard.status?.adoptedAt || phase === 'Blocked' || phase === 'Canary';
 }
 
 function backoff(failures: number): number {

@@ -10,6 +10,7 @@ import {
   scaleCandidate,
 } from './context.ts';
 import { record, requeue, setCondition, short } from './draft.ts';
+import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { computeRevision } from './revision.ts';
 import { type ApprovalStatus, durationMs, MAX_REJECTED } from './schema.ts';
 import { guardStable } from './stable.ts';
@@ -241,6 +242,18 @@ function canary(ctx: Context, template: PodTemplate, templateHash: string): void
         candidate,
       );
     }
+  }
+  const exposed = exposedMessage(ctx, 'release');
+  if (exposed) {
+    draft.status.phase = 'Blocked';
+    if (draft.status.message !== exposed) {
+      record(draft, 'Warning', 'CandidateExposed', exposed, candidate);
+    }
+    draft.status.message = exposed;
+    scaleCandidate(ctx, 0, true);
+    guardStable(ctx);
+    requeue(draft, EXPOSURE_RECHECK_MS);
+    return;
   }
   const replicas = ctx.spec.probe.canaryReplicas;
   draft.status.phase = 'Canary';

@@ -1,6 +1,7 @@
 import { release } from './candidate.ts';
 import { type Context, label } from './context.ts';
-import { type Draft, newDraft, record, setCondition } from './draft.ts';
+import { type Draft, newDraft, record, requeue, setCondition } from './draft.ts';
+import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { recoverRejections } from './recover.ts';
 import { computeRevision } from './revision.ts';
 import { bake, idle, reverted } from './stable.ts';
@@ -109,6 +110,14 @@ function adopt(ctx: Context): boolean {
     observed.services.canary;
   if (!serving) {
     status.message = `creating ${ctx.name}-stable from ${targetName} and the Services`;
+    return false;
+  }
+  const exposed = exposedMessage(ctx, 'adopt');
+  if (exposed) {
+    // Scaling the target to zero would leave these Services without endpoints: an outage.
+    if (status.message !== exposed) record(draft, 'Warning', 'ServiceSelectsTarget', exposed);
+    status.message = exposed;
+    requeue(draft, EXPOSURE_RECHECK_MS);
     return false;
   }
   status.adoptedAt = draft.at;

@@ -45,6 +45,13 @@ export interface Observed {
     rejectedTemplate?: string;
   } | null;
   services: { stable: boolean; canary: boolean };
+  /**
+   * Services other than `<name>` and `<name>-canary` whose selector takes in the target's
+   * pods: users behind them would lose their endpoints at adoption and meet every
+   * candidate. Only read while it matters (adopting, or a release pending); undefined
+   * when not read.
+   */
+  exposedBy?: string[];
   /** The probe run the adapter has going now, if any. */
   probe: { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null;
 }

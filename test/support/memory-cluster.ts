@@ -62,6 +62,8 @@ export class MemoryCluster implements Cluster {
   readonly deployments = new Map<string, MemoryDeployment>();
   /** Service → what it selects. */
   readonly services = new Map<string, { guard: string; selects: 'stable' | 'candidate' }>();
+  /** The users' own Services: namespace/name → selector. */
+  readonly userServices = new Map<string, Record<string, string>>();
   readonly secrets = new Map<string, Record<string, string>>();
   readonly configMaps = new Map<string, Record<string, string>>();
   readonly events: MemoryEvent[] = [];
@@ -186,11 +188,24 @@ export class MemoryCluster implements Cluster {
     return guard ? structuredClone(guard) : null;
   }
 
-  async observe(ref: GuardRef, targetName: string): Promise<Omit<Observed, 'probe'>> {
+  async observe(
+    ref: GuardRef,
+    targetName: string,
+    options: { exposure?: boolean } = {},
+  ): Promise<Omit<Observed, 'probe'>> {
     this.enter('observe');
     const target = this.deployment(ref.namespace, targetName);
     const stable = this.deployment(ref.namespace, `${ref.name}-stable`);
+    const labels = (target?.template.metadata as { labels?: Record<string, string> } | undefined)
+      ?.labels;
+    const exposedBy = [...this.userServices]
+      .filter(([at, selector]) => {
+        const inNamespace = at.startsWith(`${ref.namespace}/`);
+        return inNamespace && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+      })
+      .map(([at]) => at.slice(ref.namespace.length + 1));
     return {
+      ...(options.exposure && target ? { exposedBy } : {}),
       target: target
         ? {
             template: structuredClone(target.template),
