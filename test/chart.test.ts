@@ -96,13 +96,13 @@ function verbsFor(objects: K8sObject[], kind: string, group: string, resource: s
 }
 
 const WATCH_RULES: [string, string, string[]][] = [
-  ['vakt.dev', 'releaseguards', ['get', 'list', 'watch']],
-  ['vakt.dev', 'releaseguards/status', ['get', 'update', 'patch']],
+  ['vakt.dev', 'releaseguards', ['get', 'list', 'watch', 'patch']],
+  ['vakt.dev', 'releaseguards/status', ['update']],
   ['apps', 'deployments', ['get', 'list', 'watch', 'create', 'update', 'patch']],
-  ['', 'services', ['get', 'list', 'watch', 'create', 'update', 'patch']],
+  ['', 'services', ['get', 'list', 'create', 'update', 'patch']],
   ['', 'secrets', ['get']],
   ['', 'configmaps', ['get']],
-  ['events.k8s.io', 'events', ['create', 'patch']],
+  ['events.k8s.io', 'events', ['create']],
 ];
 
 function expectHardenedDeployment(objects: K8sObject[]): void {

@@ -320,6 +320,36 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     });
   });
 
+  it('adds a finalizer only to the guard it read, and hands back what the guard owns', async () => {
+    putGuard();
+    kube.store.put(deployment('web-app'));
+    const g = await guard();
+    await cluster.setStable(g, stableAction());
+    await cluster.ensureServices(g, services);
+    const written = await cluster.setFinalizer(g, 'vakt.dev/hand-back', true);
+    expect(written).not.toBeNull();
+    // A second write from the same (now stale) read is refused: read again, then write.
+    expect(await cluster.setFinalizer(g, 'vakt.dev/other', true)).toBeNull();
+    const fresh = await guard();
+    expect(fresh.finalizers).toEqual(['vakt.dev/hand-back']);
+
+    await cluster.orphan(fresh);
+    for (const [kind, name] of [
+      ['Deployment', 'web-stable'],
+      ['Service', 'web'],
+      ['Service', 'web-canary'],
+    ] as const) {
+      const refs = kube.store.get(kind, namespace, name)?.metadata.ownerReferences;
+      expect(refs ?? [], `${kind} ${name}`).toEqual([]);
+    }
+    kube.store.remove('ReleaseGuard', namespace, 'web');
+    const deleting = await guard();
+    expect(deleting.deleting).toBe(true);
+    expect(await cluster.setFinalizer(deleting, 'vakt.dev/hand-back', false)).not.toBeNull();
+    expect(await cluster.getGuard({ namespace, name: 'web' })).toBeNull();
+    expect(kube.store.get('Deployment', namespace, 'web-stable')).toBeDefined();
+  });
+
   it("takes over a user's Service with the guard's name without owning it", async () => {
     putGuard();
     kube.store.put(deployment('web-app'));

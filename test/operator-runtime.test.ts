@@ -342,6 +342,31 @@ describe('operator', () => {
     expect(w.cluster.writes.filter((x) => x.kind !== 'status')).toHaveLength(writes);
   });
 
+  it('hands back on deletion: stable keeps serving, the target gets its replicas back', async () => {
+    const w = world();
+    await adopted(w);
+    expect(w.cluster.guard(NS, 'shop')?.finalizers).toEqual(['vakt.dev/hand-back']);
+    w.cluster.deleteGuard(NS, 'shop');
+    await w.waitFor('the guard to go', () => w.cluster.guard(NS, 'shop') === undefined);
+    expect(w.cluster.deployment(NS, 'shop')?.replicas).toBe(3);
+    expect(w.cluster.deployment(NS, 'shop-stable')?.replicas).toBe(3);
+    expect(w.cluster.writes.filter((x) => x.kind === 'orphan')).toHaveLength(1);
+    expect(w.events('HandedBack')[0]?.message).toMatch(/runs the stable release at 3 replicas/);
+  });
+
+  it('never hands an unapproved template the replicas on deletion', async () => {
+    const w = world();
+    await adopted(w);
+    release(w, SHA.v2, 'v2', ['bob']);
+    await w.waitFor('Blocked', phaseIs(w, 'Blocked'));
+    w.cluster.deleteGuard(NS, 'shop');
+    await w.waitFor('the guard to go', () => w.cluster.guard(NS, 'shop') === undefined);
+    expect(w.cluster.deployment(NS, 'shop')?.replicas).toBe(0);
+    expect(w.events('HandedBack')[0]?.message).toMatch(
+      /not the stable release, so it stays at zero/,
+    );
+  });
+
   it('sets phase Invalid naming the field, does not loop, and recovers when fixed', async () => {
     const w = world(spec({ bakeTime: 'soon' }));
     const op = w.start();

@@ -14,6 +14,7 @@ import {
 import { withRetry } from './errors.ts';
 import { emitEvent } from './events.ts';
 import { getGuard, writeStatus } from './guards.ts';
+import { orphan, setFinalizer } from './hand-back.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { observe } from './observe.ts';
 import { ensureServices } from './services.ts';
@@ -108,6 +109,8 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     setStable: (guard, action) => setStable(ctx, guard, action),
     ensureServices: (guard, action) => ensureServices(ctx, guard, action),
     writeStatus: (guard, status) => writeStatus(ctx, guard, status),
+    setFinalizer: (guard, finalizer, present) => setFinalizer(ctx, guard, finalizer, present),
+    orphan: (guard) => orphan(ctx, guard),
     emitEvent: (guard, type, reason, message) =>
       emitEvent(ctx, guard, type, reason, message, instance),
     watchGuards: (namespace, onChange) => watch(GUARDS, namespace, onChange),

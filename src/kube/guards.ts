@@ -26,6 +26,8 @@ function toGuard(ctx: KubeContext, raw: RawObject, ref: GuardRef): GuardObject {
     generation: meta.generation ?? 0,
     resourceVersion: meta.resourceVersion ?? '',
     annotations: { ...(meta.annotations ?? {}) },
+    finalizers: [...((meta.finalizers as string[] | undefined) ?? [])],
+    deleting: Boolean(meta.deletionTimestamp),
     spec: raw.spec,
   };
   if (raw.status === undefined || raw.status === null) return guard;

@@ -17,6 +17,9 @@ export interface GuardObject extends GuardRef {
   generation: number;
   resourceVersion: string;
   annotations: Record<string, string>;
+  finalizers: string[];
+  /** metadata.deletionTimestamp is set: the guard goes once its finalizers are removed. */
+  deleting: boolean;
   /** Unvalidated: decide() validates it and reports problems as phase Invalid. */
   spec: unknown;
   status?: ReleaseGuardStatus;
@@ -60,7 +63,7 @@ export interface Cluster {
   /**
    * Creates or updates `<guard>-stable` to run `action.template`, with pod labels that keep
    * the candidate's Service from selecting it, annotated vakt.dev/template-hash, owned by
-   * the guard (ownerReferences), so deleting the guard removes it.
+   * the guard (ownerReferences; see orphan() for what deleting the guard does).
    */
   setStable(guard: GuardObject, action: SetStableAction): Promise<void>;
   /** Creates or updates Service `<guard>` (to stable) and `<guard>-canary` (to the candidate). */
@@ -71,6 +74,16 @@ export interface Cluster {
    * resourceVersion, or null when the guard is gone.
    */
   writeStatus(guard: GuardObject, status: ReleaseGuardStatus): Promise<string | null>;
+  /**
+   * Adds or removes `finalizer`, conditional on the resourceVersion read. Returns the new
+   * resourceVersion; null when the guard is gone or changed meanwhile (read it again).
+   */
+  setFinalizer(guard: GuardObject, finalizer: string, present: boolean): Promise<string | null>;
+  /**
+   * Drops the guard's owner reference from `<guard>-stable` and the two Services, so that
+   * deleting the guard leaves them serving instead of garbage-collected.
+   */
+  orphan(guard: GuardObject): Promise<void>;
   /** An events.k8s.io/v1 Event about the guard; failures are logged, never thrown. */
   emitEvent(
     guard: GuardObject,

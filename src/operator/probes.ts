@@ -117,6 +117,12 @@ export class ProbeManager {
     probe.abort.abort();
   }
 
+  /** The guard is gone: stop its probe and drop what is kept about it. */
+  forget(ref: GuardRef): void {
+    this.stop(ref);
+    this.retries.delete(guardKey(ref));
+  }
+
   current(ref: GuardRef): { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null {
     const probe = this.active.get(guardKey(ref));
     if (!probe || probe.finished) return null;

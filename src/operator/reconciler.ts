@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import { decide } from '../release/decide.ts';
+import { handBack } from '../release/hand-back.ts';
 import type { Phase } from '../release/schema.ts';
 import type { Observed, ProbeReport, Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
@@ -20,6 +21,8 @@ import { sameStatus } from './same-status.ts';
 
 /** Touching this annotation (any new value) makes the operator ask the gate again now. */
 export const RECHECK_ANNOTATION = 'vakt.dev/recheck-approval';
+/** Holds a deleted guard until what vakt made for it is handed back (see hand-back.ts). */
+export const FINALIZER = 'vakt.dev/hand-back';
 /** A missing ConfigMap, Secret or key has no watch: look again this often. */
 const EXTERNAL_RETRY_MS = 30_000;
 const BACKOFF = { firstMs: 250, maxMs: 60_000 };
@@ -59,6 +62,8 @@ interface Work {
   phase?: Phase;
   /** Keys `namespace/deployment` this guard is indexed under. */
   deployments: string[];
+  /** The guard is gone and this record dropped; a new one serves a guard of the same name. */
+  forgotten?: boolean;
 }
 
 export class Reconciler {
@@ -167,7 +172,7 @@ export class Reconciler {
   private async drain(work: Work): Promise<void> {
     // Yield once, so triggers in the same tick (a burst of watch events) make one pass.
     await Promise.resolve();
-    while (work.pending && !this.stopped && this.mayRun(work)) {
+    while (work.pending && !this.stopped && !work.forgotten && this.mayRun(work)) {
       work.pending = false;
       work.urgent = false;
       await this.pass(work);
@@ -200,6 +205,22 @@ export class Reconciler {
     if (!guard) {
       this.forget(work);
       return;
+    }
+    if (guard.deleting) {
+      if (guard.finalizers.includes(FINALIZER)) await this.handBack(work, guard);
+      else this.forget(work);
+      return;
+    }
+    if (!guard.finalizers.includes(FINALIZER)) {
+      // Before anything is taken over, so a deletion always hands back first.
+      const written = await cluster.setFinalizer(guard, FINALIZER, true);
+      if (written === null) {
+        work.pending = true; // changed or gone meanwhile: read it again
+        work.reports.unshift(...reports);
+        return;
+      }
+      guard.resourceVersion = written;
+      guard.finalizers = [...guard.finalizers, FINALIZER];
     }
     const resolved = await resolveGuardPolicy(cluster, guard);
     this.index(work, guard);
@@ -258,9 +279,9 @@ export class Reconciler {
         { guard: work.key, phase: output.status.phase, message: output.status.message },
         'phase',
       );
+      work.phase = output.status.phase;
+      this.countPhases();
     }
-    work.phase = output.status.phase;
-    this.countPhases();
     let after = output.requeueAfterMs;
     if (resolved.problems.length > 0)
       after = Math.min(after ?? EXTERNAL_RETRY_MS, EXTERNAL_RETRY_MS);
@@ -311,15 +332,40 @@ export class Reconciler {
     work.deployments = [];
   }
 
-  /** The guard is gone: its probe stops, and so do its timers. */
+  /**
+   * The guard is being deleted: leave `<name>-stable` and the Services serving (no longer
+   * owned, so not garbage-collected), give the target its replicas back if it runs the
+   * stable release, say so in an Event, then let the guard go.
+   */
+  private async handBack(work: Work, guard: GuardObject): Promise<void> {
+    const { cluster, probes, log } = this.options;
+    probes.forget(work.ref);
+    const target = (guard.spec as { targetRef?: { name?: unknown } } | null)?.targetRef?.name;
+    const targetName = typeof target === 'string' && target ? target : undefined;
+    const observed = targetName ? await cluster.observe(work.ref, targetName) : { target: null };
+    const plan = handBack(guard.name, targetName ?? '(none)', guard.status, observed);
+    if (plan.scaleTarget !== undefined && targetName) {
+      await cluster.scaleDeployment(guard.namespace, targetName, plan.scaleTarget);
+    }
+    await cluster.orphan(guard);
+    log.info({ guard: work.key, message: plan.message }, 'handed back');
+    await cluster.emitEvent(guard, 'Normal', 'HandedBack', plan.message);
+    if ((await cluster.setFinalizer(guard, FINALIZER, false)) === null) {
+      work.pending = true; // changed meanwhile: the next pass hands back again (idempotent)
+      return;
+    }
+    this.forget(work);
+  }
+
+  /** The guard is gone: its probe stops, its timers too, and its bookkeeping goes. */
   private forget(work: Work): void {
-    this.options.probes.stop(work.ref);
+    this.options.probes.forget(work.ref);
     clearTimeout(work.timer);
     this.unindex(work);
     work.reports = [];
-    work.phase = undefined;
-    work.recheckSeen = undefined;
-    work.leakAt = undefined;
+    work.pending = false;
+    work.forgotten = true;
+    if (this.works.get(work.key) === work) this.works.delete(work.key);
     this.countPhases();
   }
 

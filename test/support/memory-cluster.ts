@@ -32,7 +32,7 @@ export interface MemoryDeployment {
 export interface Write {
   /** performance.now() when the write was accepted. */
   at: number;
-  kind: 'scale' | 'setStable' | 'ensureServices' | 'status';
+  kind: 'scale' | 'setStable' | 'ensureServices' | 'status' | 'orphan' | 'finalizer';
   namespace: string;
   name: string;
   replicas?: number;
@@ -92,10 +92,24 @@ export class MemoryCluster implements Cluster {
       generation: (existing?.generation ?? 0) + (changed ? 1 : 0),
       resourceVersion: String(this.version++),
       annotations: { ...existing?.annotations, ...annotations },
+      finalizers: [...(existing?.finalizers ?? [])],
+      deleting: existing?.deleting ?? false,
       spec: structuredClone(spec),
       ...(existing?.status && { status: existing.status }),
     };
     this.guards.set(key(namespace, name), guard);
+    this.notify(this.guardWatchers, { namespace, name });
+  }
+
+  /** `kubectl delete`: gone at once, or marked while finalizers remain. */
+  deleteGuard(namespace: string, name: string): void {
+    const guard = this.guards.get(key(namespace, name));
+    if (!guard) return;
+    if (guard.finalizers.length === 0) this.guards.delete(key(namespace, name));
+    else {
+      guard.deleting = true;
+      guard.resourceVersion = String(this.version++);
+    }
     this.notify(this.guardWatchers, { namespace, name });
   }
 
@@ -296,6 +310,40 @@ export class MemoryCluster implements Cluster {
     this.writes.push({
       at: performance.now(),
       kind: 'ensureServices',
+      namespace: guard.namespace,
+      name: guard.name,
+    });
+  }
+
+  async setFinalizer(
+    guard: GuardObject,
+    finalizer: string,
+    present: boolean,
+  ): Promise<string | null> {
+    this.enter('setFinalizer');
+    const at = key(guard.namespace, guard.name);
+    const stored = this.guards.get(at);
+    if (!stored || stored.resourceVersion !== guard.resourceVersion) return null;
+    const others = stored.finalizers.filter((f) => f !== finalizer);
+    stored.finalizers = present ? [...others, finalizer] : others;
+    stored.resourceVersion = String(this.version++);
+    this.writes.push({
+      at: performance.now(),
+      kind: 'finalizer',
+      namespace: guard.namespace,
+      name: guard.name,
+    });
+    if (stored.deleting && stored.finalizers.length === 0) this.guards.delete(at);
+    this.notify(this.guardWatchers, { namespace: guard.namespace, name: guard.name });
+    return stored.resourceVersion;
+  }
+
+  /** What vakt made for the guard outlives it: nothing here garbage-collects, so only recorded. */
+  async orphan(guard: GuardObject): Promise<void> {
+    this.enter('orphan');
+    this.writes.push({
+      at: performance.now(),
+      kind: 'orphan',
       namespace: guard.namespace,
       name: guard.name,
     });

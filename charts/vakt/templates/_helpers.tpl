@@ -57,18 +57,20 @@ ClusterRole) or in watchNamespace only (a Role). No wildcards; Secrets and Confi
 get-only (never list or watch), optionally limited to named objects.
 */}}
 {{- define "vakt.watchRules" -}}
+# patch: the hand-back finalizer. status: replaced whole, conditional on resourceVersion.
 - apiGroups: ["vakt.dev"]
   resources: ["releaseguards"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["vakt.dev"]
   resources: ["releaseguards/status"]
-  verbs: ["get", "update", "patch"]
+  verbs: ["update"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch"]
+# list: other Services selecting a target's pods; patch: owner references at hand-back.
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["get", "list", "watch", "create", "update", "patch"]
+  verbs: ["get", "list", "create", "update", "patch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
@@ -83,5 +85,5 @@ get-only (never list or watch), optionally limited to named objects.
   {{- end }}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
