@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCluster } from '../src/kube/cluster.ts';
-import type { ChangeType, ObjectRef, Stop } from '../src/kube/watch.ts';
+import type { ChangeType, ObjectRef } from '../src/kube/watch.ts';
 import { listWatch } from '../src/kube/watch.ts';
+import type { Stop } from '../src/operator/ports.ts';
 import { type FakeKube, startFakeKube } from './support/fake-kube/index.ts';
 
 const namespace = 'shop';
@@ -103,6 +104,23 @@ describe('listWatch', () => {
     // Resumed from the last resourceVersion: no relist was needed.
     expect(kube.requests.count('list', 'Deployment')).toBe(1);
     expect(seen.filter((line) => line === 'ADDED shop/during')).toHaveLength(1);
+  });
+
+  it('says it is not synced while its first list keeps failing, and is once one works', async () => {
+    kube.store.put(deployment('before'));
+    kube.faults.fail({
+      verb: 'list',
+      kind: 'Deployment',
+      code: 503,
+      times: 3,
+      retryAfterSeconds: 0,
+    });
+    await watchDeployments(namespace);
+    const stop = stops.at(-1);
+    expect(stop?.synced?.()).toBe(false);
+    expect(seen).toEqual([]);
+    await vi.waitFor(() => expect(stop?.synced?.()).toBe(true), wait);
+    expect(seen).toEqual(['ADDED shop/before']);
   });
 
   it('relists after 410 Gone, reporting what changed while it was away', async () => {

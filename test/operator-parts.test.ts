@@ -141,6 +141,23 @@ describe('leader election', () => {
   });
 });
 
+describe('readiness', () => {
+  it('is not ready while a watch has not listed its objects yet', async () => {
+    const c = cluster();
+    let listed = false;
+    const watchGuards = c.watchGuards.bind(c);
+    c.watchGuards = async (namespace, onChange) =>
+      Object.assign(await watchGuards(namespace, onChange), { synced: () => listed });
+    const op = startOperator({ cluster: c, log: silent });
+    await op.started;
+    expect(op.state()).toBe('leading');
+    expect(op.ready()).toBe(false);
+    listed = true;
+    expect(op.ready()).toBe(true);
+    await op.stop();
+  });
+});
+
 describe('health and metrics endpoints', () => {
   it('answers /healthz, /readyz by the readiness check, and /metrics', async () => {
     let ready = false;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type EventsV1Event, V1MicroTime } from '@kubernetes/client-node';
 import type { GuardObject } from '../operator/ports.ts';
+import { describeError } from '../operator/refs.ts';
 import { GUARD_API_VERSION, type KubeContext } from './context.ts';
 
 /** The API server rejects an Event note over 1 KiB. */
@@ -40,7 +41,10 @@ export async function emitEvent(
   try {
     await ctx.events.createNamespacedEvent({ namespace: guard.namespace, body });
   } catch (error) {
-    ctx.log.warn({ err: error, guard: guard.name, reason }, 'could not record an Event');
+    ctx.log.warn(
+      { err: describeError(error), guard: guard.name, reason },
+      'could not record an Event',
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import {
   V1MicroTime,
 } from '@kubernetes/client-node';
 import type { LeaderElector } from '../operator/ports.ts';
+import { describeError } from '../operator/refs.ts';
 import { shareConnections } from './connections.ts';
 import { abortableSleep, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
@@ -115,7 +116,7 @@ export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOption
     try {
       return await tryAcquireOrRenew();
     } catch (error) {
-      log.warn({ err: error }, 'lease request failed');
+      log.warn({ err: describeError(error) }, 'lease request failed');
       return false;
     }
   };
@@ -190,7 +191,10 @@ export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOption
         });
         log.info('released the lease');
       } catch (error) {
-        log.warn({ err: error }, 'could not release the lease; it expires on its own');
+        log.warn(
+          { err: describeError(error) },
+          'could not release the lease; it expires on its own',
+        );
       }
     },
 

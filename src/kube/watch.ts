@@ -1,4 +1,5 @@
 import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { describeError } from '../operator/refs.ts';
 import { abortableSleep, backoffMs, statusOf } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 
@@ -37,7 +38,7 @@ export interface ListWatchOptions {
   pageSize?: number;
 }
 
-export type Stop = () => Promise<void>;
+export type Stop = (() => Promise<void>) & { synced: () => boolean };
 
 interface Listed {
   items?: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } }[];
@@ -60,6 +61,7 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
   /** Objects seen, by namespace/name, with their resourceVersion: a relist reports the difference. */
   let known = new Map<string, string>();
   let resourceVersion: string | undefined;
+  let synced = false;
   const firstList = Promise.withResolvers<void>();
 
   const emit = (ref: ObjectRef, type: ChangeType) => {
@@ -67,7 +69,7 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
     try {
       options.onChange(ref, type);
     } catch (error) {
-      log.error({ err: error, ref }, 'watch callback failed');
+      log.error({ err: describeError(error), ref }, 'watch callback failed');
     }
   };
 
@@ -176,7 +178,9 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
         if (resourceVersion === undefined) {
           try {
             await relist();
+            synced = true;
           } finally {
+            // The caller goes on after the first try either way; synced() tells which.
             firstList.resolve();
           }
         }
@@ -198,7 +202,12 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
         failures += 1;
         if (statusOf(error) === 410) resourceVersion = undefined;
         log.warn(
-          { err: error, status: statusOf(error), failures, relist: resourceVersion === undefined },
+          {
+            err: describeError(error),
+            status: statusOf(error),
+            failures,
+            relist: resourceVersion === undefined,
+          },
           'list or watch failed: retrying after a backoff',
         );
         await pause(failures);
@@ -217,10 +226,11 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
 
   const running = loop();
   await firstList.promise;
-  return async () => {
+  const stop = async () => {
     stopping.abort();
     await running;
   };
+  return Object.assign(stop, { synced: () => synced });
 }
 
 function refOf(object: NonNullable<Listed['items']>[number] | undefined): ObjectRef | undefined {

@@ -139,7 +139,11 @@ export function startOperator(options: OperatorOptions): Operator {
   return {
     metrics,
     state: () => state,
-    ready: () => state === 'standby' || (state === 'leading' && watching),
+    // Leading means ready once every watch has listed its objects: a failed first list is
+    // retried in the background, and until it succeeds the operator sees nothing.
+    ready: () =>
+      state === 'standby' ||
+      (state === 'leading' && watching && stops.every((stop) => stop.synced?.() ?? true)),
     started: started.catch((error) => {
       if (stopping) return;
       // Leader election gave up: say so, so the process exits and a fresh one stands by.

@@ -28,8 +28,11 @@ export interface GuardObject extends GuardRef {
 export type SetStableAction = Extract<Action, { kind: 'setStable' }>;
 export type EnsureServicesAction = Extract<Action, { kind: 'ensureServices' }>;
 
-/** Stops a watch; resolves once it is stopped. */
-export type Stop = () => Promise<void>;
+/**
+ * Stops a watch; resolves once it is stopped. `synced`, when there, says whether the
+ * watch has listed its objects at least once (a watch keeps retrying a failed list).
+ */
+export type Stop = (() => Promise<void>) & { synced?: () => boolean };
 
 export interface Cluster {
   /** null when the guard no longer exists. */
