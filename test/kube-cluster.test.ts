@@ -117,6 +117,7 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
           target: {
             template,
             annotations: { 'vakt.dev/revision': 'abc' },
+            matchLabels: { app: 'web' },
             replicas: 3,
             ready: true,
           },
@@ -225,6 +226,31 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     kube.requests.reset();
     expect((await cluster.observe(ref, 'web-app')).exposedBy).toBeUndefined();
     expect(kube.requests.count('list', 'Service')).toBe(0);
+  });
+
+  it('counts a Service with another port as missing, so a changed spec.service.port is applied', async () => {
+    putGuard();
+    kube.store.put(deployment('web-app'));
+    await cluster.ensureServices(await guard(), services);
+    const ref = { namespace, name: 'web' };
+    const asSpec = { port: services.port, targetPort: services.targetPort };
+    expect((await cluster.observe(ref, 'web-app', { port: asSpec })).services).toEqual({
+      stable: true,
+      canary: true,
+    });
+    const moved = { port: 8080, targetPort: 8080 };
+    expect((await cluster.observe(ref, 'web-app', { port: moved })).services).toEqual({
+      stable: false,
+      canary: false,
+    });
+    await cluster.ensureServices(await guard(), { ...services, ...moved });
+    expect((await cluster.observe(ref, 'web-app', { port: moved })).services).toEqual({
+      stable: true,
+      canary: true,
+    });
+    expect(kube.store.get('Service', namespace, 'web')?.spec).toMatchObject({
+      ports: [{ port: 8080, targetPort: 8080 }],
+    });
   });
 
   it('gives up scaling on a 404 at once', async () => {

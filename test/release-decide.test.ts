@@ -754,6 +754,19 @@ describe('decide: a revert whose status was never written', () => {
   });
 });
 
+describe('decide: a target vakt cannot route to', () => {
+  it('is Invalid when the Deployment selects its pods by matchExpressions alone', () => {
+    const world = freshWorld();
+    if (world.target) world.target.matchLabels = {};
+    const output = new Story(world).step();
+    expect(output.status.phase).toBe('Invalid');
+    expect(output.status.message).toMatch(
+      /^spec\.targetRef\.name: Deployment shop selects its pods by matchExpressions alone/,
+    );
+    expect(kinds(output.actions)).toEqual(['emitEvent']);
+  });
+});
+
 describe('decide: other Services that select the target', () => {
   it('does not take the target down while a Service of the users still selects it', () => {
     const story = new Story();

@@ -1,5 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
-import type { GuardRef } from '../operator/ports.ts';
+import type { Cluster, GuardRef } from '../operator/ports.ts';
 import { type Observed, REJECTED_TEMPLATE } from '../release/state.ts';
 import type { PodTemplate } from '../release/template.ts';
 import {
@@ -13,13 +13,16 @@ import {
   readOrNull,
 } from './context.ts';
 import { withRetry } from './errors.ts';
+import { matches } from './services.ts';
+
+export type ObserveOptions = NonNullable<Parameters<Cluster['observe']>[2]>;
 
 /** The world decide() needs: the target, `<guard>-stable` and the two Services. */
 export async function observe(
   ctx: KubeContext,
   ref: GuardRef,
   targetName: string,
-  options: { exposure?: boolean } = {},
+  options: ObserveOptions = {},
 ): Promise<Omit<Observed, 'probe'>> {
   const { namespace, name } = ref;
   const service = (serviceName: string) =>
@@ -41,6 +44,7 @@ export async function observe(
       ? {
           template: structuredClone((target.spec?.template ?? {}) as PodTemplate),
           annotations: { ...(target.metadata?.annotations ?? {}) },
+          matchLabels: matchLabelsOf(target),
           replicas: replicasOf(target),
           ready: deploymentReady(target),
         }
@@ -52,10 +56,13 @@ export async function observe(
           ...rejectedOf(stable),
         }
       : null,
-    // A Service that exists but selects the wrong pods counts as missing, so decide() repairs it.
+    // A Service that selects the wrong pods or has the wrong port counts as missing, so
+    // decide() repairs it.
     services: {
-      stable: selects(stableService, stableSelector(name)),
-      canary: target ? selects(canaryService, matchLabelsOf(target)) : canaryService !== null,
+      stable: selects(stableService, stableSelector(name), options.port),
+      canary: target
+        ? selects(canaryService, matchLabelsOf(target), options.port)
+        : canaryService !== null,
     },
   };
 }
@@ -69,11 +76,12 @@ export function stableSelector(guardName: string): Record<string, string> {
   return { [LABEL_GUARD]: guardName, [LABEL_ROLE]: 'stable' };
 }
 
-function selects(service: V1Service | null, selector: Record<string, string>): boolean {
-  if (!service) return false;
-  const actual = service.spec?.selector ?? {};
-  const keys = Object.keys(selector);
-  return keys.length === Object.keys(actual).length && keys.every((k) => actual[k] === selector[k]);
+function selects(
+  service: V1Service | null,
+  selector: Record<string, string>,
+  port: { port: number; targetPort: number } | undefined,
+): boolean {
+  return service !== null && matches(service, selector, port);
 }
 
 /** The API server defaults spec.replicas to 1. */

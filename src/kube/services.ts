@@ -103,20 +103,21 @@ async function ensureService(
   );
 }
 
-function matches(
+/** The Service selects exactly `selector` and, when given, has just this one port. */
+export function matches(
   service: V1Service,
   selector: Record<string, string>,
-  action: EnsureServicesAction,
-) {
+  port?: { port: number; targetPort: number },
+): boolean {
   const actual = service.spec?.selector ?? {};
   const keys = Object.keys(selector);
   const sameSelector =
     keys.length === Object.keys(actual).length && keys.every((k) => actual[k] === selector[k]);
+  if (!sameSelector || !port) return sameSelector;
   const ports = service.spec?.ports ?? [];
   return (
-    sameSelector &&
     ports.length === 1 &&
-    ports[0]?.port === action.port &&
-    String(ports[0]?.targetPort ?? ports[0]?.port) === String(action.targetPort)
+    ports[0]?.port === port.port &&
+    String(ports[0]?.targetPort ?? ports[0]?.port) === String(port.targetPort)
   );
 }

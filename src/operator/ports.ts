@@ -46,7 +46,11 @@ export interface Cluster {
   observe(
     ref: GuardRef,
     targetName: string,
-    options?: { exposure?: boolean },
+    options?: {
+      exposure?: boolean;
+      /** The port the Services should have; a Service with another counts as missing. */
+      port?: { port: number; targetPort: number };
+    },
   ): Promise<Omit<Observed, 'probe'>>;
   /** Decoded Secret data (keys to UTF-8 strings); null when the Secret does not exist. */
   readSecret(namespace: string, name: string): Promise<Record<string, string> | null>;

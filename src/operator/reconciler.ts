@@ -231,7 +231,15 @@ export class Reconciler {
     const targetName = resolved.spec?.targetRef.name;
     const observed: Observed = targetName
       ? {
-          ...(await cluster.observe(work.ref, targetName, { exposure: exposureMatters(guard) })),
+          ...(await cluster.observe(work.ref, targetName, {
+            exposure: exposureMatters(guard),
+            ...(resolved.spec && {
+              port: {
+                port: resolved.spec.service.port,
+                targetPort: resolved.spec.service.targetPort ?? resolved.spec.service.port,
+              },
+            }),
+          })),
           probe: probes.current(work.ref),
         }
       : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };

@@ -31,6 +31,8 @@ export function decide(input: DecideInput): DecideOutput {
     if (!policy.ok) problems.push(...policy.problems);
   }
   problems.push(...(input.policyProblems ?? []));
+  if (checked.ok)
+    problems.push(...targetProblems(guard.name, checked.value.targetRef.name, observed));
   if (!checked.ok || problems.length > 0) return invalid(draft, problems);
   if (draft.status.phase === 'Invalid') delete draft.status.message;
 
@@ -204,4 +206,20 @@ function conditions(ctx: Context): void {
   if (!status.conditions.some((c) => c.type === 'ProbesPassing')) {
     setCondition(draft, 'ProbesPassing', 'Unknown', 'NotProbed', 'no probe run has finished yet');
   }
+}
+
+/** What vakt cannot guard: a target it could not route a canary Service to. */
+function targetProblems(
+  name: string,
+  targetName: string,
+  observed: DecideInput['observed'],
+): SpecProblem[] {
+  const labels = observed.target?.matchLabels;
+  if (!labels || Object.keys(labels).length > 0) return [];
+  return [
+    {
+      path: 'spec.targetRef.name',
+      message: `Deployment ${targetName} selects its pods by matchExpressions alone; vakt needs spec.selector.matchLabels to point Service ${name}-canary at the candidate`,
+    },
+  ];
 }

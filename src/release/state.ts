@@ -29,6 +29,11 @@ export interface Observed {
     template: PodTemplate;
     /** metadata.annotations of the Deployment (the revision annotation may live there). */
     annotations: Record<string, string>;
+    /**
+     * spec.selector.matchLabels: what `<name>-canary` selects. Omitted by an adapter that
+     * cannot tell; empty when the Deployment selects by matchExpressions alone.
+     */
+    matchLabels?: Record<string, string>;
     /** spec.replicas as it is now. */
     replicas: number;
     /** Its rollout of the current template is complete and all replicas are ready. */
