@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalVerdict } from '../src/approval/verdict.ts';
 import type { LeakEvidence } from '../src/probe/types.ts';
-import { APPROVAL_RECHECK_MS } from '../src/release/candidate.ts';
+import { APPROVAL_RECHECK_MS, UNDECIDED_RECHECK_MS } from '../src/release/candidate.ts';
 import { decide } from '../src/release/decide.ts';
 import { MAX_DECISIONS, type ReleaseGuardStatus } from '../src/release/schema.ts';
 import type {
@@ -328,6 +328,19 @@ describe('decide: a release', () => {
     story.now += 1;
     expect(kinds(story.step().actions)).toContain('checkApproval');
     expect(story.last?.requeueAfterMs).toBe(APPROVAL_RECHECK_MS);
+  });
+
+  it('asks again sooner after an undecided answer: GitHub may be back', () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 0);
+    story.step();
+    const undecided = story.step([approval(H2, SHA.two, 'undecided')]);
+    expect(undecided.requeueAfterMs).toBe(UNDECIDED_RECHECK_MS);
+    story.now += UNDECIDED_RECHECK_MS - 1;
+    expect(kinds(story.peek().actions)).not.toContain('checkApproval');
+    story.now += 1;
+    expect(kinds(story.step().actions)).toContain('checkApproval');
+    expect(UNDECIDED_RECHECK_MS).toBeLessThan(APPROVAL_RECHECK_MS);
   });
 
   it('ignores an approval for another commit', () => {

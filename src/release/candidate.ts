@@ -21,6 +21,8 @@ import { imagesOf, type PodTemplate } from './template.ts';
 
 /** How often a blocked release asks the gate again; approvals arrive without a webhook. */
 export const APPROVAL_RECHECK_MS = 60_000;
+/** After an undecided answer (GitHub unreachable, a rate limit): sooner, it may pass. */
+export const UNDECIDED_RECHECK_MS = 10_000;
 
 function commitStatus(
   ctx: Context,
@@ -140,7 +142,8 @@ function blocked(ctx: Context, approval: ApprovalStatus): void {
   const asked = approval.requestedAt ? Date.parse(approval.requestedAt) : undefined;
   const onDemand = ctx.reports.some((r) => r.kind === 'approvalRecheck');
   const elapsed = asked === undefined ? Infinity : draft.now - asked;
-  if (onDemand || elapsed >= APPROVAL_RECHECK_MS) {
+  const every = approval.outcome === 'undecided' ? UNDECIDED_RECHECK_MS : APPROVAL_RECHECK_MS;
+  if (onDemand || elapsed >= every) {
     draft.actions.push({
       kind: 'checkApproval',
       templateHash: approval.templateHash,
@@ -148,9 +151,9 @@ function blocked(ctx: Context, approval: ApprovalStatus): void {
       repository: ctx.spec.source.repository,
     });
     approval.requestedAt = draft.at;
-    requeue(draft, APPROVAL_RECHECK_MS);
+    requeue(draft, every);
   } else {
-    requeue(draft, APPROVAL_RECHECK_MS - elapsed);
+    requeue(draft, every - elapsed);
   }
 }
 
