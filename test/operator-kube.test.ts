@@ -446,6 +446,22 @@ describe('operator against the Kubernetes API', () => {
     expect(world.stableHashes()).toEqual([V1]);
   });
 
+  it('leaves no unprobed candidate running when the guard is deleted mid-canary', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    const probed = shops.slow.stats.requests;
+    release(world, SHA.v6, 'v6', APPROVERS);
+    await world.waitFor(
+      'the canary probe under way',
+      () => world.status()?.phase === 'Canary' && shops.slow.stats.requests > probed + 5,
+    );
+    world.kube.store.remove('ReleaseGuard', NS, 'shop');
+    await world.waitFor('the guard to go', () => world.guard() === undefined);
+    expect(world.events('HandedBack')[0]?.note).toMatch(/stays at zero/);
+    // What the Event says: the candidate, never probed to the end, does not keep running.
+    expect(specOf(world.deployment('shop')).replicas).toBe(0);
+  });
+
   it('waits to adopt while another Service selects the target, then adopts once it is repointed', async () => {
     const world = await startWorld();
     const service = (selector: Record<string, string>) => ({
