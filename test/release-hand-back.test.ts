@@ -37,6 +37,11 @@ describe('handing a deleted guard back', () => {
     expect(plan.message).toMatch(/not the stable release, so it stays at zero/);
   });
 
+  it('takes a canary under probe down: it was never probed to the end', () => {
+    const plan = handBack('shop', 'shop-app', status(), target(tpl('shop:2'), 1));
+    expect(plan.scaleTarget).toBe(0);
+  });
+
   it('scales nothing down and nothing up that already has its replicas', () => {
     expect(handBack('shop', 'shop-app', status(), target(STABLE, 6)).scaleTarget).toBeUndefined();
   });

@@ -28,7 +28,9 @@ export function handBack(
   const target = observed.target;
   if (!target) return { message: `Deployment ${targetName} is gone; ${left}` };
   if (templateHash(target.template) !== stable.templateHash) {
+    // A canary under probe runs replicas: down with it, it was never probed to the end.
     return {
+      ...(target.replicas > 0 ? { scaleTarget: 0 } : {}),
       message: `Deployment ${targetName} runs a template that is not the stable release, so it stays at zero; ${left}`,
     };
   }
