@@ -7,16 +7,15 @@ import type {
   SetStableAction,
   Stop,
 } from '../../src/operator/ports.ts';
-import type { ServiceUrl } from '../../src/operator/service-url.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
 import { type Observed, REJECTED_TEMPLATE } from '../../src/release/state.ts';
-import { imagesOf, type PodTemplate } from '../../src/release/template.ts';
+import type { PodTemplate } from '../../src/release/template.ts';
 
 /**
- * A Cluster in memory: plain objects that the operator's actions change at once, every
- * write recorded with the moment the "API server" accepted it, watches that fire on the
- * next turn of the event loop, and faults to inject. Pods are whatever URL the test maps
- * an image to (see serviceUrl).
+ * A Cluster in memory, for the operator's wiring tests (leader election, readiness,
+ * approvals): plain objects that the operator's actions change at once, every write
+ * recorded, watches that fire on the next turn of the event loop. The operator's behaviour
+ * is tested against the fake API server through the real adapter (operator-kube.test.ts).
  */
 
 export interface MemoryDeployment {
@@ -62,15 +61,11 @@ export class MemoryCluster implements Cluster {
   readonly deployments = new Map<string, MemoryDeployment>();
   /** Service → what it selects. */
   readonly services = new Map<string, { guard: string; selects: 'stable' | 'candidate' }>();
-  /** The users' own Services: namespace/name → selector. */
-  readonly userServices = new Map<string, Record<string, string>>();
   readonly secrets = new Map<string, Record<string, string>>();
   readonly configMaps = new Map<string, Record<string, string>>();
   readonly events: MemoryEvent[] = [];
   readonly writes: Write[] = [];
   readonly calls = new Map<Method, number>();
-  private readonly faults: { method: Method; error: Error }[] = [];
-  private readonly held = new Map<Method, Promise<void>>();
   private readonly guardWatchers = new Set<(ref: GuardRef) => void>();
   private readonly deploymentWatchers = new Set<(ref: GuardRef) => void>();
   private version = 1;
@@ -98,18 +93,6 @@ export class MemoryCluster implements Cluster {
       ...(existing?.status && { status: existing.status }),
     };
     this.guards.set(key(namespace, name), guard);
-    this.notify(this.guardWatchers, { namespace, name });
-  }
-
-  /** `kubectl delete`: gone at once, or marked while finalizers remain. */
-  deleteGuard(namespace: string, name: string): void {
-    const guard = this.guards.get(key(namespace, name));
-    if (!guard) return;
-    if (guard.finalizers.length === 0) this.guards.delete(key(namespace, name));
-    else {
-      guard.deleting = true;
-      guard.resourceVersion = String(this.version++);
-    }
     this.notify(this.guardWatchers, { namespace, name });
   }
 
@@ -147,79 +130,23 @@ export class MemoryCluster implements Cluster {
     return this.guards.get(key(namespace, name));
   }
 
-  /** The next call of `method` throws `error` (a 500 unless told). */
-  failNext(method: Method, error: Error = apiError(500, 'Internal Server Error')): void {
-    this.faults.push({ method, error });
-  }
-
   count(method: Method): number {
     return this.calls.get(method) ?? 0;
-  }
-
-  /** Calls of `method` from now on wait, as if the API server were slow, until the returned release is called. */
-  hold(method: Method): () => void {
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.held.set(method, gate);
-    return () => {
-      this.held.delete(method);
-      release();
-    };
-  }
-
-  /**
-   * Maps a Service to a URL as kube-proxy would: through the Deployment it selects to
-   * the URL of the image it runs; a Deployment at zero replicas has no endpoints.
-   */
-  serviceUrl(urlOfImage: (image: string) => string | undefined): ServiceUrl {
-    return ({ namespace, name }) => {
-      const service = this.services.get(key(namespace, name));
-      const nowhere = 'http://127.0.0.1:9'; // discard port: connection refused
-      if (!service) return nowhere;
-      const guard = this.guards.get(key(namespace, service.guard));
-      const target = (guard?.spec as { targetRef?: { name?: string } } | undefined)?.targetRef
-        ?.name;
-      const deployment =
-        service.selects === 'stable'
-          ? this.deployment(namespace, `${service.guard}-stable`)
-          : target
-            ? this.deployment(namespace, target)
-            : undefined;
-      if (!deployment || deployment.replicas === 0) return nowhere;
-      const image = imagesOf(deployment.template)[0];
-      return (image && urlOfImage(image)) ?? nowhere;
-    };
   }
 
   // --- the Cluster port ------------------------------------------------------------------
 
   async getGuard(ref: GuardRef): Promise<GuardObject | null> {
     this.enter('getGuard');
-    await this.held.get('getGuard');
     const guard = this.guards.get(key(ref.namespace, ref.name));
     return guard ? structuredClone(guard) : null;
   }
 
-  async observe(
-    ref: GuardRef,
-    targetName: string,
-    options: { exposure?: boolean } = {},
-  ): Promise<Omit<Observed, 'probe'>> {
+  async observe(ref: GuardRef, targetName: string): Promise<Omit<Observed, 'probe'>> {
     this.enter('observe');
     const target = this.deployment(ref.namespace, targetName);
     const stable = this.deployment(ref.namespace, `${ref.name}-stable`);
-    const labels = (target?.template.metadata as { labels?: Record<string, string> } | undefined)
-      ?.labels;
-    const exposedBy = [...this.userServices]
-      .filter(([at, selector]) => {
-        const inNamespace = at.startsWith(`${ref.namespace}/`);
-        return inNamespace && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-      })
-      .map(([at]) => at.slice(ref.namespace.length + 1));
     return {
-      ...(options.exposure && target ? { exposedBy } : {}),
       target: target
         ? {
             template: structuredClone(target.template),
@@ -423,9 +350,5 @@ export class MemoryCluster implements Cluster {
 
   private enter(method: Method): void {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
-    const fault = this.faults.findIndex((f) => f.method === method);
-    if (fault === -1) return;
-    const [{ error }] = this.faults.splice(fault, 1) as unknown as [{ error: Error }];
-    throw error;
   }
 }
