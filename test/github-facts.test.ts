@@ -182,7 +182,7 @@ describe('fetchGateFacts', () => {
     expect(verdict.reasons[0]).toMatch(/could not be read completely: read 2 of 3200 files/);
   });
 
-  it('follows the force pushes past 100 and marks them truncated when GitHub counts more', async () => {
+  it('follows the force pushes past 100, and fails closed when the timeline cannot be read to its end', async () => {
     const pushes = Array.from({ length: 130 }, (_, i) => ({
       __typename: 'HeadRefForcePushedEvent',
       actor: { login: i === 120 ? 'carol' : 'alice' },
@@ -216,14 +216,34 @@ describe('fetchGateFacts', () => {
           repository: {
             pullRequest: {
               ...answer.data.repository.pullRequest,
+              // Whether totalCount counts the timeline's other kinds of items is not
+              // documented: it is no evidence of a force push vakt did not read.
               timelineItems: { ...connection(pushes.slice(0, 100), 0, 't'), totalCount: 130 },
             },
           },
         },
       });
     mockApprovers();
+    expect((await fetchGateFacts(octokit, query)).pullRequest.truncated).toBeUndefined();
+
+    // A next page GitHub announces but gives no cursor for: the rest cannot be read.
+    const stuck = connection(pushes, 0, 't');
+    nock(API)
+      .post('/graphql', isMainQuery)
+      .reply(200, {
+        data: {
+          repository: {
+            pullRequest: {
+              ...answer.data.repository.pullRequest,
+              timelineItems: { ...stuck, pageInfo: { hasNextPage: true, endCursor: null } },
+            },
+          },
+        },
+      });
+    mockApprovers();
     const short = await fetchGateFacts(octokit, query);
-    expect(short.pullRequest.truncated).toBe('read 100 of 130 force pushes');
+    expect(short.pullRequest.truncated).toBe('force pushes: more than 100 in the timeline');
+    expect(evaluate(policy, short).outcome).toBe('undecided');
   });
 
   it('leaves a permission the token may not read unknown, and the verdict undecided', async () => {
