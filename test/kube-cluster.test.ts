@@ -226,6 +226,17 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     kube.requests.reset();
     expect((await cluster.observe(ref, 'web-app')).exposedBy).toBeUndefined();
     expect(kube.requests.count('list', 'Service')).toBe(0);
+
+    // Guards in one namespace share a list made a moment ago; a waiting guard asks afresh.
+    service('web-public', { app: 'elsewhere' });
+    expect((await cluster.observe(ref, 'web-app', { exposure: true })).exposedBy).toEqual([
+      'web-public',
+      'web-team',
+    ]);
+    expect(kube.requests.count('list', 'Service')).toBe(0);
+    const fresh = await cluster.observe(ref, 'web-app', { exposure: 'fresh' });
+    expect(fresh.exposedBy).toEqual(['web-team']);
+    expect(kube.requests.count('list', 'Service')).toBe(1);
   });
 
   it('counts a Service with another port as missing, so a changed spec.service.port is applied', async () => {

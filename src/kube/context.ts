@@ -6,6 +6,7 @@ import {
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type V1Service,
 } from '@kubernetes/client-node';
 import type { GuardObject } from '../operator/ports.ts';
 import { isNotFound, type RetryOptions, withRetry } from './errors.ts';
@@ -22,6 +23,8 @@ export interface KubeContext {
   fieldManager: string;
   /** Base retry settings (tests shorten the waits). */
   retry: Omit<RetryOptions, 'retryable' | 'signal'>;
+  /** Recent lists of a namespace's Services, shared by the guards there (see observe.ts). */
+  serviceLists: Map<string, { at: number; items: Promise<V1Service[]> }>;
 }
 
 export type RetrySettings = KubeContext['retry'];
@@ -41,6 +44,7 @@ export function makeContext(
     log,
     fieldManager,
     retry,
+    serviceLists: new Map(),
   };
 }
 

@@ -32,7 +32,7 @@ export async function observe(
     readDeployment(ctx, namespace, `${name}-stable`),
     service(name),
     service(`${name}-canary`),
-    options.exposure ? listServices(ctx, namespace) : null,
+    options.exposure ? listServices(ctx, namespace, options.exposure === 'fresh') : null,
   ]);
   const exposedBy =
     all && target
@@ -110,9 +110,27 @@ export function deploymentReady(deployment: RawObject): boolean {
   );
 }
 
-async function listServices(ctx: KubeContext, namespace: string): Promise<V1Service[]> {
-  const list = await withRetry(() => ctx.core.listNamespacedService({ namespace }), ctx.retry);
-  return list.items;
+/**
+ * A namespace's Services, listed at most once per SERVICE_LIST_MS for all guards there:
+ * a thousand guards adopting in one namespace would otherwise each list every Service
+ * (a million objects), and every pass of a running canary would list them again. A guard
+ * already waiting on a Service asks for a fresh list, so a fix is seen at once.
+ */
+const SERVICE_LIST_MS = 2_000;
+
+function listServices(ctx: KubeContext, namespace: string, fresh: boolean): Promise<V1Service[]> {
+  const now = performance.now();
+  const cached = ctx.serviceLists.get(namespace);
+  if (cached && !fresh && now - cached.at < SERVICE_LIST_MS) return cached.items;
+  const items = withRetry(() => ctx.core.listNamespacedService({ namespace }), ctx.retry).then(
+    (list) => list.items,
+  );
+  ctx.serviceLists.set(namespace, { at: now, items });
+  // A failed list is not kept: the next pass asks again.
+  items.catch(() => {
+    if (ctx.serviceLists.get(namespace)?.items === items) ctx.serviceLists.delete(namespace);
+  });
+  return items;
 }
 
 function podLabelsOf(deployment: RawObject): Record<string, string> {

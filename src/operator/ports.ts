@@ -47,7 +47,8 @@ export interface Cluster {
     ref: GuardRef,
     targetName: string,
     options?: {
-      exposure?: boolean;
+      /** 'fresh': not from a list another guard made a moment ago (see observe.ts). */
+      exposure?: boolean | 'fresh';
       /** The port the Services should have; a Service with another counts as missing. */
       port?: { port: number; targetPort: number };
     },

@@ -64,6 +64,8 @@ interface Work {
   deployments: string[];
   /** The guard is gone and this record dropped; a new one serves a guard of the same name. */
   forgotten?: boolean;
+  /** The last pass saw another Service selecting the target's pods. */
+  exposed?: boolean;
 }
 
 export class Reconciler {
@@ -232,7 +234,7 @@ export class Reconciler {
     const observed: Observed = targetName
       ? {
           ...(await cluster.observe(work.ref, targetName, {
-            exposure: exposureMatters(guard),
+            exposure: exposureMatters(guard) && (work.exposed ? 'fresh' : true),
             ...(resolved.spec && {
               port: {
                 port: resolved.spec.service.port,
@@ -243,6 +245,7 @@ export class Reconciler {
           probe: probes.current(work.ref),
         }
       : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };
+    work.exposed = (observed.exposedBy?.length ?? 0) > 0;
     if (work.reflexPending && !reports.some(isLeak)) {
       // A leak overtook this pass, and the reflex may have scaled the candidate down under
       // its reads: deciding on them would scale it up again, or record the rejection
