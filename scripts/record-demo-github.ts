@@ -12,7 +12,7 @@ import { FIXTURES, loadApprovalPolicy } from '../src/demo/gate.ts';
 import { createGitHub } from '../src/github/client.ts';
 import { type Exchange, type Recording, replayFetch } from '../src/github/replay.ts';
 import { type FakeWorld, startFakeGitHub } from '../test/support/fake-github.ts';
-import { commitNode, type GitPerson } from '../test/support/github-answers.ts';
+import { type GitPerson, pullRequestAnswer } from '../test/support/github-answers.ts';
 
 /** The pull request the demo's gate decides about. */
 const SUBJECT = { owner: 'acme', repo: 'shop', pullNumber: 128 };
@@ -74,12 +74,6 @@ const RECORDINGS: readonly DemoRecording[] = [
   },
 ];
 
-/** A whole list in one page, with cursors shaped like GitHub's (base64 of the position). */
-function page<N>(nodes: N[]) {
-  const last = nodes.length > 0 ? Buffer.from(String(nodes.length)).toString('base64url') : null;
-  return { totalCount: nodes.length, pageInfo: { hasNextPage: false, endCursor: last }, nodes };
-}
-
 /**
  * GitHub as it stands for acme/shop#128: dev-dana's one commit, reviewed as `reviews`
  * says; two release managers who maintain the repository (and a bot whose login starts
@@ -87,39 +81,26 @@ function page<N>(nodes: N[]) {
  */
 function demoWorld(reviews: readonly Review[]): FakeWorld {
   return {
-    pullRequest: {
-      data: {
-        repository: {
-          pullRequest: {
-            number: SUBJECT.pullNumber,
-            author: { login: 'dev-dana', __typename: 'User' },
-            baseRefName: 'main',
-            baseRefOid: BASE_SHA,
-            headRefOid: HEAD_SHA,
-            mergeCommit: { oid: MERGE_SHA },
-            commits: page([
-              commitNode({
-                oid: HEAD_SHA,
-                message:
-                  'Serve account pages faster\n\nCache the personal pages at the edge for 60 s.',
-                author: DANA,
-              }),
-            ]),
-            reviews: page(
-              reviews.map((r) => ({
-                databaseId: r.id,
-                state: r.state,
-                submittedAt: r.submittedAt,
-                author: { login: r.login, __typename: 'User' },
-                commit: { oid: HEAD_SHA },
-              })),
-            ),
-            files: page([{ path: 'src/shop/personal.ts' }, { path: 'deploy/cache.yaml' }]),
-            timelineItems: page([]),
-          },
-        },
+    pullRequest: pullRequestAnswer({
+      number: SUBJECT.pullNumber,
+      author: 'dev-dana',
+      base: BASE_SHA,
+      head: HEAD_SHA,
+      merge: MERGE_SHA,
+      commit: {
+        oid: HEAD_SHA,
+        message: 'Serve account pages faster\n\nCache the personal pages at the edge for 60 s.',
+        author: DANA,
       },
-    },
+      reviews: reviews.map((r) => ({
+        databaseId: r.id,
+        state: r.state,
+        submittedAt: r.submittedAt,
+        author: { login: r.login, __typename: 'User' },
+        commit: { oid: HEAD_SHA },
+      })),
+      files: ['src/shop/personal.ts', 'deploy/cache.yaml'],
+    }),
     permissions: { 'rm-rasmus': 'maintain', 'rm-sofia': 'maintain' },
     teams: { 'acme/release-managers': ['rm-rasmus', 'rm-rasmus-bot', 'rm-sofia'] },
   };

@@ -1,15 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   NO_ACCOUNT,
   REAL_CUSTOMERS,
   type Shop,
-  type ShopOptions,
   type ShopUser,
-  startShop,
   TEST_USERS,
 } from '../src/shop/index.ts';
 import { foreignData } from '../src/shop/witness.ts';
+import { shopsPerTest } from './support/shops.ts';
 
 /**
  * The candidate's own witnesses the demo relies on: it counts requests by the credential
@@ -17,16 +16,7 @@ import { foreignData } from '../src/shop/witness.ts';
  * response it wrote that carried another account's data, with the moment of the first.
  */
 
-const open: Shop[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((shop) => shop.close()));
-});
-
-async function shopWith(options: ShopOptions = {}): Promise<Shop> {
-  const shop = await startShop(options);
-  open.push(shop);
-  return shop;
-}
+const shopWith = shopsPerTest();
 
 const [alice, bob] = TEST_USERS as [ShopUser, ShopUser];
 const [maja, erik] = REAL_CUSTOMERS as [ShopUser, ShopUser];

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
@@ -14,6 +14,7 @@ import {
   replyApprovers,
 } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
+import { offline } from './support/offline.ts';
 
 const API = 'https://api.github.test';
 const TOKEN = 'ghp_gateTestToken1234567890';
@@ -23,15 +24,7 @@ const POLICY = resolve(import.meta.dirname, 'fixtures/policies/gate.yaml');
 const ENV = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: API, VAKT_GITHUB_RETRIES: '0' };
 const PR_ARGS = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--pr', '42'];
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+offline();
 
 async function gate(args: string[], env: Record<string, string> = ENV) {
   const capture = captureIo(env);

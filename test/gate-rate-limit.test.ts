@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import {
   MAX_RATE_LIMIT_RETRIES,
@@ -11,6 +11,7 @@ import {
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
 import { isApproversQuery, isPullRequestQuery, replyApprovers } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
+import { offline } from './support/offline.ts';
 
 /**
  * Rate limits as GitHub answers them, against the gate as shipped (retry and throttling
@@ -25,15 +26,7 @@ const ARGS = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--pr', '42'];
 // Retries stay on: VAKT_GITHUB_RETRIES is not set.
 const ENV = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: API };
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+offline();
 
 async function gate() {
   const capture = captureIo(ENV);

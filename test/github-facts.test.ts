@@ -209,37 +209,24 @@ describe('fetchGateFacts', () => {
       reason: `force-pushed the pull request's branch (to ${sha(120).slice(0, 7)})`,
     });
 
-    nock(API)
-      .post('/graphql', isMainQuery)
-      .reply(200, {
-        data: {
-          repository: {
-            pullRequest: {
-              ...answer.data.repository.pullRequest,
-              // Whether totalCount counts the timeline's other kinds of items is not
-              // documented: it is no evidence of a force push vakt did not read.
-              timelineItems: { ...connection(pushes.slice(0, 100), 0, 't'), totalCount: 130 },
-            },
-          },
-        },
-      });
+    const withTimeline = (timelineItems: unknown) => ({
+      data: {
+        repository: { pullRequest: { ...answer.data.repository.pullRequest, timelineItems } },
+      },
+    });
+    // Whether totalCount counts the timeline's other kinds of items is not documented: it
+    // is no evidence of a force push vakt did not read.
+    const counted = { ...connection(pushes.slice(0, 100), 0, 't'), totalCount: 130 };
+    nock(API).post('/graphql', isMainQuery).reply(200, withTimeline(counted));
     mockApprovers();
     expect((await fetchGateFacts(octokit, query)).pullRequest.truncated).toBeUndefined();
 
     // A next page GitHub announces but gives no cursor for: the rest cannot be read.
-    const stuck = connection(pushes, 0, 't');
-    nock(API)
-      .post('/graphql', isMainQuery)
-      .reply(200, {
-        data: {
-          repository: {
-            pullRequest: {
-              ...answer.data.repository.pullRequest,
-              timelineItems: { ...stuck, pageInfo: { hasNextPage: true, endCursor: null } },
-            },
-          },
-        },
-      });
+    const stuck = {
+      ...connection(pushes, 0, 't'),
+      pageInfo: { hasNextPage: true, endCursor: null },
+    };
+    nock(API).post('/graphql', isMainQuery).reply(200, withTimeline(stuck));
     mockApprovers();
     const short = await fetchGateFacts(octokit, query);
     expect(short.pullRequest.truncated).toBe('force pushes: more than 100 in the timeline');

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { operatorSettings, runOperator } from '../src/cli/operator.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
-import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import { type FakeKube, startFakeKube } from './support/fake-kube/index.ts';
 import { captureIo } from './support/io.ts';
+import { spec } from './support/operator-fixtures.ts';
 import { shopEnv, shopSecrets } from './support/shop-probe.ts';
 
 /**
@@ -52,14 +52,7 @@ it('adopts a Deployment through the Kubernetes API and serves /readyz and /metri
     apiVersion: 'vakt.dev/v1alpha1',
     kind: 'ReleaseGuard',
     metadata: { name: 'shop', namespace },
-    spec: {
-      targetRef: { name: 'shop' },
-      service: { port: 8080 },
-      policy: { inline: POLICY },
-      tenantsSecretRef: { name: 'shop-tenants' },
-      source: { repository: 'acme/shop' },
-      probe: { guardInterval: '1s' },
-    },
+    spec: spec(),
   } as never);
   const kubeconfig = join(dir, 'kubeconfig');
   await writeFile(kubeconfig, kube.kubeConfig().exportConfig());

@@ -1,26 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FLAW_NAMES,
   FLAWS,
   REAL_CUSTOMERS,
   type Shop,
-  type ShopOptions,
   type ShopUser,
   startShop,
   TEST_USERS,
 } from '../src/shop/index.ts';
+import { shopsPerTest } from './support/shops.ts';
 
-const open: Shop[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((shop) => shop.close()));
-});
-
-async function shopWith(options: ShopOptions = {}): Promise<Shop> {
-  const shop = await startShop(options);
-  open.push(shop);
-  return shop;
-}
+const shopWith = shopsPerTest();
 
 function user(name: string): ShopUser {
   const found = [...TEST_USERS, ...REAL_CUSTOMERS].find((u) => u.name === name);

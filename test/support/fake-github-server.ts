@@ -9,7 +9,7 @@
 import { type AddressInfo, connect, createServer } from 'node:net';
 import type { FakeWorld } from './fake-github.ts';
 import { startFakeGitHub } from './fake-github.ts';
-import { BASE_SHA, commitNode, staff } from './github-answers.ts';
+import { pullRequestAnswer, staff } from './github-answers.ts';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -18,11 +18,6 @@ export const DEFAULT_HEAD_SHA = '9f2c4e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f';
 
 /** Pull request #7 by alice into main, approved on its head commit by bob and carol. */
 export function approvedWorld(mergeSha: string, headSha: string): FakeWorld {
-  const page = <N>(nodes: N[]) => ({
-    totalCount: nodes.length,
-    pageInfo: { hasNextPage: false, endCursor: 'end' },
-    nodes,
-  });
   const review = (id: number, login: string) => ({
     databaseId: id,
     state: 'APPROVED',
@@ -31,30 +26,15 @@ export function approvedWorld(mergeSha: string, headSha: string): FakeWorld {
     commit: { oid: headSha },
   });
   return {
-    pullRequest: {
-      data: {
-        repository: {
-          pullRequest: {
-            number: 7,
-            author: { login: 'alice', __typename: 'User' },
-            baseRefName: 'main',
-            baseRefOid: BASE_SHA,
-            headRefOid: headSha,
-            mergeCommit: { oid: mergeSha },
-            commits: page([
-              commitNode({
-                oid: headSha,
-                message: 'Cache personal pages for speed',
-                author: staff('alice'),
-              }),
-            ]),
-            reviews: page([review(7001, 'bob'), review(7002, 'carol')]),
-            files: page([{ path: 'src/cache.ts' }]),
-            timelineItems: page([]),
-          },
-        },
-      },
-    },
+    pullRequest: pullRequestAnswer({
+      number: 7,
+      author: 'alice',
+      head: headSha,
+      merge: mergeSha,
+      commit: { oid: headSha, message: 'Cache personal pages for speed', author: staff('alice') },
+      reviews: [review(7001, 'bob'), review(7002, 'carol')],
+      files: ['src/cache.ts'],
+    }),
     permissions: { alice: 'write', bob: 'write', carol: 'write' },
     teams: {},
     commitPulls: {

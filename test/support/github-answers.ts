@@ -72,6 +72,56 @@ export function forcePushNode(login: string, afterSha: string | null) {
   };
 }
 
+/** A whole list in one page, with cursors shaped like GitHub's (base64 of the position). */
+export function onePage<N>(nodes: N[]) {
+  const last = nodes.length > 0 ? Buffer.from(String(nodes.length)).toString('base64url') : null;
+  return { totalCount: nodes.length, pageInfo: { hasNextPage: false, endCursor: last }, nodes };
+}
+
+/** A review as the pull request query returns it. */
+export interface ReviewNode {
+  databaseId: number;
+  state: string;
+  submittedAt: string;
+  author: { login: string; __typename: string };
+  commit: { oid: string };
+}
+
+/**
+ * GitHub's answer to the gate's pull request query, for a pull request of one commit with
+ * no force pushes: what the fakes and recordings are made of.
+ */
+export function pullRequestAnswer(pr: {
+  number: number;
+  author: string;
+  /** The base branch's commit (default BASE_SHA). */
+  base?: string;
+  head: string;
+  merge: string;
+  commit: Parameters<typeof commitNode>[0];
+  reviews: ReviewNode[];
+  files: string[];
+}) {
+  return {
+    data: {
+      repository: {
+        pullRequest: {
+          number: pr.number,
+          author: { login: pr.author, __typename: 'User' },
+          baseRefName: 'main',
+          baseRefOid: pr.base ?? BASE_SHA,
+          headRefOid: pr.head,
+          mergeCommit: { oid: pr.merge },
+          commits: onePage([commitNode(pr.commit)]),
+          reviews: onePage(pr.reviews),
+          files: onePage(pr.files.map((path) => ({ path }))),
+          timelineItems: onePage([]),
+        },
+      },
+    },
+  };
+}
+
 export interface GraphqlBody {
   query: string;
   variables: Record<string, unknown>;

@@ -3,10 +3,9 @@ import type { Operator } from '../../src/operator/operator.ts';
 import type { PodTemplate } from '../../src/release/template.ts';
 import POLICY from '../fixtures/operator/policy.json' with { type: 'json' };
 import {
-  BASE_SHA,
-  commitNode,
   isApproversQuery,
   isPullRequestQuery,
+  pullRequestAnswer,
   replyApprovers,
   staff,
 } from './github-answers.ts';
@@ -101,7 +100,7 @@ function pullFor(sha: string) {
   };
 }
 
-function pullRequestAnswer(number: number) {
+function pullRequestOf(number: number) {
   const sha = shas.find((s) => prOf(s) === number) ?? hex('9');
   const head = headOf(sha);
   const reviews = (github.approvers.get(sha) ?? []).map((login, i) => ({
@@ -111,31 +110,15 @@ function pullRequestAnswer(number: number) {
     author: { login, __typename: 'User' },
     commit: { oid: head },
   }));
-  const page = <N>(nodes: N[]) => ({
-    totalCount: nodes.length,
-    pageInfo: { hasNextPage: false, endCursor: nodes.length ? 'end' : null },
-    nodes,
+  return pullRequestAnswer({
+    number,
+    author: 'alice',
+    head,
+    merge: sha,
+    commit: { oid: head, message: 'Change the shop', author: staff('alice') },
+    reviews,
+    files: ['src/shop.ts'],
   });
-  return {
-    data: {
-      repository: {
-        pullRequest: {
-          number,
-          author: { login: 'alice', __typename: 'User' },
-          baseRefName: 'main',
-          baseRefOid: BASE_SHA,
-          headRefOid: head,
-          mergeCommit: { oid: sha },
-          commits: page([
-            commitNode({ oid: head, message: 'Change the shop', author: staff('alice') }),
-          ]),
-          reviews: page(reviews),
-          files: page([{ path: 'src/shop.ts' }]),
-          timelineItems: page([]),
-        },
-      },
-    },
-  };
 }
 
 /** Answers the gate's questions about acme/shop and records the commit statuses posted. */
@@ -166,7 +149,7 @@ export function mockGitHub(): void {
     .post('/graphql', isPullRequestQuery)
     .reply(async (request: Request) => {
       const body = (await request.json()) as { variables: { number: number } };
-      return [200, pullRequestAnswer(body.variables.number)];
+      return [200, pullRequestOf(body.variables.number)];
     })
     .post('/graphql', isApproversQuery)
     .reply(
