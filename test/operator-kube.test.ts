@@ -240,7 +240,11 @@ describe('operator against the Kubernetes API', () => {
       regarding: { kind: 'ReleaseGuard', name: 'shop', uid: guard?.metadata.uid },
     });
     expect(world.kube.store.list('v1/Event')).toEqual([]);
-    expect(await metric(op, 'vakt_guards', 'phase="Idle"')).toBe(1);
+    // The gauge moves once the status write is back, a moment after the store has it.
+    await world.waitFor(
+      'the phase gauge',
+      async () => (await metric(op, 'vakt_guards', 'phase="Idle"')) === 1,
+    );
 
     // Between releases the guard probe reaches stable through Service <name>.
     await world.waitFor('a passing guard run', hasCondition(world, 'ProbesPassing', 'GuardPassed'));
@@ -550,7 +554,10 @@ describe('operator against the Kubernetes API', () => {
     expect(workloadWrites(world)).toBe(0);
     expect(specOf(world.deployment('shop')).replicas).toBe(3);
     expect(world.deployment('shop-stable')).toBeUndefined();
-    expect(await metric(op, 'vakt_guards', 'phase="Invalid"')).toBe(1);
+    await world.waitFor(
+      'the phase gauge',
+      async () => (await metric(op, 'vakt_guards', 'phase="Invalid"')) === 1,
+    );
 
     world.applyGuard(spec());
     await world.waitFor('recovery', phaseIs(world, 'Idle'));
