@@ -1,6 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { Writable } from 'node:stream';
+import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import type { ApprovalPolicy } from '../src/approval/schema.ts';
 import { UsageError } from '../src/cli/command.ts';
 import { operatorCommand, operatorSettings } from '../src/cli/operator.ts';
+import { createGitHub } from '../src/github/client.ts';
 import { createLogger } from '../src/log.ts';
 import { ApprovalChecker } from '../src/operator/approvals.ts';
 import { startHttp } from '../src/operator/health.ts';
@@ -18,7 +23,11 @@ import { validateSpec } from '../src/release/validate.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import { captureIo } from './support/io.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
+import { offline } from './support/offline.ts';
+import { API, github, mockGitHub, SHA } from './support/operator-fixtures.ts';
 import { shopEnv } from './support/shop-probe.ts';
+
+offline({ loopback: true });
 
 /** The operator's parts on their own: leadership, HTTP endpoints, flags, probes, approvals. */
 
@@ -432,6 +441,16 @@ describe('probe manager', () => {
   });
 });
 
+const APPROVAL: ApprovalPolicy = {
+  minApprovals: 2,
+  minPermission: 'write',
+  approvers: { teams: [], users: [] },
+  requireFrom: [],
+  paths: [],
+  protectedBranches: [],
+  serviceAccounts: [],
+};
+
 describe('approval checker', () => {
   it('fails closed without GitHub credentials, and never throws on a status it cannot post', async () => {
     const reports: ApprovalReport[] = [];
@@ -446,15 +465,7 @@ describe('approval checker', () => {
       revision: 'a'.repeat(40),
       repository: 'acme/shop',
     } as const;
-    checker.check(REF, action, {
-      minApprovals: 2,
-      minPermission: 'write',
-      approvers: { teams: [], users: [] },
-      requireFrom: [],
-      paths: [],
-      protectedBranches: [],
-      serviceAccounts: [],
-    });
+    checker.check(REF, action, APPROVAL);
     checker.postStatus(REF, {
       kind: 'postCommitStatus',
       repository: 'acme/shop',
@@ -492,5 +503,54 @@ describe('approval checker', () => {
     await checker.idle();
     expect(reports[0]?.verdict.outcome).toBe('denied');
     expect(reports[0]?.verdict.reasons[0]).toMatch(/no approval section/);
+  });
+
+  it('asks GitHub as an App installation when the Secret holds one, never logging its key', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const installationToken = 'ghs_operatorInstallation0123456789';
+    const tokens = nock(API)
+      .post('/app/installations/77/access_tokens')
+      .matchHeader('authorization', /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i)
+      .reply(201, { token: installationToken, expires_at: '2099-01-01T00:00:00Z' });
+    github.reset();
+    github.approvers.set(SHA.v2, ['bob', 'carol']);
+    mockGitHub();
+    const c = new MemoryCluster();
+    c.secrets.set('vakt/gh', { 'app-id': '1234', 'private-key': pem, 'installation-id': '77' });
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'debug',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const reports: ApprovalReport[] = [];
+    const checker = new ApprovalChecker({
+      cluster: c,
+      github: {
+        secret: { namespace: 'vakt', name: 'gh' },
+        baseUrl: API,
+        createOctokit: (options) => createGitHub({ ...options, retries: false }),
+      },
+      log,
+      report: (_ref, r) => reports.push(r),
+    });
+    checker.check(
+      REF,
+      { kind: 'checkApproval', templateHash: 'h', revision: SHA.v2, repository: 'acme/shop' },
+      APPROVAL,
+    );
+    await checker.idle();
+    nock.cleanAll();
+    expect(tokens.isDone()).toBe(true);
+    expect(reports[0]?.verdict.outcome).toBe('approved');
+    expect(reports[0]?.verdict.counted.map((a) => a.login).sort()).toEqual(['bob', 'carol']);
+    const logged = lines.join('');
+    expect(logged).not.toContain(pem.split('\n')[1] ?? 'missing');
+    expect(logged).not.toContain(installationToken);
   });
 });
