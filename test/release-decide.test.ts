@@ -746,6 +746,26 @@ describe('decide: a revert whose status was never written', () => {
     expect(events(output.actions).map((e) => e.reason)).toEqual(['Reverted']);
   });
 
+  it('finishes a promotion when only the copy to -stable reached the API server', () => {
+    const story = inCanary(SHA.two);
+    const canary = story.status;
+    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    // A new operator: status as before the promotion, and no probe running.
+    story.status = canary;
+    story.observed.probe = null;
+    const resumed = story.step();
+    expect(resumed.status.phase).toBe('Baking');
+    expect(resumed.status.stable?.templateHash).toBe(H2);
+    expect(resumed.status.previousStable?.templateHash).toBe(H1);
+    expect(events(resumed.actions).map((e) => e.reason)).toEqual(['Promoted']);
+    // Not "repaired" back to the old template, and the canary is not probed again.
+    expect(kinds(resumed.actions)).not.toContain('setStable');
+    expect(resumed.actions).toContainEqual(
+      expect.objectContaining({ kind: 'startProbe', mode: 'bake', templateHash: H2 }),
+    );
+    expect(story.observed.stable?.templateHash).toBe(H2);
+  });
+
   it('finishes a restore when only the rollback of -stable reached the API server', () => {
     const story = inCanary(SHA.two);
     story.step([probe('candidate', 'canary', H2, 'pass')]);

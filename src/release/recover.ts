@@ -1,7 +1,8 @@
 import { type Context, label } from './context.ts';
 import { record, setCondition } from './draft.ts';
-import { MAX_REJECTED } from './schema.ts';
+import { durationMs, MAX_REJECTED } from './schema.ts';
 import { REJECTED_TEMPLATE } from './state.ts';
+import { templateHash } from './template.ts';
 
 /**
  * A revert is one request (the candidate scaled to zero, or `-stable` restored) that also
@@ -42,6 +43,8 @@ export function recoverRejections(ctx: Context): void {
     setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', status.message);
   }
 
+  recoverPromotion(ctx);
+
   const scaledDown = observed.target?.annotations[REJECTED_TEMPLATE];
   if (scaledDown && !rejected(scaledDown)) {
     const candidate =
@@ -74,4 +77,42 @@ function reject(
     `template ${templateHash} was taken back after a leak and stays rejected (${REJECTED_TEMPLATE} on the Deployment; the operator stopped before saving the evidence)`,
     { templateHash, ...(revision ? { revision } : {}) },
   );
+}
+
+/**
+ * A promotion is the same: `-stable` set to the candidate's template, then status. Only a
+ * promotion puts a candidate's template on `-stable`, so finding it there while status
+ * still says Canary means the operator stopped in between: finish it, and bake, instead
+ * of "repairing" `-stable` back and probing the canary all over again.
+ */
+function recoverPromotion(ctx: Context): void {
+  const { draft, observed } = ctx;
+  const status = draft.status;
+  const candidate = status.candidate;
+  const stable = status.stable;
+  const target = observed.target;
+  if (
+    status.phase !== 'Canary' ||
+    !candidate ||
+    !stable ||
+    !target ||
+    observed.stable?.templateHash !== candidate.templateHash ||
+    stable.templateHash === candidate.templateHash ||
+    templateHash(target.template) !== candidate.templateHash
+  ) {
+    return;
+  }
+  const bakeMs = durationMs(ctx.spec.bakeTime);
+  status.previousStable = stable;
+  status.stable = { ...candidate, template: target.template, replicas: stable.replicas };
+  status.bakeUntil = new Date(draft.now + bakeMs).toISOString();
+  status.phase = 'Baking';
+  record(
+    draft,
+    'Normal',
+    'Promoted',
+    `${label(candidate)} passed and was promoted (the operator stopped before saving it); baking for ${ctx.spec.bakeTime}`,
+    candidate,
+  );
+  setCondition(draft, 'ProbesPassing', 'True', 'CanaryPassed', 'the canary passed');
 }
