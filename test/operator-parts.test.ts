@@ -406,6 +406,30 @@ describe('probe manager', () => {
     await probes.stopAll();
   });
 
+  it('ends a canary run at a leak through the edge, and runs it again after a pause', async () => {
+    const reports: ProbeReport[] = [];
+    const scripted = scriptedRun(5, /edge/);
+    const probes = new ProbeManager({
+      report: (_ref, r) => reports.push(r),
+      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
+      log: silent,
+      run: scripted.run,
+    });
+    const canary = { target: 'candidate', mode: 'canary', templateHash: 'h1' } as const;
+    probes.start(REF, canary, setup('https://edge.example/'));
+    await until(() => reports.length > 0, 'the leak');
+    expect(reports[0]).toMatchObject({ outcome: 'leak', via: 'edge' });
+    // No verdict on the candidate: decide() sees no probe running and asks for another.
+    await until(() => probes.current(REF) === null, 'the run to end');
+    const runs = scripted.targets.length;
+    const again = Date.now();
+    probes.start(REF, canary, setup('https://edge.example/'));
+    await until(() => reports.length > 1, 'the second run');
+    expect(Date.now() - again).toBeGreaterThanOrEqual(900);
+    expect(scripted.targets.length).toBeGreaterThan(runs);
+    await probes.stopAll();
+  });
+
   it('lets guard runs take turns, while canary runs never wait', async () => {
     let running = 0;
     let most = 0;

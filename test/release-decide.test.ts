@@ -409,6 +409,25 @@ describe('decide: a release', () => {
     expect(output.status.conditions.find((c) => c.type === 'ProbesPassing')?.status).toBe('False');
   });
 
+  it('does not reject a candidate for a leak through the edge, which serves stable', () => {
+    const story = inCanary(SHA.two);
+    const edge = { ...probe('candidate', 'canary', H2, 'leak'), via: 'edge' as const };
+    const output = story.step([edge]);
+    expect(output.status.phase).toBe('Canary');
+    expect(output.status.rejected).toEqual([]);
+    expect(kinds(output.actions)).not.toContain('scaleCandidate');
+    expect(output.actions).toContainEqual({ kind: 'countLeak', target: 'stable' });
+    expect(events(output.actions).map((e) => [e.type, e.reason])).toEqual([
+      ['Warning', 'LeakOnStable'],
+    ]);
+    expect(events(output.actions)[0]?.message).toMatch(/through the edge URL/);
+    expect(output.status.message).toMatch(/not promoted while it does/);
+    // The next clean run (edge included) promotes as usual.
+    expect(story.step([probe('candidate', 'canary', H2, 'pass', 'run-2')]).status.phase).toBe(
+      'Baking',
+    );
+  });
+
   it('never retries a rejected template, even when it comes back after another release', () => {
     const story = inCanary(SHA.two);
     story.step([probe('candidate', 'canary', H2, 'leak')]);

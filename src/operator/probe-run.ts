@@ -16,8 +16,8 @@ export type ReportBase = Omit<ProbeReport, 'outcome' | 'counters' | 'leakRateBou
 
 export interface TargetsRun {
   base: ReportBase;
-  /** A config per URL, or why none could be built. */
-  targets: { url: string; config?: ProbeConfig; error?: string }[];
+  /** A config per URL, or why none could be built; `edge` marks the edge URL. */
+  targets: { url: string; edge?: boolean; config?: ProbeConfig; error?: string }[];
   confidence: number;
   runner: typeof runProbe;
   log: Logger;
@@ -68,7 +68,7 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
   const endAll = () => end.abort();
   if (signal.aborted) endAll();
   else signal.addEventListener('abort', endAll, { once: true });
-  const runs = targets.map(({ url, config, error }, i) => {
+  const runs = targets.map(({ url, edge, config, error }, i) => {
     if (!config) return Promise.resolve(failed(url, error ?? 'no configuration', base));
     return run.runner(config, {
       log,
@@ -89,6 +89,7 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
           counters: sum(),
           leakRateBound: null,
           leak,
+          via: edge ? 'edge' : 'service',
           reason: `leak on ${url}: ${leak.summary}`,
         });
       },
@@ -103,10 +104,19 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
   });
   countRequests();
   if (signal.aborted || state.leak) return null;
-  const leaked = verdicts.find((v) => v.outcome === 'leak');
+  const leakedAt = verdicts.findIndex((v) => v.outcome === 'leak');
+  const leaked = verdicts[leakedAt];
   if (leaked?.leak) {
     // onLeak always fires first; this covers a runner that did not call it.
-    return { ...base, outcome: 'leak', counters: sum(), leakRateBound: null, leak: leaked.leak };
+    const via = targets[leakedAt]?.edge ? 'edge' : 'service';
+    return {
+      ...base,
+      outcome: 'leak',
+      counters: sum(),
+      leakRateBound: null,
+      leak: leaked.leak,
+      via,
+    };
   }
   const notPassed = verdicts.find((v) => v.outcome !== 'pass');
   const report: ProbeReport = {

@@ -71,6 +71,8 @@ interface ActiveProbe {
   stopped: boolean;
   /** A canary run is one run: once it ended, no probe is running for decide(). */
   finished: boolean;
+  /** The run found a leak through the edge URL (which serves stable, not the candidate). */
+  edgeLeak?: boolean;
   /** Aborts the current run(s) and any pause. */
   abort: AbortController;
   done: Promise<void>;
@@ -151,16 +153,16 @@ export class ProbeManager {
     while (!probe.stopped) {
       const report = await this.runInTurn(probe);
       if (probe.stopped) return;
-      if (report) {
-        if (mode === 'canary') {
-          probe.finished = true;
-          if (report.outcome === 'inconclusive') {
-            const count = retry?.what === what ? retry.count + 1 : 1;
-            this.retries.set(probe.key, { what, count });
-          } else this.retries.delete(probe.key);
-        }
-        this.deliver(probe, report);
+      if (mode === 'canary' && (report || probe.edgeLeak)) {
+        // Ended without a verdict on the candidate (inconclusive, or a leak through the
+        // edge, which serves stable): decide() asks again, after a growing pause.
+        probe.finished = true;
+        if (probe.edgeLeak || report?.outcome === 'inconclusive') {
+          const count = retry?.what === what ? retry.count + 1 : 1;
+          this.retries.set(probe.key, { what, count });
+        } else this.retries.delete(probe.key);
       }
+      if (report) this.deliver(probe, report);
       // A canary run is one run. A leak while baking ends the bake (stable is restored).
       // A guard keeps watching after a leak on stable: there is nothing to revert, and the
       // next run tells whether the leak is still there.
@@ -183,21 +185,21 @@ export class ProbeManager {
 
   private deliver(probe: ActiveProbe, report: ProbeReport): void {
     if (probe.stopped || this.active.get(probe.key) !== probe) return;
+    if (report.outcome === 'leak' && report.via === 'edge') probe.edgeLeak = true;
     this.options.report(probe.ref, report);
   }
 
-  private targets(probe: ActiveProbe): string[] {
+  private targets(probe: ActiveProbe): { url: string; edge: boolean }[] {
     const { spec } = probe.setup;
     const { namespace, name } = probe.ref;
     const port = spec.service.port;
-    const urls =
+    const service =
       probe.start.target === 'candidate'
-        ? [
-            spec.probe.target ??
-              this.options.serviceUrl({ namespace, name: `${name}-canary`, port }),
-          ]
-        : [this.options.serviceUrl({ namespace, name, port })];
-    if (spec.probe.edgeURL) urls.push(spec.probe.edgeURL);
+        ? (spec.probe.target ??
+          this.options.serviceUrl({ namespace, name: `${name}-canary`, port }))
+        : this.options.serviceUrl({ namespace, name, port });
+    const urls = [{ url: service, edge: false }];
+    if (spec.probe.edgeURL) urls.push({ url: spec.probe.edgeURL, edge: true });
     return urls;
   }
 
@@ -216,11 +218,11 @@ export class ProbeManager {
   private runOnce(probe: ActiveProbe): Promise<ProbeReport | null> {
     const { start, setup } = probe;
     const runId = `${start.mode}-${start.templateHash.slice(0, 8)}-${randomUUID().slice(0, 8)}`;
-    const targets = this.targets(probe).map((url) => {
+    const targets = this.targets(probe).map(({ url, edge }) => {
       try {
-        return { url, config: this.configFor(probe, url) };
+        return { url, edge, config: this.configFor(probe, url) };
       } catch (error) {
-        return { url, error: describe(error) };
+        return { url, edge, error: describe(error) };
       }
     });
     return runTargets({

@@ -95,7 +95,9 @@ export class Reconciler {
     if (this.stopped) return;
     const work = this.work(ref);
     if (isLeak(report)) work.leakAt ??= performance.now();
-    if (isLeak(report) && report.target === 'candidate') this.reflex(work, report.templateHash);
+    if (isLeak(report) && report.target === 'candidate' && report.via !== 'edge') {
+      this.reflex(work, report.templateHash);
+    }
     work.reports.push(report);
     this.trigger(ref, isLeak(report));
   }

@@ -13,7 +13,7 @@ import { record, requeue, setCondition, short } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { computeRevision } from './revision.ts';
 import { type ApprovalStatus, durationMs, MAX_REJECTED } from './schema.ts';
-import { guardStable } from './stable.ts';
+import { guardStable, stableLeak } from './stable.ts';
 import type { CommitState, ProbeReport } from './state.ts';
 import { imagesOf, type PodTemplate } from './template.ts';
 
@@ -226,7 +226,14 @@ function promote(ctx: Context, template: PodTemplate, report: ProbeReport): void
 function canary(ctx: Context, template: PodTemplate, templateHash: string): void {
   const { draft, observed } = ctx;
   const candidate = draft.status.candidate;
+  let edgeLeaks = false;
   for (const report of probeReports(ctx, 'candidate', 'canary', templateHash)) {
+    if (report.outcome === 'leak' && report.via === 'edge') {
+      // The edge serves stable, not the candidate: an alarm, and no promotion behind it.
+      stableLeak(ctx, report, `the probe of ${label(candidate)}`);
+      edgeLeaks = true;
+      continue;
+    }
     if (report.outcome === 'leak') {
       reject(ctx, report);
       return;
@@ -263,7 +270,9 @@ function canary(ctx: Context, template: PodTemplate, templateHash: string): void
   scaleCandidate(ctx, replicas);
   const target = observed.target;
   if (target?.ready && target.replicas === replicas) {
-    draft.status.message = `probing ${label(candidate)} through ${ctx.name}-canary`;
+    draft.status.message = edgeLeaks
+      ? `the edge URL leaks (it serves stable); ${label(candidate)} is not promoted while it does, probing again`
+      : `probing ${label(candidate)} through ${ctx.name}-canary`;
     ensureProbe(ctx, 'candidate', 'canary', templateHash);
   } else {
     draft.status.message = `waiting for ${replicas} ready candidate replicas of ${label(candidate)}`;

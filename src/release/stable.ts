@@ -24,24 +24,9 @@ export function guardStable(ctx: Context): void {
   const stable = draft.status.stable;
   if (!stable) return;
   for (const report of probeReports(ctx, 'stable', 'guard', stable.templateHash)) {
-    // The guard keeps probing after a leak; one Event when it starts, one when it ends.
     const leaking = condition(ctx, 'ProbesPassing')?.reason === 'LeakOnStable';
     if (report.outcome === 'leak') {
-      if (isKnownLeak(ctx, report)) continue;
-      noteProgress(ctx, report);
-      draft.status.lastLeak = leakStatus(report, draft.at, stable.revision);
-      draft.actions.push({ kind: 'countLeak', target: 'stable' });
-      const summary = draft.status.lastLeak.summary;
-      if (!leaking) {
-        record(
-          draft,
-          'Warning',
-          'LeakOnStable',
-          `guard probe found a leak on stable ${label(stable)}: ${summary}; no newer release to revert, look at caches and edge configuration`,
-          stable,
-        );
-      }
-      setCondition(draft, 'ProbesPassing', 'False', 'LeakOnStable', summary);
+      stableLeak(ctx, report, 'guard probe');
     } else {
       noteProgress(ctx, report);
       if (report.outcome === 'pass') {
@@ -66,6 +51,33 @@ export function guardStable(ctx: Context): void {
   }
   const interval = durationMs(ctx.spec.probe.guardInterval);
   ensureProbe(ctx, 'stable', 'guard', stable.templateHash, interval);
+}
+
+/**
+ * A leak on what serves users with no newer release to revert (the Klarna change was CDN
+ * configuration): an alarm, and nothing else. The guard keeps probing, so one Event when a
+ * leak starts (and another when it is gone), the metric on every run.
+ */
+export function stableLeak(ctx: Context, report: ProbeReport, found: string): void {
+  const { draft } = ctx;
+  const stable = draft.status.stable;
+  if (!stable || isKnownLeak(ctx, report)) return;
+  const leaking = condition(ctx, 'ProbesPassing')?.reason === 'LeakOnStable';
+  noteProgress(ctx, report);
+  draft.status.lastLeak = leakStatus(report, draft.at, stable.revision);
+  draft.actions.push({ kind: 'countLeak', target: 'stable' });
+  const summary = draft.status.lastLeak.summary;
+  const where = report.via === 'edge' ? 'through the edge URL' : 'on stable';
+  if (!leaking) {
+    record(
+      draft,
+      'Warning',
+      'LeakOnStable',
+      `${found} found a leak ${where} (stable ${label(stable)}): ${summary}; no newer release to revert, look at caches and edge configuration`,
+      stable,
+    );
+  }
+  setCondition(draft, 'ProbesPassing', 'False', 'LeakOnStable', summary);
 }
 
 /** No release pending: the target runs the stable template. */

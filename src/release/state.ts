@@ -75,6 +75,11 @@ export interface ProbeReport {
   leakRateBound: number | null;
   maxLeakRate: number;
   leak?: LeakEvidence;
+  /**
+   * Where a leak was found: through the Service (the candidate's, or stable's), or through
+   * the edge URL, which serves stable whatever is being probed.
+   */
+  via?: 'service' | 'edge';
   reason?: string;
 }
 
