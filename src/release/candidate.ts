@@ -1,5 +1,6 @@
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import {
+  addRejected,
   boundMet,
   type Context,
   ensureProbe,
@@ -12,7 +13,7 @@ import {
 import { record, requeue, setCondition, short } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { computeRevision } from './revision.ts';
-import { type ApprovalStatus, durationMs, MAX_REJECTED } from './schema.ts';
+import { type ApprovalStatus, durationMs } from './schema.ts';
 import { guardStable, stableLeak } from './stable.ts';
 import type { CommitState, ProbeReport } from './state.ts';
 import { imagesOf, type PodTemplate } from './template.ts';
@@ -168,15 +169,7 @@ function reject(ctx: Context, report: ProbeReport): void {
   noteProgress(ctx, report);
   const leak = leakStatus(report, draft.at, candidate?.revision);
   draft.status.lastLeak = leak;
-  draft.status.rejected = [
-    ...draft.status.rejected,
-    {
-      templateHash: report.templateHash,
-      at: draft.at,
-      reason: leak.summary,
-      ...(candidate?.revision ? { revision: candidate.revision } : {}),
-    },
-  ].slice(-MAX_REJECTED);
+  addRejected(draft, report.templateHash, leak.summary, candidate?.revision);
   draft.status.phase = 'Reverted';
   draft.status.message = `leak on candidate ${label(candidate)}: ${leak.summary}; scaled to 0, template ${report.templateHash} rejected`;
   draft.actions.push({ kind: 'countLeak', target: 'candidate' });
@@ -192,12 +185,7 @@ function promote(ctx: Context, template: PodTemplate, report: ProbeReport): void
   const candidate = draft.status.candidate;
   if (!stable || !candidate) return;
   noteProgress(ctx, report);
-  const bakeMs = durationMs(ctx.spec.bakeTime);
-  draft.status.previousStable = stable;
-  draft.status.stable = { ...candidate, template, replicas: stable.replicas };
-  draft.status.bakeUntil = new Date(draft.now + bakeMs).toISOString();
-  draft.status.phase = 'Baking';
-  draft.status.message = `${label(candidate)} promoted; probing it until ${draft.status.bakeUntil}`;
+  const bakeMs = promoted(ctx, template);
   draft.actions.push(
     {
       kind: 'setStable',
@@ -220,6 +208,23 @@ function promote(ctx: Context, template: PodTemplate, report: ProbeReport): void
   );
   setCondition(draft, 'ProbesPassing', 'True', 'CanaryPassed', `bound ${bound.toPrecision(2)} met`);
   requeue(draft, bakeMs);
+}
+
+/**
+ * Status after a promotion: the candidate is stable, the release before it is kept for a
+ * restore, and the bake begins. Returns the bake time.
+ */
+export function promoted(ctx: Context, template: PodTemplate): number {
+  const { status } = ctx.draft;
+  const { stable, candidate } = status;
+  if (!stable || !candidate) return 0;
+  const bakeMs = durationMs(ctx.spec.bakeTime);
+  status.previousStable = stable;
+  status.stable = { ...candidate, template, replicas: stable.replicas };
+  status.bakeUntil = new Date(ctx.draft.now + bakeMs).toISOString();
+  status.phase = 'Baking';
+  status.message = `${label(candidate)} promoted; probing it until ${status.bakeUntil}`;
+  return bakeMs;
 }
 
 /** Approved: the candidate runs behind `<name>-canary` only, under probe. */

@@ -1,5 +1,5 @@
 import type { Draft } from './draft.ts';
-import type { Condition, LeakStatus, ReleaseGuardSpec } from './schema.ts';
+import { type Condition, type LeakStatus, MAX_REJECTED, type ReleaseGuardSpec } from './schema.ts';
 import type { Observed, ProbeMode, ProbeReport, ProbeTarget, Report } from './state.ts';
 
 /** What the phase handlers share during one decide() call. */
@@ -125,6 +125,19 @@ export function isKnownLeak(ctx: Context, report: ProbeReport): boolean {
     last.templateHash === report.templateHash &&
     last.requestNumber === (report.leak?.request.number ?? 0)
   );
+}
+
+/** Rejects a template for good: status keeps the newest MAX_REJECTED. */
+export function addRejected(
+  draft: Draft,
+  templateHash: string,
+  reason: string,
+  revision: string | undefined,
+): void {
+  draft.status.rejected = [
+    ...draft.status.rejected,
+    { templateHash, at: draft.at, reason, ...(revision ? { revision } : {}) },
+  ].slice(-MAX_REJECTED);
 }
 
 /** A condition as status has it now (during decide(): as set so far). */

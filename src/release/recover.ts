@@ -1,6 +1,7 @@
-import { type Context, label } from './context.ts';
+import { promoted } from './candidate.ts';
+import { addRejected, type Context, label } from './context.ts';
 import { record, setCondition } from './draft.ts';
-import { durationMs, MAX_REJECTED } from './schema.ts';
+import { restored } from './stable.ts';
 import { REJECTED_TEMPLATE } from './state.ts';
 import { templateHash } from './template.ts';
 
@@ -20,25 +21,18 @@ export function recoverRejections(ctx: Context): void {
   const rejected = (hash: string) =>
     reported(hash) || status.rejected.some((r) => r.templateHash === hash);
 
-  const restored = observed.stable?.rejectedTemplate;
+  const takenBack = observed.stable?.rejectedTemplate;
   if (
-    restored &&
-    !rejected(restored) &&
-    status.stable?.templateHash === restored &&
+    takenBack &&
+    !rejected(takenBack) &&
+    status.stable?.templateHash === takenBack &&
     status.previousStable &&
     observed.stable?.templateHash === status.previousStable.templateHash
   ) {
-    // Baking `restored` when a leak made the operator put the previous template back.
+    // Baking `takenBack` when a leak made the operator put the previous template back.
     const bad = status.stable;
-    status.stable = status.previousStable;
-    delete status.previousStable;
-    delete status.bakeUntil;
-    status.candidate = {
-      templateHash: bad.templateHash,
-      ...(bad.revision ? { revision: bad.revision } : {}),
-      ...(bad.image ? { image: bad.image } : {}),
-    };
-    reject(ctx, restored, bad.revision, 'RolledBack');
+    restored(ctx);
+    reject(ctx, takenBack, bad.revision, 'RolledBack');
     status.message = `leak while baking ${label(bad)}; restored ${label(status.stable)} (the leak's evidence was not saved before the operator stopped)`;
     setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', status.message);
   }
@@ -65,10 +59,7 @@ function reject(
 ): void {
   const { draft } = ctx;
   const why = 'a probe found a leak; the evidence was not saved before the operator stopped';
-  draft.status.rejected = [
-    ...draft.status.rejected,
-    { templateHash, at: draft.at, reason: why, ...(revision ? { revision } : {}) },
-  ].slice(-MAX_REJECTED);
+  addRejected(draft, templateHash, why, revision);
   draft.status.phase = 'Reverted';
   record(
     draft,
@@ -102,11 +93,7 @@ function recoverPromotion(ctx: Context): void {
   ) {
     return;
   }
-  const bakeMs = durationMs(ctx.spec.bakeTime);
-  status.previousStable = stable;
-  status.stable = { ...candidate, template: target.template, replicas: stable.replicas };
-  status.bakeUntil = new Date(draft.now + bakeMs).toISOString();
-  status.phase = 'Baking';
+  promoted(ctx, target.template);
   record(
     draft,
     'Normal',

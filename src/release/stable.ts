@@ -1,4 +1,5 @@
 import {
+  addRejected,
   type Context,
   condition,
   ensureProbe,
@@ -10,7 +11,7 @@ import {
   scaleCandidate,
 } from './context.ts';
 import { record, requeue, setCondition, short } from './draft.ts';
-import { durationMs, MAX_REJECTED } from './schema.ts';
+import { durationMs } from './schema.ts';
 import type { ProbeReport } from './state.ts';
 
 /** Phases in which `<name>-stable` alone serves: baking, idle, reverted. */
@@ -24,7 +25,7 @@ export function guardStable(ctx: Context): void {
   const stable = draft.status.stable;
   if (!stable) return;
   for (const report of probeReports(ctx, 'stable', 'guard', stable.templateHash)) {
-    const leaking = condition(ctx, 'ProbesPassing')?.reason === 'LeakOnStable';
+    const leaking = leakingOnStable(ctx);
     if (report.outcome === 'leak') {
       stableLeak(ctx, report, 'guard probe');
     } else {
@@ -62,7 +63,7 @@ export function stableLeak(ctx: Context, report: ProbeReport, found: string): vo
   const { draft } = ctx;
   const stable = draft.status.stable;
   if (!stable || isKnownLeak(ctx, report)) return;
-  const leaking = condition(ctx, 'ProbesPassing')?.reason === 'LeakOnStable';
+  const leaking = leakingOnStable(ctx);
   noteProgress(ctx, report);
   draft.status.lastLeak = leakStatus(report, draft.at, stable.revision);
   draft.actions.push({ kind: 'countLeak', target: 'stable' });
@@ -78,6 +79,11 @@ export function stableLeak(ctx: Context, report: ProbeReport, found: string): vo
     );
   }
   setCondition(draft, 'ProbesPassing', 'False', 'LeakOnStable', summary);
+}
+
+/** A leak on stable was found and no guard run has passed since. */
+function leakingOnStable(ctx: Context): boolean {
+  return condition(ctx, 'ProbesPassing')?.reason === 'LeakOnStable';
 }
 
 /** No release pending: the target runs the stable template. */
@@ -152,18 +158,8 @@ function restore(ctx: Context, report: ProbeReport): void {
   noteProgress(ctx, report);
   const leak = leakStatus(report, draft.at, bad.revision);
   draft.status.lastLeak = leak;
-  draft.status.stable = previous;
-  delete draft.status.previousStable;
-  delete draft.status.bakeUntil;
-  draft.status.candidate = {
-    templateHash: bad.templateHash,
-    ...(bad.revision ? { revision: bad.revision } : {}),
-    ...(bad.image ? { image: bad.image } : {}),
-  };
-  draft.status.rejected = [
-    ...draft.status.rejected,
-    { templateHash: bad.templateHash, at: draft.at, reason: leak.summary, ...revisionOf(bad) },
-  ].slice(-MAX_REJECTED);
+  restored(ctx);
+  addRejected(draft, bad.templateHash, leak.summary, bad.revision);
   draft.status.phase = 'Reverted';
   draft.status.message = `leak while baking ${label(bad)}: ${leak.summary}; restored ${label(previous)}`;
   draft.actions.push({ kind: 'countLeak', target: 'stable' });
@@ -181,8 +177,22 @@ function restore(ctx: Context, report: ProbeReport): void {
   }
 }
 
-function revisionOf(release: { revision?: string }): { revision?: string } {
-  return release.revision ? { revision: release.revision } : {};
+/**
+ * Status after a restore: stable is the release before the bake again, and the release
+ * that was baking becomes the candidate (rejected by the caller).
+ */
+export function restored(ctx: Context): void {
+  const { status } = ctx.draft;
+  const bad = status.stable;
+  if (!bad || !status.previousStable) return;
+  status.stable = status.previousStable;
+  delete status.previousStable;
+  delete status.bakeUntil;
+  status.candidate = {
+    templateHash: bad.templateHash,
+    ...(bad.revision ? { revision: bad.revision } : {}),
+    ...(bad.image ? { image: bad.image } : {}),
+  };
 }
 
 /**
