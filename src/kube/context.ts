@@ -135,13 +135,6 @@ export function readDeployment(
   );
 }
 
-/** The guard's spec.targetRef.name, read without validating the rest (decide() does that). */
-export function targetNameOf(guard: GuardObject): string | undefined {
-  const spec = guard.spec as { targetRef?: { name?: unknown } } | undefined;
-  const name = spec?.targetRef?.name;
-  return typeof name === 'string' && name ? name : undefined;
-}
-
 /** spec.selector.matchLabels of a Deployment. */
 export function matchLabelsOf(deployment: RawObject | null): Record<string, string> {
   const selector = deployment?.spec?.selector as

@@ -1,5 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { EnsureServicesAction, GuardObject } from '../operator/ports.ts';
+import { targetNameOf } from '../operator/refs.ts';
 import {
   type KubeContext,
   LABEL_GUARD,
@@ -8,7 +9,6 @@ import {
   ownerReference,
   readDeployment,
   readOrNull,
-  targetNameOf,
 } from './context.ts';
 import { isAlreadyExists, isConflict, retryable, withRetry } from './errors.ts';
 import { stableSelector } from './observe.ts';

@@ -1,4 +1,5 @@
 import type { GuardObject, SetStableAction } from '../operator/ports.ts';
+import { targetNameOf } from '../operator/refs.ts';
 import { REJECTED_TEMPLATE } from '../release/state.ts';
 import type { PodTemplate } from '../release/template.ts';
 import {
@@ -12,7 +13,6 @@ import {
   ownerReference,
   type RawObject,
   readDeployment,
-  targetNameOf,
 } from './context.ts';
 import { isAlreadyExists, isConflict, retryable, withRetry } from './errors.ts';
 import { stableSelector } from './observe.ts';

@@ -9,7 +9,7 @@ import type { OperatorMetrics } from './metrics.ts';
 import { resolveGuardPolicy } from './policy.ts';
 import type { Cluster, GuardObject, GuardRef } from './ports.ts';
 import type { ProbeManager } from './probes.ts';
-import { describeError as describe, guardKey } from './refs.ts';
+import { describeError as describe, guardKey, targetNameOf } from './refs.ts';
 import { sameStatus } from './same-status.ts';
 
 /**
@@ -323,10 +323,9 @@ export class Reconciler {
 
   /** Keeps the Deployment → guard index in step with the spec (read loosely: it may be invalid). */
   private index(work: Work, guard: GuardObject): void {
-    const target = (guard.spec as { targetRef?: { name?: unknown } } | null)?.targetRef?.name;
+    work.target = targetNameOf(guard);
     const keys = [`${guard.namespace}/${guard.name}-stable`];
-    if (typeof target === 'string') keys.push(`${guard.namespace}/${target}`);
-    work.target = typeof target === 'string' && target ? target : undefined;
+    if (work.target) keys.push(`${guard.namespace}/${work.target}`);
     this.unindex(work);
     for (const key of keys) {
       const guards = this.byDeployment.get(key) ?? new Set<string>();
@@ -353,8 +352,7 @@ export class Reconciler {
   private async handBack(work: Work, guard: GuardObject): Promise<void> {
     const { cluster, probes, log } = this.options;
     probes.forget(work.ref);
-    const target = (guard.spec as { targetRef?: { name?: unknown } } | null)?.targetRef?.name;
-    const targetName = typeof target === 'string' && target ? target : undefined;
+    const targetName = targetNameOf(guard);
     const observed = targetName ? await cluster.observe(work.ref, targetName) : { target: null };
     const plan = handBack(guard.name, targetName ?? '(none)', guard.status, observed);
     if (plan.scaleTarget !== undefined && targetName) {

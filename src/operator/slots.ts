@@ -33,11 +33,6 @@ export class Slots {
     });
   }
 
-  /** Holders and waiters, for tests and metrics. */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   private releaser(): () => void {
     let released = false;
     return () => {
