@@ -10,7 +10,7 @@ import { decide } from '../src/approval/decide.ts';
 import type { ApprovalVerdict } from '../src/approval/verdict.ts';
 import { FIXTURES, loadApprovalPolicy } from '../src/demo/gate.ts';
 import { createGitHub } from '../src/github/client.ts';
-import { type Exchange, type Recording, replayFetch } from '../src/github/replay.ts';
+import { type Exchange, type Recording, replayFetch, requestOf } from '../src/github/replay.ts';
 import { type FakeWorld, startFakeGitHub } from '../test/support/fake-github.ts';
 import { type GitPerson, pullRequestAnswer } from '../test/support/github-answers.ts';
 
@@ -109,24 +109,18 @@ function demoWorld(reviews: readonly Review[]): FakeWorld {
 /** A fetch that sends each request on and writes down the request and its answer. */
 function recordingFetch(exchanges: Exchange[]): typeof fetch {
   return async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const method = (init?.method ?? 'GET').toUpperCase();
-    if (method !== 'GET' && method !== 'POST') throw new Error(`unexpected ${method} ${url}`);
-    const variables = graphqlVariables(init?.body);
+    const request = requestOf(input, init);
+    const { method } = request;
+    if (method !== 'GET' && method !== 'POST')
+      throw new Error(`unexpected ${method} ${request.path}`);
     const response = await fetch(input, init);
     const text = await response.clone().text();
     exchanges.push({
-      request: { method, path: url.pathname, ...(variables && { variables }) },
+      request: { ...request, method },
       response: { status: response.status, body: text === '' ? null : JSON.parse(text) },
     });
     return response;
   };
-}
-
-function graphqlVariables(body: unknown): Record<string, unknown> | undefined {
-  if (typeof body !== 'string') return undefined;
-  const parsed = JSON.parse(body) as { variables?: Record<string, unknown> };
-  return parsed.variables;
 }
 
 async function decideOver(fetcher: typeof fetch, baseUrl: string): Promise<ApprovalVerdict> {

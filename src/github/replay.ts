@@ -37,17 +37,15 @@ export type Recording = z.infer<typeof Recording>;
  */
 export function replayFetch(exchanges: readonly Exchange[]): typeof fetch {
   return async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const method = (init?.method ?? 'GET').toUpperCase();
-    const variables = graphqlVariables(init?.body);
+    const { method, path, variables } = requestOf(input, init);
     const found = exchanges.find(
       ({ request }) =>
         request.method === method &&
-        request.path === url.pathname &&
+        request.path === path &&
         (request.variables === undefined || isDeepStrictEqual(request.variables, variables)),
     );
     if (!found) {
-      throw new Error(`the recording has no answer for ${method} ${url.pathname}`);
+      throw new Error(`the recording has no answer for ${method} ${path}`);
     }
     return new Response(JSON.stringify(found.response.body), {
       status: found.response.status,
@@ -56,10 +54,21 @@ export function replayFetch(exchanges: readonly Exchange[]): typeof fetch {
   };
 }
 
-function graphqlVariables(body: unknown): unknown {
+/** What a recording knows a request by: method, path, and GraphQL variables if any. */
+export function requestOf(
+  input: Parameters<typeof fetch>[0],
+  init: Parameters<typeof fetch>[1],
+): { method: string; path: string; variables?: Record<string, unknown> } {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const method = (init?.method ?? 'GET').toUpperCase();
+  const variables = graphqlVariables(init?.body);
+  return { method, path: url.pathname, ...(variables && { variables }) };
+}
+
+function graphqlVariables(body: unknown): Record<string, unknown> | undefined {
   if (typeof body !== 'string') return undefined;
   try {
-    return (JSON.parse(body) as { variables?: unknown }).variables;
+    return (JSON.parse(body) as { variables?: Record<string, unknown> }).variables;
   } catch {
     return undefined;
   }
