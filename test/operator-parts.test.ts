@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import type { ApprovalPolicy } from '../src/approval/schema.ts';
+import { ApprovalSpec } from '../src/approval/schema.ts';
 import { UsageError } from '../src/cli/command.ts';
 import { operatorCommand, operatorSettings } from '../src/cli/operator.ts';
 import { createGitHub } from '../src/github/client.ts';
@@ -465,15 +465,8 @@ describe('probe manager', () => {
   });
 });
 
-const APPROVAL: ApprovalPolicy = {
-  minApprovals: 2,
-  minPermission: 'write',
-  approvers: { teams: [], users: [] },
-  requireFrom: [],
-  paths: [],
-  protectedBranches: [],
-  serviceAccounts: [],
-};
+/** The approval section's defaults: two approvals from people with write access. */
+const APPROVAL = ApprovalSpec.parse({});
 
 describe('approval checker', () => {
   it('fails closed without GitHub credentials, and never throws on a status it cannot post', async () => {
