@@ -12,7 +12,7 @@ import { startHttp } from '../src/operator/health.ts';
 import { createMetrics } from '../src/operator/metrics.ts';
 import { startOperator } from '../src/operator/operator.ts';
 import type { LeaderElector } from '../src/operator/ports.ts';
-import { ProbeManager, type ProbeSetup } from '../src/operator/probes.ts';
+import { ProbeManager, type ProbeManagerOptions, type ProbeSetup } from '../src/operator/probes.ts';
 import { serviceUrlFromTemplate } from '../src/operator/service-url.ts';
 import { ProbeSpec } from '../src/policy/schema.ts';
 import type { ProbeConfig } from '../src/probe/config.ts';
@@ -344,16 +344,20 @@ function scriptedRun(ms: number, leaky?: RegExp) {
 
 const REF = { namespace: 'shop', name: 'shop' };
 
+/** A probe manager whose Services are `http://<name>.<namespace>:<port>`. */
+function probeManager(options: Omit<ProbeManagerOptions, 'serviceUrl' | 'log'>): ProbeManager {
+  return new ProbeManager({
+    serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
+    log: silent,
+    ...options,
+  });
+}
+
 describe('probe manager', () => {
   it('drops the reports of a stopped or replaced probe', async () => {
     const reports: ProbeReport[] = [];
     const scripted = scriptedRun(30);
-    const probes = new ProbeManager({
-      report: (_ref, r) => reports.push(r),
-      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
-      log: silent,
-      run: scripted.run,
-    });
+    const probes = probeManager({ report: (_ref, r) => reports.push(r), run: scripted.run });
     probes.start(REF, { target: 'candidate', mode: 'canary', templateHash: 'h1' }, setup());
     probes.stop(REF);
     expect(probes.current(REF)).toBeNull();
@@ -376,12 +380,7 @@ describe('probe manager', () => {
   it('probes the edge too, reports a leak on it at once, and keeps guarding after it', async () => {
     const reports: ProbeReport[] = [];
     const scripted = scriptedRun(20, /edge/);
-    const probes = new ProbeManager({
-      report: (_ref, r) => reports.push(r),
-      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
-      log: silent,
-      run: scripted.run,
-    });
+    const probes = probeManager({ report: (_ref, r) => reports.push(r), run: scripted.run });
     probes.start(
       REF,
       { target: 'stable', mode: 'guard', templateHash: 'h1', intervalMs: 10 },
@@ -409,12 +408,7 @@ describe('probe manager', () => {
   it('ends a canary run at a leak through the edge, and runs it again after a pause', async () => {
     const reports: ProbeReport[] = [];
     const scripted = scriptedRun(5, /edge/);
-    const probes = new ProbeManager({
-      report: (_ref, r) => reports.push(r),
-      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
-      log: silent,
-      run: scripted.run,
-    });
+    const probes = probeManager({ report: (_ref, r) => reports.push(r), run: scripted.run });
     const canary = { target: 'candidate', mode: 'canary', templateHash: 'h1' } as const;
     probes.start(REF, canary, setup('https://edge.example/'));
     await until(() => reports.length > 0, 'the leak');
@@ -442,13 +436,7 @@ describe('probe manager', () => {
       running -= 1;
       return verdict(config, 'pass');
     };
-    const probes = new ProbeManager({
-      report: () => {},
-      serviceUrl: serviceUrlFromTemplate('http://{name}.{namespace}:{port}'),
-      log: silent,
-      run,
-      guardRunsAtOnce: 1,
-    });
+    const probes = probeManager({ report: () => {}, run, guardRunsAtOnce: 1 });
     const guard = { target: 'stable', mode: 'guard', templateHash: 'h', intervalMs: 1 } as const;
     for (const name of ['a', 'b', 'c']) probes.start({ namespace: 'shop', name }, guard, setup());
     await until(() => running === 1, 'the first guard run');
