@@ -32,6 +32,8 @@ function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> =
       checked: 10,
       cancelled: 0,
       failed: 0,
+      unchecked: 0,
+      anonymous: 0,
       logins: 1,
       byPattern: {},
       byPool: { tenant: 5, shared: 5 },
@@ -43,6 +45,7 @@ function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> =
     warnings: [],
     failures: [],
     latencyMs: { p50: 1, p99: 2, max: 3 },
+    protocols: ['http/1.1'],
     ...more,
   };
 }

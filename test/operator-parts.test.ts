@@ -279,7 +279,7 @@ function setup(edgeURL?: string): ProbeSetup {
   const checked = validateSpec({ ...SPEC, probe: edgeURL ? { edgeURL } : {} });
   if (!checked.ok) throw new Error('bad spec');
   const probe = ProbeSpec.parse(POLICY.probe);
-  return { spec: checked.value, probe, tenants: [] };
+  return { spec: checked.value, probe, resolved: { tenants: [], requests: [], secrets: [] } };
 }
 
 const LEAK: LeakEvidence = {
@@ -312,6 +312,8 @@ function verdict(config: ProbeConfig, outcome: ProbeVerdict['outcome']): ProbeVe
       checked: 10,
       cancelled: 0,
       failed: 0,
+      unchecked: 0,
+      anonymous: 0,
       logins: 0,
       byPattern: {},
       byPool: { tenant: 10, shared: 0 },
@@ -323,6 +325,7 @@ function verdict(config: ProbeConfig, outcome: ProbeVerdict['outcome']): ProbeVe
     warnings: [],
     failures: [],
     latencyMs: { p50: 1, p99: 1, max: 1 },
+    protocols: ['http/1.1'],
     ...(outcome === 'leak' && { leak: LEAK }),
   };
 }

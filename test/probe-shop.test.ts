@@ -92,7 +92,7 @@ describe('the probe against the sample shop', () => {
     const verdict = await runProbe({
       ...config,
       tenants: config.tenants.slice(0, 1),
-      endpoints: [],
+      requests: config.requests.slice(0, 1),
     });
     expect(verdict.leak).toBeUndefined();
     expect(verdict.warnings.some((w) => w.kind === 'cache-risk' && w.path === '/api/me')).toBe(

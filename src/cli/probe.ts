@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
-import { resolveTenants } from '../policy/secrets.ts';
+import { resolveProbe } from '../policy/secrets.ts';
 import { type ProbeOverrides, probeConfig } from '../probe/config.ts';
 import { runOnLeak } from '../probe/on-leak.ts';
 import { redactSecrets } from '../probe/redact.ts';
@@ -78,9 +78,9 @@ export const probeCommand: Command = {
     }
     const spec = loaded.policy.probe;
     if (!spec) throw new UsageError(`${values.policy} has no probe section`);
-    const tenants = resolveTenants(spec.tenants, { env: io.env, baseDir: dirname(policyFile) });
-    const secrets = tenants.flatMap((t) => t.secrets);
-    const config = probeConfig(spec, tenants, overrides);
+    const resolved = resolveProbe(spec, { env: io.env, baseDir: dirname(policyFile) });
+    const secrets = [...resolved.tenants.flatMap((t) => t.secrets), ...resolved.secrets];
+    const config = probeConfig(spec, resolved, overrides);
     const secretEnvNames = spec.tenants.flatMap((t) => envNames(t.auth));
 
     let onLeak: Promise<ProbeVerdict['onLeak']> | undefined;

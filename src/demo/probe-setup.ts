@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import type { ProbeSpec } from '../policy/schema.ts';
-import { resolveTenants } from '../policy/secrets.ts';
+import { resolveProbe } from '../policy/secrets.ts';
 import { type ProbeConfig, type ProbeOverrides, probeConfig } from '../probe/config.ts';
 import { REAL_CUSTOMERS, TEST_USERS } from '../shop/index.ts';
 
@@ -42,7 +42,7 @@ export async function loadDemoProbe(policyFile = SAMPLE_POLICY): Promise<DemoPro
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
   const spec = loaded.policy.probe;
   if (!spec) throw new Error(`${policyFile} has no probe section`);
-  const tenants = resolveTenants(spec.tenants, {
+  const resolved = resolveProbe(spec, {
     env: sampleEnv(),
     baseDir: dirname(policyFile),
   });
@@ -52,7 +52,7 @@ export async function loadDemoProbe(policyFile = SAMPLE_POLICY): Promise<DemoPro
       // The policy's probe headers are sent with every request, logins included: the router
       // tells probe traffic apart by this one.
       const headers = { ...spec.headers, [header.name]: header.value };
-      return probeConfig({ ...spec, headers }, tenants, { ...overrides, target });
+      return probeConfig({ ...spec, headers }, resolved, { ...overrides, target });
     },
   };
 }

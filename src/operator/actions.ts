@@ -54,12 +54,12 @@ export async function runActions(actions: Action[], ctx: ActionContext): Promise
         await cluster.ensureServices(guard, action);
         break;
       case 'startProbe': {
-        const { spec, policy, tenants } = resolved;
-        if (!spec || !policy?.probe || !tenants) {
+        const { spec, policy } = resolved;
+        if (!spec || !policy?.probe || !resolved.resolved) {
           log.warn({ guard: key }, 'probe wanted, but the policy or tenants are not resolved');
           break;
         }
-        probes.start(ref, action, { spec, probe: policy.probe, tenants });
+        probes.start(ref, action, { spec, probe: policy.probe, resolved: resolved.resolved });
         break;
       }
       case 'checkApproval':

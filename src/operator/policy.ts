@@ -1,6 +1,5 @@
 import type { Policy } from '../policy/schema.ts';
-import { resolveTenants, SecretError } from '../policy/secrets.ts';
-import type { ProbeTenant } from '../probe/config.ts';
+import { type ResolvedProbe, resolveProbe, SecretError } from '../policy/secrets.ts';
 import type { ReleaseGuardSpec } from '../release/schema.ts';
 import {
   type SpecProblem,
@@ -21,8 +20,8 @@ export interface GuardPolicy {
   spec?: ReleaseGuardSpec;
   /** Set when the spec and its policy are valid. */
   policy?: Policy;
-  /** Set when the tenants Secret resolved every credential. */
-  tenants?: ProbeTenant[];
+  /** Set when the tenants Secret resolved every credential (and the probe's other secrets). */
+  resolved?: ResolvedProbe;
   /** For decide()'s policyProblems: what is wrong outside the guard object. */
   problems: SpecProblem[];
 }
@@ -71,8 +70,8 @@ export async function resolveGuardPolicy(
   }
   try {
     // In a ReleaseGuard a policy's { env: KEY } names a key of the tenants Secret.
-    const tenants = resolveTenants(probe.tenants, { env: data, baseDir: '/' });
-    return { spec, policy, tenants, problems: [] };
+    const resolved = resolveProbe(probe, { env: data, baseDir: '/' });
+    return { spec, policy, resolved, problems: [] };
   } catch (error) {
     if (!(error instanceof SecretError)) throw error;
     return {

@@ -150,6 +150,8 @@ function failed(target: string, reason: string, base: ReportBase): ProbeVerdict 
       checked: 0,
       cancelled: 0,
       failed: 0,
+      unchecked: 0,
+      anonymous: 0,
       logins: 0,
       byPattern: {},
       byPool: { tenant: 0, shared: 0 },
@@ -161,5 +163,6 @@ function failed(target: string, reason: string, base: ReportBase): ProbeVerdict 
     warnings: [],
     failures: [],
     latencyMs: { p50: 0, p99: 0, max: 0 },
+    protocols: [],
   };
 }

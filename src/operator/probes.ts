@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { ProbeSpec } from '../policy/schema.ts';
-import { type ProbeConfig, type ProbeTenant, probeConfig } from '../probe/config.ts';
+import type { ResolvedProbe } from '../policy/secrets.ts';
+import { type ProbeConfig, probeConfig } from '../probe/config.ts';
 import { runProbe } from '../probe/run.ts';
 import type { ReleaseGuardSpec } from '../release/schema.ts';
 import type { ProbeMode, ProbeReport, ProbeTarget } from '../release/state.ts';
@@ -31,7 +32,7 @@ export interface ProbeStart {
 export interface ProbeSetup {
   spec: ReleaseGuardSpec;
   probe: ProbeSpec;
-  tenants: ProbeTenant[];
+  resolved: ResolvedProbe;
 }
 
 export interface ProbeManagerOptions {
@@ -204,10 +205,10 @@ export class ProbeManager {
   }
 
   private configFor(probe: ActiveProbe, target: string): ProbeConfig {
-    const { probe: spec, tenants } = probe.setup;
-    if (probe.start.mode !== 'guard') return probeConfig(spec, tenants, { target });
+    const { probe: spec, resolved } = probe.setup;
+    if (probe.start.mode !== 'guard') return probeConfig(spec, resolved, { target });
     const low = this.options.guardLoad ?? DEFAULT_GUARD_LOAD;
-    return probeConfig(spec, tenants, {
+    return probeConfig(spec, resolved, {
       target,
       requests: Math.min(spec.load.requests, low.requests),
       concurrency: Math.min(spec.load.concurrency, low.concurrency),

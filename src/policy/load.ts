@@ -20,7 +20,7 @@ import {
   type PathSegment,
 } from './issues.ts';
 import { Policy } from './schema.ts';
-import { jsonSecretRefProblems } from './secrets.ts';
+import { jsonSecretRefProblems } from './secret-ref.ts';
 
 /** Reads policy files and reports every problem at its line and column, never a stack trace. */
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ApprovalSpec } from '../approval/schema.ts';
+import { unknownAcceptCodings } from '../probe/decode.ts';
 import { parseDuration } from './duration.ts';
+import { jsonSecretRefProblems } from './secret-ref.ts';
 
 /**
  * The policy file format (apiVersion vakt.dev/v1alpha1, kind Policy).
@@ -90,6 +92,91 @@ const Tenant = z.strictObject({
 });
 export type Tenant = z.infer<typeof Tenant>;
 
+/** A JSON value in which any { env | file | value } object, at any depth, is a secret. */
+const JsonWithSecrets = z.unknown().superRefine((value, ctx) => {
+  for (const problem of jsonSecretRefProblems(value))
+    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+});
+
+const Method = z
+  .enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], {
+    message: 'expected one of GET, POST, PUT, PATCH, DELETE',
+  })
+  .describe('HTTP method (default GET, or POST when the request has a body)');
+
+const GraphQL = z.strictObject({
+  query: z.string().min(1).describe('the GraphQL document'),
+  variables: z
+    .record(z.string(), JsonWithSecrets)
+    .optional()
+    .describe('variables; { env | file | value } objects inside are secrets'),
+  operationName: z.string().min(1).optional(),
+});
+
+const requestFields = {
+  path: UrlPath,
+  method: Method.optional(),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("headers for this request only (credentials belong in the tenant's auth)"),
+  json: JsonWithSecrets.optional().describe(
+    'JSON body; any { env | file | value } object inside is resolved as a secret',
+  ),
+  form: z
+    .record(z.string(), z.union([z.string(), SecretRef]))
+    .optional()
+    .describe('form-encoded body (application/x-www-form-urlencoded)'),
+  graphql: GraphQL.optional().describe(
+    'a GraphQL request, sent as a JSON POST { query, variables, operationName }',
+  ),
+};
+
+/** One body at most, and none on a GET: a server ignores it or refuses the request. */
+function checkRequest(
+  request: { method?: string; json?: unknown; form?: unknown; graphql?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const bodies = (['json', 'form', 'graphql'] as const).filter((k) => request[k] !== undefined);
+  if (bodies.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [bodies[1] ?? 'json'],
+      message: `give one body: ${bodies.join(' and ')} were both given`,
+    });
+  }
+  if (bodies.length > 0 && request.method === 'GET') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['method'],
+      message: `a GET request carries no ${bodies[0]} body: use POST (or leave method out)`,
+    });
+  }
+}
+
+const EndpointRequest = z
+  .strictObject(requestFields)
+  .superRefine(checkRequest)
+  .describe('a request: path, and optionally method, headers and one body (json, form, graphql)');
+
+const IdentityRequest = z
+  .strictObject({ ...requestFields, jsonPointer: JsonPointer })
+  .superRefine(checkRequest)
+  .describe('the request that says who the caller is, and where its JSON answer names them');
+
+const Tls = z
+  .strictObject({
+    ca: SecretRef.optional().describe(
+      "PEM certificates of a private CA to trust besides the system's: { file } or { env }",
+    ),
+    serverName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the name the target's certificate is checked against, when not the URL's host"),
+  })
+  .describe('how to trust an HTTPS target; verification is never turned off');
+
 const Load = z.strictObject({
   concurrency: z.number().int().min(1).max(1024).default(16),
   requests: z
@@ -118,7 +205,16 @@ const Load = z.strictObject({
     .int()
     .min(1024)
     .default(8 * 1024 * 1024)
-    .describe('bytes of a body scanned for markers; the rest is skipped and noted'),
+    .describe(
+      'decoded bytes of a body scanned for markers; a longer body is cut there and counts as unchecked',
+    ),
+  maxExpansion: z
+    .number()
+    .min(2)
+    .default(100)
+    .describe(
+      'decoded bytes per received byte past which a body (over 1 MiB decoded) is taken for a decompression bomb',
+    ),
 });
 
 const Pass = z.strictObject({
@@ -141,17 +237,33 @@ export const ProbeSpec = z
     headers: z
       .record(z.string(), z.string())
       .optional()
-      .describe("headers sent with every request, e.g. the real client's User-Agent"),
+      .describe(
+        "headers sent with every request, e.g. the real client's User-Agent; Accept-Encoding defaults to a browser's",
+      ),
+    tls: Tls.optional(),
     tenants: z.array(Tenant).min(2, { message: 'probing needs at least 2 tenants' }),
-    identity: z.strictObject({ path: UrlPath, jsonPointer: JsonPointer }),
+    identity: IdentityRequest,
     endpoints: z
-      .array(UrlPath)
+      .array(z.union([UrlPath, EndpointRequest]))
       .default([])
-      .describe('more authenticated GETs scanned for foreign markers'),
+      .describe(
+        'more requests scanned for foreign markers: a path (a GET) or { path, method, headers, json | form | graphql }',
+      ),
     load: Load.default(Load.parse({})),
     pass: Pass.default(Pass.parse({})),
   })
   .superRefine((probe, ctx) => {
+    for (const [name, value] of Object.entries(probe.headers ?? {})) {
+      if (name.toLowerCase() !== 'accept-encoding') continue;
+      const unknown = unknownAcceptCodings(value);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['headers', name],
+          message: `cannot decode "${unknown.join('", "')}": expected gzip, deflate, br, zstd or identity`,
+        });
+      }
+    }
     const seen = {
       name: new Map<string, number>(),
       identity: new Map<string, number>(),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { SecretRef, Tenant } from './schema.ts';
+import type { ProbeSpec, SecretRef, Tenant } from './schema.ts';
+import { isSecretRefShape } from './secret-ref.ts';
 
 /**
  * Turns the secret references of a policy into values. Every error names the tenant and
@@ -47,48 +48,6 @@ export interface ResolvedTenant {
   secrets: string[];
 }
 
-const SECRET_KEYS = ['env', 'file', 'value'] as const;
-
-/** Inside a login's JSON body, an object whose only key is env, file or value is a secret. */
-export function isSecretRefShape(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length === 1 && (SECRET_KEYS as readonly string[]).includes(keys[0] ?? '');
-}
-
-export interface JsonSecretRefProblem {
-  path: (string | number)[];
-  message: string;
-}
-
-/**
- * Finds malformed secret references in a login JSON body, which the schema leaves as
- * free-form JSON: `{ env: 3 }` must be reported when the policy is checked, not when a
- * probe is about to run.
- */
-export function jsonSecretRefProblems(json: unknown): JsonSecretRefProblem[] {
-  const problems: JsonSecretRefProblem[] = [];
-  const visit = (value: unknown, path: (string | number)[]) => {
-    if (isSecretRefShape(value)) {
-      const [key, inner] = Object.entries(value)[0] ?? [];
-      if (typeof inner !== 'string' || (key !== 'value' && inner === '')) {
-        problems.push({
-          path: [...path, key ?? ''],
-          message: `a secret reference { ${key}: ... } needs a non-empty string`,
-        });
-      }
-      return;
-    }
-    if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) visit(item, [...path, i]);
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [key, inner] of Object.entries(value)) visit(inner, [...path, key]);
-    }
-  };
-  visit(json, []);
-  return problems;
-}
-
 const READ_REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',
@@ -133,22 +92,25 @@ export function resolveSecret(ref: SecretRef, ctx: SecretContext, where: string)
   return outcome.value;
 }
 
-/** Collects values and failures of one tenant, so every missing secret is reported at once. */
-class TenantSecrets {
+/**
+ * Collects values and failures of one owner (a tenant, or the probe's requests), so every
+ * missing secret is reported at once. `owner` labels the problems: `tenant "alice"`.
+ */
+class SecretCollector {
   readonly values: string[] = [];
   readonly problems: string[] = [];
-  readonly tenant: string;
+  readonly owner: string;
   readonly ctx: SecretContext;
 
-  constructor(tenant: string, ctx: SecretContext) {
-    this.tenant = tenant;
+  constructor(owner: string, ctx: SecretContext) {
+    this.owner = owner;
     this.ctx = ctx;
   }
 
   get(ref: SecretRef, field: string): string {
     const outcome = readSecret(ref, this.ctx);
     if (!outcome.ok) {
-      this.problems.push(`tenant "${this.tenant}": ${outcome.reason} (${field})`);
+      this.problems.push(`${this.owner}: ${outcome.reason} (${field})`);
       return '';
     }
     if (outcome.value !== '' && !this.values.includes(outcome.value)) {
@@ -162,7 +124,7 @@ class TenantSecrets {
     if (isSecretRefShape(value)) {
       const [key, inner] = Object.entries(value)[0] ?? [];
       if (typeof inner !== 'string') {
-        this.problems.push(`tenant "${this.tenant}": ${field}.${key} must be a string`);
+        this.problems.push(`${this.owner}: ${field}.${key} must be a string`);
         return '';
       }
       return this.get(value as SecretRef, field);
@@ -179,26 +141,45 @@ class TenantSecrets {
 
 type Login = NonNullable<Tenant['auth']['login']>;
 
-function resolveLogin(login: Login, secrets: TenantSecrets): ResolvedLogin {
-  const resolved: ResolvedLogin = { method: login.method, path: login.path };
-  if (login.token) resolved.tokenPointer = login.token.jsonPointer;
-  if (login.json) {
-    const body = secrets.json(login.json, 'auth.login.json');
-    resolved.body = { contentType: 'application/json', text: JSON.stringify(body) };
-  } else if (login.form) {
-    const fields = Object.entries(login.form).map(([key, value]): [string, string] => [
+/** The body of a login or probe request, secrets resolved; undefined when it has none. */
+function resolveBody(
+  request: { json?: unknown; form?: Record<string, string | SecretRef>; graphql?: GraphQLBody },
+  secrets: SecretCollector,
+  field: string,
+): { contentType: string; text: string } | undefined {
+  if (request.json !== undefined) {
+    const body = secrets.json(request.json, `${field}.json`);
+    return { contentType: 'application/json', text: JSON.stringify(body) };
+  }
+  if (request.form) {
+    const fields = Object.entries(request.form).map(([key, value]): [string, string] => [
       key,
-      typeof value === 'string' ? value : secrets.get(value, `auth.login.form.${key}`),
+      typeof value === 'string' ? value : secrets.get(value, `${field}.form.${key}`),
     ]);
-    resolved.body = {
+    return {
       contentType: 'application/x-www-form-urlencoded',
       text: new URLSearchParams(fields).toString(),
     };
   }
+  if (request.graphql) {
+    const { query, variables, operationName } = request.graphql;
+    const body: Record<string, unknown> = { query };
+    if (variables) body.variables = secrets.json(variables, `${field}.graphql.variables`);
+    if (operationName) body.operationName = operationName;
+    return { contentType: 'application/json', text: JSON.stringify(body) };
+  }
+  return undefined;
+}
+
+function resolveLogin(login: Login, secrets: SecretCollector): ResolvedLogin {
+  const resolved: ResolvedLogin = { method: login.method, path: login.path };
+  if (login.token) resolved.tokenPointer = login.token.jsonPointer;
+  const body = resolveBody(login, secrets, 'auth.login');
+  if (body) resolved.body = body;
   return resolved;
 }
 
-function resolveAuth(auth: Tenant['auth'], secrets: TenantSecrets): ResolvedAuth {
+function resolveAuth(auth: Tenant['auth'], secrets: SecretCollector): ResolvedAuth {
   const headers: Record<string, string> = {};
   if (auth.bearer) headers.Authorization = `Bearer ${secrets.get(auth.bearer, 'auth.bearer')}`;
   if (auth.cookie) headers.Cookie = secrets.get(auth.cookie, 'auth.cookie');
@@ -210,11 +191,97 @@ function resolveAuth(auth: Tenant['auth'], secrets: TenantSecrets): ResolvedAuth
   return resolved;
 }
 
+interface GraphQLBody {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
+
+/** A request the probe sends as every tenant (and as nobody), its body's secrets resolved. */
+export interface ResolvedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: { contentType: string; text: string };
+}
+
+export interface ResolvedProbe {
+  tenants: ResolvedTenant[];
+  /** The identity request first, then every endpoint, in the policy's order. */
+  requests: ResolvedRequest[];
+  /** Secrets in the requests' bodies: redacted like credentials. */
+  secrets: string[];
+  tls?: { ca?: string; serverName?: string };
+}
+
+type RequestSpec = Exclude<ProbeSpec['endpoints'][number], string>;
+
+function resolveRequest(
+  request: string | RequestSpec,
+  secrets: SecretCollector,
+  field: string,
+): ResolvedRequest {
+  if (typeof request === 'string') return { method: 'GET', path: request, headers: {} };
+  const body = resolveBody(request, secrets, field);
+  const resolved: ResolvedRequest = {
+    method: request.method ?? (body ? 'POST' : 'GET'),
+    path: request.path,
+    headers: { ...request.headers },
+  };
+  if (body) {
+    resolved.body = body;
+    resolved.headers['content-type'] = body.contentType;
+  }
+  return resolved;
+}
+
+/**
+ * Everything a probe run needs from a policy's secrets: tenants' credentials, the request
+ * bodies, the private CA. Throws one SecretError listing every failure.
+ */
+export function resolveProbe(spec: ProbeSpec, ctx: SecretContext): ResolvedProbe {
+  const problems: string[] = [];
+  let tenants: ResolvedTenant[] = [];
+  try {
+    tenants = resolveTenants(spec.tenants, ctx);
+  } catch (error) {
+    if (!(error instanceof SecretError)) throw error;
+    problems.push(...error.problems);
+  }
+  const shared = new SecretCollector('probe', ctx);
+  const requests = [
+    resolveRequest(spec.identity, shared, 'identity'),
+    ...spec.endpoints.map((e, i) => resolveRequest(e, shared, `endpoints[${i}]`)),
+  ];
+  const resolved: ResolvedProbe = { tenants, requests, secrets: shared.values };
+  if (spec.tls) {
+    const tls: NonNullable<ResolvedProbe['tls']> = {};
+    if (spec.tls.ca) {
+      const outcome = readSecret(spec.tls.ca, ctx);
+      if (outcome.ok) tls.ca = outcome.value;
+      else shared.problems.push(`probe: ${outcome.reason} (tls.ca)`);
+    }
+    if (spec.tls.serverName) tls.serverName = spec.tls.serverName;
+    resolved.tls = tls;
+  }
+  problems.push(...shared.problems);
+  throwProblems(problems);
+  return resolved;
+}
+
+function throwProblems(problems: string[]): void {
+  if (problems.length === 1) throw new SecretError(problems[0] ?? '', problems);
+  if (problems.length > 1) {
+    const list = problems.map((p) => `  ${p}`).join('\n');
+    throw new SecretError(`${problems.length} secrets could not be resolved:\n${list}`, problems);
+  }
+}
+
 /** Resolves every tenant's credentials; throws one SecretError listing every failure. */
 export function resolveTenants(tenants: Tenant[], ctx: SecretContext): ResolvedTenant[] {
   const problems: string[] = [];
   const resolved = tenants.map((tenant) => {
-    const secrets = new TenantSecrets(tenant.name, ctx);
+    const secrets = new SecretCollector(`tenant "${tenant.name}"`, ctx);
     const auth = resolveAuth(tenant.auth, secrets);
     problems.push(...secrets.problems);
     return {
@@ -225,10 +292,6 @@ export function resolveTenants(tenants: Tenant[], ctx: SecretContext): ResolvedT
       secrets: secrets.values,
     };
   });
-  if (problems.length === 1) throw new SecretError(problems[0] ?? '', problems);
-  if (problems.length > 1) {
-    const list = problems.map((p) => `  ${p}`).join('\n');
-    throw new SecretError(`${problems.length} secrets could not be resolved:\n${list}`, problems);
-  }
+  throwProblems(problems);
   return resolved;
 }

@@ -1,5 +1,8 @@
 import { parseDuration } from '../policy/duration.ts';
 import type { ProbeSpec } from '../policy/schema.ts';
+import type { ResolvedProbe, ResolvedRequest } from '../policy/secrets.ts';
+import { BROWSER_ACCEPT_ENCODING } from './decode.ts';
+import type { TlsOptions } from './transport.ts';
 
 /** A tenant with its secrets resolved: what the run loop needs, nothing more. */
 export interface ProbeTenant {
@@ -20,13 +23,20 @@ export interface ProbeTenant {
   secrets: string[];
 }
 
+export type ProbeRequest = ResolvedRequest;
+
 /** A probe run, fully resolved: durations in milliseconds, secrets in hand. */
 export interface ProbeConfig {
   target: string;
   headers: Record<string, string>;
   tenants: ProbeTenant[];
-  identity: { path: string; jsonPointer: string };
-  endpoints: string[];
+  /** The identity request first, then the endpoints: each sent as every tenant and as nobody. */
+  requests: ProbeRequest[];
+  /** Where the identity request's JSON answer names the caller. */
+  identityPointer: string;
+  /** Secrets of the requests themselves (in bodies): never printed. */
+  requestSecrets: string[];
+  tls?: TlsOptions;
   load: {
     concurrency: number;
     requests: number;
@@ -35,6 +45,7 @@ export interface ProbeConfig {
     reloginEvery: number;
     timeoutMs: number;
     maxBodyBytes: number;
+    maxExpansion: number;
   };
   pass: { maxLeakRate: number; confidence: number; maxErrorRate: number };
 }
@@ -51,20 +62,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Combines a validated probe section, resolved tenants and command-line overrides. */
+/** Combines a validated probe section, its resolved secrets and command-line overrides. */
 export function probeConfig(
   spec: ProbeSpec,
-  tenants: ProbeTenant[],
+  resolved: ResolvedProbe,
   overrides: ProbeOverrides = {},
 ): ProbeConfig {
   const target = overrides.target ?? spec.target;
   if (!target) throw new ConfigError('no target: set probe.target in the policy or pass --target');
-  return {
+  const config: ProbeConfig = {
     target,
-    headers: spec.headers ?? {},
-    tenants,
-    identity: spec.identity,
-    endpoints: spec.endpoints,
+    headers: withBrowserEncoding(spec.headers ?? {}),
+    tenants: resolved.tenants,
+    requests: resolved.requests,
+    identityPointer: spec.identity.jsonPointer,
+    requestSecrets: resolved.secrets,
     load: {
       concurrency: overrides.concurrency ?? spec.load.concurrency,
       requests: overrides.requests ?? spec.load.requests,
@@ -73,7 +85,20 @@ export function probeConfig(
       reloginEvery: spec.load.reloginEvery,
       timeoutMs: parseDuration(spec.load.timeout) ?? 10_000,
       maxBodyBytes: spec.load.maxBodyBytes,
+      maxExpansion: spec.load.maxExpansion,
     },
     pass: spec.pass,
   };
+  if (resolved.tls) config.tls = resolved.tls;
+  return config;
+}
+
+/**
+ * Edges compress for clients that say they can decode: a probe that does not say so takes
+ * another path than users do (and another cache entry). Unless the policy chose, say what
+ * a browser says.
+ */
+export function withBrowserEncoding(headers: Record<string, string>): Record<string, string> {
+  if (Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding')) return headers;
+  return { ...headers, 'accept-encoding': BROWSER_ACCEPT_ENCODING };
 }

@@ -20,8 +20,10 @@ export interface DetectContext {
 }
 
 export interface Observation {
-  /** The tenant that sent the request. */
+  /** The tenant that sent the request (for an anonymous one: the count of tenants). */
   tenant: number;
+  /** Sent with no credentials at all: any tenant's data in the answer was served to anyone. */
+  anonymous?: boolean;
   status: number;
   /** Set for the identity endpoint: the value found at the JSON pointer, or why none was. */
   identity?: { value: string } | { missing: string };
@@ -50,6 +52,7 @@ export interface Detection {
 }
 
 export function detect(obs: Observation, ctx: DetectContext): Detection {
+  if (obs.anonymous) return detectAnonymous(obs, ctx);
   const me = ctx.tenants[obs.tenant];
   if (!me) throw new RangeError(`unknown tenant index ${obs.tenant}`);
   const result: Detection = {};
@@ -65,6 +68,53 @@ export function detect(obs: Observation, ctx: DetectContext): Detection {
   if (personal && !leak) {
     const risk = cacheRisk(obs.headers);
     if (risk) result.cacheRisk = risk;
+  }
+  return result;
+}
+
+/**
+ * A request with no credentials may be refused (401, 403) or answered publicly; either is
+ * a clean sample. Any tenant's identity, marker, credential or session in the answer means
+ * a cache or gateway hands personal data to anyone who asks.
+ */
+function detectAnonymous(obs: Observation, ctx: DetectContext): Detection {
+  const result: Detection = {};
+  if (obs.status >= 500) result.failure = `HTTP ${obs.status}`;
+  const served = (owner: string, what: string, match?: MarkerMatch): LeakFinding => {
+    const finding: LeakFinding = {
+      kind: 'served-to-anyone',
+      summary: `a request with no credentials received ${what}: served to anyone`,
+      owner,
+    };
+    if (match) finding.match = match;
+    return finding;
+  };
+  const observed = obs.identity && 'value' in obs.identity ? obs.identity.value : undefined;
+  const named =
+    observed === undefined
+      ? undefined
+      : ctx.tenants.find((t) => sameIdentity(t.identity, observed));
+  if (named && observed !== undefined) {
+    result.leak = {
+      ...served(named.name, `the identity of ${named.name} (${observed})`),
+      observedIdentity: observed,
+    };
+    return result;
+  }
+  if (obs.crossover) {
+    const owner = ctx.tenants[obs.crossover.owner]?.name ?? `tenant ${obs.crossover.owner}`;
+    result.leak = served(owner, `a session issued to ${owner} (${obs.crossover.via})`);
+    return result;
+  }
+  const header = obs.headerHits[0];
+  const body = obs.bodyHits[0];
+  const first: { pattern: number; place: Place } | undefined = header
+    ? { pattern: header.pattern, place: { where: 'header', header: header.header } }
+    : body && { pattern: body.pattern, place: { where: 'body', offset: body.offset } };
+  const owner = first && ctx.owners[first.pattern];
+  if (first && owner) {
+    const hit = describeHit(ctx, owner, first.place);
+    result.leak = served(hit.ownerName, hit.text, hit.match);
   }
   return result;
 }
@@ -132,12 +182,10 @@ function markerLeak(
   return undefined;
 }
 
-function markerFinding(
-  me: { name: string },
-  ctx: DetectContext,
-  owner: PatternOwner,
-  place: { where: 'body' | 'header'; header?: string; offset?: number },
-): LeakFinding {
+type Place = { where: 'body' | 'header'; header?: string; offset?: number };
+
+/** What a matched pattern is and where it was: "marker #1 of bob" in "the header x-user". */
+function describeHit(ctx: DetectContext, owner: PatternOwner, place: Place) {
   const ownerName = ctx.tenants[owner.tenant]?.name ?? `tenant ${owner.tenant}`;
   const what =
     owner.kind === 'marker'
@@ -150,11 +198,21 @@ function markerFinding(
   if (owner.index !== undefined) match.index = owner.index;
   if (place.header !== undefined) match.header = place.header;
   if (place.offset !== undefined) match.offset = place.offset;
+  return { ownerName, text: `${what} in the ${where}`, match };
+}
+
+function markerFinding(
+  me: { name: string },
+  ctx: DetectContext,
+  owner: PatternOwner,
+  place: Place,
+): LeakFinding {
+  const hit = describeHit(ctx, owner, place);
   return {
     kind: owner.kind === 'credential' ? 'foreign-credential' : 'foreign-marker',
-    summary: `${me.name} received ${what} in the ${where}`,
-    owner: ownerName,
-    match,
+    summary: `${me.name} received ${hit.text}`,
+    owner: hit.ownerName,
+    match: hit.match,
   };
 }
 

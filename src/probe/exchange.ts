@@ -1,3 +1,4 @@
+import { createDecoder, type Decoder, parseContentEncoding } from './decode.ts';
 import type { DetectContext, Detection, Observation } from './detect.ts';
 import { detect } from './detect.ts';
 import type { MarkerMatcher } from './markers.ts';
@@ -14,13 +15,18 @@ export interface ExchangeContext {
   matcher: MarkerMatcher;
   detectContext: DetectContext;
   identityPointer: string;
+  /** Decoded bytes of a body that are read; a longer body is cut there and not a clean sample. */
   maxBodyBytes: number;
+  /** Decoded bytes per encoded byte past which a body is taken for a decompression bomb. */
+  maxExpansion: number;
   /** Session values issued by logins, to the tenant they were issued to. */
   issued: Map<string, number>;
 }
 
 export interface ExchangeRequest {
   tenant: number;
+  /** Sent with no credentials: see detect(). */
+  anonymous?: boolean;
   pool: number | 'shared';
   method: string;
   path: string;
@@ -30,6 +36,13 @@ export interface ExchangeRequest {
   identity: boolean;
   signal?: AbortSignal;
   abandonWhenSent?: boolean;
+  abandonAtHeaders?: boolean;
+}
+
+/** Why a response was read but is no clean sample: it went into the scan only in part. */
+export interface Unchecked {
+  kind: 'capped-body' | 'undecodable-body' | 'decompression-bomb' | 'deadline-body';
+  detail: string;
 }
 
 export interface ExchangeResult {
@@ -37,11 +50,18 @@ export interface ExchangeResult {
   headers: Record<string, string>;
   setCookies: string[];
   detection: Detection;
+  /** Bytes as received (encoded). */
   bytes: number;
-  truncated: boolean;
+  /** Bytes scanned: the decoded body, up to the cap. */
+  scanned: number;
+  /** Set when the body was not checked whole; findings in the part read still count. */
+  unchecked?: Unchecked;
   /** The whole body, kept only when asked for (logins). Identities are read as the body streams. */
   body?: Buffer;
 }
+
+/** Bodies of at most this many decoded bytes are never taken for bombs, whatever the ratio. */
+const BOMB_FLOOR_BYTES = 1024 * 1024;
 
 export async function exchange(
   ctx: ExchangeContext,
@@ -52,6 +72,34 @@ export async function exchange(
   const identity = req.identity ? new PointerReader(ctx.identityPointer) : undefined;
   const kept: Buffer[] = [];
   let scanned = 0;
+  let received = 0;
+  let unchecked: Unchecked | undefined;
+  let decoder: Decoder | undefined;
+
+  /** Takes decoded bytes; false once the body has been read as far as it may be. */
+  const take = (chunk: Uint8Array): boolean => {
+    if (unchecked) return false;
+    const room = ctx.maxBodyBytes - scanned;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    scan.write(part);
+    identity?.write(part);
+    scanned += part.length;
+    if (keepBody) kept.push(Buffer.from(part));
+    if (chunk.length > room) {
+      unchecked = {
+        kind: 'capped-body',
+        detail: `bodies over load.maxBodyBytes (${ctx.maxBodyBytes} bytes decoded) are cut there: not a clean sample`,
+      };
+    } else if (scanned > BOMB_FLOOR_BYTES && scanned > ctx.maxExpansion * Math.max(1, received)) {
+      unchecked = {
+        kind: 'decompression-bomb',
+        detail: `a body expanded over ${ctx.maxExpansion} times when decoded (load.maxExpansion): taken for a decompression bomb and cut`,
+      };
+    }
+    if (unchecked) decoder?.destroy();
+    return unchecked === undefined;
+  };
+
   const response = await ctx.transport.send({
     pool: req.pool,
     method: req.method,
@@ -60,27 +108,64 @@ export async function exchange(
     body: req.body,
     signal: req.signal,
     abandonWhenSent: req.abandonWhenSent,
+    abandonAtHeaders: req.abandonAtHeaders,
+    onHeaders: (headers) => {
+      const encoding = parseContentEncoding(headers['content-encoding']);
+      if ('unsupported' in encoding) {
+        // Still scanned as it is, since a marker may show through; never a clean sample.
+        unchecked = {
+          kind: 'undecodable-body',
+          detail: `Content-Encoding "${encoding.unsupported}" cannot be decoded: not a clean sample`,
+        };
+        return;
+      }
+      if (encoding.codings.length > 0) decoder = createDecoder(encoding.codings, take);
+    },
     onChunk: (chunk) => {
-      const room = ctx.maxBodyBytes - scanned;
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      scan.write(part);
-      identity?.write(part);
-      scanned += part.length;
-      if (keepBody) kept.push(Buffer.from(part));
-      return scanned < ctx.maxBodyBytes;
+      received += chunk.length;
+      if (unchecked?.kind === 'undecodable-body') {
+        const room = ctx.maxBodyBytes - scanned;
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        scan.write(part);
+        scanned += part.length;
+        return scanned < ctx.maxBodyBytes;
+      }
+      if (!decoder) return take(chunk);
+      decoder.write(chunk);
+      return unchecked === undefined;
     },
   });
+  if (response.cut === 'deadline') {
+    unchecked ??= {
+      kind: 'deadline-body',
+      detail: 'the body did not arrive within load.timeout: read in part, not a clean sample',
+    };
+  }
+  if (decoder) {
+    if (response.cut !== undefined || unchecked) decoder.destroy();
+    else {
+      try {
+        await decoder.end();
+      } catch (error) {
+        unchecked ??= {
+          kind: 'undecodable-body',
+          detail: `${(error as Error).message}: not a clean sample`,
+        };
+      }
+    }
+  }
   const body = keepBody ? Buffer.concat(kept) : undefined;
   const observation: Observation = {
     tenant: req.tenant,
+    anonymous: req.anonymous === true,
     status: response.status,
     bodyHits: scan.hits,
     headerHits: scanHeaders(ctx.matcher, response.rawHeaders),
     headers: response.headers,
   };
   if (identity) {
-    observation.identity = response.truncated
-      ? { missing: `identity response larger than load.maxBodyBytes (${ctx.maxBodyBytes})` }
+    observation.identity = unchecked
+      ? { missing: `identity response not read whole (${unchecked.kind})` }
       : identity.end();
   }
   const crossover = crossoverOf(ctx.issued, req.tenant, response.setCookies.map(cookieValue));
@@ -91,8 +176,9 @@ export async function exchange(
     setCookies: response.setCookies,
     detection: detect(observation, ctx.detectContext),
     bytes: response.bytes,
-    truncated: response.truncated,
+    scanned,
   };
+  if (unchecked) result.unchecked = unchecked;
   if (body) result.body = body;
   return result;
 }

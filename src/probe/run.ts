@@ -14,7 +14,7 @@ import {
 } from './plan.ts';
 import { evidenceHeaders } from './redact.ts';
 import { Sessions, sessionFromLogin } from './sessions.ts';
-import { AbandonedError, Transport } from './transport.ts';
+import { AbandonedError, DeadlineError, Transport } from './transport.ts';
 import type {
   LeakEvidence,
   Pattern,
@@ -45,6 +45,8 @@ export interface RunHooks {
 
 const BURST_WAVES = 4;
 const RECENT = 32;
+/** How reports name the sender of a request without credentials. */
+const NOBODY = '(no credentials)';
 
 export async function runProbe(config: ProbeConfig, hooks: RunHooks = {}): Promise<ProbeVerdict> {
   const run = new ProbeRun(config, hooks);
@@ -70,6 +72,8 @@ class ProbeRun {
     checked: 0,
     cancelled: 0,
     failed: 0,
+    unchecked: 0,
+    anonymous: 0,
     logins: 0,
     byPattern: {},
     byPool: { tenant: 0, shared: 0 },
@@ -91,27 +95,26 @@ class ProbeRun {
     this.hooks = hooks;
     const { load } = config;
     this.transport = new Transport(config.target, {
-      tenants: config.tenants.length,
+      // One pool per tenant and one for requests without credentials.
+      pools: config.tenants.length + 1,
       concurrency: load.concurrency,
       timeoutMs: load.timeoutMs,
+      ...(config.tls ? { tls: config.tls } : {}),
     });
     const { patterns, owners } = markerPatterns(config.tenants);
     this.ctx = {
       transport: this.transport,
       matcher: sharedMatcher(patterns),
       detectContext: { tenants: config.tenants, owners },
-      identityPointer: config.identity.jsonPointer,
+      identityPointer: config.identityPointer,
       maxBodyBytes: load.maxBodyBytes,
+      maxExpansion: load.maxExpansion,
       issued: new Map(),
     };
     this.sessions = new Sessions(config.tenants, load.reloginEvery, (t) => this.login(t));
-    this.shape = {
-      tenants: config.tenants.length,
-      identityPath: config.identity.path,
-      endpoints: config.endpoints,
-    };
+    this.shape = { tenants: config.tenants.length, requests: config.requests.length };
     this.identityChecks = config.tenants.map(() => 0);
-    this.secrets = config.tenants.flatMap((t) => t.secrets);
+    this.secrets = [...config.tenants.flatMap((t) => t.secrets), ...config.requestSecrets];
     this.failureAllowance = Math.max(20, Math.ceil(config.pass.maxErrorRate * load.requests));
     const stopped = () => {
       this.abortedBecause ??= 'stopped before it finished';
@@ -129,8 +132,11 @@ class ProbeRun {
     if (this.stop.signal.aborted) return true;
     if (this.counters.checked >= this.config.load.requests) return true;
     if (this.elapsed() >= this.config.load.durationMs) return true;
-    if (this.counters.failed > this.failureAllowance) {
-      this.abortedBecause = `stopped after ${this.counters.failed} failed requests: the target is unreachable or failing`;
+    if (this.counters.failed + this.counters.unchecked > this.failureAllowance) {
+      this.abortedBecause =
+        this.counters.unchecked > this.counters.failed
+          ? `stopped after ${this.counters.unchecked} responses that could not be checked whole`
+          : `stopped after ${this.counters.failed} failed requests: the target is unreachable or failing`;
       this.stop.abort();
       return true;
     }
@@ -141,6 +147,12 @@ class ProbeRun {
     const progress = this.hooks.onProgress
       ? setInterval(() => this.hooks.onProgress?.(this.counters, this.elapsed()), 250)
       : undefined;
+    // The time budget is a hard end: requests still in flight then are abandoned, so
+    // whatever the target does (drip bytes, never finish a body) the run ends on time.
+    const deadline = setTimeout(() => {
+      this.stop.abort();
+      void this.transport.close();
+    }, this.config.load.durationMs);
     const log = this.hooks.log;
     log?.debug(
       {
@@ -177,6 +189,7 @@ class ProbeRun {
       await Promise.all(Array.from({ length: this.config.load.concurrency }, worker));
     } finally {
       clearInterval(progress);
+      clearTimeout(deadline);
     }
     const verdict = this.verdict();
     log?.info(
@@ -220,11 +233,16 @@ class ProbeRun {
         result.headers,
         result.setCookies,
         finding.match?.header,
-        this.secrets,
+        this.redactable(),
       ),
       elapsedMs: round(this.elapsed()),
       latencyMs: round(latency),
     };
+  }
+
+  /** Every value never to be shown: static secrets, and what logins issued during the run. */
+  redactable(): string[] {
+    return [...this.secrets, ...this.ctx.issued.keys()];
   }
 
   recordLeak(leak: LeakEvidence): void {
@@ -237,68 +255,73 @@ class ProbeRun {
   }
 
   async one(planned: PlannedRequest): Promise<void> {
-    const tenant = this.config.tenants[planned.tenant];
-    if (!tenant) return;
-    const fresh = this.sessions.headersFor(planned.tenant);
-    const credentials = fresh instanceof Promise ? await fresh : fresh;
-    if (this.stop.signal.aborted) return;
-    if (!credentials) {
-      this.fail(`login failed for ${tenant.name}`);
-      return;
+    const request = this.config.requests[planned.request];
+    const tenant = planned.anonymous ? undefined : this.config.tenants[planned.tenant];
+    if (!request || (!tenant && !planned.anonymous)) return;
+    let credentials: Record<string, string> | undefined = {};
+    if (tenant) {
+      const fresh = this.sessions.headersFor(planned.tenant);
+      credentials = fresh instanceof Promise ? await fresh : fresh;
+      if (this.stop.signal.aborted) return;
+      if (!credentials) {
+        this.fail(`login failed for ${tenant.name}`);
+        return;
+      }
     }
     const info: RequestInfo = {
       number: ++this.counters.sent,
-      tenant: tenant.name,
-      method: 'GET',
-      path: planned.path,
+      tenant: tenant?.name ?? NOBODY,
+      method: request.method,
+      path: request.path,
       pattern: planned.pattern,
       pool: planned.pool,
     };
     this.count(planned.pattern, planned.pool, 'sent');
+    if (planned.anonymous) this.counters.anonymous++;
     // Only abandoned requests carry a signal: a leak stops the others by closing the pools.
     let cancelTimer: NodeJS.Timeout | undefined;
-    // Timed cancels need a signal; cancels on send are done by the transport itself.
-    const timed = planned.cancelAfter !== undefined && planned.cancelAfter > 0;
+    const timed = typeof planned.cancel === 'number';
     const cancel = timed ? new AbortController() : undefined;
-    if (cancel && planned.cancelAfter !== undefined) {
-      cancelTimer = setTimeout(
-        () => cancel.abort(),
-        Math.max(1, planned.cancelAfter * this.typicalLatency()),
-      );
+    if (cancel && typeof planned.cancel === 'number') {
+      const after = Math.max(1, planned.cancel * this.typicalLatency());
+      cancelTimer = setTimeout(() => cancel.abort(), after);
     }
     const started = performance.now();
     try {
       const result = await exchange(this.ctx, {
         tenant: planned.tenant,
+        anonymous: planned.anonymous,
         pool: planned.pool === 'shared' ? 'shared' : planned.tenant,
-        method: 'GET',
-        path: planned.path,
-        headers: { ...this.config.headers, ...credentials },
+        method: request.method,
+        path: request.path,
+        headers: { ...this.config.headers, ...request.headers, ...credentials },
+        body: request.body?.text,
         identity: planned.identity,
         signal: cancel?.signal,
-        abandonWhenSent: planned.cancelAfter === 0,
+        abandonWhenSent: planned.cancel === 'sent',
+        abandonAtHeaders: planned.cancel === 'headers',
       });
       const latency = performance.now() - started;
-      this.counters.bytesScanned += Math.min(result.bytes, this.config.load.maxBodyBytes);
+      this.counters.bytesScanned += result.scanned;
       const { detection } = result;
       if (detection.leak) {
         this.recordLeak(this.evidence(detection.leak, info, result, latency));
         return;
       }
-      if (result.truncated)
-        this.warn(
-          'truncated-body',
-          planned.path,
-          `bodies over ${this.config.load.maxBodyBytes} bytes scanned only up to the cap`,
-        );
-      if (detection.cacheRisk) this.warn('cache-risk', planned.path, detection.cacheRisk);
+      if (result.unchecked) {
+        // Read in part: findings in that part counted above, but it is no clean sample.
+        this.counters.unchecked++;
+        this.warn(result.unchecked.kind, request.path, result.unchecked.detail);
+        return;
+      }
+      if (detection.cacheRisk) this.warn('cache-risk', request.path, detection.cacheRisk);
       if (detection.failure) {
-        this.fail(`${detection.failure} on ${planned.path}`);
+        this.fail(`${detection.failure} on ${request.path}`);
         return;
       }
       this.counters.checked++;
       this.count(planned.pattern, planned.pool, 'checked');
-      if (planned.identity)
+      if (planned.identity && tenant)
         this.identityChecks[planned.tenant] = (this.identityChecks[planned.tenant] ?? 0) + 1;
       this.sampleLatency(latency);
       this.recentLatencies[this.counters.checked % RECENT] = latency;
@@ -405,6 +428,7 @@ class ProbeRun {
       leak: this.leak,
       checked: this.counters.checked,
       failed: this.counters.failed,
+      unchecked: this.counters.unchecked,
       identityChecks,
       topFailure: failures[0]?.reason,
       pass: this.config.pass,
@@ -424,6 +448,7 @@ class ProbeRun {
       warnings: [...this.warnings.values()],
       failures,
       latencyMs: percentiles(this.latencies),
+      protocols: [...this.transport.protocols].sort(),
     };
     if (this.leak) verdict.leak = this.leak;
     return verdict;
@@ -436,6 +461,7 @@ class ProbeRun {
 }
 
 function describeError(error: unknown): string {
+  if (error instanceof DeadlineError) return `${error.message} (load.timeout)`;
   if (error && typeof error === 'object') {
     const e = error as {
       code?: unknown;

@@ -1,4 +1,5 @@
-import { type Dispatcher, Pool } from 'undici';
+import type { TLSSocket } from 'node:tls';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
 
 /**
  * HTTP for the probe: one connection pool per tenant and one shared by all tenants,
@@ -17,7 +18,11 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Abandon the request as soon as it is written: the server is then surely mid-request. */
   abandonWhenSent?: boolean;
-  /** Receives body chunks until it returns false; the rest is drained unread. */
+  /** Abandon the request as soon as the response headers arrive. */
+  abandonAtHeaders?: boolean;
+  /** Called once with the response headers, before the first body chunk. */
+  onHeaders?: (headers: Record<string, string>) => void;
+  /** Receives body chunks until it returns false; then the response is abandoned, not drained. */
   onChunk: (chunk: Uint8Array) => boolean;
 }
 
@@ -29,8 +34,11 @@ export interface SentResponse {
   rawHeaders: Buffer[];
   setCookies: string[];
   bytes: number;
-  /** True when onChunk stopped reading before the end. */
-  truncated: boolean;
+  /**
+   * Why the body was not read to its end: onChunk had enough ('capped'), or the request's
+   * deadline passed mid-body ('deadline'). Undefined when it was read whole.
+   */
+  cut?: 'capped' | 'deadline';
 }
 
 /** The error a request abandoned on purpose ends with. */
@@ -41,10 +49,27 @@ export class AbandonedError extends Error {
   }
 }
 
+/** The request's total deadline (headers and body) passed before its headers came. */
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+  constructor(ms: number) {
+    super(`no answer within the ${ms} ms deadline`);
+  }
+}
+
+export interface TlsOptions {
+  /** PEM certificates trusted besides the system's (a private CA). */
+  ca?: string;
+  /** The name to check the certificate against (SNI), when it is not the URL's host. */
+  serverName?: string;
+}
+
 export interface TransportOptions {
-  tenants: number;
+  /** Connection pools of their own: one per tenant, plus one for anonymous requests. */
+  pools: number;
   concurrency: number;
   timeoutMs: number;
+  tls?: TlsOptions;
 }
 
 export class Transport {
@@ -53,6 +78,8 @@ export class Transport {
   readonly #shared: Pool;
   readonly #own: Pool[];
   readonly #timeoutMs: number;
+  /** Protocols the connections spoke: http/1.1, or h2 where TLS negotiated it (ALPN). */
+  readonly protocols = new Set<string>();
   #closed: Promise<void> | undefined;
 
   constructor(target: string, options: TransportOptions) {
@@ -60,18 +87,46 @@ export class Transport {
     this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
+    const connect = this.#connector(options);
     const poolOptions = (connections: number) => ({
       connections,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 4_000,
+      connect,
     });
     this.#shared = new Pool(this.#origin, poolOptions(options.concurrency));
-    const perTenant = Math.max(2, Math.ceil(options.concurrency / options.tenants) + 1);
+    const perPool = Math.max(2, Math.ceil(options.concurrency / options.pools) + 1);
     this.#own = Array.from(
-      { length: options.tenants },
-      () => new Pool(this.#origin, poolOptions(perTenant)),
+      { length: options.pools },
+      () => new Pool(this.#origin, poolOptions(perPool)),
     );
+  }
+
+  /**
+   * undici's own connector with the policy's CA and server name, noting which protocol
+   * each connection settled on: the report says whether the edge was spoken to as a
+   * browser would (h2 over TLS) or not.
+   */
+  #connector(options: TransportOptions): buildConnector.connector {
+    const tls = options.tls ?? {};
+    const base = buildConnector({
+      timeout: options.timeoutMs,
+      ...(tls.ca ? { ca: tls.ca } : {}),
+    });
+    return (connectOptions, callback) =>
+      base(
+        tls.serverName ? { ...connectOptions, servername: tls.serverName } : connectOptions,
+        (error, socket) => {
+          if (socket) {
+            const alpn = (socket as TLSSocket).alpnProtocol;
+            this.protocols.add(typeof alpn === 'string' && alpn !== '' ? alpn : 'http/1.1');
+          }
+          // undici's callback types want exactly one of the two.
+          if (error) callback(error, null);
+          else callback(null, socket as NonNullable<typeof socket>);
+        },
+      );
   }
 
   /**
@@ -82,49 +137,91 @@ export class Transport {
     const pool = options.pool === 'shared' ? this.#shared : this.#own[options.pool];
     if (!pool)
       return Promise.reject(new RangeError(`no connection pool for tenant ${options.pool}`));
+    const timeoutMs = this.#timeoutMs;
     return new Promise((resolve, reject) => {
       let status = 0;
       let headers: Record<string, string> = {};
       let rawHeaders: Buffer[] = [];
       let setCookies: string[] = [];
       let bytes = 0;
-      let reading = true;
-      let truncated = false;
+      let cut: SentResponse['cut'];
+      let settled = false;
+      let controller: Dispatcher.DispatchController | undefined;
+      /** Set before the request started (still queued for a connection): abort it on start. */
+      let abortOnStart: Error | undefined;
       const { signal } = options;
-      let onAbort: (() => void) | undefined;
-      let started: Dispatcher.DispatchController | undefined;
+
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve({ status, headers, rawHeaders, setCookies, bytes, cut });
+        else reject(error);
+      };
+      const abort = (error: Error) => {
+        if (controller) controller.abort(error);
+        else abortOnStart = error;
+      };
+      /** Stops reading: what was read so far is the answer, marked as cut short. */
+      const cutShort = (why: NonNullable<SentResponse['cut']>) => {
+        cut = why;
+        finish();
+        abort(new AbandonedError());
+      };
+      // The total deadline covers waiting for a connection, the headers and the whole
+      // body: a server that drips one byte every few hundred milliseconds never trips an
+      // idle timer, but trips this.
+      const deadline = setTimeout(() => {
+        if (status !== 0) cutShort('deadline');
+        else {
+          const error = new DeadlineError(timeoutMs);
+          finish(error);
+          abort(error);
+        }
+      }, timeoutMs);
+      function onAbort() {
+        const error = signal?.reason instanceof Error ? signal.reason : new AbandonedError();
+        finish(error);
+        abort(error);
+      }
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+
       const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(started) {
+          controller = started;
+          if (abortOnStart) started.abort(abortOnStart);
+        },
         onRequestSent() {
-          if (options.abandonWhenSent) setImmediate(() => started?.abort(new AbandonedError()));
+          if (options.abandonWhenSent) setImmediate(() => abort(new AbandonedError()));
         },
-        onRequestStart(controller) {
-          started = controller;
-          if (!signal) return;
-          onAbort = () => controller.abort(signal.reason ?? new Error('aborted'));
-          if (signal.aborted) onAbort();
-          else signal.addEventListener('abort', onAbort, { once: true });
-        },
-        onResponseStart(controller, statusCode, parsed) {
+        onResponseStart(started, statusCode, parsed) {
+          if (settled) return;
           status = statusCode;
           ({ headers, setCookies } = normalise(parsed));
-          rawHeaders = Array.isArray(controller.rawHeaders)
-            ? (controller.rawHeaders as Buffer[])
+          rawHeaders = Array.isArray(started.rawHeaders)
+            ? (started.rawHeaders as (Buffer | string)[]).map((h) =>
+                typeof h === 'string' ? Buffer.from(h, 'latin1') : h,
+              )
             : [];
-        },
-        onResponseData(_controller, chunk) {
-          bytes += chunk.length;
-          if (reading && !options.onChunk(chunk)) {
-            reading = false;
-            truncated = true;
+          if (options.abandonAtHeaders) {
+            finish(new AbandonedError());
+            abort(new AbandonedError());
+            return;
           }
+          options.onHeaders?.(headers);
+        },
+        onResponseData(_started, chunk) {
+          if (settled) return;
+          bytes += chunk.length;
+          if (!options.onChunk(chunk)) cutShort('capped');
         },
         onResponseEnd() {
-          if (onAbort) signal?.removeEventListener('abort', onAbort);
-          resolve({ status, headers, rawHeaders, setCookies, bytes, truncated });
+          finish();
         },
-        onResponseError(_controller, error) {
-          if (onAbort) signal?.removeEventListener('abort', onAbort);
-          reject(error);
+        onResponseError(_started, error) {
+          finish(error);
         },
       };
       pool.dispatch(
@@ -133,8 +230,8 @@ export class Transport {
           path: this.#basePath + options.path,
           headers: options.headers,
           body: options.body ?? null,
-          headersTimeout: this.#timeoutMs,
-          bodyTimeout: this.#timeoutMs,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
         },
         handler,
       );

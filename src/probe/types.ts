@@ -10,11 +10,13 @@ export type LeakKind =
   | 'unknown-identity' // ... or someone who is no tenant at all: a real customer
   | 'foreign-marker' // another tenant's marker in a body or header
   | 'foreign-credential' // another tenant's credential in a response
-  | 'session-crossover'; // a session issued to another tenant was handed out
+  | 'session-crossover' // a session issued to another tenant was handed out
+  | 'served-to-anyone'; // a request with no credentials received a tenant's data
 
 export interface RequestInfo {
   /** 1-based number of the request in the run, counting every request sent. */
   number: number;
+  /** Who sent it: a tenant's name, or "(no credentials)". */
   tenant: string;
   method: string;
   path: string;
@@ -53,7 +55,7 @@ export interface LeakEvidence {
 }
 
 export interface ProbeWarning {
-  kind: 'cache-risk' | 'truncated-body';
+  kind: 'cache-risk' | 'capped-body' | 'undecodable-body' | 'decompression-bomb' | 'deadline-body';
   path: string;
   detail: string;
   count: number;
@@ -71,6 +73,10 @@ export interface ProbeCounters {
   checked: number;
   cancelled: number;
   failed: number;
+  /** Responses read only in part (cut at the cap or deadline, undecodable, a bomb): no samples. */
+  unchecked: number;
+  /** Requests sent with no credentials at all. */
+  anonymous: number;
   logins: number;
   byPattern: Partial<Record<Pattern, PatternCounts>>;
   byPool: { tenant: number; shared: number };
@@ -94,6 +100,8 @@ export interface ProbeVerdict {
   /** The most frequent failures, e.g. "ECONNREFUSED" or "HTTP 503 on /api/me". */
   failures: { reason: string; count: number }[];
   latencyMs: { p50: number; p99: number; max: number };
+  /** Protocols spoken with the target: http/1.1, h2 (negotiated over TLS). */
+  protocols: string[];
   onLeak?: {
     command: string;
     exitCode: number | null;

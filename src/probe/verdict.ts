@@ -11,6 +11,8 @@ export interface JudgeInput {
   leak?: LeakEvidence;
   checked: number;
   failed: number;
+  /** Responses read in part: they count against the error allowance like failures. */
+  unchecked?: number;
   /** Checked identity responses per tenant name. */
   identityChecks: Record<string, number>;
   topFailure?: string;
@@ -37,19 +39,24 @@ export function judge(input: JudgeInput): Judgement {
   });
   const why = input.topFailure ? ` (most common: ${input.topFailure})` : '';
   if (input.checked === 0) return inconclusive(`no response could be checked${why}`);
-  const attempts = input.checked + input.failed;
-  const errorRate = input.failed / attempts;
+  const unchecked = input.unchecked ?? 0;
+  const attempts = input.checked + input.failed + unchecked;
+  const errorRate = (input.failed + unchecked) / attempts;
   if (input.abortedBecause) return inconclusive(input.abortedBecause + why);
   if (errorRate > input.pass.maxErrorRate) {
+    const what =
+      unchecked === 0
+        ? `${input.failed} of ${attempts} requests failed`
+        : `${input.failed} failed and ${unchecked} could not be checked whole, of ${attempts} requests`;
     return inconclusive(
-      `${input.failed} of ${attempts} requests failed (${pct(errorRate)}, allowed ${pct(input.pass.maxErrorRate)})${why}`,
+      `${what} (${pct(errorRate)}, allowed ${pct(input.pass.maxErrorRate)})${why}`,
     );
   }
-  const unchecked = Object.entries(input.identityChecks)
+  const neverChecked = Object.entries(input.identityChecks)
     .filter(([, n]) => n === 0)
     .map(([name]) => name);
-  if (unchecked.length > 0)
-    return inconclusive(`identity never checked for ${unchecked.join(', ')}${why}`);
+  if (neverChecked.length > 0)
+    return inconclusive(`identity never checked for ${neverChecked.join(', ')}${why}`);
   const pct95 = Math.round(input.pass.confidence * 100);
   if (bound > input.pass.maxLeakRate) {
     const needed = samplesNeeded(input.pass.maxLeakRate, input.pass.confidence);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { DEFAULT_MESSAGE, explainIssues, formatPath, type PathSegment } from '../policy/issues.ts';
 import { formatProblem, parsePolicy } from '../policy/load.ts';
 import { type Policy, Policy as PolicySchema } from '../policy/schema.ts';
-import { isSecretRefShape, jsonSecretRefProblems } from '../policy/secrets.ts';
+import { isSecretRefShape, jsonSecretRefProblems } from '../policy/secret-ref.ts';
 import { ReleaseGuardSpec } from './schema.ts';
 
 /**

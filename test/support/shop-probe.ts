@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadPolicyFile } from '../../src/policy/load.ts';
-import { resolveTenants } from '../../src/policy/secrets.ts';
+import { resolveProbe } from '../../src/policy/secrets.ts';
 import { type ProbeConfig, type ProbeOverrides, probeConfig } from '../../src/probe/config.ts';
 import { TEST_USERS } from '../../src/shop/index.ts';
 
@@ -34,9 +34,9 @@ export async function sampleConfig(
   const loaded = await loadPolicyFile(policy);
   if (!loaded.ok || !loaded.policy.probe)
     throw new Error(`sample policy does not load: ${JSON.stringify(loaded)}`);
-  const tenants = resolveTenants(loaded.policy.probe.tenants, {
+  const resolved = resolveProbe(loaded.policy.probe, {
     env: shopEnv(),
     baseDir: resolve(policy, '..'),
   });
-  return probeConfig(loaded.policy.probe, tenants, { target, ...overrides });
+  return probeConfig(loaded.policy.probe, resolved, { target, ...overrides });
 }
