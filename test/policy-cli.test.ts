@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../src/cli/command.ts';
 import { policyCommand } from '../src/cli/policy.ts';
@@ -29,11 +31,42 @@ describe('vakt policy check', () => {
   it('prints FILE: ok for each valid file, without the secrets being set', async () => {
     const files = ['policies/example.yaml', 'policies/sample-shop.yaml'];
     const result = await run('check', ...files);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       code: 0,
       stdout: 'policies/example.yaml: ok\npolicies/sample-shop.yaml: ok\n',
-      stderr: '',
     });
+    expect(result.stderr).not.toContain('policies/example.yaml');
+  });
+
+  it('warns, with line and column, of a credential kind only one tenant uses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vakt-policy-'));
+    const file = join(dir, 'one-key.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: vakt.dev/v1alpha1',
+        'kind: Policy',
+        'probe:',
+        '  tenants:',
+        '    - { name: alice, identity: u-1, auth: { bearer: { env: A } } }',
+        '    - { name: bob, identity: u-2, auth: { bearer: { env: B } } }',
+        '    - name: dave',
+        '      identity: u-4',
+        '      auth:',
+        '        headers: { X-Api-Key: { env: D } }',
+        '  identity: { path: /me, jsonPointer: /id }',
+        '',
+      ].join('\n'),
+    );
+    const result = await run('check', file);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${file}: ok\n`);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^${file}:10:9 probe\\.tenants\\[2\\]\\.auth: warning: tenant "dave" is the only one sending X-Api-Key`,
+      ),
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('prints every problem as FILE:LINE:COL path: message and exits 2', async () => {

@@ -327,6 +327,82 @@ describe('parsePolicy: each kind of problem at its line and column', () => {
       '\nvakt\n',
       [{ line: 2, col: 1, path: '', message: /at the top level, got a single value$/ }],
     ],
+    [
+      'an unknown method',
+      replace(4, '  identity: { path: /api/me, method: FETCH, jsonPointer: /id }'),
+      [{ line: 4, col: 38, path: 'probe.identity.method', message: /expected one of GET, POST/ }],
+    ],
+    [
+      'a GET with a body',
+      replace(4, '  identity: { path: /api/me, method: GET, json: { a: 1 }, jsonPointer: /id }'),
+      [
+        {
+          line: 4,
+          col: 38,
+          path: 'probe.identity.method',
+          message: /a GET request carries no json body/,
+        },
+      ],
+    ],
+    [
+      'two bodies on one endpoint',
+      append('  endpoints:', '    - { path: /q, json: { a: 1 }, form: { b: c } }'),
+      [
+        {
+          line: 17,
+          col: 41,
+          path: 'probe.endpoints[0].form',
+          message: /give one body: json and form/,
+        },
+      ],
+    ],
+    [
+      'an unknown key in a graphql body',
+      append(
+        '  endpoints:',
+        '    - { path: /graphql, graphql: { query: "{ me { id } }", vars: {} } }',
+      ),
+      [
+        {
+          line: 17,
+          col: 60,
+          path: 'probe.endpoints[0].graphql.vars',
+          message: /unknown key "vars"/,
+        },
+      ],
+    ],
+    [
+      'a malformed secret in GraphQL variables',
+      append(
+        '  endpoints:',
+        '    - { path: /g, graphql: { query: q, variables: { k: { env: 3 } } } }',
+      ),
+      [
+        {
+          line: 17,
+          col: 63,
+          path: 'probe.endpoints[0].graphql.variables.k.env',
+          message: /needs a non-empty string/,
+        },
+      ],
+    ],
+    [
+      'an Accept-Encoding the probe cannot decode',
+      append('  headers: { Accept-Encoding: "gzip, compress;q=0.5" }'),
+      [
+        {
+          line: 16,
+          col: 31,
+          path: 'probe.headers.Accept-Encoding',
+          message: /cannot decode "compress": expected gzip, deflate, br, zstd or identity/,
+        },
+      ],
+    ],
+    [
+      'a CA given inline as a list',
+      append('  tls: { ca: [a] }'),
+      [{ line: 16, col: 14, path: 'probe.tls.ca', message: /expected a secret/ }],
+    ],
   ];
 
   it.each(cases)('%s', (_, source, expected) => {

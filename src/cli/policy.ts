@@ -10,7 +10,9 @@ Usage:
   vakt policy schema          print the JSON Schema of policy files
 
 check prints "FILE: ok" for each valid file. Otherwise it prints every problem as
-FILE:LINE:COL path: message on stderr and exits 2. Secret references are checked for
+FILE:LINE:COL path: message on stderr and exits 2. Warnings (a valid policy with a blind
+spot, such as a credential kind only one tenant uses) go to stderr the same way and do
+not change the exit code. Secret references are checked for
 their form only: the environment variables and files they name need not exist yet.
 
 schema prints the JSON Schema (draft 2020-12) that editors use for completion and
@@ -41,6 +43,7 @@ async function check(argv: string[], io: Io): Promise<number> {
   for (const file of positionals) {
     const result = await loadPolicyFile(file, io.cwd);
     if (result.ok) {
+      for (const warning of result.warnings) io.stderr(`${formatProblem(warning)}\n`);
       io.stdout(`${file}: ok\n`);
       continue;
     }

@@ -21,6 +21,7 @@ import {
 } from './issues.ts';
 import { Policy } from './schema.ts';
 import { jsonSecretRefProblems } from './secret-ref.ts';
+import { policyWarnings } from './warnings.ts';
 
 /** Reads policy files and reports every problem at its line and column, never a stack trace. */
 
@@ -34,7 +35,7 @@ export interface PolicyProblem {
 }
 
 export type LoadResult =
-  | { ok: true; policy: Policy; file: string }
+  | { ok: true; policy: Policy; file: string; warnings: PolicyProblem[] }
   | { ok: false; problems: PolicyProblem[] };
 
 /** `FILE:LINE:COL path: message` (`FILE:LINE:COL message` without a path): editors link it. */
@@ -173,7 +174,12 @@ export function parsePolicy(text: string, file: string): LoadResult {
   }
   const explained: Explained[] = [...secretRefShapes(data)];
   const parsed = Policy.safeParse(data, { error: () => DEFAULT_MESSAGE });
-  if (parsed.success && explained.length === 0) return { ok: true, policy: parsed.data, file };
+  if (parsed.success && explained.length === 0) {
+    const warnings = policyWarnings(parsed.data).map((w) =>
+      at(offsetOf(doc, w.path, 'value'), formatPath(w.path), `warning: ${w.message}`),
+    );
+    return { ok: true, policy: parsed.data, file, warnings };
+  }
   if (!parsed.success) explained.push(...explainIssues(parsed.error.issues, data, Policy));
   return failed(
     explained.map((e) => at(offsetOf(doc, e.path, e.anchor), formatPath(e.path), e.message)),

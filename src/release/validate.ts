@@ -34,13 +34,14 @@ export function validateSpec(raw: unknown): Checked<ReleaseGuardSpec> {
 }
 
 /**
- * In a ReleaseGuard, credentials come from the tenants Secret: `{ env: KEY }` names its
- * key. `{ value }` would put a credential in a resource many can read; `{ file }` points
- * into the operator's own file system.
+ * In a ReleaseGuard, secrets (credentials, request bodies' secrets, a private CA) come
+ * from the tenants Secret: `{ env: KEY }` names its key. `{ value }` would put a
+ * credential in a resource many can read; `{ file }` points into the operator's own file
+ * system, which a namespace editor must not be able to read through a probe.
  */
 function operatorSecretProblems(policy: unknown, prefix: PathSegment[]): SpecProblem[] {
-  const tenants = (policy as { probe?: { tenants?: unknown } } | null)?.probe?.tenants;
-  if (!Array.isArray(tenants)) return [];
+  const probe = (policy as { probe?: unknown } | null)?.probe;
+  if (typeof probe !== 'object' || probe === null) return [];
   const problems: SpecProblem[] = [];
   const visit = (value: unknown, path: PathSegment[]) => {
     if (isSecretRefShape(value)) {
@@ -58,9 +59,7 @@ function operatorSecretProblems(policy: unknown, prefix: PathSegment[]): SpecPro
         visit(v, [...path, Array.isArray(value) ? Number(k) : k]);
     }
   };
-  tenants.forEach((tenant, i) => {
-    visit((tenant as { auth?: unknown } | null)?.auth, [...prefix, 'probe', 'tenants', i, 'auth']);
-  });
+  visit(probe, [...prefix, 'probe']);
   return problems;
 }
 

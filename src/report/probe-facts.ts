@@ -38,7 +38,13 @@ export function matchLine(leak: LeakEvidence): string | undefined {
 
 export function countsLine(v: ProbeVerdict): string {
   const c = v.counters;
-  return `${c.sent} sent, ${c.checked} checked, ${c.cancelled} cancelled mid-flight, ${c.failed} failed, ${c.logins} logins`;
+  const unchecked = c.unchecked > 0 ? `, ${c.unchecked} read only in part (unchecked)` : '';
+  return `${c.sent} sent (${c.anonymous} with no credentials), ${c.checked} checked, ${c.cancelled} cancelled mid-flight, ${c.failed} failed${unchecked}, ${c.logins} logins`;
+}
+
+/** Which protocol the target was spoken to in: a browser speaks h2 to an edge over TLS. */
+export function protocolLine(v: ProbeVerdict): string | undefined {
+  return v.protocols.length > 0 ? v.protocols.join(', ') : undefined;
 }
 
 export function boundLine(v: ProbeVerdict): string {

@@ -7,6 +7,7 @@ import {
   matchLine,
   OUTCOME_LABEL,
   patternsLine,
+  protocolLine,
   requestLine,
 } from './probe-facts.ts';
 
@@ -25,6 +26,8 @@ export function probeMarkdown(v: ProbeVerdict): string {
   row('target', `${v.target} (${v.tenants.join(', ')})`);
   row('requests', countsLine(v));
   row('patterns', patternsLine(v));
+  const protocol = protocolLine(v);
+  if (protocol) row('protocol', protocol);
   row('leak-rate bound', boundLine(v));
   row('latency', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms`);
   row('started', `${v.startedAt}, ran ${(v.durationMs / 1000).toFixed(2)} s`);

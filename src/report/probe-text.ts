@@ -6,6 +6,7 @@ import {
   matchLine,
   OUTCOME_LABEL,
   patternsLine,
+  protocolLine,
   requestLine,
 } from './probe-facts.ts';
 
@@ -33,6 +34,8 @@ export function probeText(v: ProbeVerdict, colour = false): string {
   }
   row('requests', countsLine(v));
   row('patterns', patternsLine(v));
+  const protocol = protocolLine(v);
+  if (protocol) row('protocol', protocol);
   row('bound', boundLine(v));
   row(
     'latency',
