@@ -3,8 +3,11 @@ import { FLAW_NAMES, FLAWS, startShop } from '../src/shop/index.ts';
 import { sampleConfig } from '../test/support/shop-probe.ts';
 import { type Figure, median } from './support.ts';
 
-/** For each flaw: requests sent and milliseconds until the first leak, median of 5 runs. */
-export async function benchDetection(runs = 5): Promise<Figure[]> {
+/**
+ * For each flaw: requests sent and milliseconds until the first leak, median of 5 runs;
+ * `label` says what ran beside it (see withCpuHogs).
+ */
+export async function benchDetection(runs = 5, label = 'idle'): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const flaw of FLAW_NAMES) {
     const requests: number[] = [];
@@ -25,13 +28,13 @@ export async function benchDetection(runs = 5): Promise<Figure[]> {
     const target = FLAWS[flaw].deterministic ? 'target <= 10' : 'target <= 1000';
     figures.push(
       {
-        name: `${flaw} requests to detect`,
+        name: `${flaw} requests to detect, ${label}`,
         value: median(requests),
         unit: 'requests',
         note: `median of ${runs}, max ${Math.max(...requests)}; ${target}`,
       },
       {
-        name: `${flaw} time to detect`,
+        name: `${flaw} time to detect, ${label}`,
         value: median(millis),
         unit: 'ms',
         note: `median of ${runs}`,

@@ -55,7 +55,7 @@ export async function benchMarkers(): Promise<BenchFigure[]> {
 }
 
 /** What markerPatterns() would build for 8 tenants: e-mails, addresses, order ids, phones. */
-function tenantMarkers(): string[] {
+export function tenantMarkers(): string[] {
   const names = ['alice', 'bruno', 'chen', 'dagny', 'emil', 'fatima', 'gustav', 'hanna'];
   const streets = ['Testvägen', 'Kontrollgränd', 'Provgatan', 'Sandlådestigen'];
   return names.flatMap((name, t) => [
@@ -77,7 +77,7 @@ function tenantMarkers(): string[] {
  * shapes and prefixes (ORD-2024-, Swedish street names, +46 numbers) so the automaton walks
  * partial matches as it would in production, not just the root state.
  */
-function jsonBody(marker: string | null): Uint8Array {
+export function jsonBody(marker: string | null): Uint8Array {
   const random = seededRandom(20240611);
   const first = ['Karin', 'Lars', 'Åsa', 'Jörgen', 'Maria', 'Erik', 'Sofia', 'Nils', 'Elin'];
   const last = ['Lindqvist', 'Öberg', 'Nilsson', 'Bergström', 'Ek', 'Holm', 'Sjöberg'];

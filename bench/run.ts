@@ -1,9 +1,13 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
-// BENCH_ONLY=throughput,markers,detection,memory,gate,demo,operator picks a subset;
+// BENCH_ONLY=throughput,markers,decode,detection,detection-hogs,hostile,memory,gate,demo,
+// demo-hogs,operator picks a subset;
 // BENCH_GUARDS sets how many ReleaseGuards the operator bench carries (default 1000).
-import { benchDemo } from './demo.ts';
+import { benchDecode } from './decode.ts';
+import { benchDemo, benchDemoUnderLoad } from './demo.ts';
 import { benchDetection } from './detection.ts';
 import { benchGate } from './gate.ts';
+import { withCpuHogs } from './hogs.ts';
+import { benchHostile } from './hostile.ts';
 import { benchMarkers } from './markers.ts';
 import { benchMemory } from './memory.ts';
 import { benchOperator } from './operator.ts';
@@ -13,7 +17,10 @@ import { benchThroughput } from './throughput.ts';
 const suites: Record<string, () => Promise<Figure[]>> = {
   throughput: benchThroughput,
   markers: async () => (await benchMarkers()).map((f) => ({ ...f })),
+  decode: benchDecode,
   detection: () => benchDetection(),
+  'detection-hogs': () => withCpuHogs(2, () => benchDetection(5, 'beside two CPU hogs')),
+  hostile: () => benchHostile(),
   memory: benchMemory,
   gate: benchGate,
   operator: () => benchOperator(Number(process.env.BENCH_GUARDS ?? 1000)),
@@ -22,6 +29,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
     await benchDemo();
     return [];
   },
+  'demo-hogs': () => withCpuHogs(2, () => benchDemoUnderLoad(10)),
 };
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
