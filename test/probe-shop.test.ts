@@ -13,11 +13,11 @@ afterEach(async () => {
 });
 
 /**
- * Flaws the sample policy cannot reveal: it sends no Accept-Encoding (compressing-edge), and
- * has no API-key tenant and sends no anonymous request (api-key-cache). Each is taken off
- * this list once the probe and policy exercise it.
+ * Flaws the sample policy cannot reveal: it sends no Accept-Encoding (compressing-edge), has
+ * no API-key tenant and sends no anonymous request (api-key-cache), and asks no GraphQL
+ * query (graphql-cache). Each is taken off this list once the probe and policy exercise it.
  */
-const BEYOND_SAMPLE_POLICY = ['compressing-edge', 'api-key-cache'] as const;
+const BEYOND_SAMPLE_POLICY = ['compressing-edge', 'api-key-cache', 'graphql-cache'] as const;
 type CaughtFlaw = Exclude<FlawName, (typeof BEYOND_SAMPLE_POLICY)[number]>;
 const CAUGHT = FLAW_NAMES.filter(
   (flaw): flaw is CaughtFlaw => !(BEYOND_SAMPLE_POLICY as readonly string[]).includes(flaw),

@@ -12,7 +12,8 @@ export type FlawName =
   | 'secondary-endpoint'
   | 'real-customers'
   | 'compressing-edge'
-  | 'api-key-cache';
+  | 'api-key-cache'
+  | 'graphql-cache';
 
 export interface FlawInfo {
   summary: string;
@@ -85,6 +86,13 @@ export const FLAWS: Record<FlawName, FlawInfo> = {
       'The edge skips its cache for requests with Authorization or Cookie but stores every other personal response by path for 30 s, so an API-key user’s data (dave’s) is served to any request without those headers, anonymous ones included.',
     incident:
       'CDN rules that treat “no Authorization, no Cookie” as anonymous, forgetting credentials sent in custom headers such as X-Api-Key.',
+    deterministic: true,
+  },
+  'graphql-cache': {
+    summary:
+      'POST /graphql responses are cached for 30 s keyed by the query and variables, not the user, so the second user sending the same query gets the first user’s data.',
+    incident:
+      'Whole-response caches for GraphQL keyed by the operation alone: private data cached without a per-user scope.',
     deterministic: true,
   },
 };

@@ -5,11 +5,11 @@ import { createCatalogHandler } from './catalog.ts';
 import { PERSONAL_PATHS } from './documents.ts';
 import { createEdge } from './edge.ts';
 import { type FlawName, isFlawName } from './flaws.ts';
+import { createGraphqlHandler, type SignedIn } from './graphql.ts';
 import { handleLogin } from './login.ts';
 import { createPersonalHandler } from './personal.ts';
 import { sendJson } from './respond.ts';
 import { credentialFrom, Sessions } from './sessions.ts';
-import type { ShopUser } from './users.ts';
 import { type CrossUserRecord, NO_ACCOUNT } from './witness.ts';
 
 export interface ShopOptions {
@@ -58,6 +58,7 @@ function pathOf(url: string | undefined): string {
 const ROUTES: ReadonlyMap<string, 'GET' | 'POST'> = new Map([
   ...[...PERSONAL_PATHS.keys()].map((path) => [path, 'GET'] as const),
   ['/login', 'POST'],
+  ['/graphql', 'POST'],
   ['/api/catalog', 'GET'],
   ['/healthz', 'GET'],
 ]);
@@ -95,9 +96,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   };
 
   /** Authenticates a personal request and counts it; undefined when nobody is signed in. */
-  function signIn(
-    req: IncomingMessage,
-  ): { user: ShopUser; caller: ShopUser | undefined } | undefined {
+  function signIn(req: IncomingMessage): SignedIn | undefined {
     const credential = credentialFrom(req.headers);
     const user = sessions.verify(credential);
     if (!user) return undefined;
@@ -108,6 +107,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     stats.byCredential.set(presented, (stats.byCredential.get(presented) ?? 0) + 1);
     return { user, caller };
   }
+  const serveGraphql = createGraphqlHandler({ flaw, version, crossUser: stats.crossUser, signIn });
 
   function routePersonal(req: IncomingMessage, res: ServerResponse, path: string): void {
     const endpoint = PERSONAL_PATHS.get(path);
@@ -139,6 +139,8 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
       routePersonal(req, res, path);
     } else if (path === '/login') {
       handleLogin(req, res, sessions).catch(failed(res));
+    } else if (path === '/graphql') {
+      serveGraphql(req, res).catch(failed(res));
     } else if (path === '/api/catalog') {
       serveCatalog(res);
     } else if (path === '/healthz') {
