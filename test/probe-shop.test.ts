@@ -12,8 +12,19 @@ afterEach(async () => {
   shop = undefined;
 });
 
+/**
+ * Flaws the sample policy cannot reveal: it sends no Accept-Encoding (compressing-edge), has
+ * no API-key tenant and sends no anonymous request (api-key-cache), and asks no GraphQL
+ * query (graphql-cache). Each is taken off this list once the probe and policy exercise it.
+ */
+const BEYOND_SAMPLE_POLICY = ['compressing-edge', 'api-key-cache', 'graphql-cache'] as const;
+type CaughtFlaw = Exclude<FlawName, (typeof BEYOND_SAMPLE_POLICY)[number]>;
+const CAUGHT = FLAW_NAMES.filter(
+  (flaw): flaw is CaughtFlaw => !(BEYOND_SAMPLE_POLICY as readonly string[]).includes(flaw),
+);
+
 const EXPECTED: Record<
-  FlawName,
+  CaughtFlaw,
   { kinds: LeakKind[]; check?: (leak: import('../src/probe/types.ts').LeakEvidence) => void }
 > = {
   'cache-without-user': { kinds: ['identity-mismatch', 'foreign-marker'] },
@@ -47,7 +58,7 @@ const EXPECTED: Record<
 };
 
 describe('the probe against the sample shop', () => {
-  it.each(FLAW_NAMES.map((f) => [f]))('catches %s and stops at the first leak', async (flaw) => {
+  it.each(CAUGHT.map((f) => [f]))('catches %s and stops at the first leak', async (flaw) => {
     shop = await startShop({ flaw });
     const verdict = await runProbe(
       await sampleConfig(shop.url, { requests: 20_000, durationMs: 30_000 }),

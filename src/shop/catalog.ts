@@ -27,7 +27,7 @@ export function createCatalogHandler(version: string): (res: ServerResponse) => 
         'x-cache': cached ? 'HIT' : 'MISS',
         'x-shop-version': version,
       },
-      entry.body,
+      entry.value,
     );
   };
 }

@@ -10,7 +10,10 @@ export type FlawName =
   | 'rare-race'
   | 'header-leak'
   | 'secondary-endpoint'
-  | 'real-customers';
+  | 'real-customers'
+  | 'compressing-edge'
+  | 'api-key-cache'
+  | 'graphql-cache';
 
 export interface FlawInfo {
   summary: string;
@@ -69,6 +72,27 @@ export const FLAWS: Record<FlawName, FlawInfo> = {
     summary:
       'A botched migration maps test accounts onto real customers, so test users are served real customers’ records.',
     incident: 'Account mapping errors after data migrations.',
+    deterministic: true,
+  },
+  'compressing-edge': {
+    summary:
+      'An edge compresses responses of 256 bytes or more and caches the compressed /api/orders and /api/profile for 30 s keyed by path and encoding, not user: only a client that decodes gzip (or br) sees the next user get the first user’s page.',
+    incident:
+      'Edge cache rules that vary on Accept-Encoding, as HTTP asks, but not on who is signed in; the foreign data travels compressed, so a check that does not decode sees only binary.',
+    deterministic: true,
+  },
+  'api-key-cache': {
+    summary:
+      'The edge skips its cache for requests with Authorization or Cookie but stores every other personal response by path for 30 s, so an API-key user’s data (dave’s) is served to any request without those headers, anonymous ones included.',
+    incident:
+      'CDN rules that treat “no Authorization, no Cookie” as anonymous, forgetting credentials sent in custom headers such as X-Api-Key.',
+    deterministic: true,
+  },
+  'graphql-cache': {
+    summary:
+      'POST /graphql responses are cached for 30 s keyed by the query and variables, not the user, so the second user sending the same query gets the first user’s data.',
+    incident:
+      'Whole-response caches for GraphQL keyed by the operation alone: private data cached without a per-user scope.',
     deterministic: true,
   },
 };

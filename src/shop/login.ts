@@ -1,32 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { readBody } from './request-body.ts';
 import { sendJson } from './respond.ts';
 import type { Sessions } from './sessions.ts';
 import { findUserByName } from './users.ts';
 
-const MAX_BODY_BYTES = 16 * 1024;
-
 const LoginForm = z.object({ user: z.string().min(1), password: z.string() });
-
-/** Reads the request body as text, or undefined once it grows past `limit`. */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      resolve(size <= limit ? Buffer.concat(chunks).toString('utf8') : undefined),
-    );
-    req.on('error', reject);
-    // A client that leaves mid-body never sends 'end'; settle so the handler does not linger.
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('client left during the request body'));
-    });
-  });
-}
 
 /** Accepts JSON or an HTML form; anything unreadable is undefined. */
 function parseForm(text: string, contentType: string | undefined): unknown {
@@ -46,7 +25,7 @@ export async function handleLogin(
   res: ServerResponse,
   sessions: Sessions,
 ): Promise<void> {
-  const text = await readBody(req, MAX_BODY_BYTES);
+  const text = await readBody(req);
   if (text === undefined) return sendJson(res, 413, { error: 'request body too large' });
   const form = LoginForm.safeParse(parseForm(text, req.headers['content-type']));
   if (!form.success) return sendJson(res, 400, { error: 'expected user and password' });

@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { accountById, accountMapping } from './accounts.ts';
-import { type Body, PersonalBodies } from './bodies.ts';
+import type { Body, PersonalBodies } from './bodies.ts';
 import type { PersonalEndpoint } from './documents.ts';
 import type { FlawName } from './flaws.ts';
 import { PipelinedConnection } from './pipeline.ts';
@@ -16,14 +16,22 @@ export interface PersonalOptions {
   flaw: FlawName | undefined;
   version: string;
   backendLatencyMs: number;
-  padBytes: number;
+  /** Renders the bodies; shared with the edge, so the witness knows whose data either sent. */
+  bodies: PersonalBodies;
   /** Where responses carrying another account's data are recorded. */
   crossUser: CrossUserRecord;
+}
+
+/** A 200 response as it was sent: what a cache in front of the shop may keep (see edge.ts). */
+export interface SentResponse {
+  headers: OutgoingHttpHeaders;
+  body: Body;
 }
 
 /**
  * Serves one authenticated personal request: `path` is what was asked, `user` who the
  * release believes asked, `caller` whose credential it really was (undefined: nobody's).
+ * Resolves to the response sent, or undefined when the client left before it.
  */
 export type PersonalHandler = (
   res: ServerResponse,
@@ -31,7 +39,7 @@ export type PersonalHandler = (
   endpoint: PersonalEndpoint,
   user: ShopUser,
   caller: ShopUser | undefined,
-) => Promise<void>;
+) => Promise<SentResponse | undefined>;
 
 /** Which personal endpoints the release caches keyed by path alone. */
 function endpointsCachedByPath(flaw: FlawName | undefined): ReadonlySet<PersonalEndpoint> {
@@ -59,7 +67,7 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
   const { flaw, version } = options;
   // One connection shared by every request, as a pooled or pipelined client would be.
   const backend = new PipelinedConnection<string, ShopUser>(options.backendLatencyMs, accountById);
-  const bodies = new PersonalBodies(options.padBytes);
+  const { bodies } = options;
   const accountIdOf = accountMapping(flaw === 'real-customers');
   const cachedByPath = endpointsCachedByPath(flaw);
   const pathCache = new ResponseCache(PATH_CACHE_TTL_MS);
@@ -103,10 +111,11 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
   }
 
   return async (res, path, endpoint, user, caller) => {
-    const reply = (headers: OutgoingHttpHeaders, body: Body): void => {
-      if (!send(res, 200, headers, body)) return;
+    const reply = (headers: OutgoingHttpHeaders, body: Body): SentResponse | undefined => {
+      if (!send(res, 200, headers, body)) return undefined;
       const foreign = foreignData(caller, headers, bodies.ownerOf(body));
       if (foreign) recordCrossUser(options.crossUser, caller, foreign);
+      return { headers, body };
     };
     const headers: OutgoingHttpHeaders = {
       'content-type': 'application/json',
@@ -121,12 +130,12 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
         headers['cache-control'] = 'public, max-age=30';
         headers.age = ageSeconds(hit, now);
         headers['x-cache'] = 'HIT';
-        return reply(headers, hit.body);
+        return reply(headers, hit.value);
       }
     }
 
     const account = await loadAccount(res, user);
-    if (!account || res.destroyed) return;
+    if (!account || res.destroyed) return undefined;
     const body = bodies.get(endpoint, account);
 
     if (flaw === 'header-leak') {
@@ -139,6 +148,6 @@ export function createPersonalHandler(options: PersonalOptions): PersonalHandler
       headers.age = '0';
       headers['x-cache'] = 'MISS';
     }
-    reply(headers, body);
+    return reply(headers, body);
   };
 }

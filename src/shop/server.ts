@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PersonalBodies } from './bodies.ts';
 import { createCatalogHandler } from './catalog.ts';
 import { PERSONAL_PATHS } from './documents.ts';
+import { createEdge } from './edge.ts';
 import { type FlawName, isFlawName } from './flaws.ts';
+import { createGraphqlHandler, type SignedIn } from './graphql.ts';
 import { handleLogin } from './login.ts';
 import { createPersonalHandler } from './personal.ts';
 import { sendJson } from './respond.ts';
@@ -51,12 +54,13 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** Every path the shop serves; /login is POST, the rest GET. */
-const ROUTES: ReadonlySet<string> = new Set([
-  ...PERSONAL_PATHS.keys(),
-  '/login',
-  '/api/catalog',
-  '/healthz',
+/** Every path the shop serves, and the one method each takes. */
+const ROUTES: ReadonlyMap<string, 'GET' | 'POST'> = new Map([
+  ...[...PERSONAL_PATHS.keys()].map((path) => [path, 'GET'] as const),
+  ['/login', 'POST'],
+  ['/graphql', 'POST'],
+  ['/api/catalog', 'GET'],
+  ['/healthz', 'GET'],
 ]);
 
 /** Starts the sample shop on loopback (by default on an ephemeral port). */
@@ -75,46 +79,68 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
 
   const sessions = new Sessions({ keyCacheByPrefix: flaw === 'token-cache-key' });
   const serveCatalog = createCatalogHandler(version);
+  const bodies = new PersonalBodies(options.padBytes ?? 0);
   const servePersonal = createPersonalHandler({
     flaw,
     version,
     backendLatencyMs: options.backendLatencyMs ?? 1,
-    padBytes: options.padBytes ?? 0,
+    bodies,
     crossUser: stats.crossUser,
   });
+  // Only releases whose flaw is an edge rule have an edge in front; it answers before sign-in.
+  const edge = createEdge({ flaw, bodies, crossUser: stats.crossUser });
 
   const failed = (res: ServerResponse) => (): void => {
     if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
     else res.destroy();
   };
 
-  function routePersonal(req: IncomingMessage, res: ServerResponse, path: string): void {
-    const endpoint = PERSONAL_PATHS.get(path);
-    if (!endpoint) return;
+  /** Authenticates a personal request and counts it; undefined when nobody is signed in. */
+  function signIn(req: IncomingMessage): SignedIn | undefined {
     const credential = credentialFrom(req.headers);
     const user = sessions.verify(credential);
-    if (!user) {
-      sendJson(res, 401, { error: 'unauthorized' });
-      return;
-    }
+    if (!user) return undefined;
     const caller = sessions.ownerOf(credential);
     const presented = caller?.name ?? NO_ACCOUNT;
     stats.personal++;
     stats.byUser.set(user.name, (stats.byUser.get(user.name) ?? 0) + 1);
     stats.byCredential.set(presented, (stats.byCredential.get(presented) ?? 0) + 1);
-    servePersonal(res, path, endpoint, user, caller).catch(failed(res));
+    return { user, caller };
+  }
+  const serveGraphql = createGraphqlHandler({ flaw, version, crossUser: stats.crossUser, signIn });
+
+  function routePersonal(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const endpoint = PERSONAL_PATHS.get(path);
+    if (!endpoint) return;
+    const edgeKey = edge?.keyOf(req, path);
+    if (edge && edgeKey !== undefined) {
+      const caller = sessions.ownerOf(credentialFrom(req.headers));
+      if (edge.serve(res, edgeKey, caller)) return;
+    }
+    const who = signIn(req);
+    if (!who) {
+      sendJson(res, 401, { error: 'unauthorized' });
+      return;
+    }
+    servePersonal(res, path, endpoint, who.user, who.caller)
+      .then((sent) => {
+        if (sent && edge && edgeKey !== undefined) edge.store(edgeKey, sent);
+      })
+      .catch(failed(res));
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     stats.requests++;
     const path = pathOf(req.url);
-    const method = path === '/login' ? 'POST' : 'GET';
-    if (ROUTES.has(path) && req.method !== method) {
+    const method = ROUTES.get(path);
+    if (method && req.method !== method) {
       sendJson(res, 405, { error: 'method not allowed' }, { allow: method });
     } else if (PERSONAL_PATHS.has(path)) {
       routePersonal(req, res, path);
     } else if (path === '/login') {
       handleLogin(req, res, sessions).catch(failed(res));
+    } else if (path === '/graphql') {
+      serveGraphql(req, res).catch(failed(res));
     } else if (path === '/api/catalog') {
       serveCatalog(res);
     } else if (path === '/healthz') {

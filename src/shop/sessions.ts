@@ -5,7 +5,7 @@ import { ALL_USERS, type ShopUser } from './users.ts';
 /** Issued credentials kept at most; the oldest go first, as if they expired. */
 const MAX_ISSUED = 100_000;
 
-/** Both kinds of credential start with a 9-character issuer prefix. */
+/** Every kind of credential (token, session id, API key) starts with a 9-character issuer prefix. */
 const TOKEN_PREFIX = 'shop_tok_';
 const SESSION_PREFIX = 'shop_sid_';
 
@@ -20,7 +20,13 @@ export interface IssuedLogin {
  * cached; the flawed release keys that cache by the issuer prefix instead of the credential.
  */
 export class Sessions {
-  readonly #static = new Map<string, ShopUser>(ALL_USERS.map((user) => [user.token, user]));
+  /** Credentials that never change: every account's token, and API keys where an account has one. */
+  readonly #static = new Map<string, ShopUser>(
+    ALL_USERS.flatMap((user) => [
+      [user.token, user],
+      ...(user.apiKey ? [[user.apiKey, user] as const] : []),
+    ]),
+  );
   readonly #issued = new Map<string, ShopUser>();
   readonly #verified = new Map<string, ShopUser>();
   readonly #cacheKey: (credential: string) => string;
@@ -73,10 +79,12 @@ export class Sessions {
   }
 }
 
-/** The credential a request carries: a bearer token first, else the `sid` cookie. */
+/** The credential a request carries: a bearer token first, then an `X-Api-Key`, else the `sid` cookie. */
 export function credentialFrom(headers: IncomingHttpHeaders): string | undefined {
   const authorization = headers.authorization;
   if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim();
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey.trim()) return apiKey.trim();
   const cookie = headers.cookie;
   if (!cookie) return undefined;
   for (const pair of cookie.split(';')) {

@@ -7,6 +7,8 @@ export interface ShopUser {
   address: string;
   password: string;
   token: string;
+  /** A long-lived key sent as `X-Api-Key`, for accounts that call the API from a script. */
+  apiKey?: string;
 }
 
 /** The synthetic test users (tenants) the probe signs in as. Policies elsewhere use these values. */
@@ -46,6 +48,7 @@ export const TEST_USERS: readonly ShopUser[] = [
     address: 'Kontrollgränd 4',
     password: 'dave-pw-T6h3',
     token: 'shop_tok_e4a1c8f2b6d3907d',
+    apiKey: 'shop_key_9b2d7f4e1a6c3058',
   },
 ];
 
