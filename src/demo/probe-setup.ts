@@ -19,12 +19,15 @@ function sampleEnv(): Record<string, string> {
     ALICE_TOKEN: user('alice')?.token ?? '',
     BOB_PASSWORD: user('bob')?.password ?? '',
     CAROL_PASSWORD: user('carol')?.password ?? '',
+    DAVE_API_KEY: user('dave')?.apiKey ?? '',
   };
 }
 
 /** Every credential of the shop's accounts: none may appear in the demo's output or reports. */
 export function demoSecrets(): string[] {
-  return [...TEST_USERS, ...REAL_CUSTOMERS].flatMap((u) => [u.password, u.token]);
+  return [...TEST_USERS, ...REAL_CUSTOMERS]
+    .flatMap((u) => [u.password, u.token, u.apiKey ?? ''])
+    .filter(Boolean);
 }
 
 export interface DemoProbe {

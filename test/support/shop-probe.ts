@@ -17,6 +17,7 @@ export function shopEnv(): Record<string, string> {
     ALICE_TOKEN: user('alice').token,
     BOB_PASSWORD: user('bob').password,
     CAROL_PASSWORD: user('carol').password,
+    DAVE_API_KEY: user('dave').apiKey ?? '',
   };
 }
 
