@@ -209,7 +209,7 @@ export async function startNginx(options: StartNginxOptions): Promise<Nginx> {
     const port = await freePort();
     const tls = options.tls;
     const listen = tls
-      ? `listen 127.0.0.1:${port} ssl;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};`
+      ? `listen 127.0.0.1:${port} ssl http2;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};`
       : `listen 127.0.0.1:${port};`;
     const config = nginxConf(dir, options.config({ upstream, listen, dir }));
     await writeFile(join(dir, 'nginx.conf'), config);
