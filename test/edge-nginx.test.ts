@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ShopUser, TEST_USERS } from '../src/shop/index.ts';
+import type { ShopUser } from '../src/shop/index.ts';
 import {
   cachingEdge,
   honestEdge,
@@ -13,7 +13,7 @@ import {
   TEST_TLS,
 } from './support/nginx.ts';
 import { decodedJson, isGzip, rawRequest } from './support/raw-http.ts';
-import { shopsPerTest } from './support/shops.ts';
+import { shopsPerTest, testUser } from './support/shops.ts';
 
 /**
  * The clean sample shop behind a real nginx: the harness itself, and the edge
@@ -33,11 +33,6 @@ async function edge(options: Omit<StartNginxOptions, 'upstreamPort'>): Promise<N
   return nginx;
 }
 
-function testUser(name: string): ShopUser {
-  const found = TEST_USERS.find((u) => u.name === name);
-  if (!found) throw new Error(`no test user ${name}`);
-  return found;
-}
 const alice = testUser('alice');
 const bob = testUser('bob');
 

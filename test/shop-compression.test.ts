@@ -1,28 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { COMPRESS_MIN_BYTES, negotiateCoding } from '../src/shop/encoding.ts';
-import { type Shop, type ShopUser, TEST_USERS } from '../src/shop/index.ts';
-import { decodedJson, decodedText, isGzip, type RawReply, rawRequest } from './support/raw-http.ts';
-import { shopsPerTest } from './support/shops.ts';
+import { TEST_USERS } from '../src/shop/index.ts';
+import { decodedJson, decodedText, isGzip } from './support/raw-http.ts';
+import { asUser, GZIP, get, shopsPerTest, testUser } from './support/shops.ts';
 
 const shopWith = shopsPerTest();
 
-function testUser(name: string): ShopUser {
-  const found = TEST_USERS.find((u) => u.name === name);
-  if (!found) throw new Error(`no test user ${name}`);
-  return found;
-}
 const alice = testUser('alice');
 const bob = testUser('bob');
-
-function get(shop: Shop, path: string, headers: Record<string, string> = {}): Promise<RawReply> {
-  return rawRequest(shop.url + path, { headers });
-}
-
-function asUser(u: ShopUser, extra: Record<string, string> = {}): Record<string, string> {
-  return { authorization: `Bearer ${u.token}`, ...extra };
-}
-
-const GZIP = { 'accept-encoding': 'gzip' };
 
 describe('content negotiation', () => {
   it.each([

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { parseQuery } from '../src/shop/graphql-query.ts';
-import { REAL_CUSTOMERS, type Shop, type ShopUser, TEST_USERS } from '../src/shop/index.ts';
+import { REAL_CUSTOMERS, type Shop, type ShopUser } from '../src/shop/index.ts';
 import { captureIo } from './support/io.ts';
 import { decodedJson, type RawReply, rawRequest } from './support/raw-http.ts';
-import { shopsPerTest } from './support/shops.ts';
+import { shopsPerTest, testUser } from './support/shops.ts';
 
 const shopWith = shopsPerTest();
 
-function testUser(name: string): ShopUser {
-  const found = TEST_USERS.find((u) => u.name === name);
-  if (!found) throw new Error(`no test user ${name}`);
-  return found;
-}
 const alice = testUser('alice');
 const bob = testUser('bob');
 const dave = testUser('dave');
