@@ -72,7 +72,7 @@ describe('parsePolicy: valid files', () => {
       ['alice', 'u-1001', ['alice@probe.example', 'Probegatan 1', 'ORD-u-1001']],
       ['bob', 'u-1002', ['bob@probe.example', 'Testvägen 2', 'ORD-u-1002']],
       ['carol', 'u-1003', ['carol@probe.example', 'Provstigen 3', 'ORD-u-1003']],
-      ['dave', 'u-1004', ['dave@probe.example', 'Provgränd 4', 'ORD-u-1004']],
+      ['dave', 'u-1004', ['dave@probe.example', 'Kontrollgränd 4', 'ORD-u-1004']],
     ]);
     expect(probe?.tenants[3]?.auth.headers).toEqual({ 'X-Api-Key': { env: 'DAVE_API_KEY' } });
     expect(probe?.tenants[1]?.auth.login?.token).toEqual({ jsonPointer: '/token' });

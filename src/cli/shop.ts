@@ -5,7 +5,10 @@ const HELP = `vakt shop: run the sample multi-tenant shop
 
 A small service with test users (alice, bob, carol, dave) and release flaws that can be
 switched on by name, one per cross-tenant leak mechanism seen in production. Use it to
-try vakt probe, or to see what each flaw looks like.
+try vakt probe, or to see what each flaw looks like. Users sign in with a bearer token,
+POST /login (a token or a session cookie) or an X-Api-Key header; personal data is at
+/api/me, /api/orders, /api/profile and POST /graphql ({ me { id email orders { id } } }).
+Large responses are compressed for clients that accept gzip or br.
 
 Usage:
   vakt shop [--flaw NAME] [--port N] [--host ADDR]
