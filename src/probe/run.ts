@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { ProbeConfig } from './config.ts';
 import type { LeakFinding } from './detect.ts';
-import { crossoverOf, type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
+import { type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
+import { loginAs } from './login-run.ts';
 import { sharedMatcher } from './matcher-cache.ts';
 import { markerPatterns } from './patterns.ts';
 import {
@@ -13,8 +14,9 @@ import {
   sustainedRequest,
 } from './plan.ts';
 import { evidenceHeaders } from './redact.ts';
-import { Sessions, sessionFromLogin } from './sessions.ts';
-import { AbandonedError, DeadlineError, Transport } from './transport.ts';
+import { describeError, percentiles, round } from './run-figures.ts';
+import { Sessions } from './sessions.ts';
+import { AbandonedError, Transport } from './transport.ts';
 import type {
   LeakEvidence,
   Pattern,
@@ -111,7 +113,7 @@ class ProbeRun {
       maxExpansion: load.maxExpansion,
       issued: new Map(),
     };
-    this.sessions = new Sessions(config.tenants, load.reloginEvery, (t) => this.login(t));
+    this.sessions = new Sessions(config.tenants, load.reloginEvery, (t) => loginAs(this, t));
     this.shape = { tenants: config.tenants.length, requests: config.requests.length };
     this.identityChecks = config.tenants.map(() => 0);
     this.secrets = [...config.tenants.flatMap((t) => t.secrets), ...config.requestSecrets];
@@ -353,67 +355,8 @@ class ProbeRun {
     }
   }
 
-  async login(t: number): Promise<Record<string, string> | undefined> {
-    const tenant = this.config.tenants[t];
-    const login = tenant?.auth.login;
-    if (!tenant || !login) return undefined;
-    const info: RequestInfo = {
-      number: ++this.counters.sent,
-      tenant: tenant.name,
-      method: login.method,
-      path: login.path,
-      pattern: 'login',
-      pool: 'shared',
-    };
-    this.count('login', 'shared', 'sent');
-    this.counters.logins++;
-    const headers: Record<string, string> = { ...this.config.headers };
-    if (login.body) headers['content-type'] = login.body.contentType;
-    try {
-      const result = await exchange(
-        this.ctx,
-        {
-          tenant: t,
-          pool: 'shared',
-          method: login.method,
-          path: login.path,
-          headers,
-          body: login.body?.text,
-          identity: false,
-        },
-        true,
-      );
-      const session = sessionFromLogin(result, login.tokenPointer);
-      this.hooks.log?.debug(
-        {
-          tenant: tenant.name,
-          status: result.status,
-          failure: 'failure' in session ? session.failure : undefined,
-        },
-        'login',
-      );
-      const crossover =
-        'issued' in session ? crossoverOf(this.ctx.issued, t, session.issued)?.owner : undefined;
-      const leak =
-        result.detection.leak ??
-        (crossover === undefined
-          ? undefined
-          : {
-              kind: 'session-crossover' as const,
-              summary: `logging in as ${tenant.name} returned a session issued to ${this.config.tenants[crossover]?.name}`,
-              owner: this.config.tenants[crossover]?.name,
-            });
-      if (leak) {
-        this.recordLeak(this.evidence(leak, info, result, 0));
-        return undefined;
-      }
-      if ('failure' in session) return undefined;
-      for (const value of session.issued) this.ctx.issued.set(value, t);
-      return session.headers;
-    } catch (error) {
-      if (!this.stop.signal.aborted) this.fail(`login: ${describeError(error)}`);
-      return undefined;
-    }
+  get log(): Logger | undefined {
+    return this.hooks.log;
   }
 
   verdict(): ProbeVerdict {
@@ -458,33 +401,4 @@ class ProbeRun {
     this.stop.abort();
     await this.transport.close();
   }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof DeadlineError) return `${error.message} (load.timeout)`;
-  if (error && typeof error === 'object') {
-    const e = error as {
-      code?: unknown;
-      cause?: { code?: unknown };
-      name?: unknown;
-      message?: unknown;
-    };
-    const code = e.code ?? e.cause?.code;
-    if (typeof code === 'string') return code;
-    if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-    if (typeof e.message === 'string') return e.message;
-  }
-  return String(error);
-}
-
-function percentiles(values: number[]): ProbeVerdict['latencyMs'] {
-  if (values.length === 0) return { p50: 0, p99: 0, max: 0 };
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) =>
-    round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-  return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0) };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
