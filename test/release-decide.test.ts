@@ -223,7 +223,7 @@ describe('decide: a release', () => {
     expect(kinds(back.actions)).not.toContainEqual('startProbe');
   });
 
-  it('promotes on a pass, bakes, and settles to Idle at the deadline', () => {
+  it('promotes on a pass, bakes, and settles to Idle at the deadline after a bake run passed', () => {
     const story = inCanary(SHA.two);
     const promoted = story.step([probe('candidate', 'canary', H2, 'pass')]);
     expect(promoted.status.phase).toBe('Baking');
@@ -240,7 +240,7 @@ describe('decide: a release', () => {
     expect(promoted.requeueAfterMs).toBe(600_000);
 
     story.now += 599_999;
-    expect(story.step([probe('stable', 'bake', H2, 'running')]).status.phase).toBe('Baking');
+    expect(story.step([probe('stable', 'bake', H2, 'pass')]).status.phase).toBe('Baking');
     story.now += 1;
     const baked = story.step();
     expect(baked.status.phase).toBe('Idle');
@@ -434,7 +434,7 @@ describe('decide: restarts and repeats', () => {
       [() => {}, []],
       [() => {}, [probe('candidate', 'canary', H2, 'pass')]],
       [() => {}, [probe('stable', 'guard', H2, 'leak')]],
-      [() => (story.now += 600_000), []],
+      [() => (story.now += 600_000), [probe('stable', 'bake', H2, 'pass', 'bake-1')]],
       [() => {}, [probe('stable', 'guard', H2, 'leak', 'guard-2')]],
       [() => story.deploy(template(SHA.three), 0), []],
       [() => {}, [approval(H3, SHA.three, 'approved')]],
