@@ -62,13 +62,12 @@ describe('guard slots', () => {
     const ask = asker(slots, order);
     const first = ask('a1', 'shop/shop');
     const again = ask('a2', 'shop/shop');
-    const other = ask('a3');
+    ask('a3');
     await settled();
     expect(order).toEqual(['a1', 'a3']);
     first.grant?.release();
     await again.give;
     expect(order).toEqual(['a1', 'a3', 'a2']);
-    void other;
   });
 
   it('takes turns across namespaces, not in arrival order', async () => {
@@ -77,9 +76,9 @@ describe('guard slots', () => {
     const ask = asker(slots, order);
     const asks = ['a1', 'a2', 'a3', 'a4', 'b1', 'c1'].map((n) => ask(n));
     await settled();
-    for (const _ of asks.slice(1)) {
-      const holder = asks.find((a) => a.grant && order.at(-1) === a.name);
-      holder?.grant?.release();
+    // Each holder in turn gives its slot back, and the next one is granted.
+    for (let turn = 1; turn < asks.length; turn++) {
+      asks.find((a) => a.name === order.at(-1))?.grant?.release();
       await settled();
     }
     expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'a3', 'a4']);
@@ -89,14 +88,13 @@ describe('guard slots', () => {
     const order: string[] = [];
     const slots = new FairSlots(4);
     const ask = asker(slots, order);
-    const b1 = ask('b1');
+    ask('b1');
     await settled();
     const asks = ['a1', 'a2', 'a3', 'a4'].map((n) => ask(n));
     await settled();
     // b holds one and waits for nothing: a takes the other three, beyond half.
     expect(order).toEqual(['b1', 'a1', 'a2', 'a3']);
     expect(asks.every((a) => !a.grant?.revoked.aborted)).toBe(true);
-    void b1;
   });
 
   it('takes the newest slot back from a namespace above its share when another waits', async () => {
