@@ -11,7 +11,7 @@ import type { GuardRef } from './ports.ts';
 import { runTargets } from './probe-run.ts';
 import { describeError as describe, guardKey } from './refs.ts';
 import type { ServiceUrl } from './service-url.ts';
-import { Slots } from './slots.ts';
+import { FairSlots } from './slots.ts';
 
 /**
  * Runs the probes decide() asks for, one probe per guard, and reports back. A leak is
@@ -42,8 +42,10 @@ export interface ProbeManagerOptions {
   metrics?: OperatorMetrics;
   /** Guard runs between releases: a small budget at low concurrency. */
   guardLoad?: { requests: number; concurrency: number };
-  /** Guard runs going at once, across all guards; the rest wait their turn. */
+  /** Guard runs going at once, across all guards; the rest wait their turn (see slots.ts). */
   guardRunsAtOnce?: number;
+  /** Replaceable for tests; built from guardRunsAtOnce otherwise. */
+  guardSlots?: FairSlots;
   /** Replaceable for tests. */
   run?: typeof runProbe;
 }
@@ -61,6 +63,8 @@ const GUARD_STAGGER_MAX_MS = 30_000;
 /**
  * Canary and bake runs decide releases and never wait; guard runs only watch stable, so a
  * thousand guards take turns instead of holding a thousand sets of connections at once.
+ * The turns are fair across namespaces (slots.ts): slow targets in one cannot starve
+ * the guards of the others.
  */
 const DEFAULT_GUARD_RUNS_AT_ONCE = 16;
 
@@ -84,11 +88,12 @@ export class ProbeManager {
   private readonly active = new Map<string, ActiveProbe>();
   /** Inconclusive canary runs in a row, by guard, for the template they were about. */
   private readonly retries = new Map<string, { what: string; count: number }>();
-  private readonly guardSlots: Slots;
+  private readonly guardSlots: FairSlots;
 
   constructor(options: ProbeManagerOptions) {
     this.options = options;
-    this.guardSlots = new Slots(options.guardRunsAtOnce ?? DEFAULT_GUARD_RUNS_AT_ONCE);
+    this.guardSlots =
+      options.guardSlots ?? new FairSlots(options.guardRunsAtOnce ?? DEFAULT_GUARD_RUNS_AT_ONCE);
   }
 
   /** Replaces whatever probe the guard had. */
@@ -152,8 +157,10 @@ export class ProbeManager {
       await pause(Math.random() * Math.min(interval, GUARD_STAGGER_MAX_MS), probe);
     }
     while (!probe.stopped) {
-      const report = await this.runInTurn(probe);
+      const { report, preempted } = await this.runInTurn(probe);
       if (probe.stopped) return;
+      // Cut short to give its slot to another namespace: no verdict, so it queues again.
+      if (preempted) continue;
       if (mode === 'canary' && (report || probe.edgeLeak)) {
         // Ended without a verdict on the candidate (inconclusive, or a leak through the
         // edge, which serves stable): decide() asks again, after a growing pause.
@@ -172,15 +179,27 @@ export class ProbeManager {
     }
   }
 
-  /** Guard runs wait for a slot; canary and bake runs start at once. */
-  private async runInTurn(probe: ActiveProbe): Promise<ProbeReport | null> {
-    if (probe.start.mode !== 'guard') return this.runOnce(probe);
-    const release = await this.guardSlots.acquire(probe.abort.signal);
-    if (!release) return null;
+  /**
+   * Guard runs wait for a slot, and stop when it is taken back for another namespace
+   * (`preempted`); canary and bake runs start at once.
+   */
+  private async runInTurn(
+    probe: ActiveProbe,
+  ): Promise<{ report: ProbeReport | null; preempted?: boolean }> {
+    if (probe.start.mode !== 'guard') return { report: await this.runOnce(probe) };
+    const holder = { key: probe.key, group: probe.ref.namespace };
+    const grant = await this.guardSlots.acquire(holder, probe.abort.signal);
+    if (!grant) return { report: null };
     try {
-      return await this.runOnce(probe);
+      const report = await this.runOnce(probe, grant.revoked);
+      if (!grant.revoked.aborted || probe.stopped) return { report };
+      this.options.log.info(
+        { guard: probe.key },
+        'guard run stopped: its slot went to a guard of another namespace; it waits for its turn again',
+      );
+      return { report: null, preempted: true };
     } finally {
-      release();
+      grant.release();
     }
   }
 
@@ -216,7 +235,7 @@ export class ProbeManager {
   }
 
   /** One run against the Service, and the edge when set; null when stopped or leaked. */
-  private runOnce(probe: ActiveProbe): Promise<ProbeReport | null> {
+  private runOnce(probe: ActiveProbe, revoked?: AbortSignal): Promise<ProbeReport | null> {
     const { start, setup } = probe;
     const runId = `${start.mode}-${start.templateHash.slice(0, 8)}-${randomUUID().slice(0, 8)}`;
     const targets = this.targets(probe).map(({ url, edge }) => {
@@ -239,7 +258,7 @@ export class ProbeManager {
       confidence: setup.probe.pass.confidence,
       runner: this.options.run ?? runProbe,
       log: this.options.log.child({ guard: probe.key, runId }),
-      signal: probe.abort.signal,
+      signal: revoked ? AbortSignal.any([probe.abort.signal, revoked]) : probe.abort.signal,
       deliver: (report) => this.deliver(probe, report),
       onRequests: (n) => this.options.metrics?.probeRequests.inc({ mode: start.mode }, n),
     });

@@ -222,6 +222,8 @@ export function promoted(ctx: Context, template: PodTemplate): number {
   status.previousStable = stable;
   status.stable = { ...candidate, template, replicas: stable.replicas };
   status.bakeUntil = new Date(ctx.draft.now + bakeMs).toISOString();
+  // Passes of an earlier bake say nothing about this template.
+  status.bake = { templateHash: candidate.templateHash, passedRuns: 0 };
   status.phase = 'Baking';
   status.message = `${label(candidate)} promoted; probing it until ${status.bakeUntil}`;
   return bakeMs;

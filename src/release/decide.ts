@@ -1,10 +1,11 @@
+import { bake } from './bake.ts';
 import { release } from './candidate.ts';
 import { type Context, label } from './context.ts';
 import { type Draft, newDraft, record, requeue, setCondition } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { recoverRejections } from './recover.ts';
 import { computeRevision } from './revision.ts';
-import { bake, idle, reverted } from './stable.ts';
+import { idle, reverted } from './stable.ts';
 import type { DecideInput, DecideOutput } from './state.ts';
 import { imagesOf, templateHash } from './template.ts';
 import {

@@ -1,7 +1,7 @@
+import { restored } from './bake.ts';
 import { promoted } from './candidate.ts';
 import { addRejected, type Context, label } from './context.ts';
 import { record, setCondition } from './draft.ts';
-import { restored } from './stable.ts';
 import { REJECTED_TEMPLATE } from './state.ts';
 import { templateHash } from './template.ts';
 

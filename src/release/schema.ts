@@ -232,6 +232,25 @@ const ProbeStatus = z.strictObject({
 });
 export type ProbeStatus = z.infer<typeof ProbeStatus>;
 
+const BakeRuns = z.strictObject({
+  templateHash: z.string().describe('the promoted template the bake runs probed'),
+  passedRuns: z
+    .int()
+    .min(0)
+    .default(0)
+    .describe('bake runs that ended meeting the leak-rate bound; Baked needs at least one'),
+  lastRun: z
+    .strictObject({
+      runId: z.string(),
+      outcome: z.enum(['pass', 'inconclusive']),
+      metBound: z.boolean(),
+      reason: z.string().describe('how it ended, for the message'),
+    })
+    .optional()
+    .describe('the last bake run that ended'),
+});
+export type BakeRuns = z.infer<typeof BakeRuns>;
+
 const Leak = z.strictObject({
   target: z.enum(['candidate', 'stable']),
   templateHash: z.string(),
@@ -293,7 +312,12 @@ export const ReleaseGuardStatus = z
     candidate: Release.optional().describe("the target's template while it is a release"),
     approval: Approval.optional().describe("the gate's latest answer for the candidate"),
     probe: ProbeStatus.optional().describe('the current or last probe run'),
-    bakeUntil: Timestamp.optional().describe('when the promoted template counts as stable'),
+    bakeUntil: Timestamp.optional().describe(
+      'when the bake time is over; the promoted template counts as stable once a bake run passed too',
+    ),
+    bake: BakeRuns.optional().describe(
+      'the bake runs of the last promoted template: kept in status so a restarted operator knows whether one passed',
+    ),
     lastLeak: Leak.optional().describe('evidence of the last leak found'),
     rejected: z
       .array(Rejected)

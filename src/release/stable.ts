@@ -1,5 +1,4 @@
 import {
-  addRejected,
   type Context,
   condition,
   ensureProbe,
@@ -10,11 +9,11 @@ import {
   probeReports,
   scaleCandidate,
 } from './context.ts';
-import { record, requeue, setCondition, short } from './draft.ts';
+import { record, setCondition } from './draft.ts';
 import { durationMs } from './schema.ts';
 import type { ProbeReport } from './state.ts';
 
-/** Phases in which `<name>-stable` alone serves: baking, idle, reverted. */
+/** Phases in which `<name>-stable` alone serves: idle and reverted (baking: bake.ts). */
 
 /**
  * The low-rate probe of stable between releases. A leak here has no newer release to
@@ -135,109 +134,4 @@ export function reverted(ctx: Context, templateHash: string): void {
   }
   scaleCandidate(ctx, 0, true);
   guardStable(ctx);
-}
-
-/** A leak while baking: the promoted template is live, so stable goes back to the one before. */
-function restore(ctx: Context, report: ProbeReport): void {
-  const { draft } = ctx;
-  const bad = draft.status.stable;
-  const previous = draft.status.previousStable;
-  if (!bad || !previous) return;
-  draft.urgent.push(
-    {
-      kind: 'setStable',
-      template: previous.template,
-      templateHash: previous.templateHash,
-      replicas: previous.replicas,
-      why: 'restore',
-      rejectTemplate: bad.templateHash,
-    },
-    { kind: 'stopProbe' },
-  );
-  ctx.stableSet = true;
-  noteProgress(ctx, report);
-  const leak = leakStatus(report, draft.at, bad.revision);
-  draft.status.lastLeak = leak;
-  restored(ctx);
-  addRejected(draft, bad.templateHash, leak.summary, bad.revision);
-  draft.status.phase = 'Reverted';
-  draft.status.message = `leak while baking ${label(bad)}: ${leak.summary}; restored ${label(previous)}`;
-  draft.actions.push({ kind: 'countLeak', target: 'stable' });
-  record(draft, 'Warning', 'RolledBack', draft.status.message, bad);
-  setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', leak.summary);
-  if (bad.revision) {
-    draft.actions.push({
-      kind: 'postCommitStatus',
-      repository: ctx.spec.source.repository,
-      sha: bad.revision,
-      context: 'vakt/probe',
-      state: 'failure',
-      description: short(`rolled back after a cross-tenant leak: ${leak.summary}`),
-    });
-  }
-}
-
-/**
- * Status after a restore: stable is the release before the bake again, and the release
- * that was baking becomes the candidate (rejected by the caller).
- */
-export function restored(ctx: Context): void {
-  const { status } = ctx.draft;
-  const bad = status.stable;
-  if (!bad || !status.previousStable) return;
-  status.stable = status.previousStable;
-  delete status.previousStable;
-  delete status.bakeUntil;
-  status.candidate = {
-    templateHash: bad.templateHash,
-    ...(bad.revision ? { revision: bad.revision } : {}),
-    ...(bad.image ? { image: bad.image } : {}),
-  };
-}
-
-/**
- * After promotion, stable stays under probe for bakeTime. Returns true while baking (or
- * reverted by it); false once the bake is over and the release flow should continue.
- */
-export function bake(ctx: Context): boolean {
-  const { draft } = ctx;
-  const stable = draft.status.stable;
-  const bakeUntil = draft.status.bakeUntil;
-  if (!stable || !bakeUntil || !draft.status.previousStable) return false;
-  for (const report of probeReports(ctx, 'stable', 'bake', stable.templateHash)) {
-    if (report.outcome === 'leak') {
-      restore(ctx, report);
-      return true;
-    }
-    noteProgress(ctx, report);
-  }
-  const remaining = Date.parse(bakeUntil) - draft.now;
-  if (remaining > 0) {
-    draft.status.phase = 'Baking';
-    draft.status.message = `${label(stable)} promoted; probing it until ${bakeUntil}`;
-    scaleCandidate(ctx, 0);
-    ensureProbe(ctx, 'stable', 'bake', stable.templateHash);
-    requeue(draft, remaining);
-    return true;
-  }
-  delete draft.status.previousStable;
-  delete draft.status.bakeUntil;
-  record(
-    draft,
-    'Normal',
-    'Baked',
-    `${label(stable)} passed its bake time and is the stable release`,
-    stable,
-  );
-  if (stable.revision) {
-    draft.actions.push({
-      kind: 'postCommitStatus',
-      repository: ctx.spec.source.repository,
-      sha: stable.revision,
-      context: 'vakt/probe',
-      state: 'success',
-      description: 'no cross-tenant leak in canary and bake probes',
-    });
-  }
-  return false;
 }

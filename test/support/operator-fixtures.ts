@@ -27,6 +27,7 @@ export const SHA = {
   v5: hex('e5'),
   v6: hex('f6'),
   v7: hex('a7'),
+  v8: hex('b8'),
 };
 export const image = (tag: string) => `ghcr.io/acme/shop:${tag}`;
 
