@@ -196,5 +196,8 @@ describe('decoder', () => {
       expect(Buffer.concat(out).toString()).toBe(text);
     }
     expect(parseContentEncoding('gzip, compress')).toEqual({ unsupported: 'compress' });
+    // An empty body that names its encoding (a 204, a 304) decodes to nothing, without error.
+    const empty = createDecoder(['gzip'], () => undefined);
+    await expect(empty.end()).resolves.toBeUndefined();
   });
 });

@@ -122,7 +122,8 @@ export function createDecoder(
     end() {
       if (destroyed) return finished;
       if (!stages) {
-        settle?.reject(new DecodeError(`the ${order[0]} body is empty`));
+        // No bytes at all (a 204 or 304 that still names its encoding): nothing to decode.
+        settle?.resolve();
         return finished;
       }
       stages[0]?.end();
