@@ -7,7 +7,7 @@ import { probeConfig } from '../src/probe/config.ts';
 import { runProbe } from '../src/probe/run.ts';
 import { leakStatus } from '../src/release/context.ts';
 import type { ProbeReport } from '../src/release/state.ts';
-import { ID, Targets } from './support/probe-target.ts';
+import { ID, readBody, Targets } from './support/probe-target.ts';
 
 /**
  * What the operator writes about a leak (status.lastLeak, and the Event built from it)
@@ -42,9 +42,7 @@ describe('a leak as the operator records it', () => {
     const issued = new Map<string, string>();
     const target = await targets.serve((req, res) => {
       if (req.url === '/login') {
-        let body = '';
-        req.on('data', (c) => (body += c));
-        req.on('end', () => {
+        void readBody(req).then((body) => {
           const { user } = JSON.parse(body) as { user: string };
           const token = `sess-${user}-${issued.size}-9f8e7d6c5b4a`;
           issued.set(token, user);

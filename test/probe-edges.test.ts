@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProbe } from '../src/probe/run.ts';
-import { bearer, config, ID, Targets, tenant, USERS, who } from './support/probe-target.ts';
+import {
+  bearer,
+  config,
+  ID,
+  jsonLogin,
+  readBody,
+  Targets,
+  tenant,
+  USERS,
+  who,
+} from './support/probe-target.ts';
 
 const targets = new Targets();
 afterEach(() => targets.closeAll());
@@ -50,9 +60,7 @@ describe('session crossover', () => {
     const sessions = new Map<string, string>();
     const target = await serve((req, res) => {
       if (req.url === '/login') {
-        let body = '';
-        req.on('data', (c) => (body += c));
-        req.on('end', () => {
+        void readBody(req).then((body) => {
           const { user } = JSON.parse(body) as { user: string };
           first ??= `sid-${Math.random().toString(16).slice(2)}`;
           if (!sessions.has(first)) sessions.set(first, user);
@@ -65,16 +73,8 @@ describe('session crossover', () => {
       res.setHeader('cache-control', 'private');
       res.end(JSON.stringify({ id: ID[sessions.get(sid) ?? ''] }));
     });
-    const login = (user: string) => ({
-      headers: {},
-      login: {
-        method: 'POST',
-        path: '/login',
-        body: { contentType: 'application/json', text: JSON.stringify({ user }) },
-      },
-    });
     const verdict = await runProbe(
-      config(target, [tenant('alice', login('alice')), tenant('bob', login('bob'))], []),
+      config(target, [tenant('alice', jsonLogin('alice')), tenant('bob', jsonLogin('bob'))], []),
     );
     expect(verdict.outcome).toBe('leak');
     expect(verdict.leak).toMatchObject({

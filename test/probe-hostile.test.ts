@@ -1,7 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProbe } from '../src/probe/run.ts';
-import { aliceAndBob, config, ID, Targets, who } from './support/probe-target.ts';
+import {
+  aliceAndBob,
+  config,
+  ID,
+  jsonLogin,
+  readBody,
+  Targets,
+  who,
+} from './support/probe-target.ts';
 
 /**
  * Targets that never finish: every run must end within duration + timeout, whatever the
@@ -93,9 +101,7 @@ describe('values issued at run time', () => {
     let n = 0;
     const target = await targets.serve((req, res) => {
       if (req.url === '/login') {
-        let body = '';
-        req.on('data', (c) => (body += c));
-        req.on('end', () => {
+        void readBody(req).then((body) => {
           const { user } = JSON.parse(body) as { user: string };
           const token = `issued-${user}-${++n}-0123456789`;
           issued.set(token, user);
@@ -110,16 +116,11 @@ describe('values issued at run time', () => {
       res.setHeader('cache-control', 'private');
       res.end(JSON.stringify({ id: user === 'alice' ? ID.bob : ID[user] }));
     });
-    const login = (user: string) => ({
-      headers: {},
-      login: {
-        method: 'POST',
-        path: '/login',
-        body: { contentType: 'application/json', text: JSON.stringify({ user }) },
-        tokenPointer: '/token',
-      },
-    });
-    const tenants = aliceAndBob().map((t) => ({ ...t, auth: login(t.name), secrets: [] }));
+    const tenants = aliceAndBob().map((t) => ({
+      ...t,
+      auth: jsonLogin(t.name, '/token'),
+      secrets: [],
+    }));
     const verdict = await runProbe(config(target, tenants, []));
     expect(verdict.outcome).toBe('leak');
     expect(verdict.leak?.headers['x-debug-session']).toBe('[redacted]');

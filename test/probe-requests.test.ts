@@ -1,22 +1,23 @@
-import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../src/policy/load.ts';
 import { resolveProbe } from '../src/policy/secrets.ts';
 import { type ProbeTenant, probeConfig } from '../src/probe/config.ts';
 import { runProbe } from '../src/probe/run.ts';
-import { aliceAndBob, bearer, config, ID, Targets, tenant, who } from './support/probe-target.ts';
+import {
+  aliceAndBob,
+  bearer,
+  config,
+  ID,
+  readBody,
+  Targets,
+  tenant,
+  who,
+} from './support/probe-target.ts';
 
 /** Requests without credentials, and requests other than GET. */
 
 const targets = new Targets();
 afterEach(() => targets.closeAll());
-
-const bodyOf = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => resolve(text));
-  });
 
 describe('requests with no credentials', () => {
   it('catch a cache that serves one credential kind to anyone', async () => {
@@ -94,7 +95,7 @@ probe:
     const seen: { method?: string; type?: string; body: string; client?: string }[] = [];
     const cache = new Map<string, string>();
     const target = await targets.serve(async (req, res) => {
-      const body = await bodyOf(req);
+      const body = await readBody(req);
       seen.push({
         method: req.method,
         type: req.headers['content-type'],
@@ -147,7 +148,7 @@ probe:
 
   it('read the identity out of a GraphQL answer and pass a correct API', async () => {
     const target = await targets.serve(async (req, res) => {
-      await bodyOf(req);
+      await readBody(req);
       const user = who(req);
       if (req.method !== 'POST') return res.writeHead(405).end();
       res.setHeader('cache-control', 'private');

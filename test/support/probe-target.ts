@@ -89,3 +89,25 @@ export function config(
     pass: { maxLeakRate: 0.001, confidence: 0.95, maxErrorRate: 0.01 },
   };
 }
+
+/** A request's whole body as text. */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    req.on('data', (chunk) => (text += chunk));
+    req.on('end', () => resolve(text));
+  });
+}
+
+/** Auth by a JSON POST /login as `user`; the token at `tokenPointer`, or the cookie set. */
+export function jsonLogin(user: string, tokenPointer?: string): ProbeTenant['auth'] {
+  return {
+    headers: {},
+    login: {
+      method: 'POST',
+      path: '/login',
+      body: { contentType: 'application/json', text: JSON.stringify({ user }) },
+      ...(tokenPointer ? { tokenPointer } : {}),
+    },
+  };
+}
