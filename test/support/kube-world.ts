@@ -3,7 +3,7 @@ import { createGitHub } from '../../src/github/client.ts';
 import { createCluster } from '../../src/kube/cluster.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { type Operator, startOperator } from '../../src/operator/operator.ts';
-import type { PlatformSource } from '../../src/operator/platform-source.ts';
+import { configMapPlatform } from '../../src/operator/platform-source.ts';
 import type { Cluster, LeaderElector } from '../../src/operator/ports.ts';
 import type { ServiceUrl } from '../../src/operator/service-url.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
@@ -46,8 +46,8 @@ export interface StartOptions {
   elector?: LeaderElector;
   /** Every Cluster call this operator makes, by method name. */
   calls?: string[];
-  /** The admin's floors and allow-lists (default: unrestricted). */
-  platform?: PlatformSource;
+  /** Read the admin's floors and allow-lists from this ConfigMap in OPERATOR_NS (default: unrestricted). */
+  platformConfigMap?: { name: string; refreshMs: number };
 }
 
 export interface KubeWorld {
@@ -200,7 +200,14 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
       const op = startOperator({
         cluster: options.calls ? recording(cluster, options.calls) : cluster,
         ...(options.elector && { elector: options.elector }),
-        ...(options.platform && { platform: options.platform }),
+        ...(options.platformConfigMap && {
+          platform: configMapPlatform({
+            cluster,
+            configMap: { namespace: OPERATOR_NS, name: options.platformConfigMap.name },
+            log: log.child({ component: 'platform' }),
+            refreshMs: options.platformConfigMap.refreshMs,
+          }),
+        }),
         log,
         github: {
           secret: { namespace: OPERATOR_NS, name: GITHUB_SECRET },
