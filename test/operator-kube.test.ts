@@ -356,7 +356,7 @@ describe('operator against the Kubernetes API', () => {
     expect(world.replicasOf('shop')).toEqual([3, 0, 3, 0, 1, 0]);
   });
 
-  it('probes the canary at spec.probe.target when one is given', async () => {
+  it('probes spec.probe.target instead of the canary where the platform allows an override (the default without one)', async () => {
     const world = await startWorld(
       spec({ probe: { guardInterval: '1s', target: shops.leaky.url } }),
     );

@@ -219,14 +219,25 @@ describe('vakt operator flags', () => {
       operatorNamespace: 'vakt-system',
       serviceUrlTemplate: 'http://{name}.{namespace}.svc:{port}',
     });
-    expect(outside.namespace).toBeUndefined();
+    expect(outside.namespaces).toBeUndefined();
+    expect(outside.platformConfig).toEqual({ namespace: 'vakt-system', name: 'vakt-platform' });
     const inside = operatorSettings(
-      ['--namespace', 'shop', '--github-secret', 'gh', '--lease-namespace', 'ops'],
+      [
+        '--namespace',
+        'shop,cart',
+        '--github-secret',
+        'gh',
+        '--lease-namespace',
+        'ops',
+        '--platform-config',
+        'ops/floors',
+      ],
       captureIo({ KUBERNETES_SERVICE_HOST: '10.0.0.1', POD_NAMESPACE: 'vakt-system' }).io,
     );
     expect(inside).toMatchObject({
       leaderElect: true,
-      namespace: 'shop',
+      namespaces: ['shop', 'cart'],
+      platformConfig: { namespace: 'ops', name: 'floors' },
       githubSecret: 'gh',
       leaseNamespace: 'ops',
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlatformConfig } from '../operator/platform.ts';
 
 /**
  * The Helm chart's values (charts/vakt/values.yaml). charts/vakt/values.schema.json is
@@ -89,6 +90,21 @@ export const ChartValues = z
     watchNamespace: NameOrEmpty.describe(
       'watch ReleaseGuards in this namespace only (Role instead of ClusterRole); empty: all namespaces',
     ),
+    watchNamespaces: z
+      .array(NameOrEmpty.min(1))
+      .describe('more namespaces to watch, each with a Role and RoleBinding; with watchNamespace'),
+    platform: PlatformConfig.describe(
+      "the cluster admin's floors and allow-lists, rendered into ConfigMap <fullname>-platform",
+    ),
+    networkPolicy: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe(
+          'egress NetworkPolicy for the operator pod; off: probes reach all the pod network',
+        ),
+      apiServerPorts: z.array(Port).min(1),
+      extraEgress: z.array(z.looseObject({})).describe('more NetworkPolicy egress rules'),
+    }),
     github: z.strictObject({
       existingSecret: SubdomainOrEmpty.describe(
         'Secret in the release namespace with key token, or keys app-id, private-key and installation-id',
@@ -121,6 +137,11 @@ export const ChartValues = z
       configMapNames: z
         .array(z.string().min(1))
         .describe('restricts ConfigMap reads (policies) to these names; empty: any name'),
+      aggregateToDefaultRoles: z
+        .boolean()
+        .describe(
+          'ClusterRoles for ReleaseGuards aggregated into view, edit and admin (never /status)',
+        ),
     }),
     resources: z.strictObject({ requests: ResourceList, limits: ResourceList }),
     heapMiB: z

@@ -5,6 +5,7 @@ import { createLeaderElector } from '../kube/lease.ts';
 import { createLogger } from '../log.ts';
 import { startHttp } from '../operator/health.ts';
 import { startOperator } from '../operator/operator.ts';
+import { configMapPlatform } from '../operator/platform-source.ts';
 import {
   DEFAULT_SERVICE_URL_TEMPLATE,
   serviceUrlFromTemplate,
@@ -31,7 +32,10 @@ Usage:
   vakt operator [options]
 
 Options:
-  --namespace NS              watch one namespace (default: all)
+  --namespace NS[,NS...]      watch these namespaces (default: all)
+  --platform-config NS/NAME   ConfigMap with the admin's floors and allow-lists (key
+                              platform.yaml; default <own namespace>/vakt-platform). Read
+                              again every 10 s; missing or malformed: every guard Invalid
   --kubeconfig FILE           cluster configuration (default: in-cluster service account,
                               then KUBECONFIG, then ~/.kube/config)
   --leader-elect              elect a leader on a Lease so only one replica acts
@@ -74,13 +78,17 @@ const FLAGS = {
   'metrics-port': { type: 'string' },
   'health-port': { type: 'string' },
   'log-level': { type: 'string' },
+  'platform-config': { type: 'string' },
 } as const;
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 export interface OperatorSettings {
-  namespace?: string;
+  /** Namespaces to watch; all when absent. */
+  namespaces?: string[];
+  /** The platform ConfigMap (see src/operator/platform.ts). */
+  platformConfig: { namespace: string; name: string };
   kubeconfig?: string;
   leaderElect: boolean;
   leaseNamespace: string;
@@ -114,7 +122,15 @@ export function operatorSettings(argv: string[], io: Io): OperatorSettings {
     return n;
   };
   const operatorNamespace = io.env.POD_NAMESPACE || ownNamespace() || 'default';
+  const platformText = values['platform-config'] ?? `${operatorNamespace}/vakt-platform`;
+  const platformMatch = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(platformText);
+  if (!platformMatch) {
+    throw new UsageError(
+      `--platform-config expects NAMESPACE/NAME of a ConfigMap, got "${platformText}"`,
+    );
+  }
   const settings: OperatorSettings = {
+    platformConfig: { namespace: platformMatch[1] ?? '', name: platformMatch[2] ?? '' },
     leaderElect: values['no-leader-elect'] ? false : (values['leader-elect'] ?? inCluster),
     leaseNamespace: values['lease-namespace'] ?? operatorNamespace,
     leaseName: values['lease-name'] ?? 'vakt-operator',
@@ -124,7 +140,15 @@ export function operatorSettings(argv: string[], io: Io): OperatorSettings {
     healthPort: port('health-port', 8081),
     logLevel,
   };
-  if (values.namespace) settings.namespace = values.namespace;
+  if (values.namespace) {
+    const namespaces = values.namespace.split(',').map((n) => n.trim());
+    if (namespaces.some((n) => !/^[a-z0-9][-a-z0-9]*$/.test(n))) {
+      throw new UsageError(
+        `--namespace expects namespaces separated by commas, got "${values.namespace}"`,
+      );
+    }
+    settings.namespaces = namespaces;
+  }
   if (values.kubeconfig) settings.kubeconfig = values.kubeconfig;
   if (values['github-secret']) settings.githubSecret = values['github-secret'];
   return settings;
@@ -194,7 +218,12 @@ export async function runOperator(
   const operator = startOperator({
     cluster,
     ...(elector && { elector }),
-    ...(settings.namespace && { namespace: settings.namespace }),
+    ...(settings.namespaces && { namespaces: settings.namespaces }),
+    platform: configMapPlatform({
+      cluster,
+      configMap: settings.platformConfig,
+      log: log.child({ component: 'platform' }),
+    }),
     github: {
       ...(settings.githubSecret && {
         secret: { namespace: settings.operatorNamespace, name: settings.githubSecret },
@@ -224,7 +253,7 @@ export async function runOperator(
         ];
   log.info(
     {
-      namespace: settings.namespace ?? '(all)',
+      namespaces: settings.namespaces ?? '(all)',
       leaderElect: settings.leaderElect,
       health: servers[0]?.url,
       metrics: servers.at(-1)?.url,

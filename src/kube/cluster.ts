@@ -33,6 +33,22 @@ export interface ClusterOptions {
   watchBackoff?: { baseMs?: number; maxMs?: number };
 }
 
+async function readLabelledSecret(
+  ctx: KubeContext,
+  namespace: string,
+  name: string,
+): Promise<{ data: Record<string, string>; labels: Record<string, string> } | null> {
+  const secret = await readOrNull(ctx, () => ctx.core.readNamespacedSecret({ namespace, name }));
+  if (!secret) return null;
+  const data = Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
+  return { data, labels: { ...(secret.metadata?.labels ?? {}) } };
+}
+
 /** The Cluster port implemented with @kubernetes/client-node. */
 export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Cluster {
   shareConnections(kc);
@@ -64,18 +80,9 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
   return {
     getGuard: (ref) => getGuard(ctx, ref),
     observe: (ref, targetName, options) => observe(ctx, ref, targetName, options),
-    readSecret: async (namespace, name) => {
-      const secret = await readOrNull(ctx, () =>
-        ctx.core.readNamespacedSecret({ namespace, name }),
-      );
-      if (!secret) return null;
-      return Object.fromEntries(
-        Object.entries(secret.data ?? {}).map(([key, value]) => [
-          key,
-          Buffer.from(value, 'base64').toString('utf8'),
-        ]),
-      );
-    },
+    readSecret: async (namespace, name) =>
+      (await readLabelledSecret(ctx, namespace, name))?.data ?? null,
+    readLabelledSecret: (namespace, name) => readLabelledSecret(ctx, namespace, name),
     readConfigMap: async (namespace, name) => {
       const map = await readOrNull(ctx, () =>
         ctx.core.readNamespacedConfigMap({ namespace, name }),

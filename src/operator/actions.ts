@@ -26,6 +26,10 @@ export interface ActionContext {
   onRevert: (why: 'candidate' | 'restore') => void;
 }
 
+function repositoryAllowed(repository: string, resolved: GuardPolicy): boolean {
+  return resolved.allowed?.repository.toLowerCase() === repository.toLowerCase();
+}
+
 export async function runActions(actions: Action[], ctx: ActionContext): Promise<void> {
   const { cluster, probes, approvals, metrics, log, guard, ref, resolved } = ctx;
   const targetName = resolved.spec?.targetRef.name;
@@ -59,13 +63,32 @@ export async function runActions(actions: Action[], ctx: ActionContext): Promise
           log.warn({ guard: key }, 'probe wanted, but the policy or tenants are not resolved');
           break;
         }
-        probes.start(ref, action, { spec, probe: policy.probe, resolved: resolved.resolved });
+        if (!resolved.allowed) {
+          log.warn({ guard: key }, 'probe wanted, but the platform does not allow this guard');
+          break;
+        }
+        probes.start(ref, action, {
+          spec,
+          probe: policy.probe,
+          resolved: resolved.resolved,
+          allowed: resolved.allowed,
+        });
         break;
       }
+      // GitHub is asked about, and told of, only the repository the platform allowed for
+      // this namespace: the operator's credential may reach many more.
       case 'checkApproval':
+        if (!repositoryAllowed(action.repository, resolved)) {
+          log.warn({ guard: key }, 'approval check refused: repository not allowed');
+          break;
+        }
         approvals.check(ref, action, resolved.policy?.approval);
         break;
       case 'postCommitStatus':
+        if (!repositoryAllowed(action.repository, resolved)) {
+          log.warn({ guard: key }, 'commit status refused: repository not allowed');
+          break;
+        }
         approvals.postStatus(ref, action);
         break;
       case 'emitEvent':

@@ -1,6 +1,8 @@
 import type { Logger } from '../log.ts';
 import { ApprovalChecker, type GitHubSource } from './approvals.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
+import { UNRESTRICTED_PLATFORM } from './platform.ts';
+import { fixedPlatform, type PlatformSource } from './platform-source.ts';
 import type { Cluster, LeaderElector, Stop } from './ports.ts';
 import { ProbeManager } from './probes.ts';
 import { Reconciler } from './reconciler.ts';
@@ -22,6 +24,13 @@ export interface OperatorOptions {
   elector?: LeaderElector;
   /** Watch one namespace; all when undefined. */
   namespace?: string;
+  /** Watch these namespaces (instead of `namespace`). */
+  namespaces?: string[];
+  /**
+   * The admin's floors and allow-lists (see platform.ts). Without one, UNRESTRICTED_PLATFORM:
+   * `vakt operator` always passes its ConfigMap.
+   */
+  platform?: PlatformSource;
   github?: GitHubSource;
   log: Logger;
   /** How probes reach the Services (default cluster DNS). */
@@ -56,6 +65,10 @@ export function startOperator(options: OperatorOptions): Operator {
   let watching = false;
   let stopping: Promise<void> | undefined;
   const stops: Stop[] = [];
+  const platform = options.platform ?? fixedPlatform(UNRESTRICTED_PLATFORM, 'unrestricted');
+  const namespaces: (string | undefined)[] = options.namespaces?.length
+    ? options.namespaces
+    : [options.namespace];
 
   const probes = new ProbeManager({
     report: (ref, report) => reconciler.report(ref, report),
@@ -77,9 +90,11 @@ export function startOperator(options: OperatorOptions): Operator {
     metrics,
     log: log.child({ component: 'reconciler' }),
     clock: options.clock ?? Date.now,
+    platform,
   });
 
   const halt = async () => {
+    platform.stop();
     await reconciler.stop();
     await probes.stopAll();
     await approvals.stop();
@@ -103,23 +118,25 @@ export function startOperator(options: OperatorOptions): Operator {
       log.info('leading');
     }
     state = 'starting';
-    stops.push(
-      await retry(() =>
-        cluster.watchGuards(options.namespace, (ref) => reconciler.guardChanged(ref)),
-      ),
-    );
-    stops.push(
-      await retry(() =>
-        cluster.watchDeployments(options.namespace, (ref) => reconciler.deploymentChanged(ref)),
-      ),
-    );
+    // Read before the first pass, so no guard is judged without it.
+    await platform.start(() => reconciler.platformChanged());
+    for (const namespace of namespaces) {
+      stops.push(
+        await retry(() => cluster.watchGuards(namespace, (ref) => reconciler.guardChanged(ref))),
+      );
+      stops.push(
+        await retry(() =>
+          cluster.watchDeployments(namespace, (ref) => reconciler.deploymentChanged(ref)),
+        ),
+      );
+    }
     if (stopping) {
       await Promise.allSettled(stops.splice(0).map((stop) => stop()));
       return;
     }
     watching = true;
     state = 'leading';
-    log.info({ namespace: options.namespace ?? '(all)' }, 'watching ReleaseGuards');
+    log.info({ namespaces: namespaces.map((n) => n ?? '(all)') }, 'watching ReleaseGuards');
   })();
 
   /** Starts a watch, retrying with backoff while the API server refuses. */

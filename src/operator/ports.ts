@@ -55,6 +55,11 @@ export interface Cluster {
   ): Promise<Omit<Observed, 'probe'>>;
   /** Decoded Secret data (keys to UTF-8 strings); null when the Secret does not exist. */
   readSecret(namespace: string, name: string): Promise<Record<string, string> | null>;
+  /** A Secret's decoded data and its labels (to check before the data is used); null when absent. */
+  readLabelledSecret(
+    namespace: string,
+    name: string,
+  ): Promise<{ data: Record<string, string>; labels: Record<string, string> } | null>;
   /** ConfigMap data; null when it does not exist. */
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null>;
 

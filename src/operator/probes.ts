@@ -6,7 +6,9 @@ import { type ProbeConfig, probeConfig } from '../probe/config.ts';
 import { runProbe } from '../probe/run.ts';
 import type { ReleaseGuardSpec } from '../release/schema.ts';
 import type { ProbeMode, ProbeReport, ProbeTarget } from '../release/state.ts';
+import { candidateUrl } from './allow-lists.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { GuardPolicy } from './policy.ts';
 import type { GuardRef } from './ports.ts';
 import { runTargets } from './probe-run.ts';
 import { describeError as describe, guardKey } from './refs.ts';
@@ -33,6 +35,8 @@ export interface ProbeSetup {
   spec: ReleaseGuardSpec;
   probe: ProbeSpec;
   resolved: ResolvedProbe;
+  /** What the platform allows this guard's probes. */
+  allowed: NonNullable<GuardPolicy['allowed']>;
 }
 
 export interface ProbeManagerOptions {
@@ -210,13 +214,18 @@ export class ProbeManager {
   }
 
   private targets(probe: ActiveProbe): { url: string; edge: boolean }[] {
-    const { spec } = probe.setup;
+    const { spec, allowed } = probe.setup;
     const { namespace, name } = probe.ref;
     const port = spec.service.port;
+    // Candidate probes go through <name>-canary, which selects the candidate's pods: a
+    // target may add a path to it, and replace it only where the platform allows.
     const service =
       probe.start.target === 'candidate'
-        ? (spec.probe.target ??
-          this.options.serviceUrl({ namespace, name: `${name}-canary`, port }))
+        ? candidateUrl(
+            this.options.serviceUrl({ namespace, name: `${name}-canary`, port }),
+            spec.probe.target,
+            allowed.targetOverride,
+          )
         : this.options.serviceUrl({ namespace, name, port });
     const urls = [{ url: service, edge: false }];
     if (spec.probe.edgeURL) urls.push({ url: spec.probe.edgeURL, edge: true });
@@ -224,11 +233,13 @@ export class ProbeManager {
   }
 
   private configFor(probe: ActiveProbe, target: string): ProbeConfig {
-    const { probe: spec, resolved } = probe.setup;
-    if (probe.start.mode !== 'guard') return probeConfig(spec, resolved, { target });
+    const { probe: spec, resolved, allowed } = probe.setup;
+    const addresses = allowed.addresses;
+    if (probe.start.mode !== 'guard') return probeConfig(spec, resolved, { target, addresses });
     const low = this.options.guardLoad ?? DEFAULT_GUARD_LOAD;
     return probeConfig(spec, resolved, {
       target,
+      addresses,
       requests: Math.min(spec.load.requests, low.requests),
       concurrency: Math.min(spec.load.concurrency, low.concurrency),
     });

@@ -6,6 +6,7 @@ import type { Observed, ProbeReport, Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { PlatformSource } from './platform-source.ts';
 import { resolveGuardPolicy } from './policy.ts';
 import type { Cluster, GuardObject, GuardRef } from './ports.ts';
 import type { ProbeManager } from './probes.ts';
@@ -34,6 +35,8 @@ export interface ReconcilerOptions {
   metrics: OperatorMetrics;
   log: Logger;
   clock: () => number;
+  /** The admin's floors and allow-lists, current at each pass. */
+  platform: PlatformSource;
 }
 
 interface Work {
@@ -88,6 +91,11 @@ export class Reconciler {
       const work = this.works.get(key);
       if (work) this.trigger(work.ref);
     }
+  }
+
+  /** The platform configuration changed: every guard is judged against it again. */
+  platformChanged(): void {
+    for (const work of this.works.values()) this.trigger(work.ref);
   }
 
   /** A probe or approval report: the next pass hands it to decide(). */
@@ -226,7 +234,7 @@ export class Reconciler {
       guard.resourceVersion = written;
       guard.finalizers = [...guard.finalizers, FINALIZER];
     }
-    const resolved = await resolveGuardPolicy(cluster, guard);
+    const resolved = await resolveGuardPolicy(cluster, guard, this.options.platform.current());
     this.index(work, guard);
     const recheck = guard.annotations[RECHECK_ANNOTATION] ?? '';
     if (work.recheckSeen !== undefined && recheck !== work.recheckSeen) {

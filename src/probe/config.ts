@@ -1,6 +1,7 @@
 import { parseDuration } from '../policy/duration.ts';
 import type { ProbeSpec } from '../policy/schema.ts';
 import type { ResolvedProbe, ResolvedRequest } from '../policy/secrets.ts';
+import type { AddressRules } from './addresses.ts';
 import { BROWSER_ACCEPT_ENCODING } from './decode.ts';
 import type { TlsOptions } from './transport.ts';
 
@@ -37,6 +38,8 @@ export interface ProbeConfig {
   /** Secrets of the requests themselves (in bodies): never printed. */
   requestSecrets: string[];
   tls?: TlsOptions;
+  /** Addresses no connection may reach (the operator's platform rules); none refused when unset. */
+  addresses?: AddressRules;
   load: {
     concurrency: number;
     requests: number;
@@ -55,6 +58,7 @@ export interface ProbeOverrides {
   requests?: number;
   concurrency?: number;
   durationMs?: number;
+  addresses?: AddressRules;
 }
 
 /** A probe setting that cannot work, found before any request is sent. */
@@ -90,6 +94,7 @@ export function probeConfig(
     pass: spec.pass,
   };
   if (resolved.tls) config.tls = resolved.tls;
+  if (overrides.addresses) config.addresses = overrides.addresses;
   return config;
 }
 

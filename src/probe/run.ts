@@ -102,6 +102,7 @@ class ProbeRun {
       concurrency: load.concurrency,
       timeoutMs: load.timeoutMs,
       ...(config.tls ? { tls: config.tls } : {}),
+      ...(config.addresses ? { addresses: config.addresses } : {}),
     });
     const { patterns, owners } = markerPatterns(config.tenants);
     this.ctx = {

@@ -1,5 +1,8 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { type AddressRules, bareHost, RefusedAddressError, refusedAddress } from './addresses.ts';
 
 /**
  * HTTP for the probe: one connection pool per tenant and one shared by all tenants,
@@ -70,6 +73,13 @@ export interface TransportOptions {
   concurrency: number;
   timeoutMs: number;
   tls?: TlsOptions;
+  /**
+   * Addresses no connection may reach, checked on the resolved address before connecting
+   * (the operator sets these; the CLI probes whatever its user points it at).
+   */
+  addresses?: AddressRules;
+  /** Name resolution; replaceable for tests. */
+  lookup?: typeof dnsLookup;
 }
 
 export class Transport {
@@ -110,14 +120,32 @@ export class Transport {
    */
   #connector(options: TransportOptions): buildConnector.connector {
     const tls = options.tls ?? {};
+    const rules = options.addresses;
     const base = buildConnector({
       timeout: options.timeoutMs,
       ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(rules ? { lookup: checkedLookup(rules, options.lookup ?? dnsLookup) } : {}),
     });
-    return (connectOptions, callback) =>
+    return (connectOptions, callback) => {
+      // An address in the URL is never looked up: check it here, before connecting.
+      const host = bareHost(connectOptions.hostname);
+      const refused = rules && isIP(host) ? refusedAddress(host, rules) : undefined;
+      if (refused) {
+        callback(new RefusedAddressError(`refused to connect: ${refused}`), null);
+        return;
+      }
       base(
         tls.serverName ? { ...connectOptions, servername: tls.serverName } : connectOptions,
         (error, socket) => {
+          const remote = socket?.remoteAddress;
+          const late = rules && remote ? refusedAddress(remote, rules) : undefined;
+          if (socket && late) {
+            // Not reached through the checked lookup (a proxy, an odd resolver): drop it
+            // before a byte of the request is written.
+            socket.destroy();
+            callback(new RefusedAddressError(`refused to connect: ${late}`), null);
+            return;
+          }
           if (socket) {
             const alpn = (socket as TLSSocket).alpnProtocol;
             this.protocols.add(typeof alpn === 'string' && alpn !== '' ? alpn : 'http/1.1');
@@ -127,6 +155,7 @@ export class Transport {
           else callback(null, socket as NonNullable<typeof socket>);
         },
       );
+    };
   }
 
   /**
@@ -245,6 +274,34 @@ export class Transport {
     );
     return this.#closed;
   }
+}
+
+/**
+ * A lookup for net.connect that fails when any address the name resolves to is refused:
+ * checking only the first would let a name with a metadata address second through once
+ * the first stops answering (Happy Eyeballs tries them all).
+ */
+function checkedLookup(rules: AddressRules, lookup: typeof dnsLookup): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      const list = Array.isArray(addresses) ? addresses : [];
+      for (const { address } of list) {
+        const refused = refusedAddress(address, rules);
+        if (refused) {
+          const why = `refused to connect to ${hostname}: it resolves to ${refused}`;
+          callback(new RefusedAddressError(why), '', 0);
+          return;
+        }
+      }
+      if (options.all) callback(null, list);
+      else if (list[0]) callback(null, list[0].address, list[0].family);
+      else callback(new RefusedAddressError(`${hostname} resolved to no address`), '', 0);
+    });
+  };
 }
 
 function normalise(parsed: Record<string, string | string[] | undefined>): {

@@ -3,6 +3,7 @@ import { createGitHub } from '../../src/github/client.ts';
 import { createCluster } from '../../src/kube/cluster.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { type Operator, startOperator } from '../../src/operator/operator.ts';
+import { configMapPlatform } from '../../src/operator/platform-source.ts';
 import type { Cluster, LeaderElector } from '../../src/operator/ports.ts';
 import type { ServiceUrl } from '../../src/operator/service-url.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
@@ -45,6 +46,8 @@ export interface StartOptions {
   elector?: LeaderElector;
   /** Every Cluster call this operator makes, by method name. */
   calls?: string[];
+  /** Read the admin's floors and allow-lists from this ConfigMap in OPERATOR_NS (default: unrestricted). */
+  platformConfigMap?: { name: string; refreshMs: number };
 }
 
 export interface KubeWorld {
@@ -68,8 +71,13 @@ export interface KubeWorld {
   applyDeployment(template: PodTemplate, replicas: number): void;
   applyGuard(spec: unknown): void;
   annotateGuard(annotation: string, value: string): void;
-  putSecret(name: string, data: Record<string, string>, namespace?: string): void;
-  putConfigMap(name: string, data: Record<string, string>): void;
+  putSecret(
+    name: string,
+    data: Record<string, string>,
+    namespace?: string,
+    labels?: Record<string, string>,
+  ): void;
+  putConfigMap(name: string, data: Record<string, string>, namespace?: string): void;
   /** The vakt.dev/template-hash values `<guard>-stable` went through, in order. */
   stableHashes(): string[];
   /** The spec.replicas values a Deployment went through, in order. */
@@ -192,6 +200,14 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
       const op = startOperator({
         cluster: options.calls ? recording(cluster, options.calls) : cluster,
         ...(options.elector && { elector: options.elector }),
+        ...(options.platformConfigMap && {
+          platform: configMapPlatform({
+            cluster,
+            configMap: { namespace: OPERATOR_NS, name: options.platformConfigMap.name },
+            log: log.child({ component: 'platform' }),
+            refreshMs: options.platformConfigMap.refreshMs,
+          }),
+        }),
         log,
         github: {
           secret: { namespace: OPERATOR_NS, name: GITHUB_SECRET },
@@ -250,19 +266,19 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
       const annotations = { ...current.metadata.annotations, [key]: value };
       kube.store.put({ ...current, metadata: { ...current.metadata, annotations } });
     },
-    putSecret(name, data, namespace = NS) {
+    putSecret(name, data, namespace = NS, labels) {
       kube.store.put({
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name, namespace },
+        metadata: { name, namespace, ...(labels && { labels }) },
         stringData: data,
       });
     },
-    putConfigMap(name, data) {
+    putConfigMap(name, data, namespace = NS) {
       kube.store.put({
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name, namespace: NS },
+        metadata: { name, namespace },
         data,
       });
     },

@@ -62,6 +62,8 @@ export class MemoryCluster implements Cluster {
   /** Service → what it selects. */
   readonly services = new Map<string, { guard: string; selects: 'stable' | 'candidate' }>();
   readonly secrets = new Map<string, Record<string, string>>();
+  /** Labels of the Secrets above, by the same key (none when absent). */
+  readonly secretLabels = new Map<string, Record<string, string>>();
   readonly configMaps = new Map<string, Record<string, string>>();
   readonly events: MemoryEvent[] = [];
   readonly writes: Write[] = [];
@@ -175,6 +177,16 @@ export class MemoryCluster implements Cluster {
     this.enter('readSecret');
     const data = this.secrets.get(key(namespace, name));
     return data ? { ...data } : null;
+  }
+
+  async readLabelledSecret(
+    namespace: string,
+    name: string,
+  ): Promise<{ data: Record<string, string>; labels: Record<string, string> } | null> {
+    this.enter('readLabelledSecret');
+    const data = this.secrets.get(key(namespace, name));
+    if (!data) return null;
+    return { data: { ...data }, labels: { ...this.secretLabels.get(key(namespace, name)) } };
   }
 
   async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null> {

@@ -29,7 +29,12 @@ export function setup(edgeURL?: string): ProbeSetup {
   const checked = validateSpec({ ...SPEC, probe: edgeURL ? { edgeURL } : {} });
   if (!checked.ok) throw new Error('bad spec');
   const probe = ProbeSpec.parse(POLICY.probe);
-  return { spec: checked.value, probe, resolved: { tenants: [], requests: [], secrets: [] } };
+  return {
+    spec: checked.value,
+    probe,
+    resolved: { tenants: [], requests: [], secrets: [] },
+    allowed: { repository: 'acme/shop', targetOverride: false, addresses: { allowLoopback: true } },
+  };
 }
 
 export const LEAK: LeakEvidence = {

@@ -87,3 +87,15 @@ get-only (never list or watch), optionally limited to named objects.
   resources: ["events"]
   verbs: ["create"]
 {{- end }}
+
+{{/* Namespaces the operator watches: watchNamespace and watchNamespaces together; empty: all. */}}
+{{- define "vakt.watchedNamespaces" -}}
+{{- $list := list -}}
+{{- with .Values.watchNamespace }}{{ $list = append $list . }}{{ end -}}
+{{- range .Values.watchNamespaces }}{{ $list = append $list . }}{{ end -}}
+{{- $list | uniq | join "," -}}
+{{- end }}
+
+{{- define "vakt.platformName" -}}
+{{- printf "%s-platform" (include "vakt.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end }}
