@@ -592,6 +592,24 @@ describe('operator against the Kubernetes API', () => {
     await world.waitFor('adoption', phaseIs(world, 'Idle'));
   });
 
+  it('keeps enforcing while Invalid: an unapproved template put on the target goes back to zero', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    // Break the guard (a tenants credential gone), then release behind its back.
+    world.putSecret('shop-tenants', { ...shopEnv(), BOB_PASSWORD: '' });
+    world.annotateGuard('touched', '1');
+    await world.waitFor('Invalid', phaseIs(world, 'Invalid'));
+    const before = world.replicasOf('shop').length;
+    release(world, SHA.v2, 'v2', ['bob']);
+    await world.waitFor(
+      'the unapproved candidate back at zero',
+      () => world.replicasOf('shop').length > before + 1 && world.replicasOf('shop').at(-1) === 0,
+    );
+    expect(world.replicasOf('shop').slice(before)).toEqual([3, 0]);
+    expect(world.status()?.phase).toBe('Invalid');
+    expect(github.asked.get(SHA.v2) ?? 0).toBe(0);
+  });
+
   it('resumes a canary after a restart without repeating a decision', async () => {
     const world = await startWorld();
     const first = await adopted(world);

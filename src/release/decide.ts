@@ -3,6 +3,7 @@ import { release } from './candidate.ts';
 import { type Context, label } from './context.ts';
 import { type Draft, newDraft, record, requeue, setCondition } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
+import { holdLastKnownGood } from './hold.ts';
 import { recoverRejections } from './recover.ts';
 import { computeRevision } from './revision.ts';
 import { idle, reverted } from './stable.ts';
@@ -34,7 +35,7 @@ export function decide(input: DecideInput): DecideOutput {
   problems.push(...(input.policyProblems ?? []));
   if (checked.ok)
     problems.push(...targetProblems(guard.name, checked.value.targetRef.name, observed));
-  if (!checked.ok || problems.length > 0) return invalid(draft, problems);
+  if (!checked.ok || problems.length > 0) return invalid(draft, problems, observed);
   if (draft.status.phase === 'Invalid') delete draft.status.message;
 
   const ctx: Context = {
@@ -63,8 +64,15 @@ function finish(draft: Draft): DecideOutput {
   return output;
 }
 
-/** Bad input stops the guard where it is: no actions beyond one Event per new message. */
-function invalid(draft: Draft, problems: SpecProblem[]): DecideOutput {
+/**
+ * Bad input stops the guard where it is: nothing new is released, one Event per new
+ * message, and the last known-good state stays enforced (see hold.ts).
+ */
+function invalid(
+  draft: Draft,
+  problems: SpecProblem[],
+  observed: DecideInput['observed'],
+): DecideOutput {
   const before = { phase: draft.status.phase, message: draft.status.message };
   const message = describeProblems(problems);
   draft.status.phase = 'Invalid';
@@ -73,6 +81,7 @@ function invalid(draft: Draft, problems: SpecProblem[]): DecideOutput {
     record(draft, 'Warning', 'Invalid', message);
   }
   setCondition(draft, 'Ready', 'False', 'Invalid', message);
+  holdLastKnownGood(draft, observed);
   return finish(draft);
 }
 
