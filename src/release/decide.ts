@@ -3,7 +3,7 @@ import { release } from './candidate.ts';
 import { type Context, label } from './context.ts';
 import { type Draft, newDraft, record, requeue, setCondition } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
-import { holdLastKnownGood } from './hold.ts';
+import { convergeStable, holdLastKnownGood } from './hold.ts';
 import { recoverRejections } from './recover.ts';
 import { computeRevision } from './revision.ts';
 import { idle, reverted } from './stable.ts';
@@ -161,16 +161,8 @@ function current(ctx: Context): void {
 /** Repairs drift: `<name>-stable` runs what status says, and the Services exist. */
 function converge(ctx: Context): void {
   const { draft, observed, spec } = ctx;
-  const stable = draft.status.stable;
-  if (stable && !ctx.stableSet && observed.stable?.templateHash !== stable.templateHash) {
-    draft.actions.push({
-      kind: 'setStable',
-      template: stable.template,
-      templateHash: stable.templateHash,
-      replicas: stable.replicas,
-      why: draft.status.adoptedAt ? 'repair' : 'adopt',
-    });
-  }
+  if (!ctx.stableSet)
+    convergeStable(draft, observed.stable, draft.status.adoptedAt ? 'repair' : 'adopt');
   if (!observed.services.stable || !observed.services.canary) {
     draft.actions.push({
       kind: 'ensureServices',

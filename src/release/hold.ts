@@ -17,13 +17,22 @@ export function holdLastKnownGood(draft: Draft, observed: Omit<Observed, 'probe'
   if (target && target.replicas > 0 && templateHash(target.template) !== stable.templateHash) {
     draft.urgent.push({ kind: 'scaleCandidate', replicas: 0 });
   }
-  if (observed.stable && observed.stable.templateHash !== stable.templateHash) {
-    draft.actions.push({
-      kind: 'setStable',
-      template: stable.template,
-      templateHash: stable.templateHash,
-      replicas: stable.replicas,
-      why: 'repair',
-    });
-  }
+  if (observed.stable) convergeStable(draft, observed.stable, 'repair');
+}
+
+/** Puts status.stable's template back on `<name>-stable` when that runs anything else. */
+export function convergeStable(
+  draft: Draft,
+  running: { templateHash: string } | null,
+  why: 'adopt' | 'repair',
+): void {
+  const stable = draft.status.stable;
+  if (!stable || running?.templateHash === stable.templateHash) return;
+  draft.actions.push({
+    kind: 'setStable',
+    template: stable.template,
+    templateHash: stable.templateHash,
+    replicas: stable.replicas,
+    why,
+  });
 }
