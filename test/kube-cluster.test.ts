@@ -108,7 +108,8 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     putGuard();
     kube.store.put(deployment('web-app', 3));
     const g = await guard();
-    await cluster.setStable(g, stableAction());
+    const written = await cluster.setStable(g, stableAction());
+    expect(written).toBeTypeOf('number');
     await cluster.ensureServices(g, services);
     await vi.waitFor(
       async () => {
@@ -121,7 +122,8 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
             replicas: 3,
             ready: true,
           },
-          stable: { templateHash: templateHash(template), ready: true },
+          // The generation observed is the one the operator's own write left.
+          stable: { templateHash: templateHash(template), ready: true, generation: written },
           services: { stable: true, canary: true },
         });
       },
@@ -301,7 +303,7 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
 
     const next = { ...template, spec: { containers: [{ name: 'app', image: 'shop:2' }] } };
     kube.faults.fail({ verb: 'update', kind: 'Deployment', code: 409 });
-    await cluster.setStable(g, { ...stableAction(next, 3), why: 'promote' });
+    const generation = await cluster.setStable(g, { ...stableAction(next, 3), why: 'promote' });
     const updated = kube.store.get('Deployment', namespace, 'web-stable') as KubeObject;
     expect(updated.metadata.annotations?.['vakt.dev/template-hash']).toBe(templateHash(next));
     expect(updated.spec).toMatchObject({
@@ -315,10 +317,13 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     expect(kube.requests.count('create', 'Deployment')).toBe(1);
     expect(kube.requests.count('update', 'Deployment')).toBe(2);
 
-    // The same action again writes nothing.
+    // The same action again, knowing the generation that write left, writes nothing.
     kube.requests.reset();
-    await cluster.setStable(g, { ...stableAction(next, 3), why: 'repair' });
+    await cluster.setStable(g, { ...stableAction(next, 3), generation, why: 'repair' });
     expect(kube.requests.count('update', 'Deployment')).toBe(0);
+    // An action that does not know that generation (someone wrote since) writes once more.
+    await cluster.setStable(g, { ...stableAction(next, 3), why: 'repair' });
+    expect(kube.requests.count('update', 'Deployment')).toBe(1);
   });
 
   it('keeps the target-selected labels off the stable pods even when the target is gone', async () => {

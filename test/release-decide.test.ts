@@ -541,24 +541,24 @@ describe('decide: a revert whose status was never written', () => {
     expect(events(output.actions).map((e) => e.reason)).toEqual(['Reverted']);
   });
 
-  it('finishes a promotion when only the copy to -stable reached the API server', () => {
+  it('repairs -stable back when it holds the candidate while status still says Canary', () => {
     const story = inCanary(SHA.two);
     const canary = story.status;
     story.step([probe('candidate', 'canary', H2, 'pass')]);
-    // A new operator: status as before the promotion, and no probe running.
+    // A new operator: status as before the promotion, and no probe running. The copy on
+    // -stable cannot be told from one a person made, so it is not taken as a promotion.
     story.status = canary;
     story.observed.probe = null;
     const resumed = story.step();
-    expect(resumed.status.phase).toBe('Baking');
-    expect(resumed.status.stable?.templateHash).toBe(H2);
-    expect(resumed.status.previousStable?.templateHash).toBe(H1);
-    expect(events(resumed.actions).map((e) => e.reason)).toEqual(['Promoted']);
-    // Not "repaired" back to the old template, and the canary is not probed again.
-    expect(kinds(resumed.actions)).not.toContain('setStable');
+    expect(resumed.status.phase).toBe('Canary');
+    expect(resumed.status.stable?.templateHash).toBe(H1);
+    expect(events(resumed.actions).map((e) => e.reason)).not.toContain('Promoted');
     expect(resumed.actions).toContainEqual(
-      expect.objectContaining({ kind: 'startProbe', mode: 'bake', templateHash: H2 }),
+      expect.objectContaining({ kind: 'setStable', templateHash: H1, why: 'repair' }),
     );
-    expect(story.observed.stable?.templateHash).toBe(H2);
+    // The candidate comes back for its canary, to be probed again before any promotion.
+    expect(resumed.actions).toContainEqual({ kind: 'scaleCandidate', replicas: 1 });
+    expect(story.observed.stable?.templateHash).toBe(H1);
   });
 
   it('finishes a restore when only the rollback of -stable reached the API server', () => {

@@ -53,6 +53,9 @@ export async function observe(
       ? {
           templateHash: stable.metadata?.annotations?.[ANNOTATION_TEMPLATE_HASH] ?? '',
           ready: deploymentReady(stable),
+          ...(typeof stable.metadata?.generation === 'number'
+            ? { generation: stable.metadata.generation }
+            : {}),
           ...rejectedOf(stable),
         }
       : null,

@@ -36,11 +36,11 @@ export async function setStable(
   ctx: KubeContext,
   guard: GuardObject,
   action: SetStableAction,
-): Promise<void> {
+): Promise<number | undefined> {
   const { namespace } = guard;
   const name = `${guard.name}-stable`;
   const targetName = targetNameOf(guard);
-  await withRetry(
+  return withRetry(
     async () => {
       const [target, current] = await Promise.all([
         targetName ? readDeployment(ctx, namespace, targetName) : null,
@@ -53,24 +53,25 @@ export async function setStable(
       if (!current) {
         const body = stableDeployment(guard, action, template, stripped);
         ctx.log.info({ guard: guard.name, why: action.why }, `creating ${name}`);
-        await ctx.custom.createNamespacedCustomObject({
+        const created: RawObject = await ctx.custom.createNamespacedCustomObject({
           ...DEPLOYMENTS,
           namespace,
           body,
           fieldManager: ctx.fieldManager,
         });
-        return;
+        return created.metadata?.generation;
       }
-      if (upToDate(current, guard, action)) return;
+      if (upToDate(current, guard, action)) return current.metadata?.generation;
       const body = updated(current, guard, action, template, stripped);
       ctx.log.info({ guard: guard.name, why: action.why }, `updating ${name}`);
-      await ctx.custom.replaceNamespacedCustomObject({
+      const written: RawObject = await ctx.custom.replaceNamespacedCustomObject({
         ...DEPLOYMENTS,
         namespace,
         name,
         body,
         fieldManager: ctx.fieldManager,
       });
+      return written.metadata?.generation;
     },
     {
       ...ctx.retry,
@@ -144,10 +145,16 @@ function stableDeployment(
   };
 }
 
-/** Nothing to write: same template (by hash), same replicas, and owned by this guard. */
+/**
+ * Nothing to write: same template (by hash), same replicas, owned by this guard, and the
+ * spec not changed by anyone since the operator's last write (the generation it left; the
+ * hash annotation alone survives `kubectl set image`). An unknown generation writes.
+ */
 function upToDate(current: RawObject, guard: GuardObject, action: SetStableAction): boolean {
   const meta = current.metadata ?? {};
   return (
+    action.generation !== undefined &&
+    meta.generation === action.generation &&
     meta.annotations?.[ANNOTATION_TEMPLATE_HASH] === action.templateHash &&
     (!action.rejectTemplate || meta.annotations?.[REJECTED_TEMPLATE] === action.rejectTemplate) &&
     current.spec?.replicas === action.replicas &&
@@ -174,6 +181,8 @@ function updated(
   meta.ownerReferences = [...others, ownerReference(guard)];
   next.metadata = meta;
   next.spec = { ...(next.spec ?? {}), replicas: action.replicas, template };
+  // A paused Deployment would keep whatever pods a foreign edit rolled out.
+  delete next.spec.paused;
   // The selector stays as created (immutable); the template must still match it.
   const selector = (next.spec.selector ?? {}) as { matchLabels?: Record<string, string> };
   const podLabels = (template.metadata as { labels: Record<string, string> }).labels;

@@ -24,6 +24,8 @@ export interface ActionContext {
   resolved: GuardPolicy;
   /** The API server accepted a scale to zero, or a restore of the previous stable. */
   onRevert: (why: 'candidate' | 'restore') => void;
+  /** `<name>-stable` was written and is now at this generation: status records it. */
+  onStableWritten: (generation: number | undefined) => void;
 }
 
 function repositoryAllowed(repository: string, resolved: GuardPolicy): boolean {
@@ -50,7 +52,7 @@ export async function runActions(actions: Action[], ctx: ActionContext): Promise
         probes.stop(ref);
         break;
       case 'setStable':
-        await cluster.setStable(guard, action);
+        ctx.onStableWritten(await cluster.setStable(guard, action));
         if (action.why === 'restore') ctx.onRevert('restore');
         log.info({ guard: key, templateHash: action.templateHash, why: action.why }, 'set stable');
         break;

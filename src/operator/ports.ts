@@ -76,9 +76,11 @@ export interface Cluster {
   /**
    * Creates or updates `<guard>-stable` to run `action.template`, with pod labels that keep
    * the candidate's Service from selecting it, annotated vakt.dev/template-hash, owned by
-   * the guard (ownerReferences; see orphan() for what deleting the guard does).
+   * the guard (ownerReferences; see orphan() for what deleting the guard does). Resolves
+   * to its metadata.generation after the write (undefined when the adapter cannot tell):
+   * the operator records it, and any later change of the spec by anyone else moves it.
    */
-  setStable(guard: GuardObject, action: SetStableAction): Promise<void>;
+  setStable(guard: GuardObject, action: SetStableAction): Promise<number | undefined>;
   /** Creates or updates Service `<guard>` (to stable) and `<guard>-canary` (to the candidate). */
   ensureServices(guard: GuardObject, action: EnsureServicesAction): Promise<void>;
   /**

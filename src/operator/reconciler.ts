@@ -284,6 +284,12 @@ export class Reconciler {
       ref: work.ref,
       resolved,
       onRevert: (why) => this.reverted(work, why),
+      // What the operator itself last wrote to -stable: a later change by anyone else
+      // shows as another generation, and decide() repairs it (see hold.ts).
+      onStableWritten: (generation) => {
+        if (generation === undefined) delete output.status.stableGeneration;
+        else output.status.stableGeneration = generation;
+      },
     });
     if (!sameStatus(guard.status, output.status)) {
       const written = await cluster.writeStatus(guard, output.status);

@@ -20,19 +20,34 @@ export function holdLastKnownGood(draft: Draft, observed: Omit<Observed, 'probe'
   if (observed.stable) convergeStable(draft, observed.stable, 'repair');
 }
 
-/** Puts status.stable's template back on `<name>-stable` when that runs anything else. */
+/**
+ * Puts status.stable's template back on `<name>-stable` when that runs anything else. The
+ * hash annotation alone cannot tell: `kubectl set image` leaves it as it was. So the
+ * generation the operator's own last write left must match too; when it is not known
+ * (an operator that stopped before saving it), the template is written once more, which
+ * changes nothing on an object that was not touched.
+ */
 export function convergeStable(
   draft: Draft,
-  running: { templateHash: string } | null,
+  running: { templateHash: string; generation?: number } | null,
   why: 'adopt' | 'repair',
 ): void {
   const stable = draft.status.stable;
-  if (!stable || running?.templateHash === stable.templateHash) return;
+  if (!stable) return;
+  const known = draft.status.stableGeneration;
+  if (running?.templateHash === stable.templateHash && unchanged(running.generation, known)) return;
   draft.actions.push({
     kind: 'setStable',
     template: stable.template,
     templateHash: stable.templateHash,
     replicas: stable.replicas,
     why,
+    ...(known === undefined ? {} : { generation: known }),
   });
+}
+
+/** Nothing but the operator wrote the spec since: the generations agree (or cannot be told). */
+function unchanged(live: number | undefined, known: number | undefined): boolean {
+  if (live === undefined) return true;
+  return known === live;
 }

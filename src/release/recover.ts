@@ -1,9 +1,7 @@
 import { restored } from './bake.ts';
-import { promoted } from './candidate.ts';
 import { addRejected, type Context, label } from './context.ts';
 import { record, setCondition } from './draft.ts';
 import { REJECTED_TEMPLATE } from './state.ts';
-import { templateHash } from './template.ts';
 
 /**
  * A revert is one request (the candidate scaled to zero, or `-stable` restored) that also
@@ -37,7 +35,9 @@ export function recoverRejections(ctx: Context): void {
     setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', status.message);
   }
 
-  recoverPromotion(ctx);
+  // A promotion is not recovered the same way: `-stable` holding the candidate's template
+  // while status still says Canary looks exactly like someone copying an unprobed
+  // candidate there, so it is repaired back and the canary, still approved, runs again.
 
   const scaledDown = observed.target?.annotations[REJECTED_TEMPLATE];
   if (scaledDown && !rejected(scaledDown)) {
@@ -68,38 +68,4 @@ function reject(
     `template ${templateHash} was taken back after a leak and stays rejected (${REJECTED_TEMPLATE} on the Deployment; the operator stopped before saving the evidence)`,
     { templateHash, ...(revision ? { revision } : {}) },
   );
-}
-
-/**
- * A promotion is the same: `-stable` set to the candidate's template, then status. Only a
- * promotion puts a candidate's template on `-stable`, so finding it there while status
- * still says Canary means the operator stopped in between: finish it, and bake, instead
- * of "repairing" `-stable` back and probing the canary all over again.
- */
-function recoverPromotion(ctx: Context): void {
-  const { draft, observed } = ctx;
-  const status = draft.status;
-  const candidate = status.candidate;
-  const stable = status.stable;
-  const target = observed.target;
-  if (
-    status.phase !== 'Canary' ||
-    !candidate ||
-    !stable ||
-    !target ||
-    observed.stable?.templateHash !== candidate.templateHash ||
-    stable.templateHash === candidate.templateHash ||
-    templateHash(target.template) !== candidate.templateHash
-  ) {
-    return;
-  }
-  promoted(ctx, target.template);
-  record(
-    draft,
-    'Normal',
-    'Promoted',
-    `${label(candidate)} passed and was promoted (the operator stopped before saving it); baking for ${ctx.spec.bakeTime}`,
-    candidate,
-  );
-  setCondition(draft, 'ProbesPassing', 'True', 'CanaryPassed', 'the canary passed');
 }

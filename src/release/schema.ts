@@ -306,6 +306,13 @@ export const ReleaseGuardStatus = z
       'when <name>-stable first served; until then the target keeps its replicas',
     ),
     stable: StableRelease.optional().describe('the template serving users via <name>-stable'),
+    stableGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "metadata.generation of <name>-stable after the operator's last write: any other change of its spec moves it, and the operator repairs it",
+      ),
     previousStable: StableRelease.optional().describe(
       'the stable template before the last promotion, kept while baking so a leak can restore it',
     ),

@@ -46,6 +46,12 @@ export interface Observed {
   stable: {
     templateHash: string;
     ready: boolean;
+    /**
+     * metadata.generation: the API server moves it on every change of the spec, whoever
+     * makes it, so it is compared with the generation the operator's own last write left.
+     * Omitted by an adapter that cannot tell.
+     */
+    generation?: number;
     /** The REJECTED_TEMPLATE annotation: a template restored away from while baking. */
     rejectedTemplate?: string;
   } | null;
@@ -136,6 +142,12 @@ export type Action =
       templateHash: string;
       replicas: number;
       why: 'adopt' | 'promote' | 'restore' | 'repair';
+      /**
+       * The generation the operator's last write left (status.stableGeneration): the
+       * adapter writes even when the hash annotation matches if the live object has
+       * moved on from it, since someone else changed the spec.
+       */
+      generation?: number;
       /** A restore names the template it takes back (the REJECTED_TEMPLATE annotation). */
       rejectTemplate?: string;
     }

@@ -210,7 +210,7 @@ export class MemoryCluster implements Cluster {
     this.notify(this.deploymentWatchers, { namespace, name });
   }
 
-  async setStable(guard: GuardObject, action: SetStableAction): Promise<void> {
+  async setStable(guard: GuardObject, action: SetStableAction): Promise<number | undefined> {
     this.enter('setStable');
     const name = `${guard.name}-stable`;
     this.deployments.set(key(guard.namespace, name), {
@@ -234,6 +234,7 @@ export class MemoryCluster implements Cluster {
       replicas: action.replicas,
     });
     this.notify(this.deploymentWatchers, { namespace: guard.namespace, name });
+    return undefined;
   }
 
   async ensureServices(guard: GuardObject, action: EnsureServicesAction): Promise<void> {

@@ -1,0 +1,141 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Operator } from '../src/operator/operator.ts';
+import { templateHash } from '../src/release/template.ts';
+import { type Shop, startShop } from '../src/shop/index.ts';
+import type { KubeObject } from './support/fake-kube/index.ts';
+import { type KubeWorld, specOf, startKubeWorld } from './support/kube-world.ts';
+import { github, image, mockGitHub, SHA, spec, template } from './support/operator-fixtures.ts';
+import { shopEnv } from './support/shop-probe.ts';
+import { type ChartGrants, checkWorld, renderChartGrants } from './support/world-checks.ts';
+
+/**
+ * The operator trusts only what it owns: edits made behind its back by someone with the
+ * ordinary `edit` role in the namespace (to `<name>-stable`, to its marks, or by deleting
+ * and re-creating the guard) never decide what serves users. Each test makes the edit a
+ * person could make with kubectl, as a write straight to the fake API server's store.
+ */
+
+const TEMPLATE_HASH = 'vakt.dev/template-hash';
+const APPROVERS = ['bob', 'carol'];
+const V1 = templateHash(template(SHA.v1, 'v1'));
+const BACKDOOR = 'registry.evil.example/backdoor:1';
+
+let shops: { clean: Shop; clean2: Shop; leakySlow: Shop };
+let grants: ChartGrants;
+let w: KubeWorld | undefined;
+
+beforeAll(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  const [clean, clean2, leakySlow] = await Promise.all([
+    startShop({ version: 'v1' }),
+    startShop({ version: 'v2' }),
+    startShop({ version: 'leaky-slow', flaw: 'cache-without-user', backendLatencyMs: 150 }),
+  ]);
+  shops = { clean, clean2, leakySlow };
+  grants = await renderChartGrants();
+});
+
+afterAll(async () => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  await Promise.all(Object.values(shops).map((s) => s.close()));
+});
+
+beforeEach(() => {
+  github.reset();
+  mockGitHub();
+});
+
+afterEach(async () => {
+  const world = w;
+  w = undefined;
+  await world?.close();
+  nock.cleanAll();
+  if (world) checkWorld(world, grants);
+});
+
+async function startWorld(): Promise<KubeWorld> {
+  w = await startKubeWorld({
+    spec: spec(),
+    template: template(SHA.v1, 'v1'),
+    urls: [
+      [image('v1'), shops.clean.url],
+      [image('v2'), shops.clean2.url],
+      [image('leak-slow'), shops.leakySlow.url],
+      [BACKDOOR, shops.clean2.url],
+    ],
+  });
+  return w;
+}
+
+async function adopted(world: KubeWorld): Promise<Operator> {
+  const op = world.start();
+  await world.waitFor('adoption', () => world.status()?.phase === 'Idle');
+  return op;
+}
+
+/** `kubectl edit deploy/<name>`: the object as it is, changed by `change`, written back. */
+function edit(world: KubeWorld, name: string, change: (object: KubeObject) => void): void {
+  const current = world.deployment(name);
+  if (!current) throw new Error(`no Deployment ${name}`);
+  const next = structuredClone(current);
+  change(next);
+  world.kube.store.put(next);
+}
+
+const containersOf = (object: KubeObject | undefined) =>
+  (specOf(object).template as { spec: { containers: { image: string }[] } }).spec.containers;
+const stableImage = (world: KubeWorld) => containersOf(world.deployment('shop-stable'))[0]?.image;
+
+describe('edits of <name>-stable behind the operator', () => {
+  it('repairs `kubectl set image` on -stable that leaves vakt.dev/template-hash alone', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    edit(world, 'shop-stable', (d) => {
+      for (const c of containersOf(d)) c.image = BACKDOOR;
+    });
+    expect(stableImage(world)).toBe(BACKDOOR);
+    await world.waitFor('-stable repaired', () => stableImage(world) === image('v1'));
+    expect(world.deployment('shop-stable')?.metadata.annotations?.[TEMPLATE_HASH]).toBe(V1);
+    expect(world.status()?.phase).toBe('Idle');
+  });
+
+  it('repairs a scale of -stable and a pause that would keep a foreign rollout in place', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    edit(world, 'shop-stable', (d) => {
+      for (const c of containersOf(d)) c.image = BACKDOOR;
+      (d.spec as Record<string, unknown>).paused = true;
+      (d.spec as Record<string, unknown>).replicas = 7;
+    });
+    await world.waitFor('-stable repaired', () => stableImage(world) === image('v1'));
+    const repaired = specOf(world.deployment('shop-stable')) as Record<string, unknown>;
+    expect(repaired.paused ?? false).toBe(false);
+    expect(repaired.replicas).toBe(3);
+  });
+
+  it('never finishes a promotion no probe passed: the candidate copied onto -stable mid-canary is taken off again', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    github.approvers.set(SHA.leak, APPROVERS);
+    const leaking = template(SHA.leak, 'leak-slow');
+    const hash = templateHash(leaking);
+    world.applyDeployment(leaking, 3);
+    await world.waitFor('the canary under way', () => world.status()?.phase === 'Canary');
+    // Copy the candidate onto -stable, with its hash, as a promotion would have written it.
+    edit(world, 'shop-stable', (d) => {
+      const tpl = structuredClone(leaking) as { metadata: { labels: Record<string, string> } };
+      tpl.metadata.labels = { 'vakt.dev/guard': 'shop', 'vakt.dev/role': 'stable' };
+      (d.spec as Record<string, unknown>).template = tpl;
+      d.metadata.annotations = { ...d.metadata.annotations, [TEMPLATE_HASH]: hash };
+    });
+    await world.waitFor('the leak found and the candidate rejected', () =>
+      (world.status()?.rejected ?? []).some((r) => r.templateHash === hash),
+    );
+    await world.waitFor('-stable back on v1', () => stableImage(world) === image('v1'));
+    expect(world.status()?.stable?.templateHash).toBe(V1);
+    expect(world.events('Promoted')).toHaveLength(0);
+  });
+});
