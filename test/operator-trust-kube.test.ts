@@ -139,3 +139,39 @@ describe('edits of <name>-stable behind the operator', () => {
     expect(world.events('Promoted')).toHaveLength(0);
   });
 });
+
+describe('rejections an editor cannot step around', () => {
+  it('touching one annotation of a leaking template does not probe the same build again', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    github.approvers.set(SHA.leak, APPROVERS);
+    const leaking = template(SHA.leak, 'leak-slow');
+    world.applyDeployment(leaking, 3);
+    await world.waitFor('the leak rejected', () =>
+      (world.status()?.rejected ?? []).some((r) => r.templateHash === templateHash(leaking)),
+    );
+    await world.waitFor('the revert', () => world.status()?.phase === 'Reverted');
+    const approved = world.events('Approved').length;
+
+    const touched = structuredClone(leaking) as {
+      metadata: { annotations: Record<string, string> };
+    };
+    touched.metadata.annotations['example.com/retry'] = '1';
+    const touchedHash = templateHash(touched);
+    world.applyDeployment(touched, 3);
+    await world.waitFor(
+      'the touched template refused as the same build',
+      () => world.status()?.candidate?.templateHash === touchedHash,
+    );
+    await world.waitFor(
+      'the target back at zero',
+      () => specOf(world.deployment('shop')).replicas === 0,
+    );
+    expect(world.status()?.phase).toBe('Reverted');
+    expect(world.events('Approved')).toHaveLength(approved);
+    expect(world.events('ReleaseDetected')).toHaveLength(1);
+    const [refusal] = world.events('RejectedTemplate').slice(-1);
+    expect(refusal?.note).toContain('images at the same commit');
+    expect(stableImage(world)).toBe(image('v1'));
+  });
+});

@@ -3,6 +3,7 @@ import { APPROVAL_RECHECK_MS, UNDECIDED_RECHECK_MS } from '../src/release/candid
 import { decide } from '../src/release/decide.ts';
 import { MAX_DECISIONS, type ReleaseGuardStatus } from '../src/release/schema.ts';
 import { REJECTED_TEMPLATE, type Report } from '../src/release/state.ts';
+import { templateHash } from '../src/release/template.ts';
 import {
   adopted,
   approval,
@@ -221,6 +222,53 @@ describe('decide: a release', () => {
     expect(events(back.actions).map((e) => e.reason)).toEqual(['RejectedTemplate']);
     expect(kinds(back.actions)).not.toContain('checkApproval');
     expect(kinds(back.actions)).not.toContainEqual('startProbe');
+  });
+
+  it('rejects the same leaking image at the same commit when only an annotation changed', () => {
+    const story = inCanary(SHA.two);
+    story.step([probe('candidate', 'canary', H2, 'leak')]);
+    // A new template hash for the same build: a second run might happen to miss the leak.
+    const touched = template(SHA.two);
+    (touched.metadata as { annotations: Record<string, string> }).annotations.touched = '1';
+    story.deploy(touched, 1);
+    const again = story.step();
+    expect(again.status.phase).toBe('Reverted');
+    expect(again.status.message).toContain(`same images at the same commit as template ${H2}`);
+    expect(again.actions[0]).toEqual({ kind: 'scaleCandidate', replicas: 0 });
+    expect(kinds(again.actions)).not.toContain('checkApproval');
+    expect(again.actions).not.toContainEqual(
+      expect.objectContaining({ kind: 'startProbe', target: 'candidate' }),
+    );
+    expect(events(again.actions).map((e) => e.reason)).toEqual(['RejectedTemplate']);
+  });
+
+  it('rejects the same image digests whatever commit the template names', () => {
+    const digest = `ghcr.io/acme/shop@sha256:${'d'.repeat(64)}`;
+    const story = new Story();
+    story.step();
+    story.step();
+    story.deploy(template(SHA.two, digest), 3);
+    story.step();
+    story.step([approval(templateHash(template(SHA.two, digest)), SHA.two, 'approved')]);
+    const leaked = story.step([
+      probe('candidate', 'canary', templateHash(template(SHA.two, digest)), 'leak'),
+    ]);
+    expect(leaked.status.rejected[0]?.images).toEqual([digest]);
+    story.deploy(template(SHA.three, digest), 1);
+    const again = story.step();
+    expect(again.status.phase).toBe('Reverted');
+    expect(again.status.message).toContain('same image digests');
+    expect(kinds(again.actions)).not.toContain('checkApproval');
+  });
+
+  it('releases a new build of a tag at a new commit: a moved tag is not the same bytes', () => {
+    const story = inCanary(SHA.two);
+    story.step([probe('candidate', 'canary', H2, 'leak')]);
+    // The same tag, rebuilt from another commit.
+    story.deploy(template(SHA.three, `ghcr.io/acme/shop:${SHA.two.slice(0, 7)}`), 1);
+    const next = story.step();
+    expect(next.status.phase).not.toBe('Reverted');
+    expect(kinds(next.actions)).toContain('checkApproval');
   });
 
   it('promotes on a pass, bakes, and settles to Idle at the deadline after a bake run passed', () => {

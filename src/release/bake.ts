@@ -169,7 +169,7 @@ function restore(ctx: Context, report: ProbeReport): void {
   const leak = leakStatus(report, draft.at, bad.revision);
   draft.status.lastLeak = leak;
   restored(ctx);
-  addRejected(draft, bad.templateHash, leak.summary, bad.revision);
+  addRejected(draft, bad.templateHash, leak.summary, bad.revision, bad.template);
   draft.status.phase = 'Reverted';
   draft.status.message = `leak while baking ${label(bad)}: ${leak.summary}; restored ${label(previous)}`;
   draft.actions.push({ kind: 'countLeak', target: 'stable' });

@@ -16,7 +16,7 @@ import { computeRevision } from './revision.ts';
 import { type ApprovalStatus, durationMs } from './schema.ts';
 import { guardStable, stableLeak } from './stable.ts';
 import type { CommitState, ProbeReport } from './state.ts';
-import { imagesOf, type PodTemplate } from './template.ts';
+import { templateHash as hashOf, imagesOf, type PodTemplate } from './template.ts';
 
 /** A new template on the target: approval, then canary, then promotion or rejection. */
 
@@ -169,7 +169,9 @@ function reject(ctx: Context, report: ProbeReport): void {
   noteProgress(ctx, report);
   const leak = leakStatus(report, draft.at, candidate?.revision);
   draft.status.lastLeak = leak;
-  addRejected(draft, report.templateHash, leak.summary, candidate?.revision);
+  const target = ctx.observed.target?.template;
+  const template = target && hashOf(target) === report.templateHash ? target : undefined;
+  addRejected(draft, report.templateHash, leak.summary, candidate?.revision, template);
   draft.status.phase = 'Reverted';
   draft.status.message = `leak on candidate ${label(candidate)}: ${leak.summary}; scaled to 0, template ${report.templateHash} rejected`;
   draft.actions.push({ kind: 'countLeak', target: 'candidate' });

@@ -1,6 +1,8 @@
 import type { Draft } from './draft.ts';
+import { allImages } from './rejections.ts';
 import { type Condition, type LeakStatus, MAX_REJECTED, type ReleaseGuardSpec } from './schema.ts';
 import type { Observed, ProbeMode, ProbeReport, ProbeTarget, Report } from './state.ts';
+import type { PodTemplate } from './template.ts';
 
 /** What the phase handlers share during one decide() call. */
 export interface Context {
@@ -133,10 +135,18 @@ export function addRejected(
   templateHash: string,
   reason: string,
   revision: string | undefined,
+  template: PodTemplate | undefined,
 ): void {
+  const images = template ? allImages(template) : [];
   draft.status.rejected = [
     ...draft.status.rejected,
-    { templateHash, at: draft.at, reason, ...(revision ? { revision } : {}) },
+    {
+      templateHash,
+      at: draft.at,
+      reason,
+      ...(revision ? { revision } : {}),
+      ...(images.length > 0 ? { images } : {}),
+    },
   ].slice(-MAX_REJECTED);
 }
 

@@ -5,6 +5,7 @@ import { type Draft, newDraft, record, requeue, setCondition } from './draft.ts'
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { convergeStable, holdLastKnownGood } from './hold.ts';
 import { recoverRejections } from './recover.ts';
+import { findRejection, releaseKey } from './rejections.ts';
 import { computeRevision } from './revision.ts';
 import { idle, reverted } from './stable.ts';
 import type { DecideInput, DecideOutput } from './state.ts';
@@ -153,8 +154,14 @@ function current(ctx: Context): void {
     return;
   }
   const hash = templateHash(target.template);
-  if (hash === stable.templateHash) idle(ctx);
-  else if (ctx.draft.status.rejected.some((r) => r.templateHash === hash)) reverted(ctx, hash);
+  if (hash === stable.templateHash) {
+    idle(ctx);
+    return;
+  }
+  const revision = computeRevision(target.template, target.annotations, ctx.spec.source.revision);
+  const key = releaseKey(target.template, hash, revision.ok ? revision.sha : undefined);
+  const rejected = findRejection(ctx.draft.status.rejected, key);
+  if (rejected) reverted(ctx, hash, rejected);
   else release(ctx, target.template, hash);
 }
 

@@ -2,6 +2,7 @@ import { restored } from './bake.ts';
 import { addRejected, type Context, label } from './context.ts';
 import { record, setCondition } from './draft.ts';
 import { REJECTED_TEMPLATE } from './state.ts';
+import { templateHash as hashOf, type PodTemplate } from './template.ts';
 
 /**
  * A revert is one request (the candidate scaled to zero, or `-stable` restored) that also
@@ -30,7 +31,7 @@ export function recoverRejections(ctx: Context): void {
     // Baking `takenBack` when a leak made the operator put the previous template back.
     const bad = status.stable;
     restored(ctx);
-    reject(ctx, takenBack, bad.revision, 'RolledBack');
+    reject(ctx, takenBack, bad.revision, 'RolledBack', bad.template);
     status.message = `leak while baking ${label(bad)}; restored ${label(status.stable)} (the leak's evidence was not saved before the operator stopped)`;
     setCondition(draft, 'ProbesPassing', 'False', 'LeakWhileBaking', status.message);
   }
@@ -43,7 +44,9 @@ export function recoverRejections(ctx: Context): void {
   if (scaledDown && !rejected(scaledDown)) {
     const candidate =
       status.candidate?.templateHash === scaledDown ? status.candidate.revision : undefined;
-    reject(ctx, scaledDown, candidate, 'Reverted');
+    const target = observed.target?.template;
+    const template = target && hashOf(target) === scaledDown ? target : undefined;
+    reject(ctx, scaledDown, candidate, 'Reverted', template);
     if (status.candidate?.templateHash === scaledDown) {
       status.message = `leak on candidate ${label(status.candidate)}; scaled to 0, template ${scaledDown} rejected (the leak's evidence was not saved before the operator stopped)`;
       setCondition(draft, 'ProbesPassing', 'False', 'LeakOnCandidate', status.message);
@@ -56,10 +59,11 @@ function reject(
   templateHash: string,
   revision: string | undefined,
   reason: 'Reverted' | 'RolledBack',
+  template: PodTemplate | undefined,
 ): void {
   const { draft } = ctx;
   const why = 'a probe found a leak; the evidence was not saved before the operator stopped';
-  addRejected(draft, templateHash, why, revision);
+  addRejected(draft, templateHash, why, revision, template);
   draft.status.phase = 'Reverted';
   record(
     draft,

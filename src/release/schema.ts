@@ -283,6 +283,13 @@ export type Decision = z.infer<typeof Decision>;
 const Rejected = z.strictObject({
   templateHash: z.string(),
   revision: z.string().optional(),
+  images: z
+    .array(z.string())
+    .max(64)
+    .optional()
+    .describe(
+      'every image the template ran, sorted: the same digests, or the same references at the same commit, are rejected too',
+    ),
   at: Timestamp,
   reason: z.string(),
 });

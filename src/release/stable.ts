@@ -10,6 +10,7 @@ import {
   scaleCandidate,
 } from './context.ts';
 import { record, setCondition } from './draft.ts';
+import type { findRejection } from './rejections.ts';
 import { durationMs } from './schema.ts';
 import type { ProbeReport } from './state.ts';
 
@@ -108,30 +109,39 @@ export function idle(ctx: Context, message?: string): void {
   guardStable(ctx);
 }
 
-/** The target runs a template that leaked before: it stays at zero, never retried. */
-export function reverted(ctx: Context, templateHash: string): void {
+/**
+ * The target runs a template that leaked before, or the same images as one that did: it
+ * stays at zero, never retried.
+ */
+export function reverted(
+  ctx: Context,
+  templateHash: string,
+  match: NonNullable<ReturnType<typeof findRejection>>,
+): void {
   const { draft } = ctx;
+  const { rejection, by } = match;
   const known = draft.status.candidate?.templateHash === templateHash;
+  const why =
+    by === 'template'
+      ? `template ${templateHash} leaked before and is never retried`
+      : `template ${templateHash} runs the same ${by === 'digests' ? 'image digests' : 'images at the same commit'} as template ${rejection.templateHash}, which leaked; it is never retried`;
   if (!known) {
-    const rejected = draft.status.rejected.find((r) => r.templateHash === templateHash);
     draft.status.candidate = {
       templateHash,
-      ...(rejected?.revision ? { revision: rejected.revision } : {}),
+      ...(rejection.revision ? { revision: rejection.revision } : {}),
     };
     delete draft.status.approval;
     record(
       draft,
       'Warning',
       'RejectedTemplate',
-      `template ${templateHash} leaked before and is never retried; change the Deployment to release again`,
+      `${why}; ${by === 'template' ? 'change the Deployment' : 'build new images'} to release again`,
       draft.status.candidate,
     );
   }
   draft.status.phase = 'Reverted';
   // Keep the message of the revert itself; a re-applied template gets its own.
-  if (!known || !draft.status.message) {
-    draft.status.message = `template ${templateHash} leaked before and is never retried`;
-  }
+  if (!known || !draft.status.message) draft.status.message = why;
   scaleCandidate(ctx, 0, true);
   guardStable(ctx);
 }
