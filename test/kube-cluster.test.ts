@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCluster } from '../src/kube/cluster.ts';
 import { shareConnections } from '../src/kube/connections.ts';
 import { deploymentReady } from '../src/kube/observe.ts';
-import type { Cluster, GuardObject, SetStableAction } from '../src/operator/ports.ts';
+import {
+  type Cluster,
+  type GuardObject,
+  type SetStableAction,
+  STATUS_CHANGED,
+} from '../src/operator/ports.ts';
 import type { ReleaseGuardStatus } from '../src/release/schema.ts';
 import { templateHash } from '../src/release/template.ts';
 import { type FakeKube, type KubeObject, startFakeKube } from './support/fake-kube/index.ts';
@@ -457,6 +462,20 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     expect(writes.length).toBeGreaterThanOrEqual(2);
     expect(writes.every((r) => r.subresource === 'status')).toBe(true);
     expect((await guard()).status).toMatchObject({ phase: 'Initializing', message: 'adopting' });
+  });
+
+  it('never writes over a status that changed since it was read: it says so instead', async () => {
+    putGuard();
+    const g = await guard();
+    // Another decision lands between the read and the write (another replica's rejection).
+    const newer = { ...status, phase: 'Reverted', message: 'leak on candidate' };
+    kube.store.put({
+      ...(kube.store.get('ReleaseGuard', namespace, 'web') as KubeObject),
+      status: newer,
+    });
+    expect(await cluster.writeStatus(g, status)).toBe(STATUS_CHANGED);
+    const stored = kube.store.get('ReleaseGuard', namespace, 'web') as KubeObject;
+    expect(stored.status).toEqual(newer);
   });
 
   it('gives null when writing status of a guard that is gone', async () => {

@@ -630,7 +630,8 @@ describe('operator against the Kubernetes API', () => {
     for (const reason of ['Adopted', 'ReleaseDetected', 'Approved', 'Promoted', 'Baked']) {
       expect(world.events(reason), reason).toHaveLength(1);
     }
-    expect(github.asked.get(SHA.v6)).toBe(1);
+    // Once to start the canary, once more to confirm before promotion; never again after the restart.
+    expect(github.asked.get(SHA.v6)).toBe(2);
     expect(world.stableHashes()).toEqual([V1, hash]);
     expect(world.replicasOf('shop')).toEqual([3, 0, 3, 0, 1, 0]);
     expect(github.statusesOf(SHA.v6, 'vakt/two-person')).toEqual([
@@ -713,7 +714,8 @@ describe('operator against the Kubernetes API', () => {
       Baked: 1,
     });
     expect(github.asked.get(SHA.leak)).toBe(1);
-    expect(github.asked.get(SHA.v2)).toBe(1);
+    // Once to start the canary, once more to confirm before promotion.
+    expect(github.asked.get(SHA.v2)).toBe(2);
     expect(world.stableHashes()).toEqual([V1, fixed]);
     expect(await metric(op, 'vakt_reverts_total', 'why="candidate"')).toBe(1);
   });

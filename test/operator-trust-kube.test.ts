@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Operator } from '../src/operator/operator.ts';
 import { templateHash } from '../src/release/template.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
+import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import type { KubeObject } from './support/fake-kube/index.ts';
 import { type KubeWorld, specOf, startKubeWorld } from './support/kube-world.ts';
 import { github, image, mockGitHub, SHA, spec, template } from './support/operator-fixtures.ts';
-import { shopEnv } from './support/shop-probe.ts';
 import { type ChartGrants, checkWorld, renderChartGrants } from './support/world-checks.ts';
 
 /**
@@ -56,9 +56,9 @@ afterEach(async () => {
   if (world) checkWorld(world, grants);
 });
 
-async function startWorld(): Promise<KubeWorld> {
+async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
   w = await startKubeWorld({
-    spec: spec(),
+    spec: guardSpec,
     template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), shops.clean.url],
@@ -172,6 +172,68 @@ describe('rejections an editor cannot step around', () => {
     expect(world.events('ReleaseDetected')).toHaveLength(1);
     const [refusal] = world.events('RejectedTemplate').slice(-1);
     expect(refusal?.note).toContain('images at the same commit');
+    expect(stableImage(world)).toBe(image('v1'));
+  });
+});
+
+describe('status records what the gate said; it is asked again before promotion', () => {
+  const stricter = { ...POLICY, approval: { ...POLICY.approval, minApprovals: 3 } };
+  const promotedOrDenied = (world: KubeWorld) => () =>
+    world.status()?.approval?.outcome === 'denied' || world.events('Promoted').length > 0;
+
+  it('a reviewer who withdraws during the canary stops the promotion', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    github.approvers.set(SHA.v2, APPROVERS);
+    // carol dismisses her review while the canary runs: the second question sees it.
+    github.onAsk = (sha, n) => {
+      if (sha === SHA.v2 && n === 2) github.approvers.set(SHA.v2, ['bob']);
+    };
+    world.applyDeployment(template(SHA.v2, 'v2'), 3);
+    await world.waitFor('the confirmation refused', promotedOrDenied(world));
+    expect(world.events('Promoted')).toHaveLength(0);
+    expect(world.status()?.phase).toBe('Blocked');
+    expect(github.asked.get(SHA.v2)).toBe(2);
+    await world.waitFor('the candidate out', () => specOf(world.deployment('shop')).replicas === 0);
+    expect(stableImage(world)).toBe(image('v1'));
+    expect(world.status()?.stable?.templateHash).toBe(V1);
+  });
+
+  it('a stricter inline policy given during the canary takes the approval back', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    const before = world.status()?.policyDigest;
+    expect(before).toMatch(/^sha256:/);
+    github.approvers.set(SHA.v2, APPROVERS);
+    github.onAsk = (sha, n) => {
+      if (sha === SHA.v2 && n === 2) world.applyGuard(spec({ policy: { inline: stricter } }));
+    };
+    world.applyDeployment(template(SHA.v2, 'v2'), 3);
+    await world.waitFor('denied under the stricter policy', promotedOrDenied(world));
+    expect(world.events('Promoted')).toHaveLength(0);
+    expect(world.events('PolicyChanged')).toHaveLength(1);
+    expect(world.status()?.phase).toBe('Blocked');
+    expect(world.status()?.policyDigest).not.toBe(before);
+    expect(world.status()?.approval?.policyDigest).toBe(world.status()?.policyDigest);
+    expect(github.asked.get(SHA.v2)).toBeGreaterThanOrEqual(3);
+    expect(stableImage(world)).toBe(image('v1'));
+  });
+
+  it('a stricter policy in the ConfigMap does the same', async () => {
+    const ref = { name: 'shop-policy', key: 'policy.yaml' };
+    const world = await startWorld(spec({ policy: { configMapRef: ref } }));
+    world.putConfigMap('shop-policy', { 'policy.yaml': JSON.stringify(POLICY) });
+    await adopted(world);
+    github.approvers.set(SHA.v2, APPROVERS);
+    github.onAsk = (sha, n) => {
+      if (sha === SHA.v2 && n === 2) {
+        world.putConfigMap('shop-policy', { 'policy.yaml': JSON.stringify(stricter) });
+      }
+    };
+    world.applyDeployment(template(SHA.v2, 'v2'), 3);
+    await world.waitFor('the confirmation refused', promotedOrDenied(world));
+    expect(world.events('Promoted')).toHaveLength(0);
+    expect(world.events('PolicyChanged')).toHaveLength(1);
     expect(stableImage(world)).toBe(image('v1'));
   });
 });

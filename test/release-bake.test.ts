@@ -9,6 +9,7 @@ import {
   inCanary,
   kinds,
   oneShot,
+  passCanary,
   probe,
   SHA,
   type Story,
@@ -26,7 +27,7 @@ const BAKE_MS = 600_000; // SPEC.bakeTime
 /** A guard that has just promoted SHA.two and bakes it. */
 function baking(): Story {
   const story = inCanary(SHA.two);
-  story.step([probe('candidate', 'canary', H2, 'pass')]);
+  passCanary(story, SHA.two);
   return story;
 }
 
@@ -159,7 +160,7 @@ describe('decide: the end of a bake', () => {
     story.step();
     story.step([approval(H3, SHA.three, 'approved')]);
     story.step();
-    const promoted = story.step([probe('candidate', 'canary', H3, 'pass')]);
+    const promoted = passCanary(story, SHA.three);
     expect(promoted.status.bake).toEqual({ templateHash: H3, passedRuns: 0 });
     story.now += BAKE_MS;
     expect(story.step().status.phase).toBe('Baking');

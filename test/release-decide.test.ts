@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APPROVAL_RECHECK_MS, UNDECIDED_RECHECK_MS } from '../src/release/candidate.ts';
+import { APPROVAL_RECHECK_MS, UNDECIDED_RECHECK_MS } from '../src/release/approval.ts';
 import { decide } from '../src/release/decide.ts';
 import { MAX_DECISIONS, type ReleaseGuardStatus } from '../src/release/schema.ts';
 import { REJECTED_TEMPLATE, type Report } from '../src/release/state.ts';
@@ -16,6 +16,7 @@ import {
   kinds,
   oneShot,
   POLICY,
+  passCanary,
   probe,
   SHA,
   SPEC,
@@ -200,9 +201,7 @@ describe('decide: a release', () => {
     expect(events(output.actions)[0]?.message).toMatch(/through the edge URL/);
     expect(output.status.message).toMatch(/not promoted while it does/);
     // The next clean run (edge included) promotes as usual.
-    expect(story.step([probe('candidate', 'canary', H2, 'pass', 'run-2')]).status.phase).toBe(
-      'Baking',
-    );
+    expect(passCanary(story, SHA.two, 'run-2').status.phase).toBe('Baking');
   });
 
   it('never retries a rejected template, even when it comes back after another release', () => {
@@ -273,7 +272,7 @@ describe('decide: a release', () => {
 
   it('promotes on a pass, bakes, and settles to Idle at the deadline after a bake run passed', () => {
     const story = inCanary(SHA.two);
-    const promoted = story.step([probe('candidate', 'canary', H2, 'pass')]);
+    const promoted = passCanary(story, SHA.two);
     expect(promoted.status.phase).toBe('Baking');
     expect(kinds(promoted.actions).slice(0, 3)).toEqual([
       'setStable',
@@ -309,7 +308,7 @@ describe('decide: a release', () => {
 
   it('restores the previous stable template from status on a leak while baking', () => {
     const story = inCanary(SHA.two);
-    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    passCanary(story, SHA.two);
     story.now += 60_000;
     const output = story.step([probe('stable', 'bake', H2, 'leak', 'bake-1')]);
     expect(output.actions[0]).toEqual({
@@ -481,6 +480,7 @@ describe('decide: restarts and repeats', () => {
       [() => {}, [approval(H2, SHA.two, 'approved')]],
       [() => {}, []],
       [() => {}, [probe('candidate', 'canary', H2, 'pass')]],
+      [() => {}, [approval(H2, SHA.two, 'approved')]],
       [() => {}, [probe('stable', 'guard', H2, 'leak')]],
       [() => (story.now += 600_000), [probe('stable', 'bake', H2, 'pass', 'bake-1')]],
       [() => {}, [probe('stable', 'guard', H2, 'leak', 'guard-2')]],
@@ -516,7 +516,7 @@ describe('decide: restarts and repeats', () => {
 
   it('resumes a bake after a restart', () => {
     const story = inCanary(SHA.two);
-    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    passCanary(story, SHA.two);
     story.observed.probe = null;
     const output = story.step();
     expect(output.status.phase).toBe('Baking');
@@ -592,7 +592,7 @@ describe('decide: a revert whose status was never written', () => {
   it('repairs -stable back when it holds the candidate while status still says Canary', () => {
     const story = inCanary(SHA.two);
     const canary = story.status;
-    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    passCanary(story, SHA.two);
     // A new operator: status as before the promotion, and no probe running. The copy on
     // -stable cannot be told from one a person made, so it is not taken as a promotion.
     story.status = canary;
@@ -611,7 +611,7 @@ describe('decide: a revert whose status was never written', () => {
 
   it('finishes a restore when only the rollback of -stable reached the API server', () => {
     const story = inCanary(SHA.two);
-    story.step([probe('candidate', 'canary', H2, 'pass')]);
+    passCanary(story, SHA.two);
     const baking = story.status;
     story.now += 60_000;
     story.step([probe('stable', 'bake', H2, 'leak', 'bake-1')]);

@@ -1,4 +1,5 @@
-import type { GuardObject, GuardRef } from '../operator/ports.ts';
+import { type GuardObject, type GuardRef, STATUS_CHANGED } from '../operator/ports.ts';
+import { sameStatus } from '../operator/same-status.ts';
 import { ReleaseGuardStatus } from '../release/schema.ts';
 import {
   GUARD_API_VERSION,
@@ -43,15 +44,17 @@ function toGuard(ctx: KubeContext, raw: RawObject, ref: GuardRef): GuardObject {
 
 /**
  * Replaces status through the status subresource, conditional on the resourceVersion read.
- * A 409 means the guard changed meanwhile (a spec edit, another status write): since status
- * is wholly the operator's, re-read and write again. A guard deleted, or deleted and
- * re-created (another uid), gets no status: null.
+ * A 409 means the guard changed meanwhile. A spec or metadata edit leaves status as read:
+ * write again on the fresh resourceVersion (the edit's own watch event decides on it
+ * next). Status that changed (another replica's decision, say a fresh rejection) is never
+ * written over: STATUS_CHANGED, and the caller decides again. A guard deleted, or
+ * deleted and re-created (another uid), gets no status: null.
  */
 export async function writeStatus(
   ctx: KubeContext,
   guard: GuardObject,
   status: ReleaseGuardStatus,
-): Promise<string | null> {
+): Promise<string | null | typeof STATUS_CHANGED> {
   let resourceVersion = guard.resourceVersion;
   let reread = false;
   try {
@@ -60,6 +63,7 @@ export async function writeStatus(
         if (reread) {
           const fresh = await getGuard(ctx, guard);
           if (!fresh || fresh.uid !== guard.uid) return null;
+          if (!sameRecord(guard.status, fresh.status)) return STATUS_CHANGED;
           resourceVersion = fresh.resourceVersion;
           reread = false;
         }
@@ -93,4 +97,13 @@ export async function writeStatus(
     if (isNotFound(error)) return null;
     throw error;
   }
+}
+
+/** Both absent, or the same status. */
+function sameRecord(
+  read: ReleaseGuardStatus | undefined,
+  fresh: ReleaseGuardStatus | undefined,
+): boolean {
+  if (read === undefined || fresh === undefined) return read === fresh;
+  return sameStatus(read, fresh);
 }

@@ -48,7 +48,7 @@ export class ApprovalChecker {
 
   check(ref: GuardRef, action: CheckApproval, policy: ApprovalPolicy | undefined): void {
     if (this.stopped) return;
-    const key = `${guardKey(ref)} ${action.templateHash} ${action.revision}`;
+    const key = `${guardKey(ref)} ${action.templateHash} ${action.revision} ${action.policyDigest ?? ''}`;
     if (this.inFlight.has(key)) return;
     const work = (async () => {
       const verdict = await this.verdict(action, policy);
@@ -67,6 +67,7 @@ export class ApprovalChecker {
         templateHash: action.templateHash,
         revision: action.revision,
         verdict,
+        ...(action.policyDigest !== undefined && { policyDigest: action.policyDigest }),
       });
     })()
       .catch((error) => {

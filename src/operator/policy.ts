@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Policy } from '../policy/schema.ts';
 import { type ResolvedProbe, resolveProbe, SecretError } from '../policy/secrets.ts';
 import type { AddressRules } from '../probe/addresses.ts';
 import type { ReleaseGuardSpec } from '../release/schema.ts';
+import { canonicalJson } from '../release/template.ts';
 import {
   type SpecProblem,
   validateConfigMapPolicy,
@@ -157,4 +159,13 @@ export async function resolveGuardPolicy(
       })),
     };
   }
+}
+
+/**
+ * Names the policy in force, defaults applied: the same rules from an inline policy or a
+ * ConfigMap, in any key order or YAML style, give the same digest, and any change of a
+ * rule gives another, so approvals are bound to the rules they were given under.
+ */
+export function policyDigest(policy: Policy): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(policy)).digest('hex').slice(0, 16)}`;
 }

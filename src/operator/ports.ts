@@ -84,11 +84,16 @@ export interface Cluster {
   /** Creates or updates Service `<guard>` (to stable) and `<guard>-canary` (to the candidate). */
   ensureServices(guard: GuardObject, action: EnsureServicesAction): Promise<void>;
   /**
-   * Writes status through the status subresource. On 409 it re-reads the guard and writes
-   * again (status is wholly decide()'s, so the newest write wins); returns the new
-   * resourceVersion, or null when the guard is gone.
+   * Writes status through the status subresource; returns the new resourceVersion, or null
+   * when the guard is gone. On 409 it re-reads the guard: when only its metadata or spec
+   * moved on (status as read), it writes again; when status itself changed meanwhile,
+   * another decision was written over the one this status was decided from, so nothing is
+   * written and STATUS_CHANGED says to decide again on the fresh object.
    */
-  writeStatus(guard: GuardObject, status: ReleaseGuardStatus): Promise<string | null>;
+  writeStatus(
+    guard: GuardObject,
+    status: ReleaseGuardStatus,
+  ): Promise<string | null | typeof STATUS_CHANGED>;
   /**
    * Adds or removes `finalizer`, conditional on the resourceVersion read. Returns the new
    * resourceVersion; null when the guard is gone or changed meanwhile (read it again).
@@ -125,3 +130,6 @@ export interface LeaderElector {
   release(): Promise<void>;
   isLeader(): boolean;
 }
+
+/** writeStatus: status changed since it was read; decide again, never write over it. */
+export const STATUS_CHANGED = Symbol('status changed');

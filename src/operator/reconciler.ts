@@ -7,8 +7,8 @@ import { runActions } from './actions.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PlatformSource } from './platform-source.ts';
-import { resolveGuardPolicy } from './policy.ts';
-import type { Cluster, GuardObject, GuardRef } from './ports.ts';
+import { policyDigest, resolveGuardPolicy } from './policy.ts';
+import { type Cluster, type GuardObject, type GuardRef, STATUS_CHANGED } from './ports.ts';
 import type { ProbeManager } from './probes.ts';
 import { describeError as describe, guardKey, targetNameOf } from './refs.ts';
 import { sameStatus } from './same-status.ts';
@@ -275,6 +275,7 @@ export class Reconciler {
       observed,
       reports,
       policyProblems: resolved.problems,
+      ...(resolved.policy && { policyDigest: policyDigest(resolved.policy) }),
     });
     const leakInPass = reports.some(isLeak);
     if (leakInPass) work.reflexPending = false;
@@ -295,6 +296,13 @@ export class Reconciler {
       const written = await cluster.writeStatus(guard, output.status);
       if (written === null) {
         this.forget(work);
+        return;
+      }
+      if (written === STATUS_CHANGED) {
+        // Another decision landed first: decide again on it, with this pass's reports.
+        log.info({ guard: work.key }, 'status changed meanwhile: deciding again');
+        work.reports.unshift(...reports);
+        work.pending = true;
         return;
       }
     }

@@ -1,4 +1,13 @@
-import type { ApprovalVerdict } from '../approval/verdict.ts';
+import {
+  applyApprovals,
+  askGate,
+  askGateEvery,
+  blocked,
+  commitStatus,
+  detect,
+  expireUnderChangedPolicy,
+  UNDECIDED_RECHECK_MS,
+} from './approval.ts';
 import {
   addRejected,
   boundMet,
@@ -10,153 +19,18 @@ import {
   probeReports,
   scaleCandidate,
 } from './context.ts';
-import { record, requeue, setCondition, short } from './draft.ts';
+import { record, requeue, setCondition } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
 import { computeRevision } from './revision.ts';
-import { type ApprovalStatus, durationMs } from './schema.ts';
+import { type CanaryPassed, durationMs } from './schema.ts';
 import { guardStable, stableLeak } from './stable.ts';
-import type { CommitState, ProbeReport } from './state.ts';
-import { templateHash as hashOf, imagesOf, type PodTemplate } from './template.ts';
+import type { ProbeReport } from './state.ts';
+import { templateHash as hashOf, type PodTemplate } from './template.ts';
 
-/** A new template on the target: approval, then canary, then promotion or rejection. */
-
-/** How often a blocked release asks the gate again; approvals arrive without a webhook. */
-export const APPROVAL_RECHECK_MS = 60_000;
-/** After an undecided answer (GitHub unreachable, a rate limit): sooner, it may pass. */
-export const UNDECIDED_RECHECK_MS = 10_000;
-
-function commitStatus(
-  ctx: Context,
-  context: 'vakt/two-person' | 'vakt/probe',
-  state: CommitState,
-  description: string,
-): void {
-  const sha = ctx.draft.status.candidate?.revision;
-  if (!sha) return;
-  ctx.draft.actions.push({
-    kind: 'postCommitStatus',
-    repository: ctx.spec.source.repository,
-    sha,
-    context,
-    state,
-    description: short(description),
-  });
-}
-
-/** Starts a release for `templateHash`: forgets the previous candidate's approval. */
-function detect(ctx: Context, template: PodTemplate, templateHash: string): void {
-  const { draft, observed } = ctx;
-  const revision = computeRevision(
-    template,
-    observed.target?.annotations ?? {},
-    ctx.spec.source.revision,
-  );
-  const image = imagesOf(template)[0];
-  draft.status.candidate = {
-    templateHash,
-    ...(revision.ok ? { revision: revision.sha } : {}),
-    ...(image ? { image } : {}),
-  };
-  const candidate = draft.status.candidate;
-  if (!revision.ok) {
-    // Fail closed: without a commit the gate has nothing to check.
-    const message = `cannot tell which commit template ${templateHash} was built from: ${revision.reason}`;
-    draft.status.approval = { templateHash, outcome: 'denied', approvers: [], count: 0, message };
-    record(draft, 'Warning', 'Blocked', message, candidate);
-    return;
-  }
-  draft.status.approval = {
-    templateHash,
-    revision: revision.sha,
-    outcome: 'pending',
-    approvers: [],
-    count: 0,
-  };
-  record(
-    draft,
-    'Normal',
-    'ReleaseDetected',
-    `new template ${templateHash} (commit ${revision.sha}): checking approvals`,
-    candidate,
-  );
-  commitStatus(ctx, 'vakt/two-person', 'pending', 'vakt is checking approvals');
-}
-
-function approvalMessage(verdict: ApprovalVerdict): string {
-  if (verdict.outcome === 'approved') {
-    const who = verdict.counted.map((c) => c.login).join(', ');
-    return `approved by ${who || 'the policy'}`;
-  }
-  return [...verdict.reasons, ...verdict.missing].join('; ') || verdict.outcome;
-}
-
-/** Applies the gate's answers about this candidate; records a decision when the outcome changes. */
-function applyApprovals(ctx: Context, approval: ApprovalStatus): void {
-  const { draft } = ctx;
-  for (const report of ctx.reports) {
-    if (report.kind !== 'approval') continue;
-    if (report.templateHash !== approval.templateHash || report.revision !== approval.revision) {
-      continue; // an answer about an older template or commit
-    }
-    const { verdict } = report;
-    const before = approval.outcome;
-    approval.outcome = verdict.outcome;
-    approval.approvers = verdict.counted.map((c) => c.login);
-    approval.count = verdict.counted.length;
-    if (verdict.evidence.pullRequest > 0) approval.pullRequest = verdict.evidence.pullRequest;
-    approval.message = approvalMessage(verdict);
-    approval.checkedAt = draft.at;
-    if (before === verdict.outcome) continue;
-    const candidate = draft.status.candidate;
-    const pr = approval.pullRequest ? ` (PR #${approval.pullRequest})` : '';
-    if (verdict.outcome === 'approved') {
-      record(
-        draft,
-        'Normal',
-        'Approved',
-        `${label(candidate)}${pr} ${approval.message}`,
-        candidate,
-      );
-      commitStatus(ctx, 'vakt/two-person', 'success', approval.message);
-    } else {
-      const message = `${label(candidate)}${pr} is not approved: ${approval.message}`;
-      record(draft, 'Warning', 'Blocked', message, candidate);
-      commitStatus(
-        ctx,
-        'vakt/two-person',
-        verdict.outcome === 'denied' ? 'failure' : 'error',
-        message,
-      );
-    }
-  }
-}
-
-/** Not approved (yet): no replicas, and ask the gate again from time to time. */
-function blocked(ctx: Context, approval: ApprovalStatus): void {
-  const { draft } = ctx;
-  draft.status.phase = 'Blocked';
-  draft.status.message = approval.message ?? 'waiting for the two-person gate';
-  // The target may have rolled from an approved template to this one: out at once.
-  scaleCandidate(ctx, 0, true);
-  guardStable(ctx);
-  if (!approval.revision) return;
-  const asked = approval.requestedAt ? Date.parse(approval.requestedAt) : undefined;
-  const onDemand = ctx.reports.some((r) => r.kind === 'approvalRecheck');
-  const elapsed = asked === undefined ? Infinity : draft.now - asked;
-  const every = approval.outcome === 'undecided' ? UNDECIDED_RECHECK_MS : APPROVAL_RECHECK_MS;
-  if (onDemand || elapsed >= every) {
-    draft.actions.push({
-      kind: 'checkApproval',
-      templateHash: approval.templateHash,
-      revision: approval.revision,
-      repository: ctx.spec.source.repository,
-    });
-    approval.requestedAt = draft.at;
-    requeue(draft, every);
-  } else {
-    requeue(draft, every - elapsed);
-  }
-}
+/**
+ * A new template on the target: approval, then canary, then a second look at the
+ * approval, then promotion or rejection.
+ */
 
 /** The first leak: candidate to zero before anything else, template rejected for good. */
 function reject(ctx: Context, report: ProbeReport): void {
@@ -180,13 +54,39 @@ function reject(ctx: Context, report: ProbeReport): void {
   commitStatus(ctx, 'vakt/probe', 'failure', `cross-tenant leak: ${leak.summary}`);
 }
 
-/** The bound is met: the candidate's template becomes stable and bakes. */
-function promote(ctx: Context, template: PodTemplate, report: ProbeReport): void {
+/**
+ * The bound is met: the run is kept and the gate is asked once more. Status recorded the
+ * approval when the canary began; only the gate's answer now, under the policy in force,
+ * lets the template serve users.
+ */
+function passCanary(ctx: Context, report: ProbeReport): void {
+  const { draft } = ctx;
+  const approval = draft.status.approval;
+  if (!approval) return;
+  noteProgress(ctx, report);
+  const bound = report.leakRateBound ?? 0;
+  draft.status.canaryPassed = {
+    templateHash: report.templateHash,
+    runId: report.runId,
+    checked: report.counters.checked,
+    leakRateBound: bound,
+    maxLeakRate: report.maxLeakRate,
+    at: draft.at,
+  };
+  draft.status.phase = 'Canary';
+  draft.status.message = `${label(draft.status.candidate)} passed the canary; confirming its approvals before promotion`;
+  setCondition(draft, 'ProbesPassing', 'True', 'CanaryPassed', `bound ${bound.toPrecision(2)} met`);
+  askGate(ctx, approval, UNDECIDED_RECHECK_MS);
+}
+
+/** The template becomes stable and bakes: the canary passed and the gate said yes again. */
+function promote(ctx: Context, template: PodTemplate, passed: CanaryPassed): void {
   const { draft } = ctx;
   const stable = draft.status.stable;
   const candidate = draft.status.candidate;
   if (!stable || !candidate) return;
-  noteProgress(ctx, report);
+  const approvers = draft.status.approval?.message ?? 'approved';
+  delete draft.status.canaryPassed;
   const bakeMs = promoted(ctx, template);
   draft.actions.push(
     {
@@ -200,15 +100,13 @@ function promote(ctx: Context, template: PodTemplate, report: ProbeReport): void
     { kind: 'startProbe', target: 'stable', mode: 'bake', templateHash: candidate.templateHash },
   );
   ctx.stableSet = true;
-  const bound = report.leakRateBound ?? 0;
   record(
     draft,
     'Normal',
     'Promoted',
-    `${label(candidate)} passed: leak rate below ${bound.toPrecision(2)} (policy ${report.maxLeakRate}) after ${report.counters.checked} checked responses; baking for ${ctx.spec.bakeTime}`,
+    `${label(candidate)} passed: leak rate below ${passed.leakRateBound.toPrecision(2)} (policy ${passed.maxLeakRate}) after ${passed.checked} checked responses, ${approvers} (confirmed); baking for ${ctx.spec.bakeTime}`,
     candidate,
   );
-  setCondition(draft, 'ProbesPassing', 'True', 'CanaryPassed', `bound ${bound.toPrecision(2)} met`);
   requeue(draft, bakeMs);
 }
 
@@ -232,9 +130,24 @@ export function promoted(ctx: Context, template: PodTemplate): number {
 }
 
 /** Approved: the candidate runs behind `<name>-canary` only, under probe. */
-function canary(ctx: Context, template: PodTemplate, templateHash: string): void {
+function canary(
+  ctx: Context,
+  template: PodTemplate,
+  templateHash: string,
+  answered: boolean,
+): void {
   const { draft, observed } = ctx;
   const candidate = draft.status.candidate;
+  const passed = draft.status.canaryPassed;
+  if (passed && passed.templateHash !== templateHash) delete draft.status.canaryPassed;
+  else if (passed) {
+    if (answered) promote(ctx, template, passed);
+    else {
+      draft.status.phase = 'Canary';
+      if (draft.status.approval) askGateEvery(ctx, draft.status.approval, UNDECIDED_RECHECK_MS);
+    }
+    return;
+  }
   let edgeLeaks = false;
   for (const report of probeReports(ctx, 'candidate', 'canary', templateHash)) {
     if (report.outcome === 'leak' && report.via === 'edge') {
@@ -248,7 +161,7 @@ function canary(ctx: Context, template: PodTemplate, templateHash: string): void
       return;
     }
     if (boundMet(report)) {
-      promote(ctx, template, report);
+      passCanary(ctx, report);
       return;
     }
     const isNews = noteProgress(ctx, report);
@@ -303,7 +216,8 @@ export function release(ctx: Context, template: PodTemplate, templateHash: strin
   }
   const approval = draft.status.approval;
   if (!approval) return;
-  applyApprovals(ctx, approval);
-  if (approval.outcome === 'approved') canary(ctx, template, templateHash);
+  const answered = applyApprovals(ctx, approval);
+  expireUnderChangedPolicy(ctx, approval);
+  if (approval.outcome === 'approved') canary(ctx, template, templateHash, answered);
   else blocked(ctx, approval);
 }

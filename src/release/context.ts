@@ -13,6 +13,8 @@ export interface Context {
   reports: Report[];
   /** A transition already told `<name>-stable` what to run in this call. */
   stableSet: boolean;
+  /** DecideInput.policyDigest: approvals count only under this policy. */
+  policyDigest?: string;
 }
 
 /** Scales the candidate unless it is already there or an earlier action does it. */

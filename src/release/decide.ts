@@ -46,7 +46,9 @@ export function decide(input: DecideInput): DecideOutput {
     observed,
     reports: input.reports,
     stableSet: false,
+    ...(input.policyDigest !== undefined ? { policyDigest: input.policyDigest } : {}),
   };
+  notePolicy(ctx);
   if (adopt(ctx)) {
     recoverRejections(ctx);
     if (!bake(ctx)) current(ctx);
@@ -142,6 +144,21 @@ function adopt(ctx: Context): boolean {
     stable,
   );
   return true;
+}
+
+/** Records the policy in force; a change is said once, and approvals are asked again. */
+function notePolicy(ctx: Context): void {
+  const { draft, policyDigest } = ctx;
+  if (policyDigest === undefined || draft.status.policyDigest === policyDigest) return;
+  const before = draft.status.policyDigest;
+  draft.status.policyDigest = policyDigest;
+  if (before === undefined) return;
+  record(
+    draft,
+    'Normal',
+    'PolicyChanged',
+    `policy changed (digest ${before} to ${policyDigest}); approvals given under the old one are checked again`,
+  );
 }
 
 /** What the target runs now decides the phase: stable, a rejected template, or a release. */

@@ -214,6 +214,10 @@ const Approval = z.strictObject({
   message: z.string().optional().describe('why denied, or what is missing'),
   requestedAt: Timestamp.optional().describe('when the operator last asked the gate'),
   checkedAt: Timestamp.optional().describe('when the gate last answered'),
+  policyDigest: z
+    .string()
+    .optional()
+    .describe('digest of the policy the answer was given under: a changed policy asks again'),
 });
 export type ApprovalStatus = z.infer<typeof Approval>;
 
@@ -250,6 +254,16 @@ const BakeRuns = z.strictObject({
     .describe('the last bake run that ended'),
 });
 export type BakeRuns = z.infer<typeof BakeRuns>;
+
+const CanaryPassed = z.strictObject({
+  templateHash: z.string(),
+  runId: z.string(),
+  checked: z.int().min(0),
+  leakRateBound: z.number(),
+  maxLeakRate: z.number(),
+  at: Timestamp,
+});
+export type CanaryPassed = z.infer<typeof CanaryPassed>;
 
 const Leak = z.strictObject({
   target: z.enum(['candidate', 'stable']),
@@ -333,6 +347,13 @@ export const ReleaseGuardStatus = z
       'the bake runs of the last promoted template: kept in status so a restarted operator knows whether one passed',
     ),
     lastLeak: Leak.optional().describe('evidence of the last leak found'),
+    canaryPassed: CanaryPassed.optional().describe(
+      'the canary run that met the bound; the candidate is promoted once the gate confirms its approvals again',
+    ),
+    policyDigest: z
+      .string()
+      .optional()
+      .describe('digest of the policy (inline or ConfigMap) the guard was last decided under'),
     rejected: z
       .array(Rejected)
       .max(MAX_REJECTED)

@@ -95,6 +95,8 @@ export interface ApprovalReport {
   /** The commit the gate checked; a report for another commit is stale and ignored. */
   revision: string;
   verdict: ApprovalVerdict;
+  /** The policy the verdict was given under (DecideInput.policyDigest when it was asked). */
+  policyDigest?: string;
 }
 
 /** A person asked for approvals to be checked again now (e.g. an annotation was touched). */
@@ -115,6 +117,12 @@ export interface DecideInput {
    * validateConfigMapPolicy). Inline policies are validated inside decide().
    */
   policyProblems?: SpecProblem[];
+  /**
+   * Digest of the policy in force (inline or from its ConfigMap, defaults applied). An
+   * approval given under another digest is asked for again; omitted, approvals are not
+   * bound to a policy.
+   */
+  policyDigest?: string;
 }
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
@@ -161,7 +169,14 @@ export type Action =
       intervalMs?: number;
     }
   /** Ask the two-person gate about `revision`; the answer comes back as an ApprovalReport. */
-  | { kind: 'checkApproval'; templateHash: string; revision: string; repository: string }
+  | {
+      kind: 'checkApproval';
+      templateHash: string;
+      revision: string;
+      repository: string;
+      /** Echoed in the report, so an answer under an older policy is recognised. */
+      policyDigest?: string;
+    }
   | {
       kind: 'postCommitStatus';
       repository: string;

@@ -68,8 +68,15 @@ export function approval(
   templateHash: string,
   sha: string,
   outcome: ApprovalVerdict['outcome'],
+  policyDigest?: string,
 ): ApprovalReport {
-  return { kind: 'approval', templateHash, revision: sha, verdict: verdict(outcome, sha) };
+  return {
+    kind: 'approval',
+    templateHash,
+    revision: sha,
+    verdict: verdict(outcome, sha),
+    ...(policyDigest === undefined ? {} : { policyDigest }),
+  };
 }
 
 export const EVIDENCE: LeakEvidence = {
@@ -159,6 +166,8 @@ export class Story {
   last: DecideOutput | undefined;
   /** What the last step() observed, before its actions were carried out. */
   seen: Observed | undefined;
+  /** The policy in force, as the adapter names it (DecideInput.policyDigest). */
+  policyDigest: string | undefined;
 
   constructor(observed: Observed = freshWorld()) {
     this.observed = observed;
@@ -171,6 +180,7 @@ export class Story {
       guard: { name: 'shop', generation: 1, spec: this.spec, ...this.statusField() },
       observed: this.observed,
       reports,
+      ...this.policyField(),
     });
     this.status = output.status;
     this.seen = this.observed;
@@ -186,6 +196,7 @@ export class Story {
       guard: { name: 'shop', generation: 1, spec: this.spec, ...this.statusField() },
       observed: this.observed,
       reports,
+      ...this.policyField(),
     });
   }
 
@@ -196,6 +207,7 @@ export class Story {
       guard: { name: 'shop', generation: 1, spec: this.spec, ...this.statusField() },
       observed: this.seen ?? this.observed,
       reports,
+      ...this.policyField(),
     });
   }
 
@@ -203,6 +215,10 @@ export class Story {
   deploy(tpl: PodTemplate, replicas = 3): void {
     if (!this.observed.target) throw new Error('no target');
     this.observed.target = { ...this.observed.target, template: tpl, replicas, ready: true };
+  }
+
+  private policyField(): { policyDigest?: string } {
+    return this.policyDigest === undefined ? {} : { policyDigest: this.policyDigest };
   }
 
   private statusField(): { status?: ReleaseGuardStatus } {
@@ -245,4 +261,14 @@ export function inCanary(sha: string): Story {
   story.step([approval(templateHash(template(sha)), sha, 'approved')]);
   story.step();
   return story;
+}
+
+/**
+ * The canary run passes, then the gate confirms the approvals once more: the promotion.
+ * Returns the output of the step that promotes.
+ */
+export function passCanary(story: Story, sha: string, runId = 'run-1'): DecideOutput {
+  const hash = templateHash(template(sha));
+  story.step([probe('candidate', 'canary', hash, 'pass', runId)]);
+  return story.step([approval(hash, sha, 'approved')]);
 }

@@ -5,6 +5,7 @@ import type {
   GuardObject,
   GuardRef,
   SetStableAction,
+  STATUS_CHANGED,
   Stop,
 } from '../../src/operator/ports.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
@@ -289,7 +290,10 @@ export class MemoryCluster implements Cluster {
     });
   }
 
-  async writeStatus(guard: GuardObject, status: ReleaseGuardStatus): Promise<string | null> {
+  async writeStatus(
+    guard: GuardObject,
+    status: ReleaseGuardStatus,
+  ): Promise<string | null | typeof STATUS_CHANGED> {
     this.enter('writeStatus');
     const stored = this.guards.get(key(guard.namespace, guard.name));
     if (!stored) return null;

@@ -65,10 +65,13 @@ export const github = {
   approvers: new Map<string, string[]>(),
   /** Pull requests looked up, by commit: each is one question to the two-person gate. */
   asked: new Map<string, number>(),
+  /** Called as the gate asks about `sha` for the `n`th time, before GitHub answers. */
+  onAsk: undefined as ((sha: string, n: number) => void) | undefined,
   statuses: [] as { sha: string; state: string; context: string; description: string }[],
   reset(): void {
     this.approvers.clear();
     this.asked.clear();
+    this.onAsk = undefined;
     this.statuses.length = 0;
   },
   /** The commit statuses `sha` got in one context, as [context, state] pairs. */
@@ -144,7 +147,9 @@ export function mockGitHub(): void {
     .query(true)
     .reply((request: Request) => {
       const sha = /commits\/([0-9a-f]{40})/.exec(request.url)?.[1] ?? '';
-      github.asked.set(sha, (github.asked.get(sha) ?? 0) + 1);
+      const n = (github.asked.get(sha) ?? 0) + 1;
+      github.asked.set(sha, n);
+      github.onAsk?.(sha, n);
       return [200, [pullFor(sha)]];
     })
     .post('/graphql', isPullRequestQuery)
