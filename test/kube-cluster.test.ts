@@ -127,8 +127,14 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
             replicas: 3,
             ready: true,
           },
-          // The generation observed is the one the operator's own write left.
-          stable: { templateHash: templateHash(template), ready: true, generation: written },
+          // The generation observed is the one the operator's own write left; the release
+          // it serves is read back exactly, its labels as the target selects them.
+          stable: {
+            templateHash: templateHash(template),
+            ready: true,
+            generation: written,
+            previous: { template, replicas: 2 },
+          },
           services: { stable: true, canary: true },
         });
       },

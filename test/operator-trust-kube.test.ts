@@ -237,3 +237,64 @@ describe('status records what the gate said; it is asked again before promotion'
     expect(stableImage(world)).toBe(image('v1'));
   });
 });
+
+describe('a guard deleted and created again', () => {
+  async function recreate(world: KubeWorld): Promise<void> {
+    const guardSpec = world.guard()?.spec;
+    const events = world.events().length;
+    world.kube.store.remove('ReleaseGuard', 'shop', 'shop');
+    await world.waitFor('the hand-back', () => world.guard() === undefined);
+    await world.waitFor('HandedBack', () => world.events().length > events);
+    world.applyGuard(guardSpec);
+  }
+
+  it('adopts the -stable the earlier guard left, not a Blocked template at zero on the target', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    github.approvers.set(SHA.v2, ['bob']);
+    world.applyDeployment(template(SHA.v2, 'v2'), 3);
+    await world.waitFor('Blocked at zero', () => world.status()?.approval?.outcome === 'denied');
+    await world.waitFor(
+      'the target at zero',
+      () => specOf(world.deployment('shop')).replicas === 0,
+    );
+    await recreate(world);
+    await world.waitFor('adopted again', () => world.status()?.adoptedAt !== undefined);
+    expect(world.status()?.stable?.templateHash).toBe(V1);
+    expect(stableImage(world)).toBe(image('v1'));
+    expect(specOf(world.deployment('shop-stable')).replicas).toBe(3);
+    // The unapproved template is a release again, and Blocked again.
+    await world.waitFor('Blocked again', () => world.status()?.approval?.outcome === 'denied');
+    expect(specOf(world.deployment('shop')).replicas).toBe(0);
+  });
+
+  it('never adopts a target at zero replicas when nothing else serves', async () => {
+    const world = await startWorld();
+    world.applyDeployment(template(SHA.v2, 'v2'), 0);
+    world.start();
+    await world.waitFor(
+      'waiting for the target to serve',
+      () => world.events('TargetNotServing').length > 0,
+    );
+    expect(world.status()?.phase).toBe('Initializing');
+    expect(world.status()?.stable).toBeUndefined();
+    expect(world.deployment('shop-stable')).toBeUndefined();
+    world.applyDeployment(template(SHA.v2, 'v2'), 2);
+    await world.waitFor('adoption', () => world.status()?.phase === 'Idle');
+    expect(specOf(world.deployment('shop-stable')).replicas).toBe(2);
+  });
+
+  it('does not take an orphaned -stable whose template was edited after the hand-back', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    await recreate(world);
+    // Meanwhile someone points the unmanaged copy at another image.
+    edit(world, 'shop-stable', (d) => {
+      for (const c of containersOf(d)) c.image = BACKDOOR;
+    });
+    await world.waitFor('adopted again', () => world.status()?.adoptedAt !== undefined);
+    // The target (serving v1 again after the hand-back) is adopted, and -stable repaired.
+    expect(world.status()?.stable?.templateHash).toBe(V1);
+    await world.waitFor('-stable back on v1', () => stableImage(world) === image('v1'));
+  });
+});

@@ -13,6 +13,7 @@ import {
   readOrNull,
 } from './context.ts';
 import { withRetry } from './errors.ts';
+import { previousStable } from './previous-stable.ts';
 import { matches } from './services.ts';
 
 export type ObserveOptions = NonNullable<Parameters<Cluster['observe']>[2]>;
@@ -57,6 +58,7 @@ export async function observe(
             ? { generation: stable.metadata.generation }
             : {}),
           ...rejectedOf(stable),
+          ...adoptableOf(stable, target, name),
         }
       : null,
     // A Service that selects the wrong pods or has the wrong port counts as missing, so
@@ -68,6 +70,15 @@ export async function observe(
         : canaryService !== null,
     },
   };
+}
+
+function adoptableOf(
+  stable: RawObject,
+  target: RawObject | null,
+  guardName: string,
+): { previous?: NonNullable<ReturnType<typeof previousStable>> } {
+  const previous = previousStable(stable, target, guardName);
+  return previous ? { previous } : {};
 }
 
 function rejectedOf(deployment: RawObject): { rejectedTemplate?: string } {

@@ -16,9 +16,7 @@ import {
 } from './context.ts';
 import { isAlreadyExists, isConflict, retryable, withRetry } from './errors.ts';
 import { stableSelector } from './observe.ts';
-
-/** Which template labels were dropped (because the target selects on them), for when the target is gone. */
-export const ANNOTATION_STRIPPED_LABELS = 'vakt.dev/stripped-labels';
+import { ANNOTATION_STRIPPED_LABELS } from './previous-stable.ts';
 
 /**
  * Creates or updates `<guard>-stable` to run the action's template.

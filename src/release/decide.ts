@@ -9,7 +9,7 @@ import { findRejection, releaseKey } from './rejections.ts';
 import { computeRevision } from './revision.ts';
 import { idle, reverted } from './stable.ts';
 import type { DecideInput, DecideOutput } from './state.ts';
-import { imagesOf, templateHash } from './template.ts';
+import { imagesOf, type PodTemplate, templateHash } from './template.ts';
 import {
   describeProblems,
   type SpecProblem,
@@ -89,9 +89,13 @@ function invalid(
 }
 
 /**
- * Takes over the target: its template becomes `<name>-stable` (it already serves users,
- * so it is trusted as it is). True once stable serves; until then the target keeps its
- * replicas and the phase is Initializing.
+ * Takes over: what serves users becomes `<name>-stable`. That is a `<name>-stable` an
+ * earlier guard of this name left behind (see Observed.stable.previous), when there is
+ * one: a guard deleted and created again must not adopt whatever the target holds then,
+ * say a release that was Blocked at zero. Otherwise it is the target, but only while it
+ * actually serves (replicas above zero, all ready). Capacity never shrinks: stable gets
+ * the larger of the two replica counts. True once stable serves; until then the target
+ * keeps its replicas and the phase is Initializing.
  */
 function adopt(ctx: Context): boolean {
   const { draft, observed } = ctx;
@@ -100,19 +104,25 @@ function adopt(ctx: Context): boolean {
   const targetName = ctx.spec.targetRef.name;
   status.phase = 'Initializing';
   if (!status.stable) {
-    const target = observed.target;
-    if (!target) {
-      const message = `waiting for Deployment ${targetName}`;
-      if (status.message !== message) record(draft, 'Warning', 'TargetNotFound', message);
-      status.message = message;
+    const chosen = adoptable(ctx);
+    if ('waiting' in chosen) {
+      if (status.message !== chosen.waiting) {
+        record(draft, 'Warning', chosen.reason, chosen.waiting);
+      }
+      status.message = chosen.waiting;
       return false;
     }
-    const image = imagesOf(target.template)[0];
-    const revision = computeRevision(target.template, target.annotations, ctx.spec.source.revision);
+    const { template, replicas } = chosen;
+    const image = imagesOf(template)[0];
+    const revision = computeRevision(
+      template,
+      chosen.from === 'target' ? (observed.target?.annotations ?? {}) : {},
+      ctx.spec.source.revision,
+    );
     status.stable = {
-      templateHash: templateHash(target.template),
-      template: target.template,
-      replicas: Math.max(1, target.replicas),
+      templateHash: templateHash(template),
+      template,
+      replicas,
       ...(revision.ok ? { revision: revision.sha } : {}),
       ...(image ? { image } : {}),
     };
@@ -159,6 +169,31 @@ function notePolicy(ctx: Context): void {
     'PolicyChanged',
     `policy changed (digest ${before} to ${policyDigest}); approvals given under the old one are checked again`,
   );
+}
+
+type Adoptable =
+  | { from: 'previous' | 'target'; template: PodTemplate; replicas: number }
+  | { waiting: string; reason: 'TargetNotFound' | 'TargetNotServing' };
+
+function adoptable(ctx: Context): Adoptable {
+  const { observed } = ctx;
+  const targetName = ctx.spec.targetRef.name;
+  const target = observed.target;
+  const serving = target !== null && target.replicas > 0 && target.ready;
+  const previous = observed.stable?.previous;
+  if (previous) {
+    const replicas = Math.max(1, previous.replicas, serving ? target.replicas : 0);
+    return { from: 'previous', template: previous.template, replicas };
+  }
+  if (!target) return { waiting: `waiting for Deployment ${targetName}`, reason: 'TargetNotFound' };
+  if (!serving) {
+    const state = target.replicas > 0 ? 'is not ready' : 'has 0 replicas';
+    return {
+      waiting: `waiting for Deployment ${targetName} to serve: it ${state}, and vakt adopts only a release that serves users (or a ${ctx.name}-stable an earlier guard left)`,
+      reason: 'TargetNotServing',
+    };
+  }
+  return { from: 'target', template: target.template, replicas: target.replicas };
 }
 
 /** What the target runs now decides the phase: stable, a rejected template, or a release. */

@@ -54,6 +54,12 @@ export interface Observed {
     generation?: number;
     /** The REJECTED_TEMPLATE annotation: a template restored away from while baking. */
     rejectedTemplate?: string;
+    /**
+     * What it serves, when it carries vakt's mark for this guard and its template still
+     * hashes to templateHash: a guard deleted and created again adopts this, not the
+     * target. Omitted otherwise, or by an adapter that cannot tell.
+     */
+    previous?: { template: PodTemplate; replicas: number };
   } | null;
   services: { stable: boolean; canary: boolean };
   /**
