@@ -272,11 +272,11 @@ describe('a guard deleted and created again', () => {
     const world = await startWorld();
     world.applyDeployment(template(SHA.v2, 'v2'), 0);
     world.start();
-    await world.waitFor(
-      'waiting for the target to serve',
-      () => world.events('TargetNotServing').length > 0,
+    await world.waitFor('waiting for the target to serve', () =>
+      Boolean(world.status()?.message?.includes('to serve: it has 0 replicas')),
     );
     expect(world.status()?.phase).toBe('Initializing');
+    expect(world.events('TargetNotServing')).toHaveLength(1);
     expect(world.status()?.stable).toBeUndefined();
     expect(world.deployment('shop-stable')).toBeUndefined();
     world.applyDeployment(template(SHA.v2, 'v2'), 2);
