@@ -17,7 +17,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const HELM = resolve(ROOT, 'node_modules/.bin/helm');
 const CHART = resolve(ROOT, 'charts/vakt');
 const NAMESPACE = 'vakt-system';
-// Helm 3.6 defaults to Kubernetes 1.20 when rendering offline; the chart needs >= 1.27.
+// Helm 3.6 defaults to Kubernetes 1.20 when rendering offline; the chart needs >= 1.30.
 const KUBE_VERSION = '1.30.0';
 
 interface K8sObject {
@@ -263,12 +263,24 @@ describe('helm template with the default values', () => {
         'RoleBinding',
         'Service',
         'ServiceAccount',
+        ...Array(4).fill('ValidatingAdmissionPolicy'),
+        ...Array(4).fill('ValidatingAdmissionPolicyBinding'),
       ].sort(),
     );
+    const clusterScoped = (kind: string) =>
+      kind.startsWith('Cluster') || kind.startsWith('ValidatingAdmissionPolicy');
     for (const object of objects) {
       expect(object.metadata.labels?.['app.kubernetes.io/name'], object.kind).toBe('vakt');
-      if (!object.kind.startsWith('Cluster')) expect(object.metadata.namespace).toBe(NAMESPACE);
+      if (!clusterScoped(object.kind)) expect(object.metadata.namespace).toBe(NAMESPACE);
     }
+  });
+
+  it('needs Kubernetes 1.30, where ValidatingAdmissionPolicy is GA', async () => {
+    const result = await helm('template', 'vakt', CHART, '--kube-version', '1.29.9');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      /kubeVersion: >=1\.30\.0-0 which is incompatible with Kubernetes v1\.29\.9/,
+    );
   });
 
   it('runs a hardened Deployment: non-root, read-only root, no capabilities, resources, probes', () => {

@@ -206,7 +206,7 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
   it('scales to zero and marks the template rejected in one patch', async () => {
     kube.store.put(deployment('web-app', 2));
     kube.requests.reset();
-    await cluster.scaleDeployment(namespace, 'web-app', 0, 'hash-of-the-leak');
+    await cluster.scaleDeployment(namespace, 'web-app', 0, { rejectTemplate: 'hash-of-the-leak' });
     const stored = kube.store.get('Deployment', namespace, 'web-app');
     expect(stored?.spec).toMatchObject({ replicas: 0 });
     expect(stored?.metadata.annotations).toEqual({

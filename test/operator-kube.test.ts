@@ -510,9 +510,14 @@ describe('operator against the Kubernetes API', () => {
     await adopted(world);
     const uid = world.guard()?.metadata.uid;
     expect(world.guard()?.metadata.finalizers).toEqual(['vakt.dev/hand-back']);
+    // The mark the admission policies know a guarded target by, and lift at hand-back.
+    expect(world.deployment('shop')?.metadata.annotations?.['vakt.dev/guarded-by']).toBe('shop');
     world.kube.store.remove('ReleaseGuard', NS, 'shop');
     await world.waitFor('the guard to go', () => world.guard() === undefined);
     expect(world.replicasOf('shop')).toEqual([3, 0, 3]);
+    expect(world.deployment('shop')?.metadata.annotations ?? {}).not.toHaveProperty(
+      'vakt.dev/guarded-by',
+    );
     expect(specOf(world.deployment('shop-stable')).replicas).toBe(3);
     // Nothing vakt made is left for the garbage collector.
     for (const object of [
@@ -535,6 +540,10 @@ describe('operator against the Kubernetes API', () => {
     world.kube.store.remove('ReleaseGuard', NS, 'shop');
     await world.waitFor('the guard to go', () => world.guard() === undefined);
     expect(world.replicasOf('shop')).toEqual([3, 0, 3, 0]);
+    // Unmarked at zero: from here on the namespace's users decide its replicas.
+    expect(world.deployment('shop')?.metadata.annotations ?? {}).not.toHaveProperty(
+      'vakt.dev/guarded-by',
+    );
     expect(world.events('HandedBack')[0]?.note).toMatch(
       /not the stable release, so it stays at zero/,
     );

@@ -143,6 +143,28 @@ export const ChartValues = z
           'ClusterRoles for ReleaseGuards aggregated into view, edit and admin (never /status)',
         ),
     }),
+    admission: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe(
+          'ValidatingAdmissionPolicies that keep what vakt owns (-stable, its pods, the two Services, its annotations, guard status) to the operator',
+        ),
+      extraAllowedUsers: z
+        .array(
+          // Rendered into a CEL list literal: no quotes or backslashes to escape from it.
+          z.string().regex(/^[^'"\\\s]+$/, {
+            message: 'expected a username, without quotes, backslashes or spaces',
+          }),
+        )
+        .describe(
+          'more usernames the policies let through, e.g. system:serviceaccount:argocd:argocd-application-controller',
+        ),
+      protectGuardDeletion: z
+        .boolean()
+        .describe(
+          'refuse deleting a ReleaseGuard (and removing its finalizer) to all but the operator, the namespace controller and extraAllowedUsers',
+        ),
+    }),
     resources: z.strictObject({ requests: ResourceList, limits: ResourceList }),
     heapMiB: z
       .int()

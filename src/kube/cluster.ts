@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, GuardRef, Stop } from '../operator/ports.ts';
-import { REJECTED_TEMPLATE } from '../release/state.ts';
+import { GUARDED_BY, REJECTED_TEMPLATE } from '../release/state.ts';
 import { shareConnections } from './connections.ts';
 import {
   DEPLOYMENTS,
@@ -91,11 +91,12 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     },
     // The revert path: a merge patch cannot conflict, so only throttling and server or
     // network trouble are retried, quickly and for longer than other calls.
-    scaleDeployment: async (namespace, name, replicas, rejectTemplate) => {
+    scaleDeployment: async (namespace, name, replicas, marks = {}) => {
+      const annotations: Record<string, string | null> = {};
+      if (marks.rejectTemplate) annotations[REJECTED_TEMPLATE] = marks.rejectTemplate;
+      if (marks.guardedBy !== undefined) annotations[GUARDED_BY] = marks.guardedBy;
       const body = {
-        ...(rejectTemplate && {
-          metadata: { annotations: { [REJECTED_TEMPLATE]: rejectTemplate } },
-        }),
+        ...(Object.keys(annotations).length > 0 && { metadata: { annotations } }),
         spec: { replicas },
       };
       await withRetry(

@@ -40,12 +40,10 @@ export async function runActions(actions: Action[], ctx: ActionContext): Promise
     switch (action.kind) {
       case 'scaleCandidate':
         if (!targetName) break;
-        await cluster.scaleDeployment(
-          guard.namespace,
-          targetName,
-          action.replicas,
-          action.rejectTemplate,
-        );
+        await cluster.scaleDeployment(guard.namespace, targetName, action.replicas, {
+          rejectTemplate: action.rejectTemplate,
+          guardedBy: guard.name,
+        });
         if (action.replicas === 0) ctx.onRevert('candidate');
         break;
       case 'stopProbe':

@@ -25,6 +25,16 @@ export interface GuardObject extends GuardRef {
   status?: ReleaseGuardStatus;
 }
 
+/**
+ * Annotations written on the target with its replicas. `guardedBy` marks a Deployment the
+ * operator has taken over, so the chart's admission policies can refuse anyone else
+ * scaling it up; hand-back removes it (null).
+ */
+export interface DeploymentMarks {
+  rejectTemplate?: string | undefined;
+  guardedBy?: string | null;
+}
+
 export type SetStableAction = Extract<Action, { kind: 'setStable' }>;
 export type EnsureServicesAction = Extract<Action, { kind: 'ensureServices' }>;
 
@@ -64,14 +74,15 @@ export interface Cluster {
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null>;
 
   /**
-   * Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose); with
-   * `rejectTemplate`, the same patch sets the vakt.dev/rejected-template annotation.
+   * Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose). The
+   * same patch sets, with `rejectTemplate`, the vakt.dev/rejected-template annotation and,
+   * with `guardedBy`, the vakt.dev/guarded-by annotation naming the guard (null removes it).
    */
   scaleDeployment(
     namespace: string,
     name: string,
     replicas: number,
-    rejectTemplate?: string,
+    marks?: DeploymentMarks,
   ): Promise<void>;
   /**
    * Creates or updates `<guard>-stable` to run `action.template`, with pod labels that keep

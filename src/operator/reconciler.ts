@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import { decide } from '../release/decide.ts';
 import { handBack } from '../release/hand-back.ts';
 import type { Phase } from '../release/schema.ts';
-import type { Observed, ProbeReport, Report } from '../release/state.ts';
+import { GUARDED_BY, type Observed, type ProbeReport, type Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -121,7 +121,8 @@ export class Reconciler {
     const { cluster, log } = this.options;
     if (!work.target) return;
     work.reflexPending = true;
-    cluster.scaleDeployment(work.ref.namespace, work.target, 0, templateHash).then(
+    const marks = { rejectTemplate: templateHash, guardedBy: work.ref.name };
+    cluster.scaleDeployment(work.ref.namespace, work.target, 0, marks).then(
       () => this.reverted(work, 'candidate'),
       (error) =>
         log.warn(
@@ -377,8 +378,19 @@ export class Reconciler {
     const targetName = targetNameOf(guard);
     const observed = targetName ? await cluster.observe(work.ref, targetName) : { target: null };
     const plan = handBack(guard.name, targetName ?? '(none)', guard.status, observed);
-    if (plan.scaleTarget !== undefined && targetName) {
-      await cluster.scaleDeployment(guard.namespace, targetName, plan.scaleTarget);
+    // The guarded-by mark goes with the hand-back, so the admission policies let the
+    // namespace's users scale their Deployment again.
+    const target = observed.target;
+    const marked = target?.annotations[GUARDED_BY] !== undefined;
+    if (targetName && target && (plan.scaleTarget !== undefined || marked)) {
+      await cluster.scaleDeployment(
+        guard.namespace,
+        targetName,
+        plan.scaleTarget ?? target.replicas,
+        {
+          guardedBy: null,
+        },
+      );
     }
     await cluster.orphan(guard);
     log.info({ guard: work.key, message: plan.message }, 'handed back');

@@ -139,6 +139,13 @@ export type CommitState = 'pending' | 'success' | 'failure' | 'error';
  */
 export const REJECTED_TEMPLATE = 'vakt.dev/rejected-template';
 
+/**
+ * On a target the operator has taken over: the guard's name, written with every scale and
+ * removed at hand-back. The chart's admission policies refuse anyone else raising the
+ * replicas of a Deployment that carries it (a template nobody approved would start).
+ */
+export const GUARDED_BY = 'vakt.dev/guarded-by';
+
 export type Action =
   /**
    * Sets the guarded Deployment's replicas; 0 takes the candidate out at once.

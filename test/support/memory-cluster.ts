@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type {
   Cluster,
+  DeploymentMarks,
   EnsureServicesAction,
   GuardObject,
   GuardRef,
@@ -9,7 +10,7 @@ import type {
   Stop,
 } from '../../src/operator/ports.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
-import { type Observed, REJECTED_TEMPLATE } from '../../src/release/state.ts';
+import { GUARDED_BY, type Observed, REJECTED_TEMPLATE } from '../../src/release/state.ts';
 import type { PodTemplate } from '../../src/release/template.ts';
 
 /**
@@ -200,13 +201,15 @@ export class MemoryCluster implements Cluster {
     namespace: string,
     name: string,
     replicas: number,
-    rejectTemplate?: string,
+    marks: DeploymentMarks = {},
   ): Promise<void> {
     this.enter('scaleDeployment');
     const deployment = this.deployment(namespace, name);
     if (!deployment) throw apiError(404, `deployments.apps "${name}" not found`);
     deployment.replicas = replicas;
-    if (rejectTemplate) deployment.annotations[REJECTED_TEMPLATE] = rejectTemplate;
+    if (marks.rejectTemplate) deployment.annotations[REJECTED_TEMPLATE] = marks.rejectTemplate;
+    if (marks.guardedBy) deployment.annotations[GUARDED_BY] = marks.guardedBy;
+    if (marks.guardedBy === null) delete deployment.annotations[GUARDED_BY];
     this.writes.push({ at: performance.now(), kind: 'scale', namespace, name, replicas });
     this.notify(this.deploymentWatchers, { namespace, name });
   }

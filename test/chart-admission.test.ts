@@ -1,0 +1,625 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { type AdmissionRequest, admit } from './support/admission.ts';
+
+/**
+ * The chart's ValidatingAdmissionPolicies, rendered by Helm and judged by a CEL evaluator
+ * as the API server would: one person with the `edit` role in a guarded namespace cannot
+ * change what serves users, and the operator and the built-in controllers can do their work.
+ */
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const HELM = resolve(ROOT, 'node_modules/.bin/helm');
+
+// biome-ignore lint/suspicious/noExplicitAny: rendered and fixture objects are plain JSON
+type Json = any;
+
+async function render(...sets: string[]): Promise<Json[]> {
+  const { stdout } = await run(
+    HELM,
+    [
+      'template',
+      'vakt',
+      resolve(ROOT, 'charts/vakt'),
+      '--namespace',
+      'vakt-system',
+      '--kube-version',
+      '1.30.0',
+      ...sets.flatMap((s) => ['--set', s]),
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return parseAllDocuments(stdout)
+    .map((d) => d.toJS())
+    .filter((o) => o !== null);
+}
+
+const NS = 'shop';
+const OPERATOR = 'system:serviceaccount:vakt-system:vakt';
+const EDITOR = 'alice';
+const controller = (name: string) => `system:serviceaccount:kube-system:${name}`;
+
+const OWNER = {
+  apiVersion: 'vakt.dev/v1alpha1',
+  kind: 'ReleaseGuard',
+  name: 'shop',
+  uid: 'u1',
+  controller: true,
+};
+const STABLE_LABELS = { 'vakt.dev/guard': 'shop', 'vakt.dev/role': 'stable' };
+
+function template(image: string, labels: Record<string, string>): Json {
+  return { metadata: { labels }, spec: { containers: [{ name: 'app', image }] } };
+}
+
+/** The guarded Deployment as the operator leaves it between releases. */
+const target: Json = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: {
+    name: 'shop-app',
+    namespace: NS,
+    annotations: { 'vakt.dev/guarded-by': 'shop', 'vakt.dev/rejected-template': 'abc123' },
+  },
+  spec: {
+    replicas: 0,
+    selector: { matchLabels: { app: 'shop' } },
+    template: template('shop:1', { app: 'shop' }),
+  },
+};
+
+const stable: Json = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: {
+    name: 'shop-stable',
+    namespace: NS,
+    labels: { 'app.kubernetes.io/managed-by': 'vakt', ...STABLE_LABELS },
+    annotations: { 'vakt.dev/template-hash': 'h1' },
+    ownerReferences: [OWNER],
+  },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: STABLE_LABELS },
+    template: template('shop:1', STABLE_LABELS),
+  },
+};
+
+const unguarded: Json = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'worker', namespace: NS },
+  spec: {
+    replicas: 0,
+    selector: { matchLabels: { app: 'worker' } },
+    template: template('worker:1', { app: 'worker' }),
+  },
+};
+
+const stablePod: Json = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'shop-stable-7d9-abcde',
+    namespace: NS,
+    labels: { ...STABLE_LABELS, 'pod-template-hash': '7d9' },
+  },
+  spec: { containers: [{ name: 'app', image: 'shop:1' }] },
+};
+
+const plainPod: Json = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'worker-1', namespace: NS, labels: { app: 'worker' } },
+  spec: { containers: [{ name: 'app', image: 'worker:1' }] },
+};
+
+const service = (name: string, selector: Record<string, string>): Json => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: {
+    name,
+    namespace: NS,
+    labels: { 'app.kubernetes.io/managed-by': 'vakt', 'vakt.dev/guard': 'shop' },
+    ownerReferences: [OWNER],
+  },
+  spec: { selector, ports: [{ port: 80, targetPort: 8080 }] },
+});
+
+const guard: Json = {
+  apiVersion: 'vakt.dev/v1alpha1',
+  kind: 'ReleaseGuard',
+  metadata: { name: 'shop', namespace: NS, finalizers: ['vakt.dev/hand-back'] },
+  spec: { targetRef: { name: 'shop-app' } },
+  status: { phase: 'Idle' },
+};
+
+/** The Scale the API server builds for deployments/scale: name, replicas, selector, no labels. */
+function scaleOf(deployment: Json, replicas?: number): Json {
+  const selector = Object.entries(deployment.spec.selector.matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name: deployment.metadata.name, namespace: NS },
+    spec: { replicas: replicas ?? deployment.spec.replicas },
+    status: { replicas: deployment.spec.replicas, selector },
+  };
+}
+
+const RESOURCE: Record<string, string> = {
+  Deployment: 'apps/v1/deployments',
+  ReplicaSet: 'apps/v1/replicasets',
+  Pod: '/v1/pods',
+  Service: '/v1/services',
+  ReleaseGuard: 'vakt.dev/v1alpha1/releaseguards',
+};
+
+/** An UPDATE (or PATCH: the API server judges the patched object) of `old` by `username`. */
+function update(
+  username: string,
+  old: Json,
+  change: (o: Json) => void,
+  subResource?: string,
+): AdmissionRequest {
+  const object = structuredClone(old);
+  change(object);
+  return {
+    operation: 'UPDATE',
+    username,
+    resource: RESOURCE[old.kind] as string,
+    ...(subResource ? { subResource } : {}),
+    namespace: NS,
+    name: old.metadata.name,
+    object,
+    oldObject: old,
+  };
+}
+
+function create(username: string, object: Json): AdmissionRequest {
+  const resource = RESOURCE[object.kind] as string;
+  return {
+    operation: 'CREATE',
+    username,
+    resource,
+    namespace: NS,
+    name: object.metadata.name,
+    object,
+    oldObject: null,
+  };
+}
+
+function remove(username: string, old: Json): AdmissionRequest {
+  const resource = RESOURCE[old.kind] as string;
+  return {
+    operation: 'DELETE',
+    username,
+    resource,
+    namespace: NS,
+    name: old.metadata.name,
+    object: null,
+    oldObject: old,
+  };
+}
+
+function scale(username: string, deployment: Json, replicas: number): AdmissionRequest {
+  const oldObject = scaleOf(deployment);
+  return {
+    operation: 'UPDATE',
+    username,
+    resource: 'apps/v1/deployments',
+    subResource: 'scale',
+    namespace: NS,
+    name: deployment.metadata.name,
+    object: scaleOf(deployment, replicas),
+    oldObject,
+  };
+}
+
+function writeStatus(username: string): AdmissionRequest {
+  return update(
+    username,
+    guard,
+    (g) => {
+      g.status.phase = 'Baking';
+    },
+    'status',
+  );
+}
+
+const setImage = (image: string) => (d: Json) => {
+  d.spec.template.spec.containers[0].image = image;
+};
+
+let chart: Json[];
+beforeAll(async () => {
+  chart = await render();
+});
+
+function expectDenied(request: AdmissionRequest, why: RegExp, objects = chart): void {
+  const verdict = admit(objects, request);
+  expect(verdict.allowed, `${request.operation} ${request.name} by ${request.username}`).toBe(
+    false,
+  );
+  expect(verdict.denials.join('\n')).toMatch(why);
+  // Denied by a validation's message, never by an expression that failed to evaluate.
+  expect(verdict.denials.join('\n')).not.toMatch(/^(variable|validation|matchCondition) /m);
+}
+
+function expectAllowed(request: AdmissionRequest, objects = chart): void {
+  const verdict = admit(objects, request);
+  expect(verdict.denials, `${request.operation} ${request.name} by ${request.username}`).toEqual(
+    [],
+  );
+}
+
+describe('admission policies: an edit user in a guarded namespace', () => {
+  it('cannot kubectl set image on <guard>-stable, scale it, relabel it or delete it', () => {
+    expectDenied(update(EDITOR, stable, setImage('shop:evil')), /<guard>-stable copy/);
+    expectDenied(scale(EDITOR, stable, 10), /scale of a ReleaseGuard's <guard>-stable/);
+    expectDenied(
+      update(EDITOR, stable, (d) => {
+        d.metadata.ownerReferences = [];
+      }),
+      /<guard>-stable copy/,
+    );
+    expectDenied(remove(EDITOR, stable), /<guard>-stable copy/);
+  });
+
+  it('cannot label a pod vakt.dev/role=stable, change a stable pod, or strip its labels', () => {
+    expectDenied(
+      update(EDITOR, plainPod, (p) => {
+        p.metadata.labels['vakt.dev/role'] = 'stable';
+      }),
+      /pods labelled vakt.dev\/guard/,
+    );
+    expectDenied(
+      update(EDITOR, stablePod, (p) => {
+        p.spec.containers[0].image = 'shop:evil';
+      }),
+      /pods labelled/,
+    );
+    expectDenied(
+      update(EDITOR, stablePod, (p) => {
+        delete p.metadata.labels['vakt.dev/role'];
+      }),
+      /pods labelled/,
+    );
+    expectDenied(
+      update(
+        EDITOR,
+        stablePod,
+        (p) => {
+          p.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox' }];
+        },
+        'ephemeralcontainers',
+      ),
+      /pods labelled/,
+    );
+    expectDenied(
+      create(EDITOR, { ...plainPod, metadata: { ...plainPod.metadata, labels: STABLE_LABELS } }),
+      /pods labelled/,
+    );
+  });
+
+  it('cannot put pods behind Service <guard> through a Deployment or ReplicaSet template', () => {
+    const impostor = structuredClone(unguarded);
+    impostor.spec.template.metadata.labels = { app: 'worker', ...STABLE_LABELS };
+    expectDenied(create(EDITOR, impostor), /pod template labels vakt.dev\/guard/);
+    expectDenied(
+      update(EDITOR, unguarded, (d) => {
+        d.spec.template.metadata.labels['vakt.dev/guard'] = 'shop';
+      }),
+      /pod template labels/,
+    );
+    expectDenied(create(EDITOR, { ...impostor, kind: 'ReplicaSet' }), /pod template labels/);
+  });
+
+  it("cannot edit Service shop's selector, delete it, or edit shop-canary", () => {
+    const shop = service('shop', STABLE_LABELS);
+    expectDenied(
+      update(EDITOR, shop, (s) => {
+        s.spec.selector = { app: 'shop' };
+      }),
+      /belongs to a ReleaseGuard/,
+    );
+    expectDenied(remove(EDITOR, shop), /belongs to a ReleaseGuard/);
+    expectDenied(
+      update(EDITOR, service('shop-canary', { app: 'shop' }), (s) => {
+        s.spec.selector = STABLE_LABELS;
+      }),
+      /belongs to a ReleaseGuard/,
+    );
+  });
+
+  it('cannot remove, change or forge vakt.dev/rejected-template or vakt.dev/guarded-by', () => {
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        delete d.metadata.annotations['vakt.dev/rejected-template'];
+      }),
+      /annotations vakt.dev\/rejected-template/,
+    );
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        d.metadata.annotations['vakt.dev/rejected-template'] = 'other';
+      }),
+      /annotations/,
+    );
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        delete d.metadata.annotations['vakt.dev/guarded-by'];
+      }),
+      /annotations/,
+    );
+    expectDenied(
+      update(EDITOR, unguarded, (d) => {
+        d.metadata.annotations = { 'vakt.dev/rejected-template': 'x' };
+      }),
+      /annotations/,
+    );
+  });
+
+  it('cannot write ReleaseGuard status', () => {
+    expectDenied(writeStatus(EDITOR), /status is the vakt operator's record/);
+  });
+
+  it('cannot scale a guarded target up from 0 to 3 through spec.replicas', () => {
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        d.spec.replicas = 3;
+      }),
+      /guarded by a ReleaseGuard/,
+    );
+    // Nor by a new template and replicas in one apply.
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        setImage('shop:2')(d);
+        d.spec.replicas = 3;
+      }),
+      /guarded by a ReleaseGuard/,
+    );
+  });
+
+  it('is not stopped scaling a guarded target through /scale: the Scale carries no annotations (the operator scales it back)', () => {
+    // Known gap of a paramless policy, documented in docs/operator.md.
+    expectAllowed(scale(EDITOR, target, 3));
+  });
+});
+
+describe('admission policies: ordinary work stays allowed', () => {
+  it("lets an edit user change the target's template (a release) and scale it down", () => {
+    expectAllowed(update(EDITOR, target, setImage('shop:2')));
+    expectAllowed(
+      update(EDITOR, { ...target, spec: { ...target.spec, replicas: 2 } }, (d) => {
+        d.spec.replicas = 0;
+      }),
+    );
+    expectAllowed(remove(EDITOR, target));
+  });
+
+  it('lets an edit user scale an unguarded Deployment, either way', () => {
+    expectAllowed(
+      update(EDITOR, unguarded, (d) => {
+        d.spec.replicas = 3;
+      }),
+    );
+    expectAllowed(scale(EDITOR, unguarded, 3));
+  });
+
+  it('lets an edit user label a pod app=x and run pods without vakt labels', () => {
+    expectAllowed(
+      update(EDITOR, plainPod, (p) => {
+        p.metadata.labels.app = 'x';
+      }),
+    );
+    expectAllowed(create(EDITOR, plainPod));
+  });
+
+  it("lets an edit user create foo-stable without vakt's mark (the operator takes such a Deployment over)", () => {
+    const foo = structuredClone(unguarded);
+    foo.metadata.name = 'foo-stable';
+    expectAllowed(create(EDITOR, foo));
+  });
+
+  it('lets an edit user point their own Service at the stable pods, as the docs advise', () => {
+    const own: Json = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'shop-public', namespace: NS },
+      spec: { selector: { app: 'shop' } },
+    };
+    expectAllowed(
+      update(EDITOR, own, (s) => {
+        s.spec.selector = STABLE_LABELS;
+      }),
+    );
+    expectAllowed(create(EDITOR, { ...own, spec: { selector: STABLE_LABELS } }));
+  });
+
+  it('lets an edit user delete what hand-back left (no owner reference any more)', () => {
+    const left = structuredClone(stable);
+    left.metadata.ownerReferences = [];
+    expectAllowed(remove(EDITOR, left));
+    const shop = service('shop', STABLE_LABELS);
+    shop.metadata.ownerReferences = [];
+    expectAllowed(remove(EDITOR, shop));
+    expectAllowed(
+      update(EDITOR, shop, (s) => {
+        s.spec.selector = { app: 'shop' };
+      }),
+    );
+  });
+
+  it('lets an edit user delete a ReleaseGuard by default', () => {
+    expectAllowed(remove(EDITOR, guard));
+    expectAllowed(
+      update(EDITOR, guard, (g) => {
+        g.metadata.finalizers = [];
+      }),
+    );
+  });
+});
+
+describe('admission policies: the operator and the built-in controllers', () => {
+  it('let the operator do everything it does', () => {
+    const requests = [
+      create(OPERATOR, stable),
+      update(OPERATOR, stable, setImage('shop:2')),
+      update(OPERATOR, stable, (d) => {
+        d.metadata.annotations['vakt.dev/rejected-template'] = 'h2';
+      }),
+      update(OPERATOR, stable, (d) => {
+        d.metadata.ownerReferences = [];
+      }),
+      update(OPERATOR, target, (d) => {
+        d.spec.replicas = 1;
+      }),
+      update(OPERATOR, target, (d) => {
+        d.metadata.annotations['vakt.dev/rejected-template'] = 'def456';
+      }),
+      update(OPERATOR, unguarded, (d) => {
+        d.metadata.annotations = { 'vakt.dev/guarded-by': 'worker' };
+        d.spec.replicas = 0;
+      }),
+      update(OPERATOR, target, (d) => {
+        delete d.metadata.annotations['vakt.dev/guarded-by'];
+        d.spec.replicas = 3;
+      }),
+      create(OPERATOR, service('shop', STABLE_LABELS)),
+      update(OPERATOR, service('shop-canary', { app: 'old' }), (s) => {
+        s.spec.selector = { app: 'shop' };
+      }),
+      update(OPERATOR, service('shop', STABLE_LABELS), (s) => {
+        s.metadata.ownerReferences = [];
+      }),
+      writeStatus(OPERATOR),
+    ];
+    for (const request of requests) expectAllowed(request);
+  });
+
+  it('let the Deployment and ReplicaSet controllers and the garbage collector run stable', () => {
+    const replicaSet = {
+      ...structuredClone(stable),
+      kind: 'ReplicaSet',
+      metadata: { ...stable.metadata, name: 'shop-stable-7d9', ownerReferences: [] },
+    };
+    expectAllowed(create(controller('deployment-controller'), replicaSet));
+    expectAllowed(
+      update(controller('deployment-controller'), replicaSet, (r) => {
+        r.spec.replicas = 2;
+      }),
+    );
+    expectAllowed(create(controller('replicaset-controller'), stablePod));
+    expectAllowed(
+      update(controller('replicaset-controller'), stablePod, (p) => {
+        p.metadata.ownerReferences = [];
+      }),
+    );
+    expectAllowed(
+      update(controller('generic-garbage-collector'), stablePod, (p) => {
+        p.metadata.ownerReferences = [];
+      }),
+    );
+    expectAllowed(remove(controller('generic-garbage-collector'), stable));
+    expectAllowed(remove(controller('generic-garbage-collector'), service('shop', STABLE_LABELS)));
+    // One controller-manager identity for all controllers (no --use-service-account-credentials).
+    expectAllowed(create('system:kube-controller-manager', stablePod));
+  });
+
+  it("do not let one controller do another's work", () => {
+    expectDenied(
+      update(controller('replicaset-controller'), stable, setImage('shop:evil')),
+      /<guard>-stable copy/,
+    );
+    expectDenied(create(controller('deployment-controller'), stablePod), /pods labelled/);
+    expectDenied(writeStatus(controller('generic-garbage-collector')), /status/);
+  });
+});
+
+describe('admission policies: chart values', () => {
+  it('renders paramless Deny policies that fail closed, with a binding each', () => {
+    const policies = chart.filter((o) => o.kind === 'ValidatingAdmissionPolicy');
+    const bindings = chart.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual([
+      'vakt-guard-status',
+      'vakt-pods',
+      'vakt-services',
+      'vakt-workloads',
+    ]);
+    for (const policy of policies) {
+      expect(policy.apiVersion).toBe('admissionregistration.k8s.io/v1');
+      expect(policy.spec.failurePolicy).toBe('Fail');
+      expect(policy.spec.paramKind).toBeUndefined();
+      expect(policy.spec.matchConditions.length).toBeGreaterThan(0);
+    }
+    expect(bindings.map((b) => b.spec.policyName).sort()).toEqual(
+      policies.map((p) => p.metadata.name).sort(),
+    );
+    for (const binding of bindings) {
+      expect(binding.spec.validationActions).toEqual(['Deny']);
+      expect(binding.spec.paramRef).toBeUndefined();
+    }
+  });
+
+  it('renders none with admission.enabled=false', async () => {
+    const objects = await render('admission.enabled=false');
+    expect(objects.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
+    expectAllowed(update(EDITOR, stable, setImage('shop:evil')), objects);
+  });
+
+  it('lets admission.extraAllowedUsers through every policy', async () => {
+    const objects = await render('admission.extraAllowedUsers={alice}');
+    expectAllowed(update(EDITOR, stable, setImage('shop:2')), objects);
+    expectAllowed(writeStatus(EDITOR), objects);
+    expectDenied(writeStatus('bob'), /status/, objects);
+  });
+
+  it('refuses deleting a guard or its finalizer with admission.protectGuardDeletion, but not to the namespace controller', async () => {
+    const objects = await render('admission.protectGuardDeletion=true');
+    expectDenied(remove(EDITOR, guard), /deleting a ReleaseGuard ends its enforcement/, objects);
+    expectDenied(
+      update(EDITOR, guard, (g) => {
+        g.metadata.finalizers = [];
+      }),
+      /hand-back finalizer/,
+      objects,
+    );
+    expectAllowed(
+      update(EDITOR, guard, (g) => {
+        g.spec.targetRef.name = 'shop-app';
+      }),
+      objects,
+    );
+    expectAllowed(remove(controller('namespace-controller'), guard), objects);
+    expectAllowed(
+      update(OPERATOR, guard, (g) => {
+        g.metadata.finalizers = [];
+      }),
+      objects,
+    );
+  });
+
+  it('refuses an extra user that would break out of the CEL list', async () => {
+    await expect(render(`admission.extraAllowedUsers={a"]||true||["}`)).rejects.toThrow(
+      /extraAllowedUsers\.0: Does not match pattern/,
+    );
+  });
+
+  it('binds only the watched namespaces when the operator watches some', async () => {
+    const objects = await render('watchNamespace=shop');
+    expectDenied(update(EDITOR, stable, setImage('shop:evil')), /<guard>-stable/, objects);
+    const elsewhere = { ...update(EDITOR, stable, setImage('shop:evil')), namespace: 'other' };
+    expect(admit(objects, elsewhere).judgedBy).toEqual([]);
+  });
+
+  it("names the chart's own ServiceAccount as the operator", async () => {
+    const objects = await render('serviceAccount.name=guardian');
+    expectDenied(writeStatus(OPERATOR), /status/, objects);
+    expectAllowed(writeStatus('system:serviceaccount:vakt-system:guardian'), objects);
+  });
+});

@@ -1,0 +1,162 @@
+import { Environment } from '@marcbachmann/cel-js';
+
+/**
+ * Judges an admission request against rendered ValidatingAdmissionPolicies and their
+ * bindings the way the API server does: matchConstraints (resource rules), the binding's
+ * namespaceSelector, matchConditions, variables, then every validation; CEL by a real
+ * evaluator. With failurePolicy Fail an expression that errors denies, as in a cluster.
+ * Not modelled: paramKind, excludeResourceRules, objectSelector, auditAnnotations.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: rendered objects are read field by field
+type Json = any;
+
+export interface AdmissionRequest {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  username: string;
+  /** group/version/resource, e.g. apps/v1/deployments (core: /v1/pods). */
+  resource: string;
+  subResource?: string;
+  namespace: string;
+  name: string;
+  object: Json | null;
+  oldObject: Json | null;
+}
+
+export interface Verdict {
+  allowed: boolean;
+  /** Names of the policies that matched the request (and its user). */
+  judgedBy: string[];
+  /** Why each denial: the validation's message, or the error of an expression. */
+  denials: string[];
+}
+
+const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
+
+/** JSON as the API server hands it to CEL: whole numbers are int (int64), not double. */
+function toCel(value: Json): Json {
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (Array.isArray(value)) return value.map(toCel);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+  return value;
+}
+
+function evaluate(expression: string, context: Record<string, unknown>): unknown {
+  return env.evaluate(expression, context);
+}
+
+function listed(list: string[] | undefined, value: string): boolean {
+  return (list ?? []).some((entry) => entry === '*' || entry === value);
+}
+
+function matchesRules(policy: Json, request: AdmissionRequest): boolean {
+  const [group = '', version = '', resource = ''] = request.resource.split('/');
+  const wanted = request.subResource ? `${resource}/${request.subResource}` : resource;
+  return (policy.spec.matchConstraints?.resourceRules ?? []).some(
+    (rule: Json) =>
+      listed(rule.apiGroups, group) &&
+      listed(rule.apiVersions, version) &&
+      listed(rule.operations, request.operation) &&
+      (rule.resources ?? []).some(
+        (r: string) => r === '*' || r === wanted || (request.subResource && r === `${resource}/*`),
+      ),
+  );
+}
+
+/** A namespace's labels: the API server sets kubernetes.io/metadata.name on every one. */
+function namespaceMatches(binding: Json, namespace: string): boolean {
+  const selector = binding.spec.matchResources?.namespaceSelector;
+  if (!selector) return true;
+  const labels: Record<string, string> = { 'kubernetes.io/metadata.name': namespace };
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpression = (selector.matchExpressions ?? []).every((e: Json) => {
+    const value = labels[e.key];
+    switch (e.operator) {
+      case 'In':
+        return value !== undefined && e.values.includes(value);
+      case 'NotIn':
+        return value === undefined || !e.values.includes(value);
+      case 'Exists':
+        return value !== undefined;
+      case 'DoesNotExist':
+        return value === undefined;
+      default:
+        throw new Error(`namespaceSelector operator ${e.operator} is not modelled`);
+    }
+  });
+  return byLabel && byExpression;
+}
+
+function context(request: AdmissionRequest): Record<string, unknown> {
+  const [group = '', version = '', resource = ''] = request.resource.split('/');
+  return {
+    object: toCel(request.object),
+    oldObject: toCel(request.oldObject),
+    request: {
+      operation: request.operation,
+      userInfo: { username: request.username, groups: [] },
+      resource: { group, version, resource },
+      subResource: request.subResource ?? '',
+      namespace: request.namespace,
+      name: request.name,
+    },
+    namespaceObject: { metadata: { name: request.namespace } },
+  };
+}
+
+/** One policy (through one binding): null when it does not apply, else its denials. */
+export function judge(policy: Json, binding: Json, request: AdmissionRequest): string[] | null {
+  if (!matchesRules(policy, request) || !namespaceMatches(binding, request.namespace)) return null;
+  const failOpen = policy.spec.failurePolicy === 'Ignore';
+  const ctx = context(request);
+  const failed = (what: string, error: unknown) =>
+    failOpen ? [] : [`${what}: ${(error as Error).message}`];
+  for (const condition of policy.spec.matchConditions ?? []) {
+    try {
+      if (evaluate(condition.expression, ctx) !== true) return null;
+    } catch (error) {
+      return failed(`matchCondition ${condition.name}`, error);
+    }
+  }
+  const variables: Record<string, unknown> = {};
+  ctx.variables = variables;
+  for (const variable of policy.spec.variables ?? []) {
+    try {
+      variables[variable.name] = evaluate(variable.expression, ctx);
+    } catch (error) {
+      return failed(`variable ${variable.name}`, error);
+    }
+  }
+  const denials: string[] = [];
+  for (const validation of policy.spec.validations ?? []) {
+    try {
+      const result = evaluate(validation.expression, ctx);
+      if (typeof result !== 'boolean') throw new Error(`returned ${String(result)}, not a bool`);
+      if (!result) denials.push(validation.message ?? validation.expression);
+    } catch (error) {
+      denials.push(...failed(`validation ${validation.expression}`, error));
+    }
+  }
+  return denials;
+}
+
+/** Every ValidatingAdmissionPolicy of a rendered chart, through the bindings that name it. */
+export function admit(objects: Json[], request: AdmissionRequest): Verdict {
+  const policies = new Map<string, Json>(
+    objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((o) => [o.metadata.name, o]),
+  );
+  const verdict: Verdict = { allowed: true, judgedBy: [], denials: [] };
+  for (const binding of objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding')) {
+    const policy = policies.get(binding.spec.policyName);
+    if (!policy) throw new Error(`binding ${binding.metadata.name} names no rendered policy`);
+    if (!(binding.spec.validationActions ?? []).includes('Deny'))
+      throw new Error(`binding ${binding.metadata.name} does not deny`);
+    const denials = judge(policy, binding, request);
+    if (denials === null) continue;
+    verdict.judgedBy.push(policy.metadata.name);
+    verdict.denials.push(...denials);
+  }
+  verdict.allowed = verdict.denials.length === 0;
+  return verdict;
+}
