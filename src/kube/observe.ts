@@ -13,6 +13,7 @@ import {
   readOrNull,
 } from './context.ts';
 import { withRetry } from './errors.ts';
+import { listRoutes, routesTo } from './routes.ts';
 import { matches } from './services.ts';
 
 export type ObserveOptions = NonNullable<Parameters<Cluster['observe']>[2]>;
@@ -27,12 +28,14 @@ export async function observe(
   const { namespace, name } = ref;
   const service = (serviceName: string) =>
     readOrNull(ctx, () => ctx.core.readNamespacedService({ namespace, name: serviceName }));
-  const [target, stable, stableService, canaryService, all] = await Promise.all([
+  const fresh = options.exposure === 'fresh';
+  const [target, stable, stableService, canaryService, all, routes] = await Promise.all([
     readDeployment(ctx, namespace, targetName),
     readDeployment(ctx, namespace, `${name}-stable`),
     service(name),
     service(`${name}-canary`),
-    options.exposure ? listServices(ctx, namespace, options.exposure === 'fresh') : null,
+    options.exposure ? listServices(ctx, namespace, fresh) : null,
+    options.exposure ? listRoutes(ctx, namespace, fresh) : null,
   ]);
   const exposedBy =
     all && target
@@ -40,6 +43,7 @@ export async function observe(
       : undefined;
   return {
     ...(exposedBy ? { exposedBy } : {}),
+    ...(routes ? { canaryRoutes: routesTo(routes, `${name}-canary`, namespace) } : {}),
     target: target
       ? {
           template: structuredClone((target.spec?.template ?? {}) as PodTemplate),
