@@ -65,10 +65,11 @@ export async function observe(
       : null,
     // A Service that selects the wrong pods or has the wrong port counts as missing, so
     // decide() repairs it.
+    // Without its vakt.dev/guard label a Service escapes the operator's watch: missing too.
     services: {
-      stable: selects(stableService, stableSelector(name), options.port),
+      stable: selects(stableService, stableSelector(name), options.port, name),
       canary: target
-        ? selects(canaryService, matchLabelsOf(target), options.port)
+        ? selects(canaryService, matchLabelsOf(target), options.port, name)
         : canaryService !== null,
     },
   };
@@ -87,8 +88,13 @@ function selects(
   service: V1Service | null,
   selector: Record<string, string>,
   port: { port: number; targetPort: number } | undefined,
+  guard: string,
 ): boolean {
-  return service !== null && matches(service, selector, port);
+  return (
+    service !== null &&
+    service.metadata?.labels?.[LABEL_GUARD] === guard &&
+    matches(service, selector, port)
+  );
 }
 
 /** The API server defaults spec.replicas to 1. */
