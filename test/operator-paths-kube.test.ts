@@ -153,12 +153,13 @@ describe('pods that claim to be stable', () => {
   it('deletes a false claimant another controller made, since unlabelled it would be replaced and pile up', async () => {
     const world = await startWorld();
     await adopted(world);
+    // A ReplicaSet of someone's whose pod template carries the labels.
     const evil = world.kube.store.put({
       apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'evil', namespace: NS },
+      kind: 'ReplicaSet',
+      metadata: { name: 'evil-5f7c', namespace: NS, labels: STABLE_LABELS },
       spec: {
-        replicas: 0,
+        replicas: 1,
         selector: { matchLabels: STABLE_LABELS },
         template: {
           metadata: { labels: STABLE_LABELS },
@@ -166,7 +167,7 @@ describe('pods that claim to be stable', () => {
         },
       },
     });
-    putPod(world, 'evil-1', STABLE_LABELS, BACKDOOR, replicaSet(world, evil, 'evil-5f7c'));
+    putPod(world, 'evil-1', STABLE_LABELS, BACKDOOR, evil);
     await world.waitFor('the claimant deleted', () => pod(world, 'evil-1') === undefined);
     await world.waitFor('the Warning', () => world.events('PodDeleted').length > 0);
     const [warning] = world.events('PodDeleted');
