@@ -417,7 +417,8 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     expect(taken.spec).toMatchObject({
       selector: { 'vakt.dev/guard': 'web', 'vakt.dev/role': 'stable' },
     });
-    expect(taken.metadata.labels).toEqual({ team: 'shop' });
+    // Its labels stay, plus the one the operator's Service watch selects on.
+    expect(taken.metadata.labels).toEqual({ team: 'shop', 'vakt.dev/guard': 'web' });
     expect(taken.metadata.ownerReferences).toBeUndefined();
   });
 

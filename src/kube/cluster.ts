@@ -6,6 +6,7 @@ import {
   DEPLOYMENTS,
   GUARDS,
   type KubeContext,
+  LABEL_GUARD,
   makeContext,
   mergePatch,
   type RetrySettings,
@@ -17,6 +18,8 @@ import { getGuard, writeStatus } from './guards.ts';
 import { orphan, setFinalizer } from './hand-back.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { observe } from './observe.ts';
+import { deletePod, observePods, unlabelPod, watchPods } from './pods.ts';
+import { watchRoutes } from './routes.ts';
 import { ensureServices } from './services.ts';
 import { setStable } from './stable.ts';
 import { listWatch } from './watch.ts';
@@ -60,6 +63,11 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     options.retry ?? {},
   );
   const instance = options.instance ?? process.env.HOSTNAME ?? 'vakt';
+  const settings = {
+    log,
+    ...(options.watchBackoff?.baseMs !== undefined ? { baseMs: options.watchBackoff.baseMs } : {}),
+    ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
+  };
   const watch = (
     kind: { group: string; version: string; plural: string },
     namespace: string | undefined,
@@ -123,5 +131,32 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
       emitEvent(ctx, guard, type, reason, message, instance),
     watchGuards: (namespace, onChange) => watch(GUARDS, namespace, onChange),
     watchDeployments: (namespace, onChange) => watch(DEPLOYMENTS, namespace, onChange),
+    watchPods: (namespace, onChange) => watchPods(kc, ctx, namespace, onChange, settings),
+    watchServices: (namespace, onChange) =>
+      listWatch({
+        kc,
+        group: '',
+        version: 'v1',
+        plural: 'services',
+        namespace,
+        labelSelector: LABEL_GUARD,
+        list: (page) =>
+          namespace
+            ? ctx.core.listNamespacedService({ namespace, labelSelector: LABEL_GUARD, ...page })
+            : ctx.core.listServiceForAllNamespaces({ labelSelector: LABEL_GUARD, ...page }),
+        ...settings,
+        // By name too: a Service whose label was taken off leaves the selection (DELETED)
+        // carrying labels that no longer say whose it was.
+        onChange: (ref, _type, object) => {
+          const guards = new Set([ref.name, ref.name.replace(/-canary$/, '')]);
+          const labelled = object?.metadata?.labels?.[LABEL_GUARD];
+          if (labelled) guards.add(labelled);
+          for (const name of guards) onChange({ namespace: ref.namespace, name });
+        },
+      }),
+    watchRoutes: (namespace, onChange) => watchRoutes(kc, ctx, namespace, onChange, settings),
+    observePods: (guard) => observePods(ctx, guard),
+    unlabelPod: (namespace, name, uid) => unlabelPod(ctx, namespace, name, uid),
+    deletePod: (namespace, name, uid) => deletePod(ctx, namespace, name, uid),
   };
 }

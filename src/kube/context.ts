@@ -11,6 +11,7 @@ import {
 import type { GuardObject } from '../operator/ports.ts';
 import { isNotFound, type RetryOptions, withRetry } from './errors.ts';
 import type { Logger } from './logger.ts';
+import type { RouteObjects } from './routes.ts';
 
 /** What every part of the Cluster adapter shares: API clients, logger, retry settings. */
 export interface KubeContext {
@@ -25,6 +26,8 @@ export interface KubeContext {
   retry: Omit<RetryOptions, 'retryable' | 'signal'>;
   /** Recent lists of a namespace's Services, shared by the guards there (see observe.ts). */
   serviceLists: Map<string, { at: number; items: Promise<V1Service[]> }>;
+  /** The same for Ingresses and HTTPRoutes (see routes.ts); a watch event drops its entry. */
+  routeLists: Map<string, { at: number; items: Promise<RouteObjects> }>;
 }
 
 export type RetrySettings = KubeContext['retry'];
@@ -45,6 +48,7 @@ export function makeContext(
     fieldManager,
     retry,
     serviceLists: new Map(),
+    routeLists: new Map(),
   };
 }
 

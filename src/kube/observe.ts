@@ -14,6 +14,7 @@ import {
 } from './context.ts';
 import { withRetry } from './errors.ts';
 import { previousStable } from './previous-stable.ts';
+import { listRoutes, routesTo } from './routes.ts';
 import { matches } from './services.ts';
 
 export type ObserveOptions = NonNullable<Parameters<Cluster['observe']>[2]>;
@@ -28,12 +29,14 @@ export async function observe(
   const { namespace, name } = ref;
   const service = (serviceName: string) =>
     readOrNull(ctx, () => ctx.core.readNamespacedService({ namespace, name: serviceName }));
-  const [target, stable, stableService, canaryService, all] = await Promise.all([
+  const fresh = options.exposure === 'fresh';
+  const [target, stable, stableService, canaryService, all, routes] = await Promise.all([
     readDeployment(ctx, namespace, targetName),
     readDeployment(ctx, namespace, `${name}-stable`),
     service(name),
     service(`${name}-canary`),
-    options.exposure ? listServices(ctx, namespace, options.exposure === 'fresh') : null,
+    options.exposure ? listServices(ctx, namespace, fresh) : null,
+    options.exposure ? listRoutes(ctx, namespace, fresh) : null,
   ]);
   const exposedBy =
     all && target
@@ -41,6 +44,7 @@ export async function observe(
       : undefined;
   return {
     ...(exposedBy ? { exposedBy } : {}),
+    ...(routes ? { canaryRoutes: routesTo(routes, `${name}-canary`, namespace) } : {}),
     target: target
       ? {
           template: structuredClone((target.spec?.template ?? {}) as PodTemplate),
@@ -63,10 +67,11 @@ export async function observe(
       : null,
     // A Service that selects the wrong pods or has the wrong port counts as missing, so
     // decide() repairs it.
+    // Without its vakt.dev/guard label a Service escapes the operator's watch: missing too.
     services: {
-      stable: selects(stableService, stableSelector(name), options.port),
+      stable: selects(stableService, stableSelector(name), options.port, name),
       canary: target
-        ? selects(canaryService, matchLabelsOf(target), options.port)
+        ? selects(canaryService, matchLabelsOf(target), options.port, name)
         : canaryService !== null,
     },
   };
@@ -94,8 +99,13 @@ function selects(
   service: V1Service | null,
   selector: Record<string, string>,
   port: { port: number; targetPort: number } | undefined,
+  guard: string,
 ): boolean {
-  return service !== null && matches(service, selector, port);
+  return (
+    service !== null &&
+    service.metadata?.labels?.[LABEL_GUARD] === guard &&
+    matches(service, selector, port)
+  );
 }
 
 /** The API server defaults spec.replicas to 1. */

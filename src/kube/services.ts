@@ -72,7 +72,10 @@ async function ensureService(
         });
         return;
       }
-      if (matches(current, selector, action)) return;
+      // The label is what the operator's Service watch selects on: without it, an edit of a
+      // taken-over Service would wait for the guard's next pass.
+      const labelled = current.metadata?.labels?.[LABEL_GUARD] === guard.name;
+      if (matches(current, selector, action) && labelled) return;
       const ours = current.metadata?.labels?.[LABEL_MANAGED_BY] === 'vakt';
       if (!ours)
         ctx.log.warn(
@@ -84,6 +87,10 @@ async function ensureService(
       const nodePort = spec.ports?.find((p) => p.port === action.port)?.nodePort;
       const body: V1Service = {
         ...current,
+        metadata: {
+          ...current.metadata,
+          labels: { ...current.metadata?.labels, [LABEL_GUARD]: guard.name },
+        },
         spec: { ...spec, selector, ports: [{ ...port, ...(nodePort ? { nodePort } : {}) }] },
       };
       delete body.status;

@@ -20,13 +20,30 @@ export interface ObjectRef {
 
 export interface ListWatchOptions {
   kc: KubeConfig;
-  /** The API group ('' is not supported: lists go through CustomObjectsApi for raw JSON). */
+  /** The API group; '' (core) needs `list`, since CustomObjectsApi serves named groups only. */
   group: string;
   version: string;
   plural: string;
   /** Every namespace when undefined. */
   namespace?: string | undefined;
-  onChange: (ref: ObjectRef, type: ChangeType) => void;
+  /** Only objects with these labels (a label selector, as kubectl -l takes it). */
+  labelSelector?: string;
+  /**
+   * Lists one page; default CustomObjectsApi (raw JSON, named groups). Core kinds pass
+   * their typed list call.
+   */
+  list?: (page: { limit: number; _continue?: string }) => Promise<unknown>;
+  /**
+   * A kind that may not be installed (a CRD such as the Gateway API's HTTPRoute): a 404
+   * counts as "none exist" (synced, every known object deleted) and the list is tried again
+   * after the longest backoff, instead of holding readiness back for good.
+   */
+  optional?: boolean;
+  /**
+   * Called with the object as listed or watched; undefined for a deletion only a relist
+   * could tell (the object is gone, its last state unknown).
+   */
+  onChange: (ref: ObjectRef, type: ChangeType, object?: WatchedObject) => void;
   log?: Logger;
   /** Backoff after failures (defaults 250 ms doubling to 30 s). */
   baseMs?: number;
@@ -40,8 +57,18 @@ export interface ListWatchOptions {
 
 export type Stop = (() => Promise<void>) & { synced: () => boolean };
 
+export interface WatchedObject {
+  metadata?: {
+    namespace?: string;
+    name?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+  };
+  [key: string]: unknown;
+}
+
 interface Listed {
-  items?: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } }[];
+  items?: WatchedObject[];
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
@@ -55,7 +82,9 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
   });
   const api = options.kc.makeApiClient(CustomObjectsApi);
   const watcher = new Watch(options.kc);
-  const base = options.group ? `/apis/${options.group}/${options.version}` : '';
+  const base = options.group
+    ? `/apis/${options.group}/${options.version}`
+    : `/api/${options.version}`;
   const path = `${base}${options.namespace ? `/namespaces/${options.namespace}` : ''}/${options.plural}`;
   const stopping = new AbortController();
   /** Objects seen, by namespace/name, with their resourceVersion: a relist reports the difference. */
@@ -64,10 +93,10 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
   let synced = false;
   const firstList = Promise.withResolvers<void>();
 
-  const emit = (ref: ObjectRef, type: ChangeType) => {
+  const emit = (ref: ObjectRef, type: ChangeType, object?: WatchedObject) => {
     if (stopping.signal.aborted) return;
     try {
-      options.onChange(ref, type);
+      options.onChange(ref, type, object);
     } catch (error) {
       log.error({ err: describeError(error), ref }, 'watch callback failed');
     }
@@ -78,17 +107,20 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
     let next: string | undefined;
     let listVersion: string | undefined;
     do {
+      const paging = { limit: options.pageSize ?? 500, ...(next ? { _continue: next } : {}) };
       const common = {
         group: options.group,
         version: options.version,
         plural: options.plural,
-        limit: options.pageSize ?? 500,
-        ...(next ? { _continue: next } : {}),
+        ...paging,
+        ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
       };
       const page = (
-        options.namespace
-          ? await api.listNamespacedCustomObject({ ...common, namespace: options.namespace })
-          : await api.listClusterCustomObject(common)
+        options.list
+          ? await options.list(paging)
+          : options.namespace
+            ? await api.listNamespacedCustomObject({ ...common, namespace: options.namespace })
+            : await api.listClusterCustomObject(common)
       ) as Listed;
       items.push(...(page.items ?? []));
       next = page.metadata?.continue || undefined;
@@ -102,7 +134,7 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
       const version = item.metadata?.resourceVersion ?? '';
       seen.set(key, version);
       const before = known.get(key);
-      if (before !== version) emit(ref, before === undefined ? 'ADDED' : 'MODIFIED');
+      if (before !== version) emit(ref, before === undefined ? 'ADDED' : 'MODIFIED', item);
     }
     // Deleted while we were not watching: only a relist can tell.
     for (const key of known.keys()) {
@@ -155,13 +187,18 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
         const key = `${ref.namespace}/${ref.name}`;
         if (type === 'DELETED') known.delete(key);
         else known.set(key, meta?.resourceVersion ?? '');
-        emit(ref, type);
+        emit(ref, type, object as WatchedObject);
       };
       const timeoutSeconds = options.timeoutSeconds ?? 240 + Math.floor(Math.random() * 60);
       watcher
         .watch(
           path,
-          { resourceVersion: from, allowWatchBookmarks: true, timeoutSeconds },
+          {
+            resourceVersion: from,
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+            ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+          },
           onEvent,
           finish,
         )
@@ -199,6 +236,12 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
         if (failures > 0) await pause(failures);
       } catch (error) {
         if (stopping.signal.aborted) break;
+        if (options.optional && statusOf(error) === 404) {
+          // Not installed (yet): nothing of this kind exists. Look again now and then.
+          absent();
+          await pause(Number.POSITIVE_INFINITY);
+          continue;
+        }
         failures += 1;
         if (statusOf(error) === 410) resourceVersion = undefined;
         log.warn(
@@ -213,6 +256,17 @@ export async function listWatch(options: ListWatchOptions): Promise<Stop> {
         await pause(failures);
       }
     }
+  };
+
+  const absent = () => {
+    if (!synced) log.info('not served by the API server (its CRD is not installed): none exist');
+    for (const key of known.keys()) {
+      const [namespace = '', name = ''] = key.split('/');
+      emit({ namespace, name }, 'DELETED');
+    }
+    known = new Map();
+    resourceVersion = undefined;
+    synced = true;
   };
 
   const pause = async (failures: number) => {

@@ -121,6 +121,10 @@ export function startOperator(options: OperatorOptions): Operator {
     // Read before the first pass, so no guard is judged without it.
     await platform.start(() => reconciler.platformChanged());
     for (const namespace of namespaces) {
+      // Routes first: a guard's first pass may scale a candidate, and reads them then.
+      stops.push(
+        await retry(() => cluster.watchRoutes(namespace, (ns) => reconciler.routesChanged(ns))),
+      );
       stops.push(
         await retry(() => cluster.watchGuards(namespace, (ref) => reconciler.guardChanged(ref))),
       );
@@ -128,6 +132,14 @@ export function startOperator(options: OperatorOptions): Operator {
         await retry(() =>
           cluster.watchDeployments(namespace, (ref) => reconciler.deploymentChanged(ref)),
         ),
+      );
+      stops.push(
+        await retry(() =>
+          cluster.watchServices(namespace, (ref) => reconciler.serviceChanged(ref)),
+        ),
+      );
+      stops.push(
+        await retry(() => cluster.watchPods(namespace, (ref) => reconciler.podChanged(ref))),
       );
     }
     if (stopping) {

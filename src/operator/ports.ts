@@ -1,3 +1,4 @@
+import type { PodFacts } from '../release/pods.ts';
 import type { ReleaseGuardStatus } from '../release/schema.ts';
 import type { Action, Observed } from '../release/state.ts';
 
@@ -51,7 +52,8 @@ export interface Cluster {
    * The world decide() needs, for a guard whose targetRef names `targetName` (everything
    * but `probe`, which the operator itself knows): the target Deployment, `<guard>-stable`
    * and the two Services; with `exposure`, also the other Services that select the
-   * target's pods (a list of the namespace's Services, so only when it matters).
+   * target's pods and the Ingresses and HTTPRoutes whose backend is `<guard>-canary`
+   * (lists of the namespace's Services and routes, so only when it matters).
    */
   observe(
     ref: GuardRef,
@@ -131,6 +133,27 @@ export interface Cluster {
   watchGuards(namespace: string | undefined, onChange: (ref: GuardRef) => void): Promise<Stop>;
   /** The same for Deployments (targets and `-stable` copies). */
   watchDeployments(namespace: string | undefined, onChange: (ref: GuardRef) => void): Promise<Stop>;
+  /**
+   * Pods labelled vakt.dev/guard (a label-selected watch) added or changed: calls back
+   * with the guard the label names, which may not exist.
+   */
+  watchPods(namespace: string | undefined, onChange: (guard: GuardRef) => void): Promise<Stop>;
+  /**
+   * Services labelled vakt.dev/guard (vakt's own), added, changed, deleted or relabelled:
+   * calls back with each guard the Service may belong to (`<guard>` or `<guard>-canary`).
+   */
+  watchServices(namespace: string | undefined, onChange: (guard: GuardRef) => void): Promise<Stop>;
+  /**
+   * Any Ingress or HTTPRoute change (HTTPRoutes only where the Gateway API is installed):
+   * calls back with its namespace. The next observe() with `exposure` reads the change.
+   */
+  watchRoutes(namespace: string | undefined, onChange: (namespace: string) => void): Promise<Stop>;
+  /** The pods labelled vakt.dev/guard=<guard>, and whether each is really `-stable`'s. */
+  observePods(guard: GuardObject): Promise<PodFacts[]>;
+  /** Takes vakt.dev/guard and vakt.dev/role off the pod with this uid; gone already is fine. */
+  unlabelPod(namespace: string, name: string, uid: string): Promise<void>;
+  /** Deletes the pod with this uid; gone already is fine. */
+  deletePod(namespace: string, name: string, uid: string): Promise<void>;
 }
 
 /** Leader election on a coordination.k8s.io/v1 Lease. */

@@ -7,6 +7,7 @@ import { runActions } from './actions.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PlatformSource } from './platform-source.ts';
+import { guardPods } from './pods.ts';
 import { policyDigest, resolveGuardPolicy } from './policy.ts';
 import { type Cluster, type GuardObject, type GuardRef, STATUS_CHANGED } from './ports.ts';
 import type { ProbeManager } from './probes.ts';
@@ -69,6 +70,8 @@ interface Work {
   forgotten?: boolean;
   /** The last pass saw another Service selecting the target's pods. */
   exposed?: boolean;
+  /** A pod claiming this guard changed since its pods were last checked (true at first). */
+  podsDirty: boolean;
 }
 
 export class Reconciler {
@@ -84,6 +87,28 @@ export class Reconciler {
 
   guardChanged(ref: GuardRef): void {
     this.trigger(ref);
+  }
+
+  /** One of vakt's Services changed: its guard repairs it now, not at its next pass. */
+  serviceChanged(ref: GuardRef): void {
+    if (this.works.has(guardKey(ref))) this.trigger(ref);
+  }
+
+  /** A pod labelled for this guard changed: its next pass checks the guard's pods. */
+  podChanged(ref: GuardRef): void {
+    const work = this.works.get(guardKey(ref));
+    if (!work) return; // a guard seen for the first time checks its pods anyway
+    work.podsDirty = true;
+    this.trigger(ref);
+  }
+
+  /** An Ingress or HTTPRoute changed: guards that may scale a candidate read them again. */
+  routesChanged(namespace: string): void {
+    for (const work of this.works.values()) {
+      if (work.ref.namespace !== namespace) continue;
+      if (work.phase && !['Initializing', 'Blocked', 'Canary'].includes(work.phase)) continue;
+      this.trigger(work.ref);
+    }
   }
 
   deploymentChanged(ref: GuardRef): void {
@@ -172,6 +197,7 @@ export class Reconciler {
         urgent: false,
         reflexPending: false,
         deployments: [],
+        podsDirty: true,
       };
       this.works.set(key, work);
     }
@@ -256,7 +282,7 @@ export class Reconciler {
           probe: probes.current(work.ref),
         }
       : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };
-    work.exposed = (observed.exposedBy?.length ?? 0) > 0;
+    work.exposed = (observed.exposedBy?.length ?? 0) + (observed.canaryRoutes?.length ?? 0) > 0;
     if (work.reflexPending && !reports.some(isLeak)) {
       // A leak overtook this pass, and the reflex may have scaled the candidate down under
       // its reads: deciding on them would scale it up again, or record the rejection
@@ -293,6 +319,15 @@ export class Reconciler {
         else output.status.stableGeneration = generation;
       },
     });
+    if (work.podsDirty) {
+      work.podsDirty = false;
+      try {
+        await guardPods(cluster, guard, output.status, log);
+      } catch (error) {
+        work.podsDirty = true;
+        throw error;
+      }
+    }
     if (!sameStatus(guard.status, output.status)) {
       const written = await cluster.writeStatus(guard, output.status);
       if (written === null) {

@@ -1,19 +1,42 @@
 import type { Context } from './context.ts';
+import type { UserRoute } from './state.ts';
 
 /**
  * Users must reach a guarded app only through `<name>` (stable); the candidate only
  * through `<name>-canary` (probes). Another Service selecting the target's pods breaks
  * both: at adoption it loses its endpoints when the target goes to zero, and during a
- * release it sends its users to a candidate nobody has probed yet.
+ * release it sends its users to a candidate nobody has probed yet. So does an Ingress or
+ * HTTPRoute whose backend is `<name>-canary`.
  */
 
-/** Services are not watched: a guard waiting on one looks again this often. */
+/**
+ * Users' Services are not watched (Ingresses and HTTPRoutes are): a guard waiting on one
+ * looks again this often.
+ */
 export const EXPOSURE_RECHECK_MS = 15_000;
 
-/** Why the guard must wait, or undefined when no other Service selects the target's pods. */
+/**
+ * Why the guard must wait, or undefined when nothing but vakt's Services reaches the
+ * target's pods. Routes to `<name>-canary` matter only for a release: before adoption
+ * that Service serves the target, which serves users anyway.
+ */
 export function exposedMessage(ctx: Context, when: 'adopt' | 'release'): string | undefined {
+  const routes = when === 'release' ? (ctx.observed.canaryRoutes ?? []) : [];
   const services = ctx.observed.exposedBy ?? [];
-  if (services.length === 0) return undefined;
+  const routed = routesMessage(ctx, routes);
+  if (services.length === 0) return routed;
+  const selected = servicesMessage(ctx, services, when);
+  return routed ? `${routed}; ${selected}` : selected;
+}
+
+function routesMessage(ctx: Context, routes: UserRoute[]): string | undefined {
+  if (routes.length === 0) return undefined;
+  const which = routes.map((r) => `${r.kind} ${r.name} (${r.path})`).join(', ');
+  const verb = routes.length === 1 ? 'sends' : 'send';
+  return `${which} ${verb} users to Service ${ctx.name}-canary: they would meet a release nobody has probed; the candidate stays at zero until the backend is Service ${ctx.name}`;
+}
+
+function servicesMessage(ctx: Context, services: string[], when: 'adopt' | 'release'): string {
   const target = ctx.spec.targetRef.name;
   const which =
     services.length === 1

@@ -69,8 +69,21 @@ export interface Observed {
    * when not read.
    */
   exposedBy?: string[];
+  /**
+   * Ingresses and HTTPRoutes whose backend is `<name>-canary`: they send users to the
+   * candidate. Read when exposedBy is; undefined when not read.
+   */
+  canaryRoutes?: UserRoute[];
   /** The probe run the adapter has going now, if any. */
   probe: { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null;
+}
+
+/** An entry point of users' traffic: an Ingress path or an HTTPRoute rule. */
+export interface UserRoute {
+  kind: 'Ingress' | 'HTTPRoute';
+  name: string;
+  /** host and path of an Ingress; the path matches of an HTTPRoute rule. */
+  path: string;
 }
 
 /** What a probe run reported: its progress, or how it ended. */

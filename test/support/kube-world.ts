@@ -162,10 +162,12 @@ export interface WorldSetup {
   /** The target's replicas before adoption (default 3). */
   replicas?: number;
   tenants?: Record<string, string>;
+  /** The cluster has the Gateway API's CRDs (HTTPRoute); default true. */
+  gatewayApi?: boolean;
 }
 
 export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
-  const kube = await startFakeKube();
+  const kube = await startFakeKube({ gatewayApi: setup.gatewayApi ?? true });
   const writes: StoreWrite[] = [];
   const unsubscribe = kube.store.onWrite((kind, object) => {
     writes.push({ kind, name: object.metadata.name ?? '', object });

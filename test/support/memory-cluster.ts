@@ -9,6 +9,7 @@ import type {
   STATUS_CHANGED,
   Stop,
 } from '../../src/operator/ports.ts';
+import type { PodFacts } from '../../src/release/pods.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
 import { GUARDED_BY, type Observed, REJECTED_TEMPLATE } from '../../src/release/state.ts';
 import type { PodTemplate } from '../../src/release/template.ts';
@@ -337,6 +338,35 @@ export class MemoryCluster implements Cluster {
   ): Promise<Stop> {
     this.enter('watchDeployments');
     return this.watch(this.deploymentWatchers, [...this.deployments.values()], namespace, onChange);
+  }
+
+  // Pods, vakt's Services and Ingresses are not modelled here: the fake API server tests them.
+  async watchPods(): Promise<Stop> {
+    this.enter('watchPods');
+    return async () => {};
+  }
+
+  async watchServices(): Promise<Stop> {
+    this.enter('watchServices');
+    return async () => {};
+  }
+
+  async watchRoutes(): Promise<Stop> {
+    this.enter('watchRoutes');
+    return async () => {};
+  }
+
+  async observePods(): Promise<PodFacts[]> {
+    this.enter('observePods');
+    return [];
+  }
+
+  async unlabelPod(): Promise<void> {
+    this.enter('unlabelPod');
+  }
+
+  async deletePod(): Promise<void> {
+    this.enter('deletePod');
   }
 
   // --- inside ----------------------------------------------------------------------------

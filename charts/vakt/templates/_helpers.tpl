@@ -67,10 +67,27 @@ get-only (never list or watch), optionally limited to named objects.
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "update", "patch"]
-# list: other Services selecting a target's pods; patch: owner references at hand-back.
+# list: other Services selecting a target's pods; watch: its own (label-selected), so an
+# edit is repaired at once; patch: owner references at hand-back.
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["get", "list", "create", "update", "patch"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+# Pods labelled vakt.dev/guard (a label-selected list and watch): a pod that is not
+# <name>-stable's loses the labels (patch) or is deleted, as is one whose image was changed.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch", "patch", "delete"]
+# Which ReplicaSets <name>-stable controls: a pod of theirs is stable's.
+- apiGroups: ["apps"]
+  resources: ["replicasets"]
+  verbs: ["list"]
+# Routes whose backend is <name>-canary hold a candidate at zero.
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses"]
+  verbs: ["list", "watch"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes"]
+  verbs: ["list", "watch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]

@@ -15,6 +15,8 @@ export interface FakeKubeOptions {
   historyLimit?: number;
   /** Stand in for the Deployment controller: mirror spec.replicas into status (default true). */
   deploymentStatus?: boolean;
+  /** Serve the Gateway API's HTTPRoutes, as a cluster with its CRDs installed (default true). */
+  gatewayApi?: boolean;
 }
 
 /** Anything shaped like an API object, such as client-node's V1Deployment. */
@@ -60,7 +62,14 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const store = new Store(options.historyLimit);
   const faults = new Faults();
   const requests = new RequestLog();
-  const server = createServer(apiHandler({ store, faults, requests }));
+  const server = createServer(
+    apiHandler({
+      store,
+      faults,
+      requests,
+      absentGroups: new Set(options.gatewayApi === false ? ['gateway.networking.k8s.io'] : []),
+    }),
+  );
   let connections = 0;
   server.on('connection', () => {
     connections += 1;

@@ -57,6 +57,11 @@ function row(apiVersion: string, kind: string, plural: string, flags: Flags = {}
 export const KINDS: readonly KindInfo[] = [
   row('apps/v1', 'Deployment', 'deployments', { status: true, normalize: defaultReplicas }),
   row('v1', 'Service', 'services', { status: true }),
+  row('v1', 'Pod', 'pods', { status: true }),
+  row('apps/v1', 'ReplicaSet', 'replicasets', { status: true }),
+  row('networking.k8s.io/v1', 'Ingress', 'ingresses', { status: true }),
+  // A CRD on a real cluster (Gateway API): FakeKubeOptions.gatewayApi turns it off.
+  row('gateway.networking.k8s.io/v1', 'HTTPRoute', 'httproutes', { status: true }),
   row('v1', 'Secret', 'secrets', { normalize: secretData }),
   row('v1', 'ConfigMap', 'configmaps'),
   row('v1', 'Event', 'events'),

@@ -11,6 +11,8 @@ export interface Context {
   store: Store;
   faults: Faults;
   requests: RequestLog;
+  /** API groups this server does not serve (a CRD not installed): every request is a 404. */
+  absentGroups: Set<string>;
 }
 
 /** Routes API requests to the store, the way the API server's REST handlers do. */
@@ -28,6 +30,8 @@ export function apiHandler(ctx: Context): (req: IncomingMessage, res: ServerResp
 async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake-kube');
   const route = parsePath(url.pathname);
+  if (route && absent(ctx, 'kind' in route ? route.kind.apiVersion : route.apiVersion))
+    throw new KubeError(404, 'the server could not find the requested resource');
   if (route && !('kind' in route)) return send(res, 200, discovery(route.apiVersion));
   if (!route) throw new KubeError(404, 'the server could not find the requested resource');
   const verb = verbOf(req.method, route, url);
@@ -99,6 +103,10 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
       });
     }
   }
+}
+
+function absent(ctx: Context, apiVersion: string): boolean {
+  return ctx.absentGroups.has(apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '');
 }
 
 function verbOf(method: string | undefined, route: Route, url: URL): Verb | undefined {
