@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -126,4 +127,38 @@ it('adopts a Deployment through the Kubernetes API and serves /readyz and /metri
   shutdown('test');
   expect(await running).toBe(0);
   for (const secret of shopSecrets()) expect(out.stderr).not.toContain(secret);
+});
+
+it('exits non-zero without standing for the Lease when the health port is taken', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+  const port = (taken.address() as { port: number }).port;
+  const kubeconfig = join(dir, 'kubeconfig-taken');
+  await writeFile(kubeconfig, kube.kubeConfig().exportConfig());
+  kube.requests.reset();
+  const out = captureIo({ POD_NAMESPACE: 'vakt-system' });
+  const settings = operatorSettings(
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--leader-elect',
+      '--health-port',
+      String(port),
+      '--metrics-port',
+      '0',
+    ],
+    out.io,
+  );
+  try {
+    // Never shut down from outside: the command must end on its own.
+    const code = await runOperator(settings, out.io, new Promise<string>(() => {}));
+    expect(code).toBe(1);
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
+  expect(out.stderr).toContain(`vakt operator: cannot listen on :${port} (address in use)\n`);
+  expect(out.stderr).not.toContain('could not finish');
+  // It never stood for leadership, so it never led.
+  expect(kube.requests.count(undefined, 'Lease')).toBe(0);
+  expect(kube.store.get('Lease', 'vakt-system', 'vakt-operator')).toBeUndefined();
 });

@@ -740,8 +740,8 @@ describe('operator against the Kubernetes API', () => {
         name: LEASE,
         identity,
         leaseMs: 3_000,
-        renewMs: 100,
-        retryMs: 50,
+        renewDeadlineMs: 2_000,
+        retryMs: 100,
       });
     const calls = { a: [] as string[], b: [] as string[] };
     const a = world.start({ elector: elector('a'), calls: calls.a });

@@ -84,8 +84,11 @@ class FakeElector implements LeaderElector {
     this.leader = false;
     this.giveUp();
   }
-  isLeader(): boolean {
+  isLeading(): boolean {
     return this.leader;
+  }
+  signal(): AbortSignal {
+    return this.leader ? new AbortController().signal : AbortSignal.abort();
   }
 }
 

@@ -3,9 +3,11 @@ import { createCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { createLeaderElector } from '../kube/lease.ts';
 import { createLogger } from '../log.ts';
-import { startHttp } from '../operator/health.ts';
-import { startOperator } from '../operator/operator.ts';
+import { type HttpOptions, type HttpServer, startHttp } from '../operator/health.ts';
+import { createMetrics } from '../operator/metrics.ts';
+import { type Operator, startOperator } from '../operator/operator.ts';
 import { configMapPlatform } from '../operator/platform-source.ts';
+import { describeError } from '../operator/refs.ts';
 import {
   DEFAULT_SERVICE_URL_TEMPLATE,
   serviceUrlFromTemplate,
@@ -199,7 +201,6 @@ export async function runOperator(
     ...(settings.kubeconfig && { kubeconfig: settings.kubeconfig }),
     env: io.env,
   });
-  const cluster = createCluster(kubeConfig, { log: log.child({ component: 'kube' }) });
   const identity = io.env.HOSTNAME || `vakt-${process.pid}`;
   const elector = settings.leaderElect
     ? createLeaderElector(kubeConfig, {
@@ -209,14 +210,38 @@ export async function runOperator(
         log: log.child({ component: 'lease' }),
       })
     : undefined;
+  // Every write passes the elector: a replica that lost the Lease writes nothing more.
+  const cluster = createCluster(kubeConfig, {
+    log: log.child({ component: 'kube' }),
+    ...(elector && { fence: elector }),
+  });
+
+  // Listen before standing for the Lease: a leader without health endpoints would be
+  // restarted by its probes, or worse, lead unseen.
+  const metrics = createMetrics();
+  let operator: Operator | undefined;
+  const ready = () => operator?.ready() ?? false;
+  const servers = await listenAll(
+    settings.metricsPort === settings.healthPort
+      ? [{ port: settings.healthPort, ready, registry: metrics.registry }]
+      : [
+          { port: settings.healthPort, ready },
+          { port: settings.metricsPort, registry: metrics.registry },
+        ],
+  );
+  if (typeof servers === 'string') {
+    io.stderr(`vakt operator: ${servers}\n`);
+    return EXIT.fail;
+  }
 
   let lost = false;
   let onLost: () => void = () => {};
   const leadershipLost = new Promise<string>((resolve) => {
     onLost = () => resolve('lost the leader lease');
   });
-  const operator = startOperator({
+  operator = startOperator({
     cluster,
+    metrics,
     ...(elector && { elector }),
     ...(settings.namespaces && { namespaces: settings.namespaces }),
     platform: configMapPlatform({
@@ -238,19 +263,6 @@ export async function runOperator(
       onLost();
     },
   });
-  const servers =
-    settings.metricsPort === settings.healthPort
-      ? [
-          await startHttp({
-            port: settings.healthPort,
-            ready: operator.ready,
-            registry: operator.metrics.registry,
-          }),
-        ]
-      : [
-          await startHttp({ port: settings.healthPort, ready: operator.ready }),
-          await startHttp({ port: settings.metricsPort, registry: operator.metrics.registry }),
-        ];
   log.info(
     {
       namespaces: settings.namespaces ?? '(all)',
@@ -265,4 +277,20 @@ export async function runOperator(
   await operator.stop();
   await Promise.all(servers.map((s) => s.close()));
   return lost ? EXIT.fail : EXIT.ok;
+}
+
+/** Starts every server, or closes those started and says which port could not be had. */
+async function listenAll(options: HttpOptions[]): Promise<HttpServer[] | string> {
+  const servers: HttpServer[] = [];
+  for (const option of options) {
+    try {
+      servers.push(await startHttp(option));
+    } catch (error) {
+      await Promise.all(servers.map((s) => s.close()));
+      const code = (error as { code?: unknown }).code;
+      const why = code === 'EADDRINUSE' ? 'address in use' : describeError(error);
+      return `cannot listen on :${option.port} (${why})`;
+    }
+  }
+  return servers;
 }

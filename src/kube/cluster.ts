@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Cluster, GuardRef, Stop } from '../operator/ports.ts';
+import type { Cluster, GuardRef, Stop, WriteFence } from '../operator/ports.ts';
 import { GUARDED_BY, REJECTED_TEMPLATE } from '../release/state.ts';
 import { shareConnections } from './connections.ts';
 import {
@@ -34,6 +34,8 @@ export interface ClusterOptions {
   retry?: RetrySettings;
   /** Backoff of watches after errors (defaults 250 ms doubling to 30 s). */
   watchBackoff?: { baseMs?: number; maxMs?: number };
+  /** Leadership: without it every write goes out (a single replica, or a tool). */
+  fence?: WriteFence;
 }
 
 async function readLabelledSecret(
@@ -61,6 +63,7 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     log,
     options.fieldManager ?? 'vakt-operator',
     options.retry ?? {},
+    options.fence,
   );
   const instance = options.instance ?? process.env.HOSTNAME ?? 'vakt';
   const settings = {

@@ -1,5 +1,6 @@
 import {
   AppsV1Api,
+  type Configuration,
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
@@ -8,8 +9,9 @@ import {
   setHeaderOptions,
   type V1Service,
 } from '@kubernetes/client-node';
-import type { GuardObject } from '../operator/ports.ts';
+import type { GuardObject, WriteFence } from '../operator/ports.ts';
 import { isNotFound, type RetryOptions, withRetry } from './errors.ts';
+import { fencedClient } from './fence.ts';
 import type { Logger } from './logger.ts';
 import type { RouteObjects } from './routes.ts';
 
@@ -37,13 +39,17 @@ export function makeContext(
   log: Logger,
   fieldManager: string,
   retry: RetrySettings,
+  fence?: WriteFence,
 ): KubeContext {
+  // With a fence, every write below passes it (see fence.ts).
+  const client = <T>(Api: new (configuration: Configuration) => T): T =>
+    fence ? fencedClient(kc, Api, fence) : (kc.makeApiClient(Api as never) as T);
   return {
     kc,
-    apps: kc.makeApiClient(AppsV1Api),
-    core: kc.makeApiClient(CoreV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-    events: kc.makeApiClient(EventsV1Api),
+    apps: client(AppsV1Api),
+    core: client(CoreV1Api),
+    custom: client(CustomObjectsApi),
+    events: client(EventsV1Api),
     log,
     fieldManager,
     retry,

@@ -6,152 +6,156 @@ import {
 } from '@kubernetes/client-node';
 import type { LeaderElector } from '../operator/ports.ts';
 import { describeError } from '../operator/refs.ts';
+import { raceAbort, withSignal } from './abort.ts';
+import { type Clock, monotonicClock } from './clock.ts';
 import { shareConnections } from './connections.ts';
-import { abortableSleep, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { NotLeadingError } from './fence.ts';
+import {
+  attemptBudgetMs,
+  type LeaseRecord,
+  type LeaseTimings,
+  leadsAt,
+  leaseTimings,
+  mayTake,
+  type Observation,
+  observe,
+} from './lease-decision.ts';
 import { type Logger, silentLogger } from './logger.ts';
 
-export interface LeaderElectorOptions {
+export interface LeaderElectorOptions extends Partial<LeaseTimings> {
   namespace: string;
   name: string;
   /** Unique per replica: the pod name. */
   identity: string;
-  /** How long a lease lasts unrenewed (client-go default 15 s). */
-  leaseMs?: number;
-  /** How often the leader renews (10 s). */
-  renewMs?: number;
-  /** How often a follower tries, and a failed renewal is retried (2 s). */
-  retryMs?: number;
-  now?: () => number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Monotonic time for every decision (default performance.now). */
+  clock?: Clock;
+  /** Written into renewTime and acquireTime for people reading the Lease; never decides. */
+  wallClock?: () => number;
   log?: Logger;
 }
+
+/** After one attempt: this replica holds the Lease, another does, or the attempt failed. */
+type Outcome = 'ours' | 'theirs' | 'failed';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it (client-node has
  * no helper): read, then create or replace with the resourceVersion read, so of two
- * replicas racing for it exactly one write succeeds and the other gets 409.
+ * replicas racing for it exactly one write succeeds and the other gets 409. The decisions
+ * are in lease-decision.ts; here are the requests, each bounded by an AbortSignal.
  *
- * The leader gives up (onLost) when it could not renew before its own lease would expire,
- * so that by the time another replica may take over, this one has stopped. Expiry is judged
- * from the lease's renewTime; it relies on clocks agreeing to within the margin between
- * leaseMs and renewMs, as client-go's defaults do.
+ * The leader renews every retryMs and leads while within renewDeadlineMs of its last
+ * successful renewal; a follower takes the Lease only after leaseMs without a change it saw.
  */
 export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOptions): LeaderElector {
   const api = shareConnections(kc).makeApiClient(CoordinationV1Api);
   const { namespace, name, identity } = options;
-  const leaseMs = options.leaseMs ?? 15_000;
-  const renewMs = options.renewMs ?? 10_000;
-  const retryMs = options.retryMs ?? 2_000;
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms, signal) => abortableSleep(ms, signal).catch(() => {}));
+  const { leaseMs, renewDeadlineMs, retryMs, requestTimeoutMs } = options;
+  const timings = leaseTimings({
+    ...(leaseMs !== undefined && { leaseMs }),
+    ...(renewDeadlineMs !== undefined && { renewDeadlineMs }),
+    ...(retryMs !== undefined && { retryMs }),
+    ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
+  });
+  const clock = options.clock ?? monotonicClock;
+  const wallClock = options.wallClock ?? Date.now;
   const log = (options.log ?? silentLogger()).child({ lease: `${namespace}/${name}`, identity });
-  const leaseSeconds = Math.max(1, Math.ceil(leaseMs / 1000));
-  let leader = false;
+  const leaseSeconds = Math.max(1, Math.ceil(timings.leaseMs / 1000));
+  let observed: Observation | undefined;
+  /** Monotonic start of the last successful write of the Lease. */
+  let renewedAt: number | undefined;
+  /** Aborts when leadership ends; aborted while not leading. */
+  let term = new AbortController();
+  term.abort(new NotLeadingError());
   let stopping = new AbortController();
   let renewing: Promise<void> | undefined;
 
-  /** One attempt to take or keep the lease; true when this replica holds it afterwards. */
-  const tryAcquireOrRenew = async (): Promise<boolean> => {
-    const at = now();
-    let lease: V1Lease;
+  const read = async (signal: AbortSignal): Promise<V1Lease | undefined> => {
     try {
-      lease = await api.readNamespacedLease({ namespace, name });
+      return await raceAbort(
+        api.readNamespacedLease({ namespace, name }, withSignal(signal)),
+        signal,
+      );
     } catch (error) {
-      if (!isNotFound(error)) throw error;
-      try {
-        await api.createNamespacedLease({
-          namespace,
-          body: {
-            metadata: { name, namespace },
-            spec: {
-              holderIdentity: identity,
-              leaseDurationSeconds: leaseSeconds,
-              acquireTime: new V1MicroTime(at),
-              renewTime: new V1MicroTime(at),
-              leaseTransitions: 0,
-            },
-          },
-        });
-        return true;
-      } catch (createError) {
-        if (isAlreadyExists(createError) || isConflict(createError)) return false;
-        throw createError;
-      }
-    }
-    const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity ?? '';
-    const ours = holder === identity;
-    if (holder && !ours && !expired(lease, at)) return false;
-    try {
-      await api.replaceNamespacedLease({
-        namespace,
-        name,
-        body: {
-          ...lease,
-          spec: {
-            ...spec,
-            holderIdentity: identity,
-            leaseDurationSeconds: leaseSeconds,
-            renewTime: new V1MicroTime(at),
-            acquireTime: ours && spec.acquireTime ? spec.acquireTime : new V1MicroTime(at),
-            leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
-          },
-        },
-      });
-      return true;
-    } catch (error) {
-      if (isConflict(error)) return false;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   };
 
-  const expired = (lease: V1Lease, at: number): boolean => {
-    const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
-    if (!renewed) return true;
-    const seconds = lease.spec?.leaseDurationSeconds ?? leaseSeconds;
-    return new Date(renewed).getTime() + seconds * 1000 < at;
+  /** One read and at most one write; `renewal` keeps only a Lease that is still ours. */
+  const tryAcquireOrRenew = async (renewal: boolean, signal: AbortSignal): Promise<Outcome> => {
+    const startedAt = clock.now();
+    const lease = await read(signal);
+    const at = new V1MicroTime(wallClock());
+    const spec = lease?.spec ?? {};
+    if (lease) {
+      observed = observe(observed, recordOf(lease), clock.now());
+      const ours = observed.record.holder === identity;
+      if (renewal ? !ours : !mayTake(observed, identity, clock.now(), timings.leaseMs)) {
+        return 'theirs';
+      }
+    }
+    const fresh = spec.holderIdentity !== identity;
+    const body: V1Lease = {
+      ...lease,
+      metadata: lease?.metadata ?? { name, namespace },
+      spec: {
+        ...spec,
+        holderIdentity: identity,
+        leaseDurationSeconds: leaseSeconds,
+        renewTime: at,
+        acquireTime: !fresh && spec.acquireTime ? spec.acquireTime : at,
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (lease && fresh ? 1 : 0),
+      },
+    };
+    try {
+      const write = lease
+        ? api.replaceNamespacedLease({ namespace, name, body }, withSignal(signal))
+        : api.createNamespacedLease({ namespace, body }, withSignal(signal));
+      await raceAbort(write, signal);
+    } catch (error) {
+      if (isConflict(error) || isAlreadyExists(error)) return 'failed';
+      throw error;
+    }
+    renewedAt = startedAt;
+    return 'ours';
   };
 
-  const attempt = async (): Promise<boolean> => {
+  const attempt = async (renewal: boolean): Promise<Outcome> => {
+    const budget = attemptBudgetMs(timings, clock.now(), renewal ? renewedAt : undefined);
+    if (budget <= 0) return 'failed';
+    const signal = AbortSignal.any([stopping.signal, clock.timeout(budget)]);
     try {
-      return await tryAcquireOrRenew();
+      return await tryAcquireOrRenew(renewal, signal);
     } catch (error) {
       log.warn({ err: describeError(error) }, 'lease request failed');
-      return false;
+      return 'failed';
     }
   };
 
-  /** Renews every renewMs; a failed renewal is retried every retryMs until the lease would lapse. */
   const renewLoop = async (onLost: () => void, signal: AbortSignal): Promise<void> => {
-    let renewedAt = now();
-    let wait = renewMs;
+    let wait = timings.retryMs;
     while (!signal.aborted) {
-      await sleep(wait, signal);
+      await clock.sleep(wait, signal);
       if (signal.aborted) return;
-      if (await attempt()) {
-        renewedAt = now();
-        wait = renewMs;
-        continue;
-      }
+      const outcome = await attempt(true);
       if (signal.aborted) return;
-      // Another attempt must finish before the lease lapses; otherwise step down now.
-      if (now() + retryMs >= renewedAt + leaseMs || (await heldByOther())) {
-        leader = false;
-        log.warn('lost the lease');
+      const left = (renewedAt ?? 0) + timings.renewDeadlineMs - clock.now();
+      if (outcome === 'ours') {
+        wait = timings.retryMs;
+      } else if (outcome === 'theirs' || left <= 0) {
+        term.abort(new NotLeadingError());
+        log.warn(
+          outcome === 'theirs'
+            ? 'lost the lease: another replica holds it'
+            : 'lost the lease: could not renew it within the renew deadline',
+        );
         onLost();
         return;
+      } else {
+        // Wake at the deadline at the latest, so leadership ends there and not later.
+        wait = Math.min(timings.retryMs, left);
       }
-      wait = retryMs;
-    }
-  };
-
-  const heldByOther = async (): Promise<boolean> => {
-    try {
-      const lease = await api.readNamespacedLease({ namespace, name });
-      const holder = lease.spec?.holderIdentity ?? '';
-      return holder !== '' && holder !== identity;
-    } catch {
-      return false;
     }
   };
 
@@ -160,13 +164,13 @@ export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOption
       stopping = new AbortController();
       const { signal } = stopping;
       while (!signal.aborted) {
-        if (await attempt()) {
-          leader = true;
+        if ((await attempt(false)) === 'ours' && !signal.aborted) {
+          term = new AbortController();
           log.info('acquired the lease');
           renewing = renewLoop(onLost, signal);
           return;
         }
-        await sleep(retryMs * (1 + Math.random() * 0.2), signal);
+        await clock.sleep(timings.retryMs * (1 + Math.random() * 0.2), signal);
       }
       throw new Error('leader election stopped before the lease was acquired');
     },
@@ -175,20 +179,22 @@ export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOption
       stopping.abort();
       await renewing;
       renewing = undefined;
-      if (!leader) return;
-      leader = false;
+      if (term.signal.aborted) return;
+      // Writes stop before the Lease is given up, so no one else leads while they go on.
+      term.abort(new NotLeadingError());
+      const signal = clock.timeout(timings.requestTimeoutMs);
       try {
-        const lease = await api.readNamespacedLease({ namespace, name });
-        if (lease.spec?.holderIdentity !== identity) return;
+        const lease = await read(signal);
+        if (lease?.spec?.holderIdentity !== identity) return;
         // An empty holder is free at once: the next replica need not wait for expiry.
-        await api.replaceNamespacedLease({
-          namespace,
-          name,
-          body: {
-            ...lease,
-            spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 },
-          },
-        });
+        const body = {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 },
+        };
+        await raceAbort(
+          api.replaceNamespacedLease({ namespace, name, body }, withSignal(signal)),
+          signal,
+        );
         log.info('released the lease');
       } catch (error) {
         log.warn(
@@ -198,6 +204,20 @@ export function createLeaderElector(kc: KubeConfig, options: LeaderElectorOption
       }
     },
 
-    isLeader: () => leader,
+    isLeading: () =>
+      !term.signal.aborted && leadsAt(renewedAt, clock.now(), timings.renewDeadlineMs),
+    signal: () => term.signal,
+  };
+}
+
+function recordOf(lease: V1Lease): LeaseRecord {
+  const spec = lease.spec ?? {};
+  const renewed = spec.renewTime ?? spec.acquireTime;
+  return {
+    holder: spec.holderIdentity ?? '',
+    renewTime: renewed ? new Date(renewed).toISOString() : '',
+    transitions: spec.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+    durationMs: (spec.leaseDurationSeconds ?? 0) * 1000,
   };
 }

@@ -39,6 +39,8 @@ export interface OperatorOptions {
   clock?: () => number;
   /** Budget of a guard run between releases. */
   guardLoad?: { requests: number; concurrency: number };
+  /** Where to count (default a fresh set): the CLI serves them before the operator starts. */
+  metrics?: OperatorMetrics;
   /** Called when the lease is lost: the process should exit so a fresh one stands by. */
   onLeadershipLost?: () => void;
 }
@@ -60,7 +62,7 @@ const WATCH_RETRY = { firstMs: 500, maxMs: 30_000 };
 
 export function startOperator(options: OperatorOptions): Operator {
   const { cluster, elector, log } = options;
-  const metrics = createMetrics();
+  const metrics = options.metrics ?? createMetrics();
   let state: OperatorState = elector ? 'standby' : 'starting';
   let watching = false;
   let stopping: Promise<void> | undefined;

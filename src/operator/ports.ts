@@ -156,13 +156,22 @@ export interface Cluster {
   deletePod(namespace: string, name: string, uid: string): Promise<void>;
 }
 
+/**
+ * Whether this process may write to the API server now. The Cluster adapter asks before
+ * every write and sends each request with `signal()`, which aborts when leadership ends, so a
+ * replica that lost the Lease stops writing, in-flight writes included.
+ */
+export interface WriteFence {
+  isLeading(): boolean;
+  signal(): AbortSignal;
+}
+
 /** Leader election on a coordination.k8s.io/v1 Lease. */
-export interface LeaderElector {
+export interface LeaderElector extends WriteFence {
   /** Resolves when this replica holds the lease; calls onLost if it is lost later. */
   acquire(onLost: () => void): Promise<void>;
   /** Gives the lease up (on shutdown), so another replica takes over at once. */
   release(): Promise<void>;
-  isLeader(): boolean;
 }
 
 /** writeStatus: status changed since it was read; decide again, never write over it. */

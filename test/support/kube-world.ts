@@ -198,6 +198,7 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
         instance: `vakt-${operators.length}`,
         retry: { baseMs: 1, maxMs: 20 },
         watchBackoff: { baseMs: 5, maxMs: 50 },
+        ...(options.elector && { fence: options.elector }),
       });
       const op = startOperator({
         cluster: options.calls ? recording(cluster, options.calls) : cluster,

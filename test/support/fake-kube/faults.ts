@@ -34,7 +34,12 @@ export interface FaultRule {
   /** How many matching requests fail (default 1). */
   times?: number;
   /** 429, 500, 409, 503, ... answered with a Status body. */
-  code: number;
+  code?: number;
+  /**
+   * No answer at all: the request is held open until the client gives up (or the server
+   * closes), as a stalled API server or a black-holed connection would. Nothing is applied.
+   */
+  hang?: boolean;
   message?: string;
   /** Sent as Retry-After with 429 and 503 (default 1). */
   retryAfterSeconds?: number;
@@ -49,6 +54,8 @@ export class Faults {
   readonly #rules: (FaultRule & { left: number })[] = [];
   /** Open watch connections, registered by the watch handler. */
   readonly watches = new Set<OpenWatch>();
+  /** Requests held open by a `hang` rule and not yet given up by their client. */
+  held = 0;
 
   /** The next `times` requests matching verb, kind and subresource fail with `code`. */
   fail(rule: FaultRule): void {
@@ -70,7 +77,7 @@ export class Faults {
   }
 
   /** The injected failure for this request, if a rule matches (and is used up by it). */
-  take(request: RequestRecord): KubeError | undefined {
+  take(request: RequestRecord): KubeError | 'hang' | undefined {
     const rule = this.#rules.find(
       (r) =>
         r.left > 0 &&
@@ -80,6 +87,8 @@ export class Faults {
     );
     if (!rule) return undefined;
     rule.left -= 1;
+    if (rule.hang) return 'hang';
+    if (rule.code === undefined) throw new Error('fake-kube: a fault needs a code or hang');
     if (rule.code === 409 && !rule.message && request.name)
       return conflict(request.kind, request.name);
     const retry = rule.code === 429 || rule.code === 503;

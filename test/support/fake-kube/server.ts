@@ -27,6 +27,14 @@ export function apiHandler(ctx: Context): (req: IncomingMessage, res: ServerResp
   };
 }
 
+/** Never answers; counts the request as held until its client closes the connection. */
+function hold(faults: Faults, res: ServerResponse): void {
+  faults.held += 1;
+  res.once('close', () => {
+    faults.held -= 1;
+  });
+}
+
 async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake-kube');
   const route = parsePath(url.pathname);
@@ -40,6 +48,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   const { kind, namespace, name = '', subresource } = route;
   ctx.requests.all.push({ verb, ...route });
   const fault = ctx.faults.take({ verb, ...route });
+  if (fault === 'hang') return hold(ctx.faults, res);
   if (fault) throw fault;
   if (subresource && (subresource !== 'status' || !kind.status || verb === 'create'))
     throw new KubeError(404, 'the server could not find the requested resource');
