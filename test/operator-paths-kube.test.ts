@@ -315,3 +315,31 @@ describe("vakt's Services", () => {
     expect(selectorOf(world.service('shop'))).toEqual(STABLE_LABELS);
   });
 });
+
+describe('pods that answer on <name>-canary', () => {
+  it('a pod beside the candidate that is not the target’s holds the canary, and it goes on once the pod is gone', async () => {
+    const world = await startWorld();
+    await adopted(world);
+    const target = world.deployment('shop') as KubeObject;
+    // The target's own pod (through its ReplicaSet) is the candidate: it is fine.
+    const own = replicaSet(world, target, 'shop-7c9f');
+    putPod(world, 'shop-7c9f-abcde', { app: 'shop' }, image('v2'), own);
+    // A bare pod with the target's labels: Service shop-canary selects it too.
+    putPod(world, 'stub', { app: 'shop' }, image('v1'));
+    await releaseV2(world);
+    await world.waitFor('the canary held', () => world.events('CanaryPolluted').length > 0);
+    await world.waitFor(
+      'the candidate at zero',
+      () => specOf(world.deployment('shop')).replicas === 0,
+    );
+    expect(world.status()?.phase).toBe('Blocked');
+    const [warning] = world.events('CanaryPolluted');
+    expect(warning?.note).toContain('pods stub answer on Service shop-canary');
+    expect(warning?.note).not.toContain('shop-7c9f-abcde');
+    expect(world.events('Promoted')).toHaveLength(0);
+
+    world.kube.store.remove('Pod', NS, 'stub');
+    await world.waitFor('v2 promoted', () => world.events('Promoted').length > 0);
+    expect(world.events('CanaryPolluted')).toHaveLength(1);
+  });
+});

@@ -13,6 +13,7 @@ import {
   readOrNull,
 } from './context.ts';
 import { withRetry } from './errors.ts';
+import { foreignCanaryPods } from './pods.ts';
 import { previousStable } from './previous-stable.ts';
 import { listRoutes, routesTo } from './routes.ts';
 import { matches } from './services.ts';
@@ -38,12 +39,15 @@ export async function observe(
     options.exposure ? listServices(ctx, namespace, fresh) : null,
     options.exposure ? listRoutes(ctx, namespace, fresh) : null,
   ]);
+  const foreign =
+    options.canaryPods && target ? await foreignCanaryPods(ctx, namespace, target) : undefined;
   const exposedBy =
     all && target
       ? exposingServices(all, podLabelsOf(target), [name, `${name}-canary`])
       : undefined;
   return {
     ...(exposedBy ? { exposedBy } : {}),
+    ...(foreign ? { foreignCanaryPods: foreign } : {}),
     ...(routes ? { canaryRoutes: routesTo(routes, `${name}-canary`, namespace) } : {}),
     target: target
       ? {

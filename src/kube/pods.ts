@@ -51,6 +51,57 @@ export async function observePods(ctx: KubeContext, guard: GuardObject): Promise
   return pods.items.map((pod) => factsOf(pod, stableSets));
 }
 
+/**
+ * Pods Service `<guard>-canary` selects (the target's matchLabels) that are not the
+ * target's own: a pod whose controller is not a ReplicaSet the target Deployment controls
+ * (checked by uid). Anyone who may create pods can add one with the target's labels, and
+ * a probe through the Service would then meet it instead of the candidate some of the
+ * time. Names, sorted, at most `max`.
+ */
+export async function foreignCanaryPods(
+  ctx: KubeContext,
+  namespace: string,
+  target: RawObject,
+  max = 10,
+): Promise<string[]> {
+  const selector = (target.spec?.selector ?? {}) as { matchLabels?: Record<string, string> };
+  const labels = Object.entries(selector.matchLabels ?? {});
+  if (labels.length === 0) return [];
+  const labelSelector = labels.map(([key, value]) => `${key}=${value}`).join(',');
+  const pods = await withRetry(
+    () => ctx.core.listNamespacedPod({ namespace, labelSelector }),
+    ctx.retry,
+  );
+  const live = pods.items.filter(
+    (pod) =>
+      !pod.metadata?.deletionTimestamp &&
+      pod.status?.phase !== 'Succeeded' &&
+      pod.status?.phase !== 'Failed',
+  );
+  if (live.length === 0) return [];
+  const replicaSets = (await withRetry(
+    () => ctx.custom.listNamespacedCustomObject({ ...REPLICA_SETS, namespace, labelSelector }),
+    ctx.retry,
+  )) as { items?: RawObject[] };
+  const targetUid = target.metadata?.uid;
+  const own = new Set(
+    (replicaSets.items ?? [])
+      .filter((rs) => {
+        const owner = controllerOf(rs);
+        return targetUid && owner?.kind === 'Deployment' && owner.uid === targetUid;
+      })
+      .map((rs) => rs.metadata?.uid ?? ''),
+  );
+  return live
+    .filter((pod) => {
+      const owner = controllerOf(pod as RawObject);
+      return !(owner?.kind === 'ReplicaSet' && own.has(owner.uid));
+    })
+    .map((pod) => pod.metadata?.name ?? '')
+    .sort()
+    .slice(0, max);
+}
+
 function factsOf(pod: V1Pod, stableSets: Set<string>): PodFacts {
   const owner = controllerOf(pod as RawObject);
   const ofStable = owner?.kind === 'ReplicaSet' && stableSets.has(owner.uid);

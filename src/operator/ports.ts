@@ -63,6 +63,8 @@ export interface Cluster {
       exposure?: boolean | 'fresh';
       /** The port the Services should have; a Service with another counts as missing. */
       port?: { port: number; targetPort: number };
+      /** Read Observed.foreignCanaryPods: the candidate is (about to be) probed. */
+      canaryPods?: boolean;
     },
   ): Promise<Omit<Observed, 'probe'>>;
   /** Decoded Secret data (keys to UTF-8 strings); null when the Secret does not exist. */

@@ -272,6 +272,9 @@ export class Reconciler {
       ? {
           ...(await cluster.observe(work.ref, targetName, {
             exposure: exposureMatters(guard) && (work.exposed ? 'fresh' : true),
+            // Only an approved candidate is probed: then who else answers on -canary matters.
+            canaryPods:
+              guard.status?.phase === 'Canary' || guard.status?.approval?.outcome === 'approved',
             ...(resolved.spec && {
               port: {
                 port: resolved.spec.service.port,

@@ -138,9 +138,11 @@ function canary(
 ): void {
   const { draft, observed } = ctx;
   const candidate = draft.status.candidate;
+  const foreign = observed.foreignCanaryPods ?? [];
   const passed = draft.status.canaryPassed;
-  if (passed && passed.templateHash !== templateHash) delete draft.status.canaryPassed;
-  else if (passed) {
+  if (passed && (passed.templateHash !== templateHash || foreign.length > 0)) {
+    delete draft.status.canaryPassed;
+  } else if (passed) {
     if (answered) promote(ctx, template, passed);
     else {
       draft.status.phase = 'Canary';
@@ -160,12 +162,13 @@ function canary(
       reject(ctx, report);
       return;
     }
-    if (boundMet(report)) {
+    if (boundMet(report) && foreign.length === 0) {
       passCanary(ctx, report);
       return;
     }
     const isNews = noteProgress(ctx, report);
-    if (isNews && report.outcome !== 'running') {
+    // A run beside other pods says nothing either way; polluted() says why.
+    if (isNews && report.outcome !== 'running' && foreign.length === 0) {
       record(
         draft,
         'Normal',
@@ -174,6 +177,10 @@ function canary(
         candidate,
       );
     }
+  }
+  if (foreign.length > 0) {
+    polluted(ctx, foreign);
+    return;
   }
   const exposed = exposedMessage(ctx, 'release');
   if (exposed) {
@@ -199,6 +206,26 @@ function canary(
   } else {
     draft.status.message = `waiting for ${replicas} ready candidate replicas of ${label(candidate)}`;
   }
+}
+
+/**
+ * Other pods answer on `<name>-canary`: a probe through it would see them as well as the
+ * candidate, so a clean stub beside a leaking candidate could make it pass. Until they
+ * are gone nothing is probed or promoted; the candidate waits at zero.
+ */
+function polluted(ctx: Context, pods: string[]): void {
+  const { draft } = ctx;
+  const candidate = draft.status.candidate;
+  const message = `pods ${pods.join(', ')} answer on Service ${ctx.name}-canary but are not pods of Deployment ${ctx.spec.targetRef.name}: a probe would not see the candidate alone; it is not probed or promoted until they are gone`;
+  draft.status.phase = 'Blocked';
+  if (draft.status.message !== message) {
+    record(draft, 'Warning', 'CanaryPolluted', message, candidate);
+  }
+  draft.status.message = message;
+  if (ctx.observed.probe?.target === 'candidate') draft.actions.push({ kind: 'stopProbe' });
+  scaleCandidate(ctx, 0, true);
+  guardStable(ctx);
+  requeue(draft, EXPOSURE_RECHECK_MS);
 }
 
 /** The commit can be found now (say, the Deployment got its annotation late). */

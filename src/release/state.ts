@@ -74,6 +74,12 @@ export interface Observed {
    * candidate. Read when exposedBy is; undefined when not read.
    */
   canaryRoutes?: UserRoute[];
+  /**
+   * Pods `<name>-canary` selects that are not the target's own (their controller is no
+   * ReplicaSet of the target Deployment): a probe through it would not see the candidate
+   * alone. Read while the candidate is approved; undefined when not read.
+   */
+  foreignCanaryPods?: string[];
   /** The probe run the adapter has going now, if any. */
   probe: { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null;
 }
