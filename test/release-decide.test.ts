@@ -395,9 +395,28 @@ describe('decide: invalid input', () => {
     },
     { name: 'no policy source', spec: { ...SPEC, policy: {} }, field: 'spec.policy' },
     {
-      name: 'pattern without sha',
-      spec: { ...SPEC, source: { repository: 'acme/shop', revision: { imageTagPattern: 'v.*' } } },
+      name: 'a regular expression for the tag, which could backtrack',
+      spec: {
+        ...SPEC,
+        source: {
+          repository: 'acme/shop',
+          revision: { imageTagPattern: '^(?<sha>([0-9a-f]+)+)$' },
+        },
+      },
       field: 'spec.source.revision.imageTagPattern',
+    },
+    {
+      name: 'a tag format without {sha}',
+      spec: { ...SPEC, source: { repository: 'acme/shop', revision: { imageTagFormat: 'main' } } },
+      field: 'spec.source.revision.imageTagFormat',
+    },
+    {
+      name: 'a tag format with characters no tag has',
+      spec: {
+        ...SPEC,
+        source: { repository: 'acme/shop', revision: { imageTagFormat: 'main-{sha}(x)' } },
+      },
+      field: 'spec.source.revision.imageTagFormat',
     },
     {
       name: 'inline policy with one tenant',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeRevision, imageTag } from '../src/release/revision.ts';
+import { computeRevision, imageTag, shaFromTag } from '../src/release/revision.ts';
 import { canonicalJson, templateHash } from '../src/release/template.ts';
 import { validateConfigMapPolicy } from '../src/release/validate.ts';
 
@@ -41,7 +41,7 @@ describe('computeRevision', () => {
     name: string;
     template: Record<string, unknown>;
     deployment?: Record<string, string>;
-    source?: { annotation?: string; imageTagPattern?: string };
+    source?: { annotation?: string; imageTagFormat?: string };
     sha?: string;
     reason?: RegExp;
   }[] = [
@@ -75,20 +75,32 @@ describe('computeRevision', () => {
     {
       name: 'the sha group of the image tag',
       template: tpl({}, `registry.local:5000/acme/shop:main-${SHA}@sha256:${'f'.repeat(64)}`),
-      source: { imageTagPattern: '^main-(?<sha>[0-9a-f]{40})$' },
+      source: { imageTagFormat: 'main-{sha}' },
       sha: SHA,
+    },
+    {
+      name: 'the sha between a prefix and a suffix',
+      template: tpl({}, `shop:release-${SHA}-amd64`),
+      source: { imageTagFormat: 'release-{sha}-amd64' },
+      sha: SHA,
+    },
+    {
+      name: 'a tag whose {sha} part is no SHA',
+      template: tpl({}, 'shop:main-latest'),
+      source: { imageTagFormat: 'main-{sha}' },
+      reason: /image tag of shop:main-latest is "latest", not a commit SHA/,
     },
     {
       name: 'no tag matching the pattern',
       template: tpl({}, 'shop:latest'),
-      source: { imageTagPattern: '^main-(?<sha>[0-9a-f]{40})$' },
-      reason: /no image tag matches .* \(shop:latest\)/,
+      source: { imageTagFormat: 'main-{sha}' },
+      reason: /no image tag has the format main-\{sha\} \(shop:latest\)/,
     },
     {
       name: 'an image without a tag',
       template: tpl({}, 'registry.local:5000/shop'),
-      source: { imageTagPattern: '(?<sha>.+)' },
-      reason: /no image tag matches/,
+      source: { imageTagFormat: '{sha}' },
+      reason: /no image tag has the format/,
     },
   ];
   for (const c of cases) {
@@ -99,6 +111,13 @@ describe('computeRevision', () => {
         expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(c.reason ?? /./) });
     });
   }
+
+  it('takes the prefix and suffix literally: a tag shorter than both, or overlapping them, does not match', () => {
+    expect(shaFromTag('main-abc1234', 'main-{sha}')).toBe('abc1234');
+    expect(shaFromTag('ab', 'ab{sha}ab')).toBeUndefined();
+    expect(shaFromTag('aba', 'ab{sha}ba')).toBeUndefined();
+    expect(shaFromTag('main.abc', 'main-{sha}')).toBeUndefined();
+  });
 
   it('reads the tag of image references with registries, ports and digests', () => {
     expect(imageTag('shop:v1')).toBe('v1');

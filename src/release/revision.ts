@@ -1,4 +1,4 @@
-import { DEFAULT_REVISION_ANNOTATION, type RevisionSource } from './schema.ts';
+import { DEFAULT_REVISION_ANNOTATION, type RevisionSource, SHA_PLACEHOLDER } from './schema.ts';
 import { imagesOf, type PodTemplate, templateAnnotations } from './template.ts';
 
 /**
@@ -29,31 +29,37 @@ function checkSha(value: string, where: string): RevisionResult {
 }
 
 /**
+ * The part of `tag` where `format` has `{sha}`, or undefined when the literal text around
+ * it does not match. Plain string comparison: linear in the tag's length, whatever the
+ * format, so a tag can never stall the operator.
+ */
+export function shaFromTag(tag: string, format: string): string | undefined {
+  const [prefix = '', suffix = ''] = format.split(SHA_PLACEHOLDER);
+  if (tag.length < prefix.length + suffix.length) return undefined;
+  if (!tag.startsWith(prefix) || !tag.endsWith(suffix)) return undefined;
+  return tag.slice(prefix.length, tag.length - suffix.length);
+}
+
+/**
  * The commit a template was built from: the annotation named by `source` (on the pod
- * template first, then on the Deployment), or the `sha` group of `source.imageTagPattern`
- * on the first container image whose tag matches.
+ * template first, then on the Deployment), or the `{sha}` of `source.imageTagFormat` in
+ * the first container image whose tag has that format.
  */
 export function computeRevision(
   template: PodTemplate,
   deploymentAnnotations: Record<string, string>,
   source: RevisionSource | undefined,
 ): RevisionResult {
-  const pattern = source?.imageTagPattern;
-  if (pattern !== undefined) {
-    let regex: RegExp;
-    try {
-      regex = new RegExp(pattern);
-    } catch {
-      return { ok: false, reason: `imageTagPattern ${JSON.stringify(pattern)} does not compile` };
-    }
+  const format = source?.imageTagFormat;
+  if (format !== undefined) {
     const images = imagesOf(template);
     for (const image of images) {
       const tag = imageTag(image);
-      const sha = tag === undefined ? undefined : regex.exec(tag)?.groups?.sha;
+      const sha = tag === undefined ? undefined : shaFromTag(tag, format);
       if (sha !== undefined) return checkSha(sha, `image tag of ${image}`);
     }
     const list = images.length > 0 ? images.join(', ') : 'no container images';
-    return { ok: false, reason: `no image tag matches ${pattern} (${list})` };
+    return { ok: false, reason: `no image tag has the format ${format} (${list})` };
   }
   const name = source?.annotation ?? DEFAULT_REVISION_ANNOTATION;
   const value = templateAnnotations(template)[name] ?? deploymentAnnotations[name];

@@ -38,13 +38,18 @@ const Name = z
     message: 'expected a Kubernetes name: lower-case letters, digits, - and .',
   });
 
-/** Checks an image-tag pattern compiles and captures the commit as `sha`. */
-export function imageTagPatternProblem(pattern: string): string | undefined {
-  if (!pattern.includes('(?<sha>')) return 'expected a regular expression with a group (?<sha>...)';
-  try {
-    new RegExp(pattern);
-  } catch (error) {
-    return `not a valid regular expression: ${error instanceof Error ? error.message : error}`;
+/** Characters of an image tag (the OCI distribution spec), besides the placeholder. */
+const TAG_CHARS = /^[A-Za-z0-9_.-]*$/;
+export const SHA_PLACEHOLDER = '{sha}';
+
+/** Checks an image-tag format: tag characters around exactly one `{sha}`. */
+export function imageTagFormatProblem(format: string): string | undefined {
+  const parts = format.split(SHA_PLACEHOLDER);
+  if (parts.length !== 2) {
+    return `expected exactly one ${SHA_PLACEHOLDER} in the tag format, e.g. main-${SHA_PLACEHOLDER}`;
+  }
+  if (!parts.every((part) => TAG_CHARS.test(part))) {
+    return `expected letters, digits, _ . and - around ${SHA_PLACEHOLDER} (an image tag's characters), e.g. main-${SHA_PLACEHOLDER}`;
   }
   return undefined;
 }
@@ -58,28 +63,41 @@ const Revision = z
       .describe(
         `annotation holding the source commit SHA, on the pod template or the Deployment (default ${DEFAULT_REVISION_ANNOTATION})`,
       ),
-    imageTagPattern: z
+    imageTagFormat: z
       .string()
       .optional()
       .describe(
-        'regular expression matched against the image tag, with a named group (?<sha>...) capturing the commit, e.g. ^main-(?<sha>[0-9a-f]{40})$',
+        'the image tag as literal text around {sha}, the commit (7 to 40 hex digits), e.g. main-{sha}; matched by plain string comparison, never as a regular expression',
       ),
+    imageTagPattern: z
+      .string()
+      .optional()
+      .describe('refused (a regular expression can take exponential time): use imageTagFormat'),
   })
   .superRefine((revision, ctx) => {
-    if (revision.annotation !== undefined && revision.imageTagPattern !== undefined) {
+    if (revision.imageTagPattern !== undefined) {
+      // A user regex ran on the operator's one event loop: `^(?<sha>([0-9a-f]+)+)$` on a
+      // 29-character tag blocked it for seconds. A fixed format cannot backtrack.
       ctx.addIssue({
         code: 'custom',
         path: ['imageTagPattern'],
-        message: 'give either annotation or imageTagPattern, not both',
+        message: `regular expressions are not accepted (they can take exponential time); use imageTagFormat with ${SHA_PLACEHOLDER} where the commit is, e.g. imageTagFormat: main-${SHA_PLACEHOLDER}`,
       });
     }
-    if (revision.imageTagPattern !== undefined) {
-      const problem = imageTagPatternProblem(revision.imageTagPattern);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['imageTagPattern'], message: problem });
+    if (revision.annotation !== undefined && revision.imageTagFormat !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['imageTagFormat'],
+        message: 'give either annotation or imageTagFormat, not both',
+      });
+    }
+    if (revision.imageTagFormat !== undefined) {
+      const problem = imageTagFormatProblem(revision.imageTagFormat);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['imageTagFormat'], message: problem });
     }
   })
   .describe(
-    `where a template's source commit comes from: an annotation (default ${DEFAULT_REVISION_ANNOTATION}) or a named capture on the image tag; give at most one`,
+    `where a template's source commit comes from: an annotation (default ${DEFAULT_REVISION_ANNOTATION}) or the image tag by a fixed format; give at most one`,
   );
 export type RevisionSource = z.infer<typeof Revision>;
 
