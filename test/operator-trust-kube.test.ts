@@ -171,7 +171,7 @@ describe('rejections an editor cannot step around', () => {
     expect(world.events('Approved')).toHaveLength(approved);
     expect(world.events('ReleaseDetected')).toHaveLength(1);
     const [refusal] = world.events('RejectedTemplate').slice(-1);
-    expect(refusal?.note).toContain('images at the same commit');
+    expect(refusal?.note).toContain('same image digests');
     expect(stableImage(world)).toBe(image('v1'));
   });
 });

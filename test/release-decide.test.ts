@@ -17,6 +17,7 @@ import {
   oneShot,
   POLICY,
   passCanary,
+  pinnedImage,
   probe,
   SHA,
   SPEC,
@@ -131,7 +132,7 @@ describe('decide: a release', () => {
 
   it('blocks a template whose commit cannot be found, without asking the gate', () => {
     const story = adopted();
-    story.deploy({ spec: { containers: [{ name: 'shop', image: 'shop:latest' }] } }, 0);
+    story.deploy({ spec: { containers: [{ name: 'shop', image: pinnedImage('latest') }] } }, 0);
     const output = story.step();
     expect(output.status.phase).toBe('Blocked');
     expect(output.status.message).toContain('annotation vakt.dev/revision is missing');
@@ -223,7 +224,7 @@ describe('decide: a release', () => {
     expect(kinds(back.actions)).not.toContainEqual('startProbe');
   });
 
-  it('rejects the same leaking image at the same commit when only an annotation changed', () => {
+  it('rejects the same leaking images when only an annotation changed', () => {
     const story = inCanary(SHA.two);
     story.step([probe('candidate', 'canary', H2, 'leak')]);
     // A new template hash for the same build: a second run might happen to miss the leak.
@@ -232,7 +233,7 @@ describe('decide: a release', () => {
     story.deploy(touched, 1);
     const again = story.step();
     expect(again.status.phase).toBe('Reverted');
-    expect(again.status.message).toContain(`same images at the same commit as template ${H2}`);
+    expect(again.status.message).toContain(`same image digests as template ${H2}`);
     expect(again.actions[0]).toEqual({ kind: 'scaleCandidate', replicas: 0 });
     expect(kinds(again.actions)).not.toContain('checkApproval');
     expect(again.actions).not.toContainEqual(
@@ -260,14 +261,28 @@ describe('decide: a release', () => {
     expect(kinds(again.actions)).not.toContain('checkApproval');
   });
 
-  it('releases a new build of a tag at a new commit: a moved tag is not the same bytes', () => {
-    const story = inCanary(SHA.two);
-    story.step([probe('candidate', 'canary', H2, 'leak')]);
-    // The same tag, rebuilt from another commit.
-    story.deploy(template(SHA.three, `ghcr.io/acme/shop:${SHA.two.slice(0, 7)}`), 1);
-    const next = story.step();
-    expect(next.status.phase).not.toBe('Reverted');
-    expect(kinds(next.actions)).toContain('checkApproval');
+  it('blocks a release that names an image by tag, without asking the gate, and says how to pin it', () => {
+    const story = adopted();
+    const tagged = {
+      metadata: { annotations: { 'vakt.dev/revision': SHA.two } },
+      spec: {
+        initContainers: [{ name: 'migrate', image: 'ghcr.io/acme/migrate:v2' }],
+        containers: [{ name: 'shop', image: pinnedImage('v2') }],
+      },
+    };
+    story.deploy(tagged, 3);
+    const output = story.step();
+    expect(output.status.phase).toBe('Blocked');
+    expect(output.status.message).toContain('migrate=ghcr.io/acme/migrate:v2');
+    expect(output.status.message).toContain('name:tag@sha256:<digest>');
+    expect(output.status.message).not.toContain('shop=');
+    expect(kinds(output.actions)).not.toContain('checkApproval');
+    expect(output.actions).toContainEqual({ kind: 'scaleCandidate', replicas: 0 });
+    expect(events(output.actions).map((e) => e.reason)).toEqual(['Blocked']);
+    // An approval that arrives anyway does not count, and nothing is said again.
+    const later = story.step([approval(templateHash(tagged), SHA.two, 'approved')]);
+    expect(later.status.phase).toBe('Blocked');
+    expect(events(later.actions)).toEqual([]);
   });
 
   it('promotes on a pass, bakes, and settles to Idle at the deadline after a bake run passed', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { routesTo } from '../src/kube/routes.ts';
 import { judgePods, type PodFacts } from '../src/release/pods.ts';
 import type { ReleaseGuardStatus } from '../src/release/schema.ts';
-import { template } from './support/operator-fixtures.ts';
+import { image, template } from './support/operator-fixtures.ts';
 
 const v1 = template('a'.repeat(40), 'v1');
 const v2 = template('b'.repeat(40), 'v2');
@@ -17,7 +17,7 @@ const pod = (overrides: Partial<PodFacts>): PodFacts => ({
   uid: 'u',
   stableRole: true,
   ofStable: true,
-  images: { shop: 'ghcr.io/acme/shop:v2' },
+  images: { shop: image('v2') },
   deleting: false,
   ...overrides,
 });
@@ -27,14 +27,14 @@ describe('judgePods', () => {
     ['a pod of -stable running the stable images', pod({}), []],
     [
       'a pod of -stable rolling out of the template before',
-      pod({ images: { shop: 'ghcr.io/acme/shop:v1' } }),
+      pod({ images: { shop: image('v1') } }),
       [],
       v1,
     ],
     ['a pod of -stable running another image', pod({ images: { shop: 'evil:1' } }), ['deletePod']],
     [
       'a pod of -stable with an extra container',
-      pod({ images: { shop: 'ghcr.io/acme/shop:v2', x: 'evil:1' } }),
+      pod({ images: { shop: image('v2'), x: 'evil:1' } }),
       ['deletePod'],
     ],
     ['a bare pod claiming the stable role', pod({ ofStable: false }), ['unlabelPod']],

@@ -185,6 +185,45 @@ export function askGateEvery(ctx: Context, approval: ApprovalStatus, every: numb
   else requeue(draft, every - elapsed);
 }
 
+/**
+ * A template that names an image by tag: a tag can be moved to other bytes after the
+ * approval, a digest cannot. Never asked about, never run; said once per template.
+ */
+export function notPinned(
+  ctx: Context,
+  template: PodTemplate,
+  templateHash: string,
+  unpinned: string[],
+): void {
+  const { draft } = ctx;
+  const message = `template ${templateHash} names images by tag, not by digest (${unpinned.join(', ')}): approvals bind to the bytes that run, so pin each image as name:tag@sha256:<digest> (the digest your build pushed, e.g. from \`crane digest\` or \`docker buildx imagetools inspect\`)`;
+  const known =
+    draft.status.candidate?.templateHash === templateHash &&
+    draft.status.approval?.message === message;
+  if (!known) {
+    const revision = computeRevision(
+      template,
+      ctx.observed.target?.annotations ?? {},
+      ctx.spec.source.revision,
+    );
+    const image = imagesOf(template)[0];
+    draft.status.candidate = {
+      templateHash,
+      ...(revision.ok ? { revision: revision.sha } : {}),
+      ...(image ? { image } : {}),
+    };
+    delete draft.status.canaryPassed;
+    // No revision: nothing here is for the gate to answer.
+    draft.status.approval = { templateHash, outcome: 'denied', approvers: [], count: 0, message };
+    record(draft, 'Warning', 'Blocked', message, draft.status.candidate);
+    commitStatus(ctx, 'vakt/two-person', 'failure', message);
+  }
+  draft.status.phase = 'Blocked';
+  draft.status.message = message;
+  scaleCandidate(ctx, 0, true);
+  guardStable(ctx);
+}
+
 /** Not approved (yet): no replicas, and ask the gate again from time to time. */
 export function blocked(ctx: Context, approval: ApprovalStatus): void {
   const { draft } = ctx;

@@ -6,6 +6,7 @@ import {
   commitStatus,
   detect,
   expireUnderChangedPolicy,
+  notPinned,
   UNDECIDED_RECHECK_MS,
 } from './approval.ts';
 import {
@@ -21,6 +22,7 @@ import {
 } from './context.ts';
 import { record, requeue, setCondition } from './draft.ts';
 import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
+import { unpinnedImages } from './rejections.ts';
 import { computeRevision } from './revision.ts';
 import { type CanaryPassed, durationMs } from './schema.ts';
 import { guardStable, stableLeak } from './stable.ts';
@@ -237,6 +239,11 @@ function revisionFound(ctx: Context, template: PodTemplate): boolean {
 /** The target runs `template`, which is neither stable nor rejected. */
 export function release(ctx: Context, template: PodTemplate, templateHash: string): void {
   const { draft } = ctx;
+  const unpinned = unpinnedImages(template);
+  if (unpinned.length > 0) {
+    notPinned(ctx, template, templateHash, unpinned);
+    return;
+  }
   const known = draft.status.candidate?.templateHash === templateHash && draft.status.approval;
   if (!known || (!draft.status.approval?.revision && revisionFound(ctx, template))) {
     detect(ctx, template, templateHash);

@@ -210,9 +210,7 @@ function current(ctx: Context): void {
     idle(ctx);
     return;
   }
-  const revision = computeRevision(target.template, target.annotations, ctx.spec.source.revision);
-  const key = releaseKey(target.template, hash, revision.ok ? revision.sha : undefined);
-  const rejected = findRejection(ctx.draft.status.rejected, key);
+  const rejected = findRejection(ctx.draft.status.rejected, releaseKey(target.template, hash));
   if (rejected) reverted(ctx, hash, rejected);
   else release(ctx, target.template, hash);
 }

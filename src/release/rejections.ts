@@ -5,9 +5,9 @@ import type { PodTemplate } from './template.ts';
  * What a rejection is keyed by. A template hash alone is too narrow: touching one
  * annotation gives a new hash for the same leaking bytes, and a second probe run may
  * happen to miss a leak the first one caught. So a release is also rejected when it runs
- * the same images as one that leaked: the same digests (the same bytes, whatever else
- * changed), or the same image references at the same commit (a tag may move, so a tag
- * alone is not the same bytes; together with the commit it is the same build).
+ * the same image digests as one that leaked (the same bytes, whatever else changed).
+ * Releases name every image by digest (see approval.ts notPinned); a tag may move, so
+ * images named by tag are never taken for the same bytes.
  */
 
 export type Rejection = ReleaseGuardStatus['rejected'][number];
@@ -16,7 +16,6 @@ export interface ReleaseKey {
   templateHash: string;
   /** Every container's and init container's image, sorted. */
   images: string[];
-  revision?: string;
 }
 
 interface Container {
@@ -35,15 +34,24 @@ export function allImages(template: PodTemplate): string[] {
     .sort();
 }
 
-export function releaseKey(
-  template: PodTemplate,
-  templateHash: string,
-  revision: string | undefined,
-): ReleaseKey {
-  return { templateHash, images: allImages(template), ...(revision ? { revision } : {}) };
+export function releaseKey(template: PodTemplate, templateHash: string): ReleaseKey {
+  return { templateHash, images: allImages(template) };
 }
 
-const pinned = (image: string) => /@sha256:[0-9a-f]{64}$/.test(image);
+/** Named by digest: the reference names one set of bytes, whatever a tag does later. */
+export const pinned = (image: string) => /@sha256:[0-9a-f]{64}$/.test(image);
+
+/** Containers (init containers too) whose image is not named by digest: "shop=shop:v2". */
+export function unpinnedImages(template: PodTemplate): string[] {
+  const spec = (template.spec ?? {}) as Record<string, unknown>;
+  const lists = ['initContainers', 'containers', 'ephemeralContainers'].map((field) =>
+    Array.isArray(spec[field]) ? (spec[field] as { name?: unknown; image?: unknown }[]) : [],
+  );
+  return lists
+    .flat()
+    .filter((c) => typeof c?.image !== 'string' || !pinned(c.image))
+    .map((c) => `${typeof c?.name === 'string' ? c.name : '?'}=${String(c?.image ?? '(none)')}`);
+}
 
 function sameImages(a: readonly string[], b: readonly string[]): boolean {
   return a.length > 0 && a.length === b.length && a.every((image, i) => image === b[i]);
@@ -53,15 +61,12 @@ function sameImages(a: readonly string[], b: readonly string[]): boolean {
 export function findRejection(
   rejected: readonly Rejection[],
   release: ReleaseKey,
-): { rejection: Rejection; by: 'template' | 'digests' | 'images at commit' } | undefined {
+): { rejection: Rejection; by: 'template' | 'digests' } | undefined {
   const byTemplate = rejected.find((r) => r.templateHash === release.templateHash);
   if (byTemplate) return { rejection: byTemplate, by: 'template' };
   for (const rejection of rejected) {
     if (!rejection.images || !sameImages(rejection.images, release.images)) continue;
     if (release.images.every(pinned)) return { rejection, by: 'digests' };
-    if (rejection.revision && rejection.revision === release.revision) {
-      return { rejection, by: 'images at commit' };
-    }
   }
   return undefined;
 }

@@ -124,7 +124,7 @@ export function reverted(
   const why =
     by === 'template'
       ? `template ${templateHash} leaked before and is never retried`
-      : `template ${templateHash} runs the same ${by === 'digests' ? 'image digests' : 'images at the same commit'} as template ${rejection.templateHash}, which leaked; it is never retried`;
+      : `template ${templateHash} runs the same image digests as template ${rejection.templateHash}, which leaked; it is never retried`;
   if (!known) {
     draft.status.candidate = {
       templateHash,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ApprovalVerdict } from '../../src/approval/verdict.ts';
 import type { LeakEvidence } from '../../src/probe/types.ts';
 import { decide } from '../../src/release/decide.ts';
@@ -39,7 +40,11 @@ export const SPEC = {
   bakeTime: '10m',
 };
 
-export function template(sha: string, image = `ghcr.io/acme/shop:${sha.slice(0, 7)}`): PodTemplate {
+/** An image named by digest, as vakt requires of releases (the digest is made up). */
+export const pinnedImage = (tag: string) =>
+  `ghcr.io/acme/shop:${tag}@sha256:${createHash('sha256').update(tag).digest('hex')}`;
+
+export function template(sha: string, image = pinnedImage(sha.slice(0, 7))): PodTemplate {
   return {
     metadata: { labels: { app: 'shop' }, annotations: { 'vakt.dev/revision': sha } },
     spec: { containers: [{ name: 'shop', image }] },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import nock from 'nock';
 import type { Operator } from '../../src/operator/operator.ts';
 import type { PodTemplate } from '../../src/release/template.ts';
@@ -29,7 +30,9 @@ export const SHA = {
   v7: hex('a7'),
   v8: hex('b8'),
 };
-export const image = (tag: string) => `ghcr.io/acme/shop:${tag}`;
+/** Made-up but well-formed: releases name images by digest, as vakt requires. */
+export const digestOf = (tag: string) => `sha256:${createHash('sha256').update(tag).digest('hex')}`;
+export const image = (tag: string) => `ghcr.io/acme/shop:${tag}@${digestOf(tag)}`;
 
 export function template(sha: string, tag: string): PodTemplate {
   return {
