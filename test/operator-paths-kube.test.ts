@@ -1,11 +1,9 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Operator } from '../src/operator/operator.ts';
-import { type Shop, startShop } from '../src/shop/index.ts';
 import type { KubeObject } from './support/fake-kube/index.ts';
 import { type KubeWorld, NS, selectorOf, specOf, startKubeWorld } from './support/kube-world.ts';
-import { github, image, mockGitHub, SHA, spec, template } from './support/operator-fixtures.ts';
-import { type ChartGrants, checkWorld, renderChartGrants } from './support/world-checks.ts';
+import { github, image, SHA, spec, template } from './support/operator-fixtures.ts';
+import { operatorSuite } from './support/operator-suite.ts';
 
 /**
  * The paths around vakt's Services: users reach stable only through Service `<name>`
@@ -19,46 +17,21 @@ const APPROVERS = ['bob', 'carol'];
 const BACKDOOR = 'registry.evil.example/backdoor:1';
 const STABLE_LABELS = { 'vakt.dev/guard': 'shop', 'vakt.dev/role': 'stable' };
 
-let shops: { v1: Shop; v2: Shop; v2slow: Shop };
-let grants: ChartGrants;
-let w: KubeWorld | undefined;
-
-beforeAll(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  const [v1, v2, v2slow] = await Promise.all([
-    startShop({ version: 'v1' }),
-    startShop({ version: 'v2' }),
+const suite = operatorSuite(
+  {
+    v1: { version: 'v1' },
+    v2: { version: 'v2' },
     // Slow enough that a canary run is still going when the test changes something.
-    startShop({ version: 'v2-slow', backendLatencyMs: 150 }),
-  ]);
-  shops = { v1, v2, v2slow };
-  grants = await renderChartGrants();
-});
-
-afterAll(async () => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-  await Promise.all(Object.values(shops).map((s) => s.close()));
-});
-
-beforeEach(() => {
-  github.reset();
-  mockGitHub();
-});
-
-afterEach(async () => {
-  const world = w;
-  w = undefined;
-  await world?.close();
-  nock.cleanAll();
-  if (world) checkWorld(world, grants);
-});
+    v2slow: { version: 'v2-slow', backendLatencyMs: 150 },
+  },
+  { checkGrants: true },
+);
 
 async function startWorld(
   options: { guardInterval?: string; gatewayApi?: boolean } = {},
 ): Promise<KubeWorld> {
-  w = await startKubeWorld({
+  const { shops } = suite;
+  const w = await startKubeWorld({
     spec: spec({ probe: { guardInterval: options.guardInterval ?? '1s' } }),
     template: template(SHA.v1, 'v1'),
     urls: [
@@ -68,6 +41,7 @@ async function startWorld(
     ],
     ...(options.gatewayApi === undefined ? {} : { gatewayApi: options.gatewayApi }),
   });
+  suite.world = w;
   return w;
 }
 

@@ -1,9 +1,8 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { templateHash } from '../src/release/template.ts';
-import { type Shop, startShop } from '../src/shop/index.ts';
 import { type KubeWorld, NS, OPERATOR_NS, startKubeWorld } from './support/kube-world.ts';
-import { github, image, mockGitHub, SHA, spec, template } from './support/operator-fixtures.ts';
+import { github, image, SHA, spec, template } from './support/operator-fixtures.ts';
+import { operatorSuite } from './support/operator-suite.ts';
 import { shopEnv } from './support/shop-probe.ts';
 
 /**
@@ -22,35 +21,10 @@ const RULES = 'namespaces: { shop: { repositories: [acme/shop] } }';
 const LOOPBACK = 'allowLoopback: true';
 const LABEL = { 'vakt.dev/tenants': 'true' };
 
-let shops: { clean: Shop; clean2: Shop; leaky: Shop };
-let w: KubeWorld | undefined;
-
-beforeAll(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  const [clean, clean2, leaky] = await Promise.all([
-    startShop({ version: 'v1' }),
-    startShop({ version: 'v2' }),
-    startShop({ version: 'leaky', flaw: 'cache-without-user' }),
-  ]);
-  shops = { clean, clean2, leaky };
-});
-
-afterAll(async () => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-  await Promise.all(Object.values(shops).map((s) => s.close()));
-});
-
-beforeEach(() => {
-  github.reset();
-  mockGitHub();
-});
-
-afterEach(async () => {
-  await w?.close();
-  w = undefined;
-  nock.cleanAll();
+const suite = operatorSuite({
+  clean: { version: 'v1' },
+  clean2: { version: 'v2' },
+  leaky: { version: 'leaky', flaw: 'cache-without-user' },
 });
 
 async function world(
@@ -58,17 +32,18 @@ async function world(
   platform: string | null,
   tenantsLabel = LABEL,
 ): Promise<KubeWorld> {
-  w = await startKubeWorld({
+  const w = await startKubeWorld({
     spec: guardSpec,
     template: template(SHA.v1, 'v1'),
     urls: [
-      [image('v1'), shops.clean.url],
-      [image('v2'), shops.clean2.url],
-      [image('leak'), shops.leaky.url],
+      [image('v1'), suite.shops.clean.url],
+      [image('v2'), suite.shops.clean2.url],
+      [image('leak'), suite.shops.leaky.url],
     ],
   });
   w.putSecret('shop-tenants', shopEnv(), NS, tenantsLabel);
   if (platform !== null) w.putConfigMap(PLATFORM, { 'platform.yaml': platform }, OPERATOR_NS);
+  suite.world = w;
   w.start({ platformConfigMap: { name: PLATFORM, refreshMs: 50 } });
   return w;
 }
@@ -92,7 +67,7 @@ describe('platform floors', () => {
     });
     const floor = (n: number) =>
       `floors: { minApprovals: 2, minRequests: ${n}, maxLeakRate: 0.05 }\n${RULES}\n${LOOPBACK}`;
-    const probed = shops.clean.stats.requests;
+    const probed = suite.shops.clean.stats.requests;
     const world1 = await world(spec({ policy: policy(120) }), floor(1000));
     await world1.waitFor('Invalid', () => phase(world1) === 'Invalid');
     expect(message(world1)).toBe(
@@ -100,7 +75,7 @@ describe('platform floors', () => {
     );
     // Nothing of the guard's was used: not its tenants, not a probe.
     expect(secretReads(world1)).toBe(0);
-    expect(shops.clean.stats.requests).toBe(probed);
+    expect(suite.shops.clean.stats.requests).toBe(probed);
 
     world1.putConfigMap(PLATFORM, { 'platform.yaml': floor(100) }, OPERATOR_NS);
     await world1.waitFor('adoption under the lower floor', () => phase(world1) === 'Idle');
@@ -156,7 +131,7 @@ describe('allow-lists', () => {
     const platform = `${FLOORS}\n${RULES}\n${LOOPBACK}`;
     // Naming another host is refused outright...
     const world1 = await world(
-      spec({ probe: { guardInterval: '1s', target: shops.clean2.url } }),
+      spec({ probe: { guardInterval: '1s', target: suite.shops.clean2.url } }),
       platform,
     );
     await world1.waitFor('Invalid', () => phase(world1) === 'Invalid');
@@ -171,7 +146,7 @@ describe('allow-lists', () => {
       platform,
     );
     await world2.waitFor('adoption', () => phase(world2) === 'Idle');
-    const stub = shops.clean2.stats.requests;
+    const stub = suite.shops.clean2.stats.requests;
     github.approvers.set(SHA.leak, ['bob', 'carol']);
     const leaking = template(SHA.leak, 'leak');
     world2.applyDeployment(leaking, 3);
@@ -180,7 +155,7 @@ describe('allow-lists', () => {
       target: 'candidate',
       templateHash: templateHash(leaking),
     });
-    expect(shops.clean2.stats.requests).toBe(stub);
+    expect(suite.shops.clean2.stats.requests).toBe(stub);
   });
 
   it('probe URLs at metadata addresses are Invalid and receive nothing', async () => {
@@ -196,7 +171,7 @@ describe('allow-lists', () => {
   });
 
   it('a tenants Secret without the admin label is Invalid and its data is never used', async () => {
-    const probed = shops.clean.stats.requests;
+    const probed = suite.shops.clean.stats.requests;
     const world1 = await world(spec(), `${FLOORS}\n${RULES}\n${LOOPBACK}`, {
       'vakt.dev/tenants': 'no',
     });
@@ -204,6 +179,6 @@ describe('allow-lists', () => {
     expect(message(world1)).toBe(
       `spec.tenantsSecretRef.name: Secret shop-tenants is not labelled vakt.dev/tenants=true: only Secrets with that label hold tenants (${SOURCE})`,
     );
-    expect(shops.clean.stats.requests).toBe(probed);
+    expect(suite.shops.clean.stats.requests).toBe(probed);
   });
 });

@@ -1,13 +1,11 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Operator } from '../src/operator/operator.ts';
 import { templateHash } from '../src/release/template.ts';
-import { type Shop, startShop } from '../src/shop/index.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import type { KubeObject } from './support/fake-kube/index.ts';
 import { type KubeWorld, specOf, startKubeWorld } from './support/kube-world.ts';
-import { github, image, mockGitHub, SHA, spec, template } from './support/operator-fixtures.ts';
-import { type ChartGrants, checkWorld, renderChartGrants } from './support/world-checks.ts';
+import { github, image, SHA, spec, template } from './support/operator-fixtures.ts';
+import { operatorSuite } from './support/operator-suite.ts';
 
 /**
  * The operator trusts only what it owns: edits made behind its back by someone with the
@@ -21,43 +19,18 @@ const APPROVERS = ['bob', 'carol'];
 const V1 = templateHash(template(SHA.v1, 'v1'));
 const BACKDOOR = 'registry.evil.example/backdoor:1';
 
-let shops: { clean: Shop; clean2: Shop; leakySlow: Shop };
-let grants: ChartGrants;
-let w: KubeWorld | undefined;
-
-beforeAll(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  const [clean, clean2, leakySlow] = await Promise.all([
-    startShop({ version: 'v1' }),
-    startShop({ version: 'v2' }),
-    startShop({ version: 'leaky-slow', flaw: 'cache-without-user', backendLatencyMs: 150 }),
-  ]);
-  shops = { clean, clean2, leakySlow };
-  grants = await renderChartGrants();
-});
-
-afterAll(async () => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-  await Promise.all(Object.values(shops).map((s) => s.close()));
-});
-
-beforeEach(() => {
-  github.reset();
-  mockGitHub();
-});
-
-afterEach(async () => {
-  const world = w;
-  w = undefined;
-  await world?.close();
-  nock.cleanAll();
-  if (world) checkWorld(world, grants);
-});
+const suite = operatorSuite(
+  {
+    clean: { version: 'v1' },
+    clean2: { version: 'v2' },
+    leakySlow: { version: 'leaky-slow', flaw: 'cache-without-user', backendLatencyMs: 150 },
+  },
+  { checkGrants: true },
+);
 
 async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
-  w = await startKubeWorld({
+  const { shops } = suite;
+  const w = await startKubeWorld({
     spec: guardSpec,
     template: template(SHA.v1, 'v1'),
     urls: [
@@ -67,6 +40,7 @@ async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
       [BACKDOOR, shops.clean2.url],
     ],
   });
+  suite.world = w;
   return w;
 }
 

@@ -40,14 +40,7 @@ export async function observePods(ctx: KubeContext, guard: GuardObject): Promise
     ) as Promise<{ items?: RawObject[] }>,
   ]);
   const stableUid = stable && controllerOf(stable)?.uid === guard.uid ? stable.metadata?.uid : '';
-  const stableSets = new Set(
-    (replicaSets.items ?? [])
-      .filter((rs) => {
-        const owner = controllerOf(rs);
-        return stableUid && owner?.kind === 'Deployment' && owner.uid === stableUid;
-      })
-      .map((rs) => rs.metadata?.uid ?? ''),
-  );
+  const stableSets = controlledBy(replicaSets.items ?? [], stableUid);
   return pods.items.map((pod) => factsOf(pod, stableSets));
 }
 
@@ -83,15 +76,7 @@ export async function foreignCanaryPods(
     () => ctx.custom.listNamespacedCustomObject({ ...REPLICA_SETS, namespace, labelSelector }),
     ctx.retry,
   )) as { items?: RawObject[] };
-  const targetUid = target.metadata?.uid;
-  const own = new Set(
-    (replicaSets.items ?? [])
-      .filter((rs) => {
-        const owner = controllerOf(rs);
-        return targetUid && owner?.kind === 'Deployment' && owner.uid === targetUid;
-      })
-      .map((rs) => rs.metadata?.uid ?? ''),
-  );
+  const own = controlledBy(replicaSets.items ?? [], target.metadata?.uid);
   return live
     .filter((pod) => {
       const owner = controllerOf(pod as RawObject);
@@ -114,6 +99,19 @@ function factsOf(pod: V1Pod, stableSets: Set<string>): PodFacts {
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     ...(owner && !ofStable ? { controller: `${owner.kind} ${owner.name}` } : {}),
   };
+}
+
+/** The uids of the ReplicaSets whose controller is the Deployment with this uid. */
+function controlledBy(replicaSets: RawObject[], deploymentUid: string | undefined): Set<string> {
+  if (!deploymentUid) return new Set();
+  return new Set(
+    replicaSets
+      .filter((rs) => {
+        const owner = controllerOf(rs);
+        return owner?.kind === 'Deployment' && owner.uid === deploymentUid;
+      })
+      .map((rs) => rs.metadata?.uid ?? ''),
+  );
 }
 
 function controllerOf(object: RawObject): OwnerReference | undefined {

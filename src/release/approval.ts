@@ -37,12 +37,12 @@ export function commitStatus(
   });
 }
 
-/** Starts a release for `templateHash`: forgets the previous candidate's approval. */
-export function detect(ctx: Context, template: PodTemplate, templateHash: string): void {
-  const { draft, observed } = ctx;
+/** Makes `template` the candidate, forgetting anything said about the one before. */
+function newCandidate(ctx: Context, template: PodTemplate, templateHash: string) {
+  const { draft } = ctx;
   const revision = computeRevision(
     template,
-    observed.target?.annotations ?? {},
+    ctx.observed.target?.annotations ?? {},
     ctx.spec.source.revision,
   );
   const image = imagesOf(template)[0];
@@ -52,7 +52,13 @@ export function detect(ctx: Context, template: PodTemplate, templateHash: string
     ...(image ? { image } : {}),
   };
   delete draft.status.canaryPassed;
-  const candidate = draft.status.candidate;
+  return { candidate: draft.status.candidate, revision };
+}
+
+/** Starts a release for `templateHash`: forgets the previous candidate's approval. */
+export function detect(ctx: Context, template: PodTemplate, templateHash: string): void {
+  const { draft } = ctx;
+  const { candidate, revision } = newCandidate(ctx, template, templateHash);
   if (!revision.ok) {
     // Fail closed: without a commit the gate has nothing to check.
     const message = `cannot tell which commit template ${templateHash} was built from: ${revision.reason}`;
@@ -201,21 +207,10 @@ export function notPinned(
     draft.status.candidate?.templateHash === templateHash &&
     draft.status.approval?.message === message;
   if (!known) {
-    const revision = computeRevision(
-      template,
-      ctx.observed.target?.annotations ?? {},
-      ctx.spec.source.revision,
-    );
-    const image = imagesOf(template)[0];
-    draft.status.candidate = {
-      templateHash,
-      ...(revision.ok ? { revision: revision.sha } : {}),
-      ...(image ? { image } : {}),
-    };
-    delete draft.status.canaryPassed;
+    const { candidate } = newCandidate(ctx, template, templateHash);
     // No revision: nothing here is for the gate to answer.
     draft.status.approval = { templateHash, outcome: 'denied', approvers: [], count: 0, message };
-    record(draft, 'Warning', 'Blocked', message, draft.status.candidate);
+    record(draft, 'Warning', 'Blocked', message, candidate);
     commitStatus(ctx, 'vakt/two-person', 'failure', message);
   }
   draft.status.phase = 'Blocked';
