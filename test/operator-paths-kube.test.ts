@@ -301,12 +301,17 @@ describe('pods that answer on <name>-canary', () => {
     // A bare pod with the target's labels: Service shop-canary selects it too.
     putPod(world, 'stub', { app: 'shop' }, image('v1'));
     await releaseV2(world);
-    await world.waitFor('the canary held', () => world.events('CanaryPolluted').length > 0);
+    // The Event goes out before status is written: wait for status.
+    await world.waitFor(
+      'the canary held',
+      () =>
+        world.status()?.phase === 'Blocked' &&
+        (world.status()?.message ?? '').includes('answer on Service shop-canary'),
+    );
     await world.waitFor(
       'the candidate at zero',
       () => specOf(world.deployment('shop')).replicas === 0,
     );
-    expect(world.status()?.phase).toBe('Blocked');
     const [warning] = world.events('CanaryPolluted');
     expect(warning?.note).toContain('pods stub answer on Service shop-canary');
     expect(warning?.note).not.toContain('shop-7c9f-abcde');
