@@ -88,6 +88,17 @@ const isAggregated = (o: K8sObject) =>
     l.startsWith('rbac.authorization.k8s.io/aggregate-to-'),
   );
 
+const ADMISSION_RESOURCES = ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'];
+
+/** The ClusterRole that lets the operator read the chart's admission policies by name. */
+const isAdmissionReader = (o: K8sObject) =>
+  o.kind === 'ClusterRole' &&
+  (o.rules as Rule[]).every(
+    (r) =>
+      r.apiGroups.join() === 'admissionregistration.k8s.io' &&
+      r.resources.every((x) => ADMISSION_RESOURCES.includes(x)),
+  );
+
 /** The rules of the operator's own Roles and ClusterRoles. */
 function rulesOf(objects: K8sObject[]): { owner: K8sObject; rule: Rule }[] {
   return objects
@@ -260,6 +271,8 @@ describe('helm template with the default values', () => {
         'ClusterRole',
         'ClusterRole',
         'ClusterRole',
+        'ClusterRole',
+        'ClusterRoleBinding',
         'ClusterRoleBinding',
         'ConfigMap',
         'Deployment',
@@ -314,7 +327,7 @@ describe('helm template with the default values', () => {
       ).toEqual([...verbs].sort());
     }
     const clusterResources = rulesOf(objects)
-      .filter(({ owner }) => owner.kind === 'ClusterRole')
+      .filter(({ owner }) => owner.kind === 'ClusterRole' && !isAdmissionReader(owner))
       .flatMap(({ rule }) => rule.resources);
     expect(clusterResources.sort()).toEqual(WATCH_RULES.map(([, r]) => r).sort());
   });
@@ -360,8 +373,13 @@ describe('helm template for one namespace, with a ServiceMonitor and one replica
   });
 
   it('renders a Role and RoleBinding in the watched namespace instead of a ClusterRole', () => {
-    expect(ofKind(objects, 'ClusterRole').filter((r) => !isAggregated(r))).toEqual([]);
-    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    // But for the admission policies: cluster-scoped, read by name.
+    expect(
+      ofKind(objects, 'ClusterRole').filter((r) => !isAggregated(r) && !isAdmissionReader(r)),
+    ).toEqual([]);
+    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual([
+      'vakt-admission',
+    ]);
     const watched = ofKind(objects, 'Role').filter((r) => r.metadata.namespace === 'shop');
     expect(watched).toHaveLength(1);
     expect(
@@ -407,6 +425,52 @@ describe('helm template for one namespace, with a ServiceMonitor and one replica
     for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
       expect(service.metadata.labels?.[key], key).toBe(value);
     }
+  });
+});
+
+describe('helm template: the admission policies the operator checks', () => {
+  /** --admission-policies as rendered, the policies and bindings rendered, and the reads granted. */
+  async function admission(...sets: string[]) {
+    const objects = await template(...sets);
+    const args = only(objects, 'Deployment').spec.template.spec.containers[0].args as string[];
+    const names = (kind: string) => ofKind(objects, kind).map((o) => o.metadata.name);
+    const reads = rulesOf(objects).filter(({ rule }) =>
+      rule.resources.some((r) => ADMISSION_RESOURCES.includes(r)),
+    );
+    return {
+      flag: flagValue(args, '--admission-policies'),
+      policies: names('ValidatingAdmissionPolicy'),
+      bindings: names('ValidatingAdmissionPolicyBinding'),
+      reads,
+      objects,
+    };
+  }
+
+  it.each([[[]], [['admission.protectGuardDeletion=true']], [['watchNamespace=shop']]])(
+    'passes exactly the policies it installs, and lets the operator get only those (--set %j)',
+    async (sets: string[]) => {
+      const { flag, policies, bindings, reads, objects } = await admission(...sets);
+      expect(flag?.split(',')).toEqual(policies);
+      expect(bindings).toEqual(policies);
+      expect(policies).toContain('vakt-workloads');
+      expect(reads).toHaveLength(1);
+      const [{ owner, rule }] = reads as [{ owner: K8sObject; rule: Rule }];
+      expect(owner.kind).toBe('ClusterRole');
+      expect(rule).toEqual({
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ADMISSION_RESOURCES,
+        verbs: ['get'],
+        resourceNames: policies,
+      });
+      expectBindingsMatch(objects);
+    },
+  );
+
+  it('passes none and grants nothing with admission.enabled=false', async () => {
+    const { flag, policies, reads } = await admission('admission.enabled=false');
+    expect(flag).toBeUndefined();
+    expect(policies).toEqual([]);
+    expect(reads).toEqual([]);
   });
 });
 
@@ -497,8 +561,12 @@ describe('helm template: platform floors, watched namespaces, egress, aggregated
 
   it('renders a Role and RoleBinding in each of watchNamespaces and passes them to the operator', async () => {
     const objects = await template('watchNamespaces={shop,cart}');
-    expect(ofKind(objects, 'ClusterRole').filter((r) => !isAggregated(r))).toEqual([]);
-    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    // Only the admission policies, which are cluster-scoped, are read outside them.
+    const clusterRoles = ofKind(objects, 'ClusterRole').filter((r) => !isAggregated(r));
+    expect(clusterRoles.every(isAdmissionReader)).toBe(true);
+    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual(
+      clusterRoles.map((r) => r.metadata.name),
+    );
     for (const ns of ['shop', 'cart']) {
       expect(
         ofKind(objects, 'Role').filter((r) => r.metadata.namespace === ns),

@@ -4,6 +4,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { UsageError } from '../src/cli/command.ts';
+import { main } from '../src/cli/main.ts';
 import { operatorCommand, operatorSettings } from '../src/cli/operator.ts';
 import { createGitHub } from '../src/github/client.ts';
 import { createLogger } from '../src/log.ts';
@@ -259,6 +260,30 @@ describe('vakt operator flags', () => {
     expect(() => operatorSettings(['--bogus'], io)).toThrow(UsageError);
   });
 
+  it('reads --admission-policies as names, and without it expects none', () => {
+    const io = captureIo().io;
+    expect(operatorSettings([], io).admissionPolicies).toBeUndefined();
+    expect(
+      operatorSettings(['--admission-policies', 'vakt-workloads, vakt-pods'], io).admissionPolicies,
+    ).toEqual(['vakt-workloads', 'vakt-pods']);
+  });
+
+  it.each([
+    ['', /\("" is not one\), got ""/],
+    ['vakt-pods,,vakt-services', /\("" is not one\)/],
+    ['vakt-pods,Vakt_Services', /\("Vakt_Services" is not one\)/],
+    ['vakt-pods,vakt-pods', /\(each once\)/],
+    [`${'a'.repeat(254)}`, /is not one/],
+  ])('exits 2 with one line for --admission-policies %j', async (value, message) => {
+    const run = captureIo();
+    expect(await main(['operator', '--admission-policies', value], run.io)).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/--admission-policies expects ValidatingAdmissionPolicy names/);
+    expect(lines[0]).toMatch(message);
+  });
+
   it('documents itself with an example', () => {
     expect(operatorCommand.name).toBe('operator');
     expect(operatorCommand.help).toMatch(/Example:\n {2}vakt operator /);
@@ -271,6 +296,7 @@ describe('vakt operator flags', () => {
       '--service-url-template',
       '--metrics-port',
       '--health-port',
+      '--admission-policies',
     ]) {
       expect(operatorCommand.help).toContain(flag);
     }

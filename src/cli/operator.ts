@@ -3,6 +3,7 @@ import { createCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { createLeaderElector } from '../kube/lease.ts';
 import { createLogger } from '../log.ts';
+import { clusterAdmission } from '../operator/admission-source.ts';
 import { type HttpOptions, type HttpServer, startHttp } from '../operator/health.ts';
 import { createMetrics } from '../operator/metrics.ts';
 import { type Operator, startOperator } from '../operator/operator.ts';
@@ -38,6 +39,13 @@ Options:
   --platform-config NS/NAME   ConfigMap with the admin's floors and allow-lists (key
                               platform.yaml; default <own namespace>/vakt-platform). Read
                               again every 10 s; missing or malformed: every guard Invalid
+  --admission-policies N[,N...]
+                              the ValidatingAdmissionPolicies the chart installed (each
+                              with a binding of the same name). Read again every 60 s;
+                              condition AdmissionPolicies on every guard and metric
+                              vakt_admission_policies_enforced say whether they are in
+                              force. Without it: NotConfigured (edits to what vakt owns
+                              are only repaired after the fact)
   --kubeconfig FILE           cluster configuration (default: in-cluster service account,
                               then KUBECONFIG, then ~/.kube/config)
   --leader-elect              elect a leader on a Lease so only one replica acts
@@ -81,6 +89,7 @@ const FLAGS = {
   'health-port': { type: 'string' },
   'log-level': { type: 'string' },
   'platform-config': { type: 'string' },
+  'admission-policies': { type: 'string' },
 } as const;
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -89,6 +98,8 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 export interface OperatorSettings {
   /** Namespaces to watch; all when absent. */
   namespaces?: string[];
+  /** The chart's ValidatingAdmissionPolicies (and bindings, named alike); none expected when absent. */
+  admissionPolicies?: string[];
   /** The platform ConfigMap (see src/operator/platform.ts). */
   platformConfig: { namespace: string; name: string };
   kubeconfig?: string;
@@ -151,9 +162,25 @@ export function operatorSettings(argv: string[], io: Io): OperatorSettings {
     }
     settings.namespaces = namespaces;
   }
+  if (values['admission-policies'] !== undefined) {
+    settings.admissionPolicies = admissionPolicies(values['admission-policies']);
+  }
   if (values.kubeconfig) settings.kubeconfig = values.kubeconfig;
   if (values['github-secret']) settings.githubSecret = values['github-secret'];
   return settings;
+}
+
+/** Object names (DNS subdomains), comma-separated, each once. */
+function admissionPolicies(text: string): string[] {
+  const names = text.split(',').map((n) => n.trim());
+  const bad = names.find((n) => n.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(n));
+  if (bad !== undefined || new Set(names).size !== names.length) {
+    const why = bad === undefined ? 'each once' : `"${bad}" is not one`;
+    throw new UsageError(
+      `--admission-policies expects ValidatingAdmissionPolicy names separated by commas (${why}), got "${text}"`,
+    );
+  }
+  return names;
 }
 
 function ownNamespace(): string | undefined {
@@ -248,6 +275,11 @@ export async function runOperator(
       cluster,
       configMap: settings.platformConfig,
       log: log.child({ component: 'platform' }),
+    }),
+    admission: clusterAdmission({
+      cluster,
+      names: settings.admissionPolicies ?? [],
+      log: log.child({ component: 'admission' }),
     }),
     github: {
       ...(settings.githubSecret && {

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, GuardRef, Stop, WriteFence } from '../operator/ports.ts';
 import { GUARDED_BY, REJECTED_TEMPLATE } from '../release/state.ts';
+import { readAdmission } from './admission.ts';
 import { shareConnections } from './connections.ts';
 import {
   DEPLOYMENTS,
@@ -100,6 +101,7 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
       );
       return map ? { ...(map.data ?? {}) } : null;
     },
+    readAdmission: (names) => readAdmission(ctx, names),
     // The revert path: a merge patch cannot conflict, so only throttling and server or
     // network trouble are retried, quickly and for longer than other calls.
     scaleDeployment: async (namespace, name, replicas, marks = {}) => {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PHASES, type Phase } from '../release/schema.ts';
+import type { AdmissionStatus } from '../release/state.ts';
 
 /**
  * The operator's Prometheus metrics, on a Registry of its own so two operators in one
@@ -14,6 +15,9 @@ export interface OperatorMetrics {
   revertSeconds: Histogram;
   reconcileErrors: Counter;
   reconciles: Counter;
+  admissionEnforced: Gauge<'reason'>;
+  /** Sets vakt_admission_policies_enforced{reason}: one series, the state's reason. */
+  setAdmission(state: AdmissionStatus): void;
   /** Sets vakt_guards{phase} from the phase of every guard known now. */
   setPhases(phases: Iterable<Phase>): void;
 }
@@ -28,6 +32,12 @@ export function createMetrics(): OperatorMetrics {
     registers,
   });
   for (const phase of PHASES) guards.set({ phase }, 0);
+  const admissionEnforced = new Gauge({
+    name: 'vakt_admission_policies_enforced',
+    help: "1 when the chart's admission policies are installed, failurePolicy Fail and bound with Deny; 0 otherwise (reason says why)",
+    labelNames: ['reason'] as const,
+    registers,
+  });
   return {
     registry,
     guards,
@@ -65,6 +75,13 @@ export function createMetrics(): OperatorMetrics {
       help: 'reconcile passes run',
       registers,
     }),
+    // No series until the policies are read: a replica standing by for the Lease reads
+    // nothing, and must not look like a cluster without them.
+    admissionEnforced,
+    setAdmission(state) {
+      admissionEnforced.reset();
+      admissionEnforced.set({ reason: state.reason }, state.reason === 'Enforced' ? 1 : 0);
+    },
     setPhases(phases) {
       const counts = new Map<Phase, number>(PHASES.map((p) => [p, 0]));
       for (const phase of phases) counts.set(phase, (counts.get(phase) ?? 0) + 1);

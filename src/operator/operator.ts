@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import type { AdmissionSource } from './admission-source.ts';
 import { ApprovalChecker, type GitHubSource } from './approvals.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { UNRESTRICTED_PLATFORM } from './platform.ts';
@@ -31,6 +32,12 @@ export interface OperatorOptions {
    * `vakt operator` always passes its ConfigMap.
    */
   platform?: PlatformSource;
+  /**
+   * What is known of the chart's admission policies, shown on every guard as condition
+   * AdmissionPolicies and as a metric; without one, neither (`vakt operator` always
+   * passes one).
+   */
+  admission?: AdmissionSource;
   github?: GitHubSource;
   log: Logger;
   /** How probes reach the Services (default cluster DNS). */
@@ -93,10 +100,12 @@ export function startOperator(options: OperatorOptions): Operator {
     log: log.child({ component: 'reconciler' }),
     clock: options.clock ?? Date.now,
     platform,
+    ...(options.admission && { admission: options.admission }),
   });
 
   const halt = async () => {
     platform.stop();
+    options.admission?.stop();
     await reconciler.stop();
     await probes.stopAll();
     await approvals.stop();
@@ -122,6 +131,12 @@ export function startOperator(options: OperatorOptions): Operator {
     state = 'starting';
     // Read before the first pass, so no guard is judged without it.
     await platform.start(() => reconciler.platformChanged());
+    const admission = options.admission;
+    await admission?.start(() => {
+      metrics.setAdmission(admission.current());
+      // Every guard's condition says it again.
+      reconciler.platformChanged();
+    });
     for (const namespace of namespaces) {
       // Routes first: a guard's first pass may scale a candidate, and reads them then.
       stops.push(

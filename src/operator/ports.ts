@@ -1,6 +1,7 @@
 import type { PodFacts } from '../release/pods.ts';
 import type { ReleaseGuardStatus } from '../release/schema.ts';
 import type { Action, Observed } from '../release/state.ts';
+import type { AdmissionReading } from './admission-state.ts';
 
 /**
  * What the operator needs from Kubernetes, as an interface: src/kube implements it with
@@ -76,6 +77,11 @@ export interface Cluster {
   ): Promise<{ data: Record<string, string>; labels: Record<string, string> } | null>;
   /** ConfigMap data; null when it does not exist. */
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | null>;
+  /**
+   * The ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding of each name, as
+   * read (missing, or why unreadable); never throws.
+   */
+  readAdmission(names: readonly string[]): Promise<AdmissionReading[]>;
 
   /**
    * Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose). The

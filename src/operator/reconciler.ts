@@ -4,6 +4,7 @@ import { handBack } from '../release/hand-back.ts';
 import type { Phase } from '../release/schema.ts';
 import { GUARDED_BY, type Observed, type ProbeReport, type Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
+import type { AdmissionSource } from './admission-source.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PlatformSource } from './platform-source.ts';
@@ -38,6 +39,8 @@ export interface ReconcilerOptions {
   clock: () => number;
   /** The admin's floors and allow-lists, current at each pass. */
   platform: PlatformSource;
+  /** The chart's admission policies, current at each pass (none: no such condition). */
+  admission?: AdmissionSource;
 }
 
 interface Work {
@@ -118,7 +121,7 @@ export class Reconciler {
     }
   }
 
-  /** The platform configuration changed: every guard is judged against it again. */
+  /** The platform configuration (or the admission policies) changed: every guard is judged again. */
   platformChanged(): void {
     for (const work of this.works.values()) this.trigger(work.ref);
   }
@@ -306,6 +309,7 @@ export class Reconciler {
       reports,
       policyProblems: resolved.problems,
       ...(resolved.policy && { policyDigest: policyDigest(resolved.policy) }),
+      ...(this.options.admission && { admission: this.options.admission.current() }),
     });
     const leakInPass = reports.some(isLeak);
     if (leakInPass) work.reflexPending = false;

@@ -26,6 +26,11 @@ import {
 export function decide(input: DecideInput): DecideOutput {
   const { guard, observed } = input;
   const draft = newDraft(input.now, guard.generation, guard.status);
+  // Before anything can return: an Invalid guard is shown its protection too.
+  if (input.admission) {
+    const { status, reason, message } = input.admission;
+    setCondition(draft, 'AdmissionPolicies', status, reason, message);
+  }
 
   const checked = validateSpec(guard.spec);
   const problems: SpecProblem[] = checked.ok ? [] : checked.problems;

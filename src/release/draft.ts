@@ -78,7 +78,7 @@ export function setCondition(
     lastTransitionTime,
     observedGeneration: draft.generation,
   };
-  const order: Condition['type'][] = ['Approved', 'ProbesPassing', 'Ready'];
+  const order: Condition['type'][] = ['AdmissionPolicies', 'Approved', 'ProbesPassing', 'Ready'];
   draft.status.conditions = [...conditions.filter((c) => c.type !== type), next].sort(
     (a, b) => order.indexOf(a.type) - order.indexOf(b.type),
   );

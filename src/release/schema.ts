@@ -327,7 +327,7 @@ const Rejected = z.strictObject({
 });
 
 const Condition = z.strictObject({
-  type: z.enum(['Approved', 'ProbesPassing', 'Ready']),
+  type: z.enum(['AdmissionPolicies', 'Approved', 'ProbesPassing', 'Ready']),
   status: z.enum(['True', 'False', 'Unknown']),
   reason: z.string(),
   message: z.string(),

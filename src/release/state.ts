@@ -148,6 +148,19 @@ export interface DecideInput {
    * bound to a policy.
    */
   policyDigest?: string;
+  /**
+   * Whether the chart's ValidatingAdmissionPolicies are in force (see
+   * src/operator/admission-state.ts), shown as condition AdmissionPolicies; omitted, no
+   * such condition is set.
+   */
+  admission?: AdmissionStatus;
+}
+
+/** What the operator found of the chart's admission policies, as a condition says it. */
+export interface AdmissionStatus {
+  status: 'True' | 'False' | 'Unknown';
+  reason: 'Enforced' | 'Missing' | 'NotConfigured' | 'Unreadable';
+  message: string;
 }
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createGitHub } from '../../src/github/client.ts';
 import { createCluster } from '../../src/kube/cluster.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import { clusterAdmission } from '../../src/operator/admission-source.ts';
 import { type Operator, startOperator } from '../../src/operator/operator.ts';
 import { configMapPlatform } from '../../src/operator/platform-source.ts';
 import type { Cluster, LeaderElector } from '../../src/operator/ports.ts';
@@ -48,6 +49,8 @@ export interface StartOptions {
   calls?: string[];
   /** Read the admin's floors and allow-lists from this ConfigMap in OPERATOR_NS (default: unrestricted). */
   platformConfigMap?: { name: string; refreshMs: number };
+  /** As `--admission-policies` (an empty list: the flag left out), read every refreshMs. */
+  admission?: { policies: string[]; refreshMs: number };
 }
 
 export interface KubeWorld {
@@ -209,6 +212,14 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
             configMap: { namespace: OPERATOR_NS, name: options.platformConfigMap.name },
             log: log.child({ component: 'platform' }),
             refreshMs: options.platformConfigMap.refreshMs,
+          }),
+        }),
+        ...(options.admission && {
+          admission: clusterAdmission({
+            cluster,
+            names: options.admission.policies,
+            log: log.child({ component: 'admission' }),
+            refreshMs: options.admission.refreshMs,
           }),
         }),
         log,

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AdmissionReading } from '../../src/operator/admission-state.ts';
 import type {
   Cluster,
   DeploymentMarks,
@@ -196,6 +197,16 @@ export class MemoryCluster implements Cluster {
     this.enter('readConfigMap');
     const data = this.configMaps.get(key(namespace, name));
     return data ? { ...data } : null;
+  }
+
+  /** No admission objects here: every one reads as missing. */
+  async readAdmission(names: readonly string[]): Promise<AdmissionReading[]> {
+    this.enter('readAdmission');
+    return names.map((name) => ({
+      name,
+      policy: { state: 'missing' },
+      binding: { state: 'missing' },
+    }));
   }
 
   async scaleDeployment(

@@ -113,6 +113,22 @@ get-only (never list or watch), optionally limited to named objects.
 {{- $list | uniq | join "," -}}
 {{- end }}
 
+{{/*
+The chart's ValidatingAdmissionPolicies, each with a binding of the same name,
+comma-separated; empty with admission.enabled=false. admission.yaml renders them, the
+operator is told to expect them (--admission-policies) and may read only them.
+*/}}
+{{- define "vakt.admissionPolicies" -}}
+{{- if .Values.admission.enabled -}}
+{{- $fullname := include "vakt.fullname" . -}}
+{{- $suffixes := list "workloads" "pods" "services" "guard-status" -}}
+{{- if .Values.admission.protectGuardDeletion }}{{ $suffixes = append $suffixes "guard-deletion" }}{{ end -}}
+{{- $names := list -}}
+{{- range $suffixes }}{{ $names = append $names (printf "%s-%s" $fullname .) }}{{ end -}}
+{{- $names | join "," -}}
+{{- end -}}
+{{- end }}
+
 {{- define "vakt.platformName" -}}
 {{- printf "%s-platform" (include "vakt.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end }}

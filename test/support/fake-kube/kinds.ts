@@ -67,6 +67,22 @@ export const KINDS: readonly KindInfo[] = [
   row('v1', 'Event', 'events'),
   row('events.k8s.io/v1', 'Event', 'events'),
   row('coordination.k8s.io/v1', 'Lease', 'leases'),
+  // Cluster-scoped: the chart's admission policies, which the operator reads by name.
+  row(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicy',
+    'validatingadmissionpolicies',
+    {
+      namespaced: false,
+      status: true,
+    },
+  ),
+  row(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+    { namespaced: false },
+  ),
   row('vakt.dev/v1alpha1', 'ReleaseGuard', 'releaseguards', { status: true, custom: true }),
 ];
 

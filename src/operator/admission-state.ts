@@ -1,0 +1,132 @@
+import type { AdmissionStatus } from '../release/state.ts';
+
+/**
+ * Whether the chart's ValidatingAdmissionPolicies are in force, from what was read of them.
+ * They are what refuses an edit of `<guard>-stable` (and the rest vakt owns) before it is
+ * stored; without them the operator only repairs such an edit after the fact. A policy
+ * counts only with failurePolicy Fail (Ignore lets a request through whenever the policy
+ * cannot be evaluated), a binding only when it binds that policy with the Deny action
+ * (Warn and Audit refuse nothing).
+ */
+
+/** One object as read: its spec, 404, or why it could not be read (403, the network). */
+export type AdmissionRead =
+  | { state: 'found'; spec: unknown }
+  | { state: 'missing' }
+  | { state: 'unreadable'; why: string };
+
+/** A policy and its binding, which the chart names alike. */
+export interface AdmissionReading {
+  name: string;
+  policy: AdmissionRead;
+  binding: AdmissionRead;
+}
+
+const POLICY = 'ValidatingAdmissionPolicy';
+const BINDING = 'ValidatingAdmissionPolicyBinding';
+/** What goes missing when the policies do. */
+const CONSEQUENCE =
+  'edits to what vakt owns (<guard>-stable, its pods and Services, guard status) are only repaired after the fact, not refused';
+
+/**
+ * `names`: the policies the operator was told to expect (`--admission-policies`); empty
+ * when it was told none. `readings`: the last read of each, undefined before the first.
+ */
+export function admissionState(
+  names: readonly string[],
+  readings: readonly AdmissionReading[] | undefined,
+): AdmissionStatus {
+  if (names.length === 0) {
+    return {
+      status: 'False',
+      reason: 'NotConfigured',
+      message: `the chart's admission policies are off (admission.enabled=false, or no --admission-policies): ${CONSEQUENCE}`,
+    };
+  }
+  if (!readings) {
+    return {
+      status: 'Unknown',
+      reason: 'Unreadable',
+      message: `admission policies ${names.join(', ')} not read yet`,
+    };
+  }
+  const weak: string[] = [];
+  const unreadable: string[] = [];
+  for (const name of names) {
+    const reading = readings.find((r) => r.name === name);
+    if (!reading) {
+      unreadable.push(`${POLICY} ${name}: not read`);
+      continue;
+    }
+    judge(`${POLICY} ${name}`, reading.policy, policyProblem, weak, unreadable);
+    judge(`${BINDING} ${name}`, reading.binding, bindingProblem(name), weak, unreadable);
+  }
+  if (weak.length > 0) {
+    const also = unreadable.length > 0 ? `; could not read ${unreadable.join('; ')}` : '';
+    return {
+      status: 'False',
+      reason: 'Missing',
+      message: `${weak.join('; ')}${also}: ${CONSEQUENCE}`,
+    };
+  }
+  if (unreadable.length > 0) {
+    return {
+      status: 'Unknown',
+      reason: 'Unreadable',
+      message: `could not read ${unreadable.join('; ')}: whether edits to what vakt owns are refused is unknown`,
+    };
+  }
+  return {
+    status: 'True',
+    reason: 'Enforced',
+    message: `admission policies ${names.join(', ')} are installed, failurePolicy Fail, bound with Deny`,
+  };
+}
+
+function judge(
+  what: string,
+  read: AdmissionRead,
+  problem: (spec: Loose) => string | undefined,
+  weak: string[],
+  unreadable: string[],
+): void {
+  if (read.state === 'missing') weak.push(`${what} is missing`);
+  else if (read.state === 'unreadable') unreadable.push(`${what}: ${read.why}`);
+  else {
+    const found = problem(asLoose(read.spec));
+    if (found) weak.push(`${what} ${found}`);
+  }
+}
+
+type Loose = Record<string, unknown>;
+
+function asLoose(value: unknown): Loose {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Loose)
+    : {};
+}
+
+/** failurePolicy defaults to Fail on the API server. */
+function policyProblem(spec: Loose): string | undefined {
+  const failurePolicy = spec.failurePolicy ?? 'Fail';
+  return failurePolicy === 'Fail'
+    ? undefined
+    : `has failurePolicy ${quote(failurePolicy)}, not Fail`;
+}
+
+function bindingProblem(name: string): (spec: Loose) => string | undefined {
+  return (spec) => {
+    if (spec.policyName !== name) return `binds policy ${quote(spec.policyName)}, not ${name}`;
+    const actions = Array.isArray(spec.validationActions) ? spec.validationActions : [];
+    if (!actions.includes('Deny'))
+      return `has validationActions [${actions.map(quote).join(', ')}], without Deny`;
+    return undefined;
+  };
+}
+
+/** A value from the cluster, bounded for a condition message. */
+function quote(value: unknown): string {
+  const text =
+    typeof value === 'string' ? value : value === undefined ? '(none)' : JSON.stringify(value);
+  return text.length > 63 ? `${text.slice(0, 60)}...` : text;
+}

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AdmissionRead,
+  type AdmissionReading,
+  admissionState,
+} from '../src/operator/admission-state.ts';
+import { decide } from '../src/release/decide.ts';
+import type { AdmissionStatus } from '../src/release/state.ts';
+import { freshWorld, SPEC, T0 } from './support/decide-story.ts';
+
+/**
+ * Whether the chart's admission policies are in force, from what was read of them: the
+ * table of admissionState(), and the condition decide() writes from it.
+ */
+
+const NAMES = ['vakt-workloads', 'vakt-pods'];
+const POLICY: AdmissionRead = { state: 'found', spec: { failurePolicy: 'Fail' } };
+const binding = (name: string, actions: unknown = ['Deny']): AdmissionRead => ({
+  state: 'found',
+  spec: { policyName: name, validationActions: actions },
+});
+const installed = (name: string): AdmissionReading => ({
+  name,
+  policy: POLICY,
+  binding: binding(name),
+});
+const all = () => NAMES.map(installed);
+/** All installed, but `name`'s reading changed by `change`. */
+function but(name: string, change: Partial<AdmissionReading>): AdmissionReading[] {
+  return all().map((r) => (r.name === name ? { ...r, ...change } : r));
+}
+
+describe('admission policies: what was read', () => {
+  const cases: [
+    string,
+    readonly string[],
+    AdmissionReading[] | undefined,
+    Partial<AdmissionStatus>,
+    RegExp,
+  ][] = [
+    [
+      'all installed and bound with Deny',
+      NAMES,
+      all(),
+      { status: 'True', reason: 'Enforced' },
+      /vakt-workloads, vakt-pods/,
+    ],
+    [
+      'failurePolicy left out (the API server defaults it to Fail)',
+      NAMES,
+      but('vakt-pods', { policy: { state: 'found', spec: {} } }),
+      { status: 'True', reason: 'Enforced' },
+      /installed/,
+    ],
+    [
+      'Deny among other actions',
+      NAMES,
+      but('vakt-pods', { binding: binding('vakt-pods', ['Audit', 'Deny']) }),
+      { status: 'True', reason: 'Enforced' },
+      /bound with Deny/,
+    ],
+    [
+      'no policies expected (no --admission-policies)',
+      [],
+      undefined,
+      { status: 'False', reason: 'NotConfigured' },
+      /are off .*only repaired after the fact/,
+    ],
+    ['not read yet', NAMES, undefined, { status: 'Unknown', reason: 'Unreadable' }, /not read yet/],
+    [
+      'a binding deleted',
+      NAMES,
+      but('vakt-pods', { binding: { state: 'missing' } }),
+      { status: 'False', reason: 'Missing' },
+      /^ValidatingAdmissionPolicyBinding vakt-pods is missing: /,
+    ],
+    [
+      'a policy deleted',
+      NAMES,
+      but('vakt-workloads', { policy: { state: 'missing' } }),
+      { status: 'False', reason: 'Missing' },
+      /^ValidatingAdmissionPolicy vakt-workloads is missing/,
+    ],
+    [
+      'a binding that only warns',
+      NAMES,
+      but('vakt-pods', { binding: binding('vakt-pods', ['Warn']) }),
+      { status: 'False', reason: 'Missing' },
+      /Binding vakt-pods has validationActions \[Warn\], without Deny/,
+    ],
+    [
+      'a binding without actions',
+      NAMES,
+      but('vakt-pods', { binding: { state: 'found', spec: { policyName: 'vakt-pods' } } }),
+      { status: 'False', reason: 'Missing' },
+      /vakt-pods has validationActions \[\], without Deny/,
+    ],
+    [
+      'a binding of another policy',
+      NAMES,
+      but('vakt-pods', {
+        binding: { state: 'found', spec: { policyName: 'mine', validationActions: ['Deny'] } },
+      }),
+      { status: 'False', reason: 'Missing' },
+      /Binding vakt-pods binds policy mine, not vakt-pods/,
+    ],
+    [
+      'a policy that fails open',
+      NAMES,
+      but('vakt-workloads', { policy: { state: 'found', spec: { failurePolicy: 'Ignore' } } }),
+      { status: 'False', reason: 'Missing' },
+      /Policy vakt-workloads has failurePolicy Ignore, not Fail/,
+    ],
+    [
+      'a policy forbidden to read',
+      NAMES,
+      but('vakt-pods', { policy: { state: 'unreadable', why: 'forbidden: cannot get' } }),
+      { status: 'Unknown', reason: 'Unreadable' },
+      /could not read ValidatingAdmissionPolicy vakt-pods: forbidden: cannot get/,
+    ],
+    [
+      'one missing, another unreadable: False, naming both',
+      NAMES,
+      [
+        { ...installed('vakt-workloads'), binding: { state: 'missing' } },
+        { ...installed('vakt-pods'), policy: { state: 'unreadable', why: 'HTTP 500' } },
+      ],
+      { status: 'False', reason: 'Missing' },
+      /Binding vakt-workloads is missing; could not read ValidatingAdmissionPolicy vakt-pods: HTTP 500/,
+    ],
+    [
+      'a name nobody read',
+      NAMES,
+      [installed('vakt-workloads')],
+      { status: 'Unknown', reason: 'Unreadable' },
+      /vakt-pods: not read/,
+    ],
+    [
+      'a spec that is no object',
+      NAMES,
+      but('vakt-pods', { binding: { state: 'found', spec: 'Deny' } }),
+      { status: 'False', reason: 'Missing' },
+      /binds policy \(none\)/,
+    ],
+  ];
+  it.each(cases)('%s', (_what, names, readings, expected, message) => {
+    const state = admissionState(names, readings);
+    expect(state).toMatchObject(expected);
+    expect(state.message).toMatch(message);
+  });
+
+  it('names every weakened object, and bounds what it quotes from the cluster', () => {
+    const long = 'x'.repeat(500);
+    const state = admissionState(NAMES, [
+      { ...installed('vakt-workloads'), binding: { state: 'missing' } },
+      {
+        name: 'vakt-pods',
+        policy: { state: 'found', spec: { failurePolicy: long } },
+        binding: { state: 'missing' },
+      },
+    ]);
+    expect(state.message).toContain('ValidatingAdmissionPolicyBinding vakt-workloads is missing');
+    expect(state.message).toContain('ValidatingAdmissionPolicyBinding vakt-pods is missing');
+    expect(state.message).toContain('ValidatingAdmissionPolicy vakt-pods has failurePolicy xxx');
+    expect(state.message).not.toContain(long);
+  });
+});
+
+describe('decide: condition AdmissionPolicies', () => {
+  const input = (admission?: AdmissionStatus, spec: unknown = SPEC) => ({
+    now: T0,
+    guard: { name: 'shop', generation: 1, spec },
+    observed: freshWorld(),
+    reports: [],
+    ...(admission && { admission }),
+  });
+  const missing = admissionState(NAMES, but('vakt-pods', { binding: { state: 'missing' } }));
+
+  it('says what it was given, on a valid guard and on an Invalid one', () => {
+    for (const spec of [SPEC, { nonsense: true }]) {
+      const { status } = decide(input(missing, spec));
+      expect(status.conditions.find((c) => c.type === 'AdmissionPolicies')).toMatchObject({
+        status: 'False',
+        reason: 'Missing',
+        message: missing.message,
+      });
+    }
+  });
+
+  it('keeps its transition time while the status stays, and sets none when not given', () => {
+    const first = decide(input(missing)).status;
+    const again = decide({
+      ...input(admissionState(NAMES, but('vakt-workloads', { policy: { state: 'missing' } }))),
+      now: T0 + 60_000,
+      guard: { name: 'shop', generation: 1, spec: SPEC, status: first },
+    }).status;
+    const condition = (s: typeof first) => s.conditions.find((c) => c.type === 'AdmissionPolicies');
+    expect(condition(again)?.lastTransitionTime).toBe(condition(first)?.lastTransitionTime);
+    expect(condition(again)?.message).toContain('vakt-workloads is missing');
+    expect(condition(decide(input()).status)).toBeUndefined();
+  });
+});
