@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../src/approval/evaluate.ts';
 import type { CommitFact, GateFacts, ReviewFact, Unreadable } from '../src/approval/facts.ts';
-import { matchesAnyGlob } from '../src/approval/glob.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 
 const HEAD = 'aaaaaaa1111111111111111111111111111111111';
@@ -439,25 +438,6 @@ describe('evaluate', () => {
   it('says why the facts were incomplete', () => {
     const verdict = evaluate(base, facts([], { truncated: 'reviews: more than 100' }));
     expect(verdict.reasons[0]).toContain('reviews: more than 100');
-  });
-});
-
-describe('glob', () => {
-  it.each([
-    ['**/cache*.yaml', 'cache.yaml', true],
-    ['**/cache*.yaml', 'deploy/cache-cdn.yaml', true],
-    ['**/cache*.yaml', 'deploy/nocache.yaml', false],
-    ['charts/**', 'charts/vakt/values.yaml', true],
-    ['charts/**', 'src/charts/x', false],
-    ['cdn/*.vcl', 'cdn/edge.vcl', true],
-    ['cdn/*.vcl', 'cdn/a/edge.vcl', false],
-    ['src/?.ts', 'src/a.ts', true],
-    ['src/?.ts', 'src/ab.ts', false],
-    ['a/**/b.txt', 'a/b.txt', true],
-    ['a/**/b.txt', 'a/x/y/b.txt', true],
-    ['file.(x)', 'file.(x)', true],
-  ] as const)('%s against %s: %s', (glob, path, expected) => {
-    expect(matchesAnyGlob(path, [glob])).toBe(expected);
   });
 });
 
