@@ -112,6 +112,8 @@ export const PullsForCommitAnswer = z.array(
   }),
 );
 
+export type PullsForCommitAnswer = z.infer<typeof PullsForCommitAnswer>;
+
 export const RepositoryAnswer = z.object({ default_branch: z.string().min(1) });
 
 /** Parse or throw a readable description of what was wrong, naming the fields. */
