@@ -54,6 +54,7 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
       mergeCommitSha: MERGE,
       commits: [commit()],
       reviews,
+      dismissals: [],
       files: ['src/app.ts'],
       forcePushes: [],
       ...more,
@@ -183,10 +184,19 @@ const rows: Row[] = [
   {
     name: 'a co-author who reviewed nothing changes nothing',
     facts: facts([review('bob'), review('carol')], {
-      commits: [commit(coAuthoredBy('Gus Guest', 'gus@contractor.example'))],
+      commits: [commit(coAuthoredBy('Gus Guest', 'gus@contractor.example', 'gus-guest'))],
     }),
     outcome: 'approved',
     counted: ['bob', 'carol'],
+  },
+  {
+    name: 'a co-author linked to no account: the gate cannot tell who wrote the commit',
+    facts: facts([review('bob'), review('carol')], {
+      commits: [commit(coAuthoredBy('Gus Guest', 'gus@contractor.example'))],
+    }),
+    outcome: 'denied',
+    counted: ['bob', 'carol'],
+    says: 'cannot tell who wrote commit bbbbbbb: its co-author Gus Guest <gus@contractor.example> links to no GitHub account',
   },
   {
     name: 'someone who force-pushed the branch',
@@ -328,7 +338,11 @@ const rows: Row[] = [
   },
   {
     name: 'dismissed approval',
-    facts: facts([review('bob'), review('carol', 'DISMISSED')]),
+    facts: facts([review('bob'), review('carol', 'DISMISSED', { id: 77 })], {
+      dismissals: [
+        { reviewId: 77, by: { login: 'alice', type: 'User' }, previousState: 'APPROVED' },
+      ],
+    }),
     outcome: 'denied',
     notCounted: [{ login: 'carol', reason: 'dismissed' }],
   },

@@ -124,6 +124,7 @@ describe('path rules in evaluate()', () => {
           submittedAt: '2026-11-02T09:00:00Z',
         },
       ],
+      dismissals: [],
       files,
       forcePushes: [],
     },

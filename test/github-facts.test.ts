@@ -92,7 +92,9 @@ describe('fetchGateFacts', () => {
       { login: 'alice', email: 'alice@acme.example', name: 'Alice Andersson' },
       { login: 'erin', email: 'erin@acme.example', name: 'Erin Example' },
     ]);
+    // A contractor's own address, linked to the account that verified it.
     expect(pr.commits[1]?.authors[1]).toEqual({
+      login: 'gus-guest',
       email: 'gus@contractor.example',
       name: 'Gus Guest',
     });
@@ -229,7 +231,9 @@ describe('fetchGateFacts', () => {
     nock(API).post('/graphql', isMainQuery).reply(200, withTimeline(stuck));
     mockApprovers();
     const short = await fetchGateFacts(octokit, query);
-    expect(short.pullRequest.truncated).toBe('force pushes: more than 100 in the timeline');
+    expect(short.pullRequest.truncated).toBe(
+      'force pushes and dismissals: more than 100 in the timeline',
+    );
     expect(evaluate(policy, short).outcome).toBe('undecided');
   });
 
