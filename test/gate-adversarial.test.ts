@@ -11,6 +11,7 @@ import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json
 import {
   BASE_SHA,
   commitNode,
+  dismissalNode,
   forcePushNode,
   type GitHubWorld,
   type GitPerson,
@@ -101,6 +102,7 @@ const page = <N>(nodes: N[]) => ({
 
 /** Pull request #42 as GitHub's GraphQL API answers the gate's query. */
 function pullRequestAnswer(s: Scenario) {
+  const reviews = (s.reviews ?? [{ login: 'bob' }, { login: 'carol' }]).map(review);
   return {
     data: {
       repository: {
@@ -112,9 +114,15 @@ function pullRequestAnswer(s: Scenario) {
           headRefOid: HEAD,
           mergeCommit: { oid: MERGE },
           commits: page((s.commits ?? [{}]).map(commitOf)),
-          reviews: page((s.reviews ?? [{ login: 'bob' }, { login: 'carol' }]).map(review)),
+          reviews: page(reviews),
           files: page((s.files ?? ['src/cart.ts']).map((path) => ({ path }))),
-          timelineItems: page((s.forcePushes ?? []).map((login) => forcePushNode(login, HEAD))),
+          timelineItems: page([
+            ...(s.forcePushes ?? []).map((login) => forcePushNode(login, HEAD)),
+            // Each dismissed review as the timeline records it: an approval, by the author.
+            ...reviews
+              .filter((r) => r.state === 'DISMISSED')
+              .map((r) => dismissalNode('alice', r.databaseId, 'APPROVED')),
+          ]),
         },
       },
     },
@@ -207,9 +215,15 @@ const CASES: Case[] = [
   ],
   [
     'a co-author who is none of the reviewers changes nothing',
-    { commits: [{ coAuthors: [{ name: 'Gus Guest', email: 'gus@contractor.example' }] }] },
+    { commits: [{ coAuthors: [staff('gus')] }] },
     'approved',
     /^$/,
+  ],
+  [
+    'a co-author GitHub links to no account: who wrote the commit is unknown',
+    { commits: [{ coAuthors: [{ name: 'Gus Guest', email: 'gus@contractor.example' }] }] },
+    'denied',
+    /cannot tell who wrote commit 9f2c4e1: its co-author Gus Guest <gus@contractor\.example> links to no GitHub account/,
   ],
   [
     'a commit with more authors than GitHub listed',

@@ -92,6 +92,16 @@ describe('isMutation', () => {
       false,
     ],
     [{ method: 'POST', url: '/graphql', query: '\n  mutation { addComment { id } }' }, true],
+    // GitHub Enterprise Server's GraphQL endpoint: a query there is no write either.
+    [
+      {
+        method: 'POST',
+        url: 'https://ghe.example.com/api/graphql',
+        query: 'query { viewer { login } }',
+      },
+      false,
+    ],
+    [{ method: 'POST', url: 'https://ghe.example.com/api/graphql', query: 'mutation { x }' }, true],
     [{ method: 'POST', url: '/repos/{owner}/{repo}/statuses/{sha}' }, true],
     [{ method: 'PATCH', url: '/repos/{owner}/{repo}' }, true],
     [{ method: 'POST', url: '/app/installations/{installation_id}/access_tokens' }, false],

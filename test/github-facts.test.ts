@@ -5,7 +5,7 @@ import { evaluate } from '../src/approval/evaluate.ts';
 import { policyTeams } from '../src/approval/fetch-approvers.ts';
 import { GitHubFactsError } from '../src/approval/fetch-errors.ts';
 import { coAuthorsOf, fetchGateFacts } from '../src/approval/fetch-facts.ts';
-import { fetchDeploySubject } from '../src/approval/fetch-subject.ts';
+import { fetchDeploySubject, MAX_PULL_PAGES } from '../src/approval/fetch-subject.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { countRequests, createGitHub, GitHubAuthError } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
@@ -92,7 +92,9 @@ describe('fetchGateFacts', () => {
       { login: 'alice', email: 'alice@acme.example', name: 'Alice Andersson' },
       { login: 'erin', email: 'erin@acme.example', name: 'Erin Example' },
     ]);
+    // A contractor's own address, linked to the account that verified it.
     expect(pr.commits[1]?.authors[1]).toEqual({
+      login: 'gus-guest',
       email: 'gus@contractor.example',
       name: 'Gus Guest',
     });
@@ -229,7 +231,9 @@ describe('fetchGateFacts', () => {
     nock(API).post('/graphql', isMainQuery).reply(200, withTimeline(stuck));
     mockApprovers();
     const short = await fetchGateFacts(octokit, query);
-    expect(short.pullRequest.truncated).toBe('force pushes: more than 100 in the timeline');
+    expect(short.pullRequest.truncated).toBe(
+      'force pushes and dismissals: more than 100 in the timeline',
+    );
     expect(evaluate(policy, short).outcome).toBe('undecided');
   });
 
@@ -441,6 +445,63 @@ describe('fetchDeploySubject', () => {
       ok: false,
       reason: expect.stringMatching(/merged into release-2026/),
     });
+  });
+
+  /** Another pull request that contains the commit: branched off after it, still open. */
+  const openPull = (number: number) => ({
+    ...merged,
+    number,
+    state: 'open',
+    merged_at: null,
+    closed_at: null,
+    merge_commit_sha: null,
+    url: `https://api.github.com/repos/acme/shop/pulls/${number}`,
+    head: {
+      ...merged.head,
+      ref: `branch-${number}`,
+      sha: `${String(number).padStart(4, '0')}${'e'.repeat(36)}`,
+    },
+  });
+  const page = (n: number) =>
+    `${API}/repositories/654311828/commits/${MERGE}/pulls?per_page=100&page=${n}`;
+  const link = (next: number, last: number) =>
+    `<${page(next)}>; rel="next", <${page(last)}>; rel="last"`;
+
+  it('reads every page of the pull requests that contain the commit', async () => {
+    const first = Array.from({ length: 100 }, (_, i) => openPull(1000 + i));
+    const api = nock(API)
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query({ per_page: 100 })
+      .reply(200, first, { link: link(2, 2) })
+      .get(`/repositories/654311828/commits/${MERGE}/pulls`)
+      .query({ per_page: 100, page: 2 })
+      .reply(200, [openPull(1100), merged]);
+    const counter = countRequests(octokit);
+    const result = await fetchDeploySubject(octokit, { ...subject, sha: MERGE });
+    expect(api.isDone()).toBe(true);
+    expect(counter.count).toBe(2);
+    expect(result).toEqual({ ok: true, number: 42 });
+  });
+
+  it('fails closed when the pages do not end', async () => {
+    const api = nock(API)
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query({ per_page: 100 })
+      .reply(200, [openPull(1000)], { link: link(2, 99) })
+      .get(`/repositories/654311828/commits/${MERGE}/pulls`)
+      .query(true)
+      .times(MAX_PULL_PAGES - 1)
+      .reply((request: Request) => {
+        // nock 15 hands reply functions a WHATWG Request.
+        const n = Number(new URL(request.url).searchParams.get('page'));
+        return [200, [openPull(1000 + n)], { link: link(n + 1, 99) }];
+      });
+    const counter = countRequests(octokit);
+    await expect(fetchDeploySubject(octokit, { ...subject, sha: MERGE })).rejects.toThrow(
+      new RegExp(`more than ${MAX_PULL_PAGES} pages of pull requests contain commit ${MERGE}`),
+    );
+    expect(api.isDone()).toBe(true);
+    expect(counter.count).toBe(MAX_PULL_PAGES);
   });
 
   it('refuses the head of a pull request instead of its merge commit', async () => {

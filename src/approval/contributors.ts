@@ -44,6 +44,46 @@ export function contributors(pr: PullRequestFacts): Map<string, string> {
   return found;
 }
 
+/**
+ * One sentence per commit that names a writer GitHub links to no account. Such a person
+ * may be a reviewer under another address, and then their approval would count for a
+ * change they wrote: the gate cannot tell, so it does not approve.
+ */
+export function unattributed(pr: PullRequestFacts): string[] {
+  const sentences: string[] = [];
+  for (const commit of pr.commits) {
+    const [author, ...coAuthors] = commit.authors;
+    const linked = new Set(
+      commit.authors.filter((a) => a.login).map((a) => a.email?.trim().toLowerCase()),
+    );
+    const roles: [string, GitIdentity | undefined][] = [
+      ['author', author],
+      ['committer', commit.committer],
+      ...coAuthors.map((a): [string, GitIdentity] => ['co-author', a]),
+      // A trailer GitHub did not link in its own list is as unknown as an unlinked author.
+      ...commit.coAuthors
+        .filter((t) => !linked.has(t.email.trim().toLowerCase()))
+        .map((t): [string, GitIdentity] => ['co-author', t]),
+    ];
+    const unknown = new Set<string>();
+    for (const [role, who] of roles) {
+      if (!who || attributed(who)) continue;
+      unknown.add(`${role} ${who.name?.trim() || '(no name)'} <${who.email?.trim() ?? ''}>`);
+    }
+    if (unknown.size === 0) continue;
+    sentences.push(
+      `cannot tell who wrote commit ${short(commit.sha)}: its ${[...unknown].join(', ')} ${unknown.size === 1 ? 'links' : 'link'} to no GitHub account (the gate does not approve a change it cannot attribute; the person can add and verify that address on their account)`,
+    );
+  }
+  return sentences;
+}
+
+/** GitHub linked it, or its address names the account, or it is GitHub's own committer. */
+function attributed(who: GitIdentity): boolean {
+  const email = who.email?.trim().toLowerCase() ?? '';
+  return Boolean(who.login || noreplyLogin(email) || email === 'noreply@github.com');
+}
+
 /** GitHub's rule for logins: letters, digits and single hyphens, at most 39 characters. */
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 

@@ -1,5 +1,6 @@
-import { contributors, short } from './contributors.ts';
-import type { GateFacts } from './facts.ts';
+import { contributors, short, unattributed } from './contributors.ts';
+import { type StandingRequest, standingReviews } from './dismissals.ts';
+import type { GateFacts, Person } from './facts.ts';
 import { matchesAnyGlob } from './glob.ts';
 import { reviewerOpinions } from './opinions.ts';
 import { disqualification, teamsOf, unreadableAmong, unreadableTeam } from './qualify.ts';
@@ -22,17 +23,33 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
   // A set: one unreadable team or token gap would otherwise be reported once per reviewer.
   const unknowns = new Set<string>();
 
-  for (const { login, opinion, dismissed } of reviewerOpinions(pr.reviews)) {
+  // A dismissal lifts a request for changes only when a qualified reviewer made it.
+  const judge = (person: Person) => disqualification(person, policy, facts, excluded);
+  const standing = standingReviews(pr, judge);
+  for (const sentence of standing.unknowns) unknowns.add(sentence);
+
+  for (const { login, opinion, dismissed } of reviewerOpinions(standing.reviews)) {
     if (!opinion) {
       notCounted.push({ login, reason: dismissed ? 'dismissed' : 'commented without approving' });
       continue;
     }
-    const why = disqualification(opinion.author, policy, facts, excluded);
+    const why = judge(opinion.author);
     if (opinion.state === 'CHANGES_REQUESTED') {
-      if (why === undefined) blockers.push(`@${login} requested changes`);
-      // Without the facts about them we cannot tell whether this request blocks: do not guess.
-      else if (why.unknown)
-        unknowns.add(`cannot tell whether @${login}'s request for changes blocks: ${why.unknown}`);
+      // Having written the change does not take away a say against it: GitHub blocks the
+      // merge on a co-author's request for changes, and so does the gate.
+      const asReviewer = disqualification(opinion.author, policy, facts, NOBODY);
+      const restored = standing.restored.get(opinion.id);
+      if (asReviewer?.unknown) {
+        unknowns.add(
+          `cannot tell whether @${login}'s request for changes blocks: ${asReviewer.unknown}`,
+        );
+      } else if (asReviewer === undefined && restored?.unknown) {
+        unknowns.add(
+          `cannot tell whether @${login}'s request for changes still blocks: it was dismissed by ${restored.by}, and ${restored.unknown}`,
+        );
+      } else if (asReviewer === undefined) {
+        blockers.push(requestSentence(login, why?.reason, restored));
+      }
       notCounted.push({ login, reason: why?.reason ?? 'requested changes' });
       continue;
     }
@@ -54,6 +71,8 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
 
   const { missing, unreadable } = missingApprovals(required, counted, facts);
   for (const sentence of unreadable) unknowns.add(sentence);
+  // A writer the gate cannot name may be one of the approvers under another address.
+  blockers.push(...unattributed(pr));
   const reasons: string[] = [];
   if (pr.truncated) reasons.push(`the pull request could not be read completely: ${pr.truncated}`);
   if (facts.deploySha !== undefined && pr.mergeCommitSha !== facts.deploySha) {
@@ -86,6 +105,24 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
       ...(facts.deploySha !== undefined && { deploySha: facts.deploySha }),
     },
   };
+}
+
+/** Judges a change request's author as a reviewer, leaving out what they wrote. */
+const NOBODY: ReadonlyMap<string, string> = new Map();
+
+/** Why a request for changes blocks, as the verdict says it. */
+function requestSentence(
+  login: string,
+  contributed: string | undefined,
+  restored: StandingRequest | undefined,
+): string {
+  const wrote = contributed
+    ? ` (${contributed}: a request for changes from someone who wrote the change blocks too)`
+    : '';
+  const dismissal = restored
+    ? `; the dismissal by ${restored.by} does not lift it (${restored.reason}): only a qualified reviewer who is not an author can dismiss a request for changes`
+    : '';
+  return `@${login} requested changes${wrote}${dismissal}`;
 }
 
 /** The base rules, made stricter by every path rule whose globs match a changed file. */

@@ -54,6 +54,18 @@ export interface ReviewFact {
   submittedAt: string;
 }
 
+/**
+ * A review someone dismissed, from the timeline: the review itself then only says
+ * DISMISSED, so this is where what it was, and who dismissed it, are known.
+ */
+export interface ReviewDismissal {
+  reviewId: number;
+  /** undefined when the account that dismissed it was deleted. */
+  by?: Person;
+  /** The review's state before the dismissal. */
+  previousState: ReviewFact['state'];
+}
+
 export interface PullRequestFacts {
   number: number;
   author: Person;
@@ -64,6 +76,8 @@ export interface PullRequestFacts {
   mergeCommitSha?: string;
   commits: CommitFact[];
   reviews: ReviewFact[];
+  /** Every dismissal of one of `reviews`. */
+  dismissals: ReviewDismissal[];
   /** Paths of changed files. */
   files: string[];
   forcePushes: ForcePush[];

@@ -1,3 +1,4 @@
+import { isGraphqlRateLimit } from '../github/graphql-limits.ts';
 import { resetTime } from '../github/rate-limit.ts';
 
 /**
@@ -52,11 +53,12 @@ function describe(error: unknown): string {
  * until when GitHub will refuse, for whoever retries by hand.
  */
 function rateLimit(failure: HttpFailure, headers: Headers | undefined): string | undefined {
-  // A GraphQL rate limit comes as a 200 whose errors say RATE_LIMITED.
-  const body = failure.response?.data as { errors?: { type?: string }[] } | undefined;
-  const types = [...(failure.errors ?? []), ...(body?.errors ?? [])].map((e) => e.type);
+  // A GraphQL rate limit comes as a 200 whose errors say RATE_LIMITED or RATE_LIMIT.
+  const body = failure.response?.data;
   const spent =
-    String(headers?.['x-ratelimit-remaining']) === '0' || types.includes('RATE_LIMITED');
+    String(headers?.['x-ratelimit-remaining']) === '0' ||
+    isGraphqlRateLimit({ errors: failure.errors }) ||
+    isGraphqlRateLimit(body);
   if (spent && (failure.status === undefined || [200, 403, 429].includes(failure.status))) {
     const reset = Number(headers?.['x-ratelimit-reset']);
     return Number.isFinite(reset) && reset > 0

@@ -1,7 +1,15 @@
 import type { Octokit } from 'octokit';
 import type { z } from 'zod';
 import { short } from './contributors.ts';
-import type { CommitFact, ForcePush, GateFacts, GitIdentity, Person, ReviewFact } from './facts.ts';
+import type {
+  CommitFact,
+  ForcePush,
+  GateFacts,
+  GitIdentity,
+  Person,
+  ReviewDismissal,
+  ReviewFact,
+} from './facts.ts';
 import { fetchApprovers } from './fetch-approvers.ts';
 import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import { type ListName, nextPageQuery, PULL_REQUEST_QUERY } from './pull-request-query.ts';
@@ -9,8 +17,8 @@ import {
   CommitConnection,
   type CommitNode,
   type Connection,
+  type DismissalNode,
   FileConnection,
-  ForcePushConnection,
   type ForcePushNode,
   type GitActor,
   PullRequestAnswer,
@@ -18,6 +26,7 @@ import {
   parseAnswer,
   ReviewConnection,
   type ReviewNode,
+  TimelineConnection,
 } from './validate-response.ts';
 
 export interface FactsQuery {
@@ -54,10 +63,14 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     read('commits', pr.commits, CommitConnection),
     read('reviews', pr.reviews, ReviewConnection),
     read('files', pr.files, FileConnection),
-    read('timelineItems', pr.timelineItems, ForcePushConnection),
+    read('timelineItems', pr.timelineItems, TimelineConnection),
   ]);
-  const [{ nodes: commitNodes }, { nodes: reviewNodes }, { nodes: fileNodes }, pushes] = lists;
-  const pushNodes = pushes.nodes;
+  const [{ nodes: commitNodes }, { nodes: reviewNodes }, { nodes: fileNodes }, timeline] = lists;
+  const pushNodes = timeline.nodes.filter((n) => n.__typename === 'HeadRefForcePushedEvent');
+  const dismissals = timeline.nodes
+    .filter((n) => n.__typename === 'ReviewDismissedEvent')
+    .map(toDismissal)
+    .filter((d) => d !== undefined);
 
   const truncated = [
     shortfall('commits', commitNodes.length, pr.commits.totalCount),
@@ -68,7 +81,9 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     shortfall('files', fileNodes.length, pr.files.totalCount),
     // Only the last page can tell: whether totalCount counts the other kinds of timeline
     // items is not documented, and a false alarm here would block every pull request.
-    pushes.more ? `force pushes: more than ${pushNodes.length} in the timeline` : undefined,
+    timeline.more
+      ? `force pushes and dismissals: more than ${timeline.nodes.length} in the timeline`
+      : undefined,
   ].filter((s) => s !== undefined);
 
   const commits = commitNodes.map(toCommit);
@@ -76,7 +91,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
   const approvers = await fetchApprovers(octokit, {
     owner,
     repo,
-    logins: reviewersWithOpinion(reviews),
+    logins: reviewersWithOpinion(reviews, dismissals),
     teams: query.teams ?? [],
   });
 
@@ -91,6 +106,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
       ...(pr.mergeCommit && { mergeCommitSha: pr.mergeCommit.oid }),
       commits,
       reviews,
+      dismissals,
       files: fileNodes.map((f) => f.path),
       forcePushes: pushNodes.map(toForcePush).filter((p) => p !== undefined),
       ...(truncated.length > 0 && { truncated: truncated.join('; ') }),
@@ -206,16 +222,38 @@ function toReview(node: ReviewNode): ReviewFact {
   };
 }
 
+function toDismissal(node: DismissalNode): ReviewDismissal | undefined {
+  // A deleted review is in no list the gate reads: its dismissal changes nothing.
+  if (!node.review) return undefined;
+  return {
+    reviewId: node.review.databaseId,
+    ...(node.actor && { by: toPerson(node.actor) }),
+    previousState: node.previousReviewState,
+  };
+}
+
 /**
- * Only people who approved or requested changes can change the verdict, so only their
- * standing is looked up: every lookup is a request against the rate limit.
+ * Only people who approved or requested changes can change the verdict, and those who
+ * dismissed a request for changes (whether that dismissal counts depends on them), so only
+ * their standing is looked up: every lookup is a request against the rate limit.
  */
-function reviewersWithOpinion(reviews: readonly ReviewFact[]): string[] {
+function reviewersWithOpinion(
+  reviews: readonly ReviewFact[],
+  dismissals: readonly ReviewDismissal[],
+): string[] {
   const logins = new Map<string, string>();
+  const add = (person: Person | undefined) => {
+    if (person?.type === 'User') logins.set(person.login.toLowerCase(), person.login);
+  };
   for (const review of reviews) {
-    if (review.author.type !== 'User') continue;
-    if (review.state !== 'APPROVED' && review.state !== 'CHANGES_REQUESTED') continue;
-    logins.set(review.author.login.toLowerCase(), review.author.login);
+    if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED') add(review.author);
+  }
+  // A dismissed request for changes may still stand: its reviewer and dismisser both matter.
+  const byId = new Map(reviews.map((r) => [r.id, r]));
+  for (const dismissal of dismissals) {
+    if (dismissal.previousState !== 'CHANGES_REQUESTED') continue;
+    add(dismissal.by);
+    add(byId.get(dismissal.reviewId)?.author);
   }
   return [...logins.values()];
 }

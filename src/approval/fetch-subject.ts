@@ -1,5 +1,5 @@
 import type { Octokit } from 'octokit';
-import { factsError } from './fetch-errors.ts';
+import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import { type PullRequestCandidate, type SubjectSelection, selectPullRequest } from './subject.ts';
 import { PullsForCommitAnswer, parseAnswer, RepositoryAnswer } from './validate-response.ts';
 
@@ -28,6 +28,13 @@ export async function fetchDeploySubject(
   return selectPullRequest(sha, candidates, branches);
 }
 
+/**
+ * Pages read of the pull requests that contain one commit: 1 000 pull requests. A commit
+ * that far back in history is in every branch made since, and no deploy is of such a
+ * commit; past this the gate fails closed rather than decide on part of the list.
+ */
+export const MAX_PULL_PAGES = 10;
+
 async function pullRequestsOf(
   octokit: Octokit,
   owner: string,
@@ -35,19 +42,29 @@ async function pullRequestsOf(
   sha: string,
 ): Promise<(PullRequestCandidate & { defaultBranch?: string })[]> {
   const what = `the pull requests of commit ${sha}`;
-  let data: unknown;
+  const pulls: PullsForCommitAnswer = [];
+  let pages = 0;
   try {
-    // Lists the pull requests that contain the commit, including the one it merged.
-    ({ data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
-      owner,
-      repo,
-      commit_sha: sha,
-      per_page: 100,
-    }));
+    // Lists the pull requests that contain the commit, including the one it merged: every
+    // page, since the merged one may be on any of them (GitHub orders them by its own rule).
+    const route = 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls' as const;
+    const params = { owner, repo, commit_sha: sha, per_page: 100 };
+    for await (const { data, headers } of octokit.paginate.iterator(route, params)) {
+      pages += 1;
+      // Each page is checked as GitHub sent it, not as the paginator merged it.
+      pulls.push(...parseAnswer(PullsForCommitAnswer, data, `${what} (page ${pages})`));
+      if (pages < MAX_PULL_PAGES) continue;
+      if (/\brel="next"/.test(headers.link ?? '')) {
+        throw new GitHubFactsError(
+          `more than ${MAX_PULL_PAGES} pages of pull requests contain commit ${sha}: the gate does not decide on part of the list`,
+        );
+      }
+      break;
+    }
   } catch (error) {
     throw factsError(error, `could not read ${what}`);
   }
-  return parseAnswer(PullsForCommitAnswer, data, what).map((pr) => ({
+  return pulls.map((pr) => ({
     number: pr.number,
     baseRef: pr.base.ref,
     state: pr.merged_at ? 'MERGED' : pr.state === 'open' ? 'OPEN' : 'CLOSED',

@@ -38,10 +38,20 @@ const FILE_FIELDS = `
 
 // Force pushes are the only pushes GitHub attributes to an account: an ordinary push
 // leaves no trace of who made it in the API (commits carry only what git records).
-const FORCE_PUSH_FIELDS = `
+// Dismissals say what a dismissed review was and who dismissed it: the review itself
+// then only says DISMISSED.
+const TIMELINE_FIELDS = `
   totalCount
   pageInfo { hasNextPage endCursor }
-  nodes { __typename ... on HeadRefForcePushedEvent { actor { login } afterCommit { oid } } }`;
+  nodes {
+    __typename
+    ... on HeadRefForcePushedEvent { actor { login } afterCommit { oid } }
+    ... on ReviewDismissedEvent {
+      actor { login __typename }
+      review { databaseId }
+      previousReviewState
+    }
+  }`;
 
 export type ListName = 'commits' | 'reviews' | 'files' | 'timelineItems';
 
@@ -51,8 +61,8 @@ const LISTS: Record<ListName, { args: string; fields: string }> = {
   reviews: { args: 'first: 100', fields: REVIEW_FIELDS },
   files: { args: 'first: 100', fields: FILE_FIELDS },
   timelineItems: {
-    args: 'first: 100, itemTypes: [HEAD_REF_FORCE_PUSHED_EVENT]',
-    fields: FORCE_PUSH_FIELDS,
+    args: 'first: 100, itemTypes: [HEAD_REF_FORCE_PUSHED_EVENT, REVIEW_DISMISSED_EVENT]',
+    fields: TIMELINE_FIELDS,
   },
 };
 

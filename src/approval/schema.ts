@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { globProblem } from './glob.ts';
 
 /**
  * The policy's `approval` section: who must approve a pull request before its merge
@@ -20,8 +21,16 @@ const Login = z.string().min(1).describe('a GitHub login');
 
 const Glob = z
   .string()
-  .min(1)
-  .describe('a path glob: ** any depth, * within a segment, ? one character');
+  .superRefine((glob, ctx) => {
+    // Refused here rather than only in policy check: the gate and the operator load
+    // policies through this schema too, and a rule that never applies weakens the gate.
+    const problem = globProblem(glob);
+    if (problem)
+      ctx.addIssue({ code: 'custom', message: `${problem}, got ${JSON.stringify(glob)}` });
+  })
+  .describe(
+    'a path glob, matched as bash does with globstar and extglob: ** any depth, * and ? within a segment, {a,b}, [ab], +(a|b); dotfiles match; no leading !',
+  );
 
 const Count = z.number().int().min(1);
 

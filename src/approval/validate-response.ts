@@ -27,9 +27,11 @@ const CommitNode = z.object({
   }),
 });
 
+const ReviewState = z.enum(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']);
+
 const ReviewNode = z.object({
   databaseId: z.number().int(),
-  state: z.enum(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED', 'PENDING']),
+  state: ReviewState,
   submittedAt: z.string().nullable(),
   author: Actor,
   // null when the reviewed commit no longer exists (force push).
@@ -38,7 +40,7 @@ const ReviewNode = z.object({
 
 const FileNode = z.object({ path: z.string().min(1) });
 
-/** Only force pushes are asked for; anything else in the list is a changed API: refuse it. */
+/** Only force pushes and dismissals are asked for; anything else is a changed API: refuse it. */
 const ForcePushNode = z.object({
   __typename: z.literal('HeadRefForcePushedEvent'),
   // null for a deleted account, like every other actor.
@@ -46,6 +48,16 @@ const ForcePushNode = z.object({
   // null when the pushed commit no longer exists (a later force push replaced it).
   afterCommit: z.object({ oid: z.string().min(1) }).nullable(),
 });
+
+const DismissalNode = z.object({
+  __typename: z.literal('ReviewDismissedEvent'),
+  actor: Actor,
+  // null when the review itself was deleted: then it is in no list the gate reads.
+  review: z.object({ databaseId: z.number().int() }).nullable(),
+  previousReviewState: ReviewState,
+});
+
+const TimelineNode = z.discriminatedUnion('__typename', [ForcePushNode, DismissalNode]);
 
 function connection<T extends z.ZodType>(node: T) {
   return z.object({
@@ -58,13 +70,15 @@ function connection<T extends z.ZodType>(node: T) {
 export const CommitConnection = connection(CommitNode);
 export const ReviewConnection = connection(ReviewNode);
 export const FileConnection = connection(FileNode);
-export const ForcePushConnection = connection(ForcePushNode);
+export const TimelineConnection = connection(TimelineNode);
 
 export type CommitNode = z.infer<typeof CommitNode>;
 export type GitActor = z.infer<typeof GitActor>;
 export type ReviewNode = z.infer<typeof ReviewNode>;
 export type FileNode = z.infer<typeof FileNode>;
 export type ForcePushNode = z.infer<typeof ForcePushNode>;
+export type DismissalNode = z.infer<typeof DismissalNode>;
+export type TimelineNode = z.infer<typeof TimelineNode>;
 export type Connection<N> = { totalCount: number; pageInfo: z.infer<typeof PageInfo>; nodes: N[] };
 
 export const PullRequestAnswer = z.object({
@@ -80,7 +94,7 @@ export const PullRequestAnswer = z.object({
         commits: CommitConnection,
         reviews: ReviewConnection,
         files: FileConnection,
-        timelineItems: ForcePushConnection,
+        timelineItems: TimelineConnection,
       })
       .nullable(),
   }),
@@ -111,6 +125,8 @@ export const PullsForCommitAnswer = z.array(
     head: z.object({ sha: z.string() }),
   }),
 );
+
+export type PullsForCommitAnswer = z.infer<typeof PullsForCommitAnswer>;
 
 export const RepositoryAnswer = z.object({ default_branch: z.string().min(1) });
 

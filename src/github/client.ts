@@ -1,4 +1,5 @@
 import { App, Octokit } from 'octokit';
+import { waitOutGraphqlLimits } from './graphql-limits.ts';
 import { ownLimiters, spaceMutations } from './pacing.ts';
 import { retryAfterRateLimit } from './rate-limit.ts';
 
@@ -79,7 +80,10 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
   const octokit = token
     ? new Configured({ auth: token })
     : await installationOctokit(Configured, app as NonNullable<GitHubOptions['app']>);
-  if (retries) spaceMutations(octokit);
+  if (retries) {
+    spaceMutations(octokit);
+    waitOutGraphqlLimits(octokit);
+  }
   return octokit;
 }
 

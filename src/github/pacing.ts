@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Octokit } from 'octokit';
+import { isGraphqlPath } from './graphql-limits.ts';
 
 /**
  * How one client paces its requests. GitHub's guidance against secondary rate limits:
@@ -59,7 +60,8 @@ export function isMutation(options: { method?: string; url?: string; query?: unk
   const method = (options.method ?? 'GET').toUpperCase();
   if (['GET', 'HEAD', 'OPTIONS'].includes(method)) return false;
   const path = new URL(options.url ?? '/', 'http://github.test').pathname;
-  if (path.startsWith('/graphql')) {
+  // GitHub Enterprise Server answers GraphQL at /api/graphql.
+  if (isGraphqlPath(options.url)) {
     // A document with a mutation operation; a false alarm only costs a second.
     return typeof options.query === 'string' && /^\s*mutation\b/m.test(options.query);
   }

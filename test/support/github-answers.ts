@@ -72,6 +72,16 @@ export function forcePushNode(login: string, afterSha: string | null) {
   };
 }
 
+/** A timeline entry for the dismissal of review `reviewId`, by `login` (null: a deleted account). */
+export function dismissalNode(login: string | null, reviewId: number, previousReviewState: string) {
+  return {
+    __typename: 'ReviewDismissedEvent',
+    actor: login ? { login, __typename: 'User' } : null,
+    review: { databaseId: reviewId },
+    previousReviewState,
+  };
+}
+
 /** A whole list in one page, with cursors shaped like GitHub's (base64 of the position). */
 export function onePage<N>(nodes: N[]) {
   const last = nodes.length > 0 ? Buffer.from(String(nodes.length)).toString('base64url') : null;
