@@ -1,8 +1,5 @@
 import picomatch from 'picomatch';
 
-// The operator's allow-lists import the owner/name matcher from here.
-export { globToRegExp } from './name-glob.ts';
-
 /**
  * Path rules match changed files with picomatch, which follows bash with globstar and
  * extglob on: `**` any depth (including none), `*` and `?` within one segment, braces

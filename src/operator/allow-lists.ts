@@ -1,4 +1,4 @@
-import { globToRegExp } from '../approval/glob.ts';
+import { globToRegExp } from '../approval/name-glob.ts';
 import { type AddressRules, bareHost, refusedHost } from '../probe/addresses.ts';
 import type { ReleaseGuardSpec } from '../release/schema.ts';
 import type { SpecProblem } from '../release/validate.ts';
