@@ -604,6 +604,38 @@ describe('admission policies: chart values', () => {
     );
   });
 
+  it('keeps what a guard trusts to admission.guardAdmins, and its other settings to the namespace', async () => {
+    const objects = await render(
+      'admission.guardAdmins.groups={platform-team}',
+      'admission.guardAdmins.users={pat}',
+    );
+    const trusted = { ...guard, spec: { ...guard.spec, source: { repository: 'acme/shop' } } };
+    const changes: [string, (g: Json) => void][] = [
+      ['spec.source', (g) => (g.spec.source = { repository: 'evil/shop' })],
+      ['spec.policy', (g) => (g.spec.policy = { inline: { approval: { minApprovals: 1 } } })],
+      ['spec.tenantsSecretRef', (g) => (g.spec.tenantsSecretRef = { name: 'other' })],
+      ['spec.probe.target', (g) => (g.spec.probe = { target: 'http://stub.shop:8080' })],
+      ['spec.probe.edgeURL', (g) => (g.spec.probe = { edgeURL: 'https://elsewhere.example' })],
+    ];
+    for (const [field, change] of changes) {
+      const edit = update(EDITOR, trusted, change);
+      expectDenied(edit, new RegExp(`${field.replaceAll('.', '\\.')} of a ReleaseGuard`), objects);
+      expectAllowed({ ...edit, username: 'pat' }, objects);
+      expectAllowed({ ...edit, groups: ['system:authenticated', 'platform-team'] }, objects);
+      expectAllowed({ ...edit, username: OPERATOR }, objects);
+    }
+    expectAllowed(
+      update(EDITOR, trusted, (g) => {
+        g.spec.bakeTime = '30m';
+      }),
+      objects,
+    );
+    // Not rendered at all without guard admins: the namespace keeps these.
+    const plain = await render();
+    expectAllowed(update(EDITOR, trusted, changes[0]?.[1] ?? (() => {})), plain);
+    expect(plain.some((o) => o.metadata?.name === 'vakt-guard-changes')).toBe(false);
+  });
+
   it('refuses an extra user that would break out of the CEL list', async () => {
     await expect(render(`admission.extraAllowedUsers={a"]||true||["}`)).rejects.toThrow(
       /extraAllowedUsers\.0: Does not match pattern/,

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { PlatformConfig } from '../operator/platform.ts';
 
+/** A user or group name rendered into a CEL list literal: no quotes or backslashes to escape from it. */
+const CelName = z.string().regex(/^[^'"\\\s]+$/, {
+  message: 'expected a name, without quotes, backslashes or spaces',
+});
+
 /**
  * The Helm chart's values (charts/vakt/values.yaml). charts/vakt/values.schema.json is
  * generated from this schema (scripts/write-chart-schema.ts), and Helm validates every
@@ -150,12 +155,7 @@ export const ChartValues = z
           'ValidatingAdmissionPolicies that keep what vakt owns (-stable, its pods, the two Services, its annotations, guard status) to the operator',
         ),
       extraAllowedUsers: z
-        .array(
-          // Rendered into a CEL list literal: no quotes or backslashes to escape from it.
-          z.string().regex(/^[^'"\\\s]+$/, {
-            message: 'expected a username, without quotes, backslashes or spaces',
-          }),
-        )
+        .array(CelName)
         .describe(
           'more usernames the policies let through, e.g. system:serviceaccount:argocd:argocd-application-controller',
         ),
@@ -163,6 +163,14 @@ export const ChartValues = z
         .boolean()
         .describe(
           'refuse deleting a ReleaseGuard (and removing its finalizer) to all but the operator, the namespace controller and extraAllowedUsers',
+        ),
+      guardAdmins: z
+        .strictObject({
+          users: z.array(CelName).describe('usernames'),
+          groups: z.array(CelName).describe('group names, e.g. a platform team'),
+        })
+        .describe(
+          'who may change spec.source, spec.policy, spec.tenantsSecretRef, spec.probe.target and edgeURL of an existing guard (and delete guards with protectGuardDeletion); empty: anyone who may edit ReleaseGuards',
         ),
     }),
     resources: z.strictObject({ requests: ResourceList, limits: ResourceList }),

@@ -14,6 +14,8 @@ type Json = any;
 export interface AdmissionRequest {
   operation: 'CREATE' | 'UPDATE' | 'DELETE';
   username: string;
+  /** request.userInfo.groups (none when omitted). */
+  groups?: string[];
   /** group/version/resource, e.g. apps/v1/deployments (core: /v1/pods). */
   resource: string;
   subResource?: string;
@@ -95,7 +97,7 @@ function context(request: AdmissionRequest): Record<string, unknown> {
     oldObject: toCel(request.oldObject),
     request: {
       operation: request.operation,
-      userInfo: { username: request.username, groups: [] },
+      userInfo: { username: request.username, groups: request.groups ?? [] },
       resource: { group, version, resource },
       subResource: request.subResource ?? '',
       namespace: request.namespace,

@@ -123,10 +123,17 @@ operator is told to expect them (--admission-policies) and may read only them.
 {{- $fullname := include "vakt.fullname" . -}}
 {{- $suffixes := list "workloads" "pods" "services" "guard-status" -}}
 {{- if .Values.admission.protectGuardDeletion }}{{ $suffixes = append $suffixes "guard-deletion" }}{{ end -}}
+{{- if include "vakt.guardAdminsSet" . }}{{ $suffixes = append $suffixes "guard-changes" }}{{ end -}}
 {{- $names := list -}}
 {{- range $suffixes }}{{ $names = append $names (printf "%s-%s" $fullname .) }}{{ end -}}
 {{- $names | join "," -}}
 {{- end -}}
+{{- end }}
+
+{{- /* Non-empty when admission.guardAdmins names anyone: then guard-changes is rendered. */}}
+{{- define "vakt.guardAdminsSet" -}}
+{{- $admins := .Values.admission.guardAdmins | default dict -}}
+{{- if or ($admins.users | default list) ($admins.groups | default list) }}true{{ end -}}
 {{- end }}
 
 {{- define "vakt.platformName" -}}
