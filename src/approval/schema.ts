@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProvenanceSetting } from '../provenance/schema.ts';
 
 /**
  * The policy's `approval` section: who must approve a pull request before its merge
@@ -67,6 +68,7 @@ export const ApprovalSpec = z
       .array(Login)
       .default([])
       .describe('logins of machine accounts, never counted as people'),
+    provenance: ProvenanceSetting.optional(),
   })
   .describe('two-person approval rules');
 
