@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { type TrustMaterial, toTrustMaterial, type VerifierOptions } from '@sigstore/verify';
+// Imported, not read from disk: the bundled Action has no file beside it to read.
+import publicGood from './trusted-roots/public-good.json' with { type: 'json' };
 
 /**
  * The Sigstore trusted roots a bundle may chain to. Shipped with vakt (public-good, as
@@ -19,14 +21,9 @@ export class TrustRootError extends Error {
   override name = 'TrustRootError';
 }
 
-const SHIPPED = [new URL('./trusted-roots/public-good.json', import.meta.url)];
-
 /** The shipped roots, or (when given) only those in the administrator's file. */
 export async function loadTrustRoots(file?: string): Promise<TrustRoot[]> {
-  if (file === undefined) {
-    const texts = await Promise.all(SHIPPED.map((url) => readFile(url, 'utf8')));
-    return texts.flatMap((text, i) => parseTrustRoots(text, SHIPPED[i]?.pathname ?? 'shipped'));
-  }
+  if (file === undefined) return [toRoot(publicGood, 'the shipped public-good root')];
   let text: string;
   try {
     text = await readFile(file, 'utf8');
