@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProvenanceSetting } from '../provenance/schema.ts';
 import { globProblem } from './glob.ts';
 
 /**
@@ -76,6 +77,7 @@ export const ApprovalSpec = z
       .array(Login)
       .default([])
       .describe('logins of machine accounts, never counted as people'),
+    provenance: ProvenanceSetting.optional(),
   })
   .describe('two-person approval rules');
 

@@ -8,9 +8,11 @@ import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { countRequests, createGitHub, type GitHubOptions } from '../github/client.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { redactSecrets } from '../probe/redact.ts';
+import { parseImageRef } from '../provenance/image-ref.ts';
 import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
 import { type Command, EXIT, type Io, parseFlags, UsageError, writeReport } from './command.ts';
+import { imageStep } from './gate-image.ts';
 
 const HELP = `vakt gate: two-person approval gate
 
@@ -19,7 +21,7 @@ qualified, independent approvals under the policy's approval section. Anything t
 cannot be read from GitHub makes the answer UNDECIDED, never APPROVED.
 
 Usage:
-  vakt gate --policy FILE --repo OWNER/NAME (--pr N | --sha SHA) [options]
+  vakt gate --policy FILE --repo OWNER/NAME (--pr N | --sha SHA | --image REF@sha256:D) [options]
 
 Options:
   --policy FILE      policy with an approval section (required: the gate has no
@@ -28,6 +30,15 @@ Options:
   --pr N             the pull request to check
   --sha SHA          the commit being deployed (7-40 hex digits): it must be the
                      merge commit of a pull request into a protected branch
+  --image REF@sha256:D  the image being deployed, pinned by digest: its signed
+                     provenance (GitHub artifact attestations, verified against
+                     the trusted roots) names the commit the gate then checks, as
+                     the policy's approval.provenance requires; with --sha too,
+                     both must name the same commit
+  --trusted-root FILE  Sigstore trusted root(s) to verify attestations against,
+                     instead of the shipped public-good root (JSON, or JSON Lines
+                     as \`gh attestation trusted-root\` prints: needed for private
+                     repositories, which GitHub's own instance signs)
   --token T          GitHub token (default: the GITHUB_TOKEN environment variable)
   --app-id ID        authenticate as a GitHub App instead of with a token; needs
   --app-key FILE     the App's private key (PEM) and
@@ -65,6 +76,8 @@ const FLAGS = {
   repo: { type: 'string' },
   pr: { type: 'string' },
   sha: { type: 'string' },
+  image: { type: 'string' },
+  'trusted-root': { type: 'string' },
   token: { type: 'string' },
   'app-id': { type: 'string' },
   'app-key': { type: 'string' },
@@ -83,6 +96,8 @@ export const gateCommand: Command = {
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);
     const request = parseRequest(values);
+    const image = values.image === undefined ? undefined : parseImageRef(values.image);
+    if (image && !image.ok) throw new UsageError(image.reason);
     const credentials = await readCredentials(values, io);
     const policyFile = values.policy as string;
     const loaded = await loadPolicyFile(policyFile, io.cwd);
@@ -103,7 +118,21 @@ export const gateCommand: Command = {
       retries: io.env.VAKT_GITHUB_RETRIES !== '0',
     });
     const requests = countRequests(octokit);
-    const verdict = await decide(octokit, policy, request);
+    let steps: Awaited<ReturnType<typeof imageStep>> | undefined;
+    if (image) {
+      steps = await imageStep({
+        octokit,
+        policy,
+        policyFile,
+        owner: request.owner,
+        repo: request.repo,
+        image,
+        sha: request.sha,
+        trustedRoot: values['trusted-root'] && resolve(io.cwd, values['trusted-root']),
+      });
+      if (steps.ok) request.sha = steps.sha;
+    }
+    const verdict = steps && !steps.ok ? steps.verdict : await decide(octokit, policy, request);
     // Whatever GitHub or an error echoed back, the token never leaves this process.
     const safe = (text: string) => redactSecrets(text, credentials.secrets);
 
@@ -115,14 +144,16 @@ export const gateCommand: Command = {
         if (code !== EXIT.fail) code = Math.max(code, EXIT.undecided);
       }
     }
-    const report = { ...verdict, requests: requests.count };
+    const report = { ...verdict, ...steps?.report, requests: requests.count };
     if (values.json) {
       await writeReport(resolve(io.cwd, values.json), safe(`${JSON.stringify(report, null, 2)}\n`));
     }
     if (values.markdown) {
-      await writeReport(resolve(io.cwd, values.markdown), safe(gateMarkdown(verdict)));
+      const before = steps ? `${steps.lines.map((l) => `- ${l.trim()}`).join('\n')}\n\n` : '';
+      await writeReport(resolve(io.cwd, values.markdown), safe(before + gateMarkdown(verdict)));
     }
-    io.stdout(safe(gateText(verdict, io.isTTY && !io.env.NO_COLOR)));
+    const text = gateText(verdict, io.isTTY && !io.env.NO_COLOR);
+    io.stdout(safe(steps ? withSteps(text, steps.lines) : text));
     return code;
   },
 };
@@ -184,11 +215,18 @@ function isRsaPrivateKey(pem: string): boolean {
   }
 }
 
+/** The image's steps go right under the headline, before the pull request's. */
+function withSteps(text: string, lines: string[]): string {
+  const [headline, ...rest] = text.split('\n');
+  return [headline, ...lines, ...rest].join('\n');
+}
+
 function parseRequest(values: {
   policy?: string;
   repo?: string;
   pr?: string;
   sha?: string;
+  image?: string;
 }): GateRequest {
   if (!values.policy) throw new UsageError('--policy FILE is required (see vakt gate --help)');
   if (!values.repo) throw new UsageError('--repo OWNER/NAME is required (see vakt gate --help)');
@@ -197,8 +235,11 @@ function parseRequest(values: {
     throw new UsageError(`--repo expects OWNER/NAME, got "${values.repo}"`);
   }
   const target = { owner: repo[1], repo: repo[2] };
-  if ((values.pr === undefined) === (values.sha === undefined)) {
-    throw new UsageError('pass exactly one of --pr N and --sha SHA');
+  if (values.image !== undefined) {
+    if (values.pr !== undefined) throw new UsageError('--image checks a deployed image: drop --pr');
+    if (values.sha === undefined) return target;
+  } else if ((values.pr === undefined) === (values.sha === undefined)) {
+    throw new UsageError('pass exactly one of --pr N and --sha SHA (or --image REF@sha256:DIGEST)');
   }
   if (values.pr !== undefined) {
     const n = Number(values.pr);
