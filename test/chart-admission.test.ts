@@ -158,6 +158,8 @@ const RESOURCE: Record<string, string> = {
   Pod: '/v1/pods',
   Service: '/v1/services',
   ReleaseGuard: 'vakt.dev/v1alpha1/releaseguards',
+  Ingress: 'networking.k8s.io/v1/ingresses',
+  HTTPRoute: 'gateway.networking.k8s.io/v1/httproutes',
 };
 
 /** An UPDATE (or PATCH: the API server judges the patched object) of `old` by `username`. */
@@ -548,6 +550,7 @@ describe('admission policies: chart values', () => {
     expect(policies.map((p) => p.metadata.name).sort()).toEqual([
       'vakt-guard-status',
       'vakt-pods',
+      'vakt-routes',
       'vakt-services',
       'vakt-workloads',
     ]);
@@ -634,6 +637,51 @@ describe('admission policies: chart values', () => {
     const plain = await render();
     expectAllowed(update(EDITOR, trusted, changes[0]?.[1] ?? (() => {})), plain);
     expect(plain.some((o) => o.metadata?.name === 'vakt-guard-changes')).toBe(false);
+  });
+
+  it('refuses an Ingress or HTTPRoute that sends users to a *-canary Service, and not one to <guard>', async () => {
+    const ingress = (backend: string, viaDefault = false): Json => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'shop-public', namespace: NS },
+      spec: viaDefault
+        ? { defaultBackend: { service: { name: backend, port: { number: 80 } } } }
+        : {
+            rules: [
+              {
+                host: 'shop.example.com',
+                http: {
+                  paths: [
+                    { path: '/', pathType: 'Prefix', backend: { service: { name: 'shop' } } },
+                    { path: '/api', pathType: 'Prefix', backend: { service: { name: backend } } },
+                  ],
+                },
+              },
+            ],
+          },
+    });
+    const route = (backend: string, kind?: string): Json => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'shop', namespace: NS },
+      spec: { rules: [{ backendRefs: [{ name: backend, port: 80, ...(kind ? { kind } : {}) }] }] },
+    });
+    const canary = /a Service named \*-canary/;
+    expectDenied(create(EDITOR, ingress('shop-canary')), canary);
+    expectDenied(create(EDITOR, ingress('shop-canary', true)), canary);
+    expectDenied(
+      update(EDITOR, ingress('shop'), (i) => {
+        i.spec.rules[0].http.paths[1].backend.service.name = 'shop-canary';
+      }),
+      canary,
+    );
+    expectDenied(create(EDITOR, route('shop-canary')), canary);
+    expectAllowed(create(EDITOR, ingress('shop')));
+    expectAllowed(create(EDITOR, route('shop')));
+    // Another kind of backend is not a Service of that name.
+    expectAllowed(create(EDITOR, route('shop-canary', 'ServiceImport')));
+    const off = await render('admission.refuseCanaryRoutes=false');
+    expectAllowed(create(EDITOR, ingress('shop-canary')), off);
   });
 
   it('refuses an extra user that would break out of the CEL list', async () => {

@@ -281,8 +281,8 @@ describe('helm template with the default values', () => {
         'RoleBinding',
         'Service',
         'ServiceAccount',
-        ...Array(4).fill('ValidatingAdmissionPolicy'),
-        ...Array(4).fill('ValidatingAdmissionPolicyBinding'),
+        ...Array(5).fill('ValidatingAdmissionPolicy'),
+        ...Array(5).fill('ValidatingAdmissionPolicyBinding'),
       ].sort(),
     );
     const clusterScoped = (kind: string) =>

@@ -159,6 +159,11 @@ export const ChartValues = z
         .describe(
           'more usernames the policies let through, e.g. system:serviceaccount:argocd:argocd-application-controller',
         ),
+      refuseCanaryRoutes: z
+        .boolean()
+        .describe(
+          'refuse Ingresses and HTTPRoutes whose backend is a Service named *-canary (a guard\'s way to its unprobed candidate)',
+        ),
       protectGuardDeletion: z
         .boolean()
         .describe(

@@ -124,6 +124,7 @@ operator is told to expect them (--admission-policies) and may read only them.
 {{- $suffixes := list "workloads" "pods" "services" "guard-status" -}}
 {{- if .Values.admission.protectGuardDeletion }}{{ $suffixes = append $suffixes "guard-deletion" }}{{ end -}}
 {{- if include "vakt.guardAdminsSet" . }}{{ $suffixes = append $suffixes "guard-changes" }}{{ end -}}
+{{- if .Values.admission.refuseCanaryRoutes }}{{ $suffixes = append $suffixes "routes" }}{{ end -}}
 {{- $names := list -}}
 {{- range $suffixes }}{{ $names = append $names (printf "%s-%s" $fullname .) }}{{ end -}}
 {{- $names | join "," -}}
