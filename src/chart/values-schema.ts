@@ -162,7 +162,7 @@ export const ChartValues = z
       refuseCanaryRoutes: z
         .boolean()
         .describe(
-          'refuse Ingresses and HTTPRoutes whose backend is a Service named *-canary (a guard\'s way to its unprobed candidate)',
+          "refuse Ingresses and HTTPRoutes whose backend is a Service named *-canary (a guard's way to its unprobed candidate)",
         ),
       protectGuardDeletion: z
         .boolean()
