@@ -57,6 +57,7 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
       dismissals: [],
       files: ['src/app.ts'],
       forcePushes: [],
+      baseChanges: [],
       ...more,
     },
     approvers: {

@@ -127,6 +127,7 @@ describe('path rules in evaluate()', () => {
       dismissals: [],
       files,
       forcePushes: [],
+      baseChanges: [],
     },
     approvers: { permission: { bob: 'write' }, teams: { bob: [] }, unreadableTeams: {} },
   });

@@ -66,6 +66,7 @@ function facts(
       dismissals,
       files: ['src/app.ts'],
       forcePushes: [],
+      baseChanges: [],
     },
     approvers: {
       permission: { alice: 'write', bob: 'write', carol: 'admin', dave: 'write', erin: 'write' },

@@ -232,7 +232,7 @@ describe('fetchGateFacts', () => {
     mockApprovers();
     const short = await fetchGateFacts(octokit, query);
     expect(short.pullRequest.truncated).toBe(
-      'force pushes and dismissals: more than 100 in the timeline',
+      'force pushes, dismissals and base changes: more than 100 in the timeline',
     );
     expect(evaluate(policy, short).outcome).toBe('undecided');
   });

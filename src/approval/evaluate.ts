@@ -1,6 +1,6 @@
 import { contributors, short, unattributed } from './contributors.ts';
 import { type StandingRequest, standingReviews } from './dismissals.ts';
-import type { GateFacts, Person } from './facts.ts';
+import type { BaseChange, GateFacts, Person, ReviewFact } from './facts.ts';
 import { matchesAnyGlob } from './glob.ts';
 import { reviewerOpinions } from './opinions.ts';
 import { disqualification, teamsOf, unreadableAmong, unreadableTeam } from './qualify.ts';
@@ -15,6 +15,7 @@ import type { ApprovalVerdict } from './verdict.ts';
 export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerdict {
   const pr = facts.pullRequest;
   const excluded = contributors(pr);
+  const retarget = lastBaseChange(pr.baseChanges);
   const required = requirements(policy, pr.files);
 
   const counted: ApprovalVerdict['counted'] = [];
@@ -64,6 +65,13 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
         login,
         reason: `approved an older commit (${short(opinion.commitId)}), not the head`,
       });
+    } else if (retarget && !givenAfter(opinion, retarget)) {
+      // Same head, new diff: the new base may lack commits nobody reviewed (GitHub
+      // dismisses such approvals when the merge base changes; the gate never counts them).
+      notCounted.push({
+        login,
+        reason: `approved before the base branch changed from ${retarget.from} to ${retarget.to} at ${retarget.at}: the approval was of the diff against ${retarget.from}`,
+      });
     } else {
       counted.push({ login, reviewId: opinion.id, commitId: opinion.commitId });
     }
@@ -105,6 +113,20 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
       ...(facts.deploySha !== undefined && { deploySha: facts.deploySha }),
     },
   };
+}
+
+/** The latest retarget by time, whatever order the timeline listed them in. */
+function lastBaseChange(changes: readonly BaseChange[]): BaseChange | undefined {
+  let last: BaseChange | undefined;
+  for (const change of changes) {
+    if (!last || Date.parse(change.at) > Date.parse(last.at)) last = change;
+  }
+  return last;
+}
+
+/** Strictly after: a review whose time cannot be read, or a tie, is not known to be newer. */
+function givenAfter(review: ReviewFact, change: BaseChange): boolean {
+  return Date.parse(review.submittedAt) > Date.parse(change.at);
 }
 
 /** Judges a change request's author as a reviewer, leaving out what they wrote. */

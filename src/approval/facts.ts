@@ -44,6 +44,17 @@ export interface ForcePush {
   afterSha?: string;
 }
 
+/**
+ * The pull request was retargeted from one base branch to another (its timeline's
+ * BaseRefChangedEvent). The diff an approver saw was against the old base.
+ */
+export interface BaseChange {
+  /** ISO 8601 time stamp. */
+  at: string;
+  from: string;
+  to: string;
+}
+
 export interface ReviewFact {
   id: number;
   author: Person;
@@ -81,6 +92,8 @@ export interface PullRequestFacts {
   /** Paths of changed files. */
   files: string[];
   forcePushes: ForcePush[];
+  /** Every retarget to another base branch, in timeline order. */
+  baseChanges: BaseChange[];
   /** Set when any list could not be read completely: the gate then fails closed. */
   truncated?: string;
 }

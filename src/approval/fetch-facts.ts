@@ -71,6 +71,9 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     .filter((n) => n.__typename === 'ReviewDismissedEvent')
     .map(toDismissal)
     .filter((d) => d !== undefined);
+  const baseChanges = timeline.nodes
+    .filter((n) => n.__typename === 'BaseRefChangedEvent')
+    .map((n) => ({ at: n.createdAt, from: n.previousRefName, to: n.currentRefName }));
 
   const truncated = [
     shortfall('commits', commitNodes.length, pr.commits.totalCount),
@@ -82,7 +85,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     // Only the last page can tell: whether totalCount counts the other kinds of timeline
     // items is not documented, and a false alarm here would block every pull request.
     timeline.more
-      ? `force pushes and dismissals: more than ${timeline.nodes.length} in the timeline`
+      ? `force pushes, dismissals and base changes: more than ${timeline.nodes.length} in the timeline`
       : undefined,
   ].filter((s) => s !== undefined);
 
@@ -109,6 +112,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
       dismissals,
       files: fileNodes.map((f) => f.path),
       forcePushes: pushNodes.map(toForcePush).filter((p) => p !== undefined),
+      baseChanges,
       ...(truncated.length > 0 && { truncated: truncated.join('; ') }),
     },
     approvers,

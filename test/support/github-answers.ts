@@ -82,6 +82,36 @@ export function dismissalNode(login: string | null, reviewId: number, previousRe
   };
 }
 
+/** A timeline entry for a retarget of the pull request from `from` to `to`, at `at`. */
+export function baseRefChangedNode(at: string, from: string, to: string) {
+  return {
+    __typename: 'BaseRefChangedEvent',
+    createdAt: at,
+    previousRefName: from,
+    currentRefName: to,
+  };
+}
+
+/**
+ * The answer with only the timeline items the query's `itemTypes` asks for, as GitHub
+ * filters them: an event type the gate does not ask for never reaches it.
+ */
+export function timelineAsAsked<A extends { data: { repository: { pullRequest: unknown } } }>(
+  query: string,
+  answer: A,
+): A {
+  const copy = structuredClone(answer);
+  const pr = copy.data.repository.pullRequest as {
+    timelineItems: { totalCount: number; nodes: { __typename: string }[] };
+  };
+  const asked = /itemTypes: \[([A-Z_, ]*)\]/.exec(query)?.[1]?.split(/,\s*/) ?? [];
+  const itemType = (typename: string) =>
+    typename.replace(/(?<=[a-z])(?=[A-Z])/g, '_').toUpperCase();
+  const nodes = pr.timelineItems.nodes.filter((n) => asked.includes(itemType(n.__typename)));
+  pr.timelineItems = { ...pr.timelineItems, totalCount: nodes.length, nodes };
+  return copy;
+}
+
 /** A whole list in one page, with cursors shaped like GitHub's (base64 of the position). */
 export function onePage<N>(nodes: N[]) {
   const last = nodes.length > 0 ? Buffer.from(String(nodes.length)).toString('base64url') : null;
