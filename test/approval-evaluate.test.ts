@@ -51,12 +51,14 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
       baseRef: 'main',
       baseSha: BASE,
       headSha: HEAD,
+      head: { ref: 'feature' },
       mergeCommitSha: MERGE,
       commits: [commit()],
       reviews,
       dismissals: [],
       files: ['src/app.ts'],
       forcePushes: [],
+      pushes: [],
       baseChanges: [],
       ...more,
     },
@@ -466,6 +468,7 @@ describe('approval schema', () => {
       paths: [],
       protectedBranches: [],
       serviceAccounts: [],
+      forkPushes: 'deny',
     });
   });
 

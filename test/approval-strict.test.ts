@@ -61,11 +61,13 @@ function facts(
       baseRef: 'main',
       baseSha: 'b'.repeat(40),
       headSha: HEAD,
+      head: { ref: 'feature' },
       commits,
       reviews,
       dismissals,
       files: ['src/app.ts'],
       forcePushes: [],
+      pushes: [],
       baseChanges: [],
     },
     approvers: {

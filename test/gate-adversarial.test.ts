@@ -9,6 +9,7 @@ import { main } from '../src/cli/main.ts';
 import { createGitHub } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import {
+  activityNode,
   BASE_SHA,
   commitNode,
   dismissalNode,
@@ -94,6 +95,15 @@ function commitOf(c: Commit) {
   return node;
 }
 
+/** The branch's pushes: only alice's (she opened the pull request from it). */
+function mockActivity() {
+  nock(API)
+    .get('/repos/acme/shop/activity')
+    .query(true)
+    .optionally()
+    .reply(200, [activityNode({ login: 'alice', type: 'branch_creation', after: HEAD })]);
+}
+
 const page = <N>(nodes: N[]) => ({
   totalCount: nodes.length,
   pageInfo: { hasNextPage: false, endCursor: nodes.length ? 'end' : null },
@@ -111,7 +121,10 @@ function pullRequestAnswer(s: Scenario) {
           author: { login: s.author ?? 'alice', __typename: 'User' },
           baseRefName: 'main',
           baseRefOid: BASE_SHA,
+          headRefName: 'feature',
           headRefOid: HEAD,
+          isCrossRepository: false,
+          headRepository: { nameWithOwner: 'acme/shop' },
           mergeCommit: { oid: MERGE },
           commits: page((s.commits ?? [{}]).map(commitOf)),
           reviews: page(reviews),
@@ -131,6 +144,7 @@ function pullRequestAnswer(s: Scenario) {
 
 function mockGitHub(s: Scenario) {
   nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequestAnswer(s));
+  mockActivity();
   nock(API)
     .post('/graphql', isApproversQuery)
     .optionally()
@@ -418,6 +432,8 @@ describe('adversarial approvals through GitHub-shaped answers', () => {
         },
       },
     });
+    // First: the body filters below would throw on a GET, which has no body.
+    mockActivity();
     nock(API)
       .post('/graphql', isPullRequestQuery)
       .reply(200, first)
@@ -524,6 +540,7 @@ describe('anything GitHub fails to answer is undecided, never approved', () => {
       'a token that may not read the team',
       () => {
         nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequestAnswer({}));
+        mockActivity();
         nock(API)
           .post('/graphql', isApproversQuery)
           .reply(

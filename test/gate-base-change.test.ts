@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../src/approval/decide.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { createGitHub } from '../src/github/client.ts';
+import { answerActivity } from './support/activity.ts';
 import {
   baseRefChangedNode,
   commitNode,
@@ -32,6 +33,7 @@ const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const PERMISSIONS = { alice: 'write', bob: 'write', carol: 'admin', dave: 'write' } as const;
 
 offline();
+answerActivity(API);
 
 let octokit: Octokit;
 beforeAll(async () => {

@@ -81,6 +81,8 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
   for (const sentence of unreadable) unknowns.add(sentence);
   // A writer the gate cannot name may be one of the approvers under another address.
   blockers.push(...unattributed(pr));
+  const fork = pr.head.fork;
+  if (fork && policy.forkPushes !== 'allow') blockers.push(forkSentence(fork, facts.repository));
   const reasons: string[] = [];
   if (pr.truncated) reasons.push(`the pull request could not be read completely: ${pr.truncated}`);
   if (facts.deploySha !== undefined && pr.mergeCommitSha !== facts.deploySha) {
@@ -127,6 +129,12 @@ function lastBaseChange(changes: readonly BaseChange[]): BaseChange | undefined 
 /** Strictly after: a review whose time cannot be read, or a tie, is not known to be newer. */
 function givenAfter(review: ReviewFact, change: BaseChange): boolean {
   return Date.parse(review.submittedAt) > Date.parse(change.at);
+}
+
+/** Why a fork's head branch is denied: what could not be checked, and the switch. */
+function forkSentence(fork: { repository: string | null }, repository: string): string {
+  const where = fork.repository ? `the fork ${fork.repository}` : 'a deleted fork';
+  return `the head branch is in ${where}: GitHub shows ${repository} nothing of who pushed there, so the pushers could not be checked (policy approval.forkPushes: allow accepts fork pull requests without that check)`;
 }
 
 /** Judges a change request's author as a reviewer, leaving out what they wrote. */

@@ -34,9 +34,8 @@ export interface CommitFact {
 }
 
 /**
- * A force push to the pull request's branch, from its timeline. GitHub names the pusher
- * of force pushes only: ordinary pushes carry no pusher anywhere in its API, so a person
- * who pushed commits written by others is caught only when they force-pushed.
+ * A force push to the pull request's branch, from its timeline: read for a head branch in
+ * a fork too, where the repository activity (see Push) shows nothing.
  */
 export interface ForcePush {
   login: string;
@@ -53,6 +52,28 @@ export interface BaseChange {
   at: string;
   from: string;
   to: string;
+}
+
+/**
+ * A push to the pull request's head branch, from the repository activity: the account that
+ * moved the branch, whatever names its commits carry.
+ */
+export interface Push {
+  login: string;
+  /** GitHub's activity_type: push, force_push, branch_creation, ... */
+  kind: string;
+  /** The commit the branch pointed to after the push. */
+  afterSha: string;
+}
+
+/** Where the pull request's commits were pushed. */
+export interface HeadBranch {
+  ref: string;
+  /**
+   * Set when the branch is in another repository (a fork): "owner/name", or null when the
+   * fork was deleted. Its pushes are not in the base repository's activity.
+   */
+  fork?: { repository: string | null };
 }
 
 export interface ReviewFact {
@@ -84,6 +105,7 @@ export interface PullRequestFacts {
   /** The base branch's commit the pull request is compared against. */
   baseSha: string;
   headSha: string;
+  head: HeadBranch;
   mergeCommitSha?: string;
   commits: CommitFact[];
   reviews: ReviewFact[];
@@ -92,6 +114,8 @@ export interface PullRequestFacts {
   /** Paths of changed files. */
   files: string[];
   forcePushes: ForcePush[];
+  /** Every push to the head branch; empty for a fork, whose pushes cannot be read. */
+  pushes: Push[];
   /** Every retarget to another base branch, in timeline order. */
   baseChanges: BaseChange[];
   /** Set when any list could not be read completely: the gate then fails closed. */

@@ -80,7 +80,10 @@ query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
       author { login __typename }
       baseRefName
       baseRefOid
+      headRefName
       headRefOid
+      isCrossRepository
+      headRepository { nameWithOwner }
       mergeCommit { oid }
       ${list('commits')}
       ${list('reviews')}

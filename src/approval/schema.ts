@@ -72,6 +72,12 @@ export const ApprovalSpec = z
       .array(z.string().min(1))
       .default([])
       .describe('branches a deployed commit must be merged into (default: the default branch)'),
+    forkPushes: z
+      .enum(['deny', 'allow'])
+      .default('deny')
+      .describe(
+        "a head branch in a fork: its pushers cannot be read, so deny (default) or allow on the commits' authors alone",
+      ),
     serviceAccounts: z
       .array(Login)
       .default([])

@@ -101,7 +101,11 @@ export const PullRequestAnswer = z.object({
         author: Actor,
         baseRefName: z.string().min(1),
         baseRefOid: z.string().min(1),
+        headRefName: z.string().min(1),
         headRefOid: z.string().min(1),
+        isCrossRepository: z.boolean(),
+        // null when the fork the pull request came from was deleted.
+        headRepository: z.object({ nameWithOwner: z.string().min(1) }).nullable(),
         mergeCommit: z.object({ oid: z.string().min(1) }).nullable(),
         commits: CommitConnection,
         reviews: ReviewConnection,
