@@ -53,6 +53,7 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
       headSha: HEAD,
       head: { ref: 'feature' },
       mergeCommitSha: MERGE,
+      mergeSignature: { valid: true, state: 'VALID', byGitHub: true, signer: 'web-flow' },
       commits: [commit()],
       reviews,
       dismissals: [],
@@ -469,6 +470,7 @@ describe('approval schema', () => {
       protectedBranches: [],
       serviceAccounts: [],
       forkPushes: 'deny',
+      localMerges: { signers: [] },
     });
   });
 

@@ -19,6 +19,7 @@ import {
   isApproversQuery,
   isPullRequestQuery,
   replyApprovers,
+  signatureOf,
   staff,
 } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
@@ -125,7 +126,7 @@ function pullRequestAnswer(s: Scenario) {
           headRefOid: HEAD,
           isCrossRepository: false,
           headRepository: { nameWithOwner: 'acme/shop' },
-          mergeCommit: { oid: MERGE },
+          mergeCommit: { oid: MERGE, signature: signatureOf() },
           commits: page((s.commits ?? [{}]).map(commitOf)),
           reviews: page(reviews),
           files: page((s.files ?? ['src/cart.ts']).map((path) => ({ path }))),

@@ -2,6 +2,7 @@ import { contributors, short, unattributed } from './contributors.ts';
 import { type StandingRequest, standingReviews } from './dismissals.ts';
 import type { BaseChange, GateFacts, Person, ReviewFact } from './facts.ts';
 import { matchesAnyGlob } from './glob.ts';
+import { mergeProblem } from './merge-commit.ts';
 import { reviewerOpinions } from './opinions.ts';
 import { disqualification, teamsOf, unreadableAmong, unreadableTeam } from './qualify.ts';
 import type { ApprovalPolicy, TeamRule } from './schema.ts';
@@ -89,6 +90,9 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
     blockers.push(
       `the deployed commit ${short(facts.deploySha)} is not the merge commit of pull request #${pr.number}`,
     );
+  } else if (facts.deploySha !== undefined) {
+    const problem = mergeProblem(policy, pr, facts.deploySha);
+    if (problem) blockers.push(problem);
   }
   reasons.push(...unknowns, ...blockers);
   if (missing.length > 0) reasons.push(notEnough(missing));

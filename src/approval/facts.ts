@@ -66,6 +66,18 @@ export interface Push {
   afterSha: string;
 }
 
+/** A commit's signature as GitHub verified it. */
+export interface CommitSignature {
+  /** GitHub verified the signature against a key of the signer's account. */
+  valid: boolean;
+  /** GitHub's GitSignatureState: VALID, INVALID, UNKNOWN_KEY, ... */
+  state: string;
+  /** Signed by GitHub itself (web-flow): a commit GitHub made, in its web interface or API. */
+  byGitHub: boolean;
+  /** The account whose key signed it, if GitHub knows one. */
+  signer?: string;
+}
+
 /** Where the pull request's commits were pushed. */
 export interface HeadBranch {
   ref: string;
@@ -107,6 +119,8 @@ export interface PullRequestFacts {
   headSha: string;
   head: HeadBranch;
   mergeCommitSha?: string;
+  /** The merge commit's signature; undefined when it is unsigned (or there is none). */
+  mergeSignature?: CommitSignature;
   commits: CommitFact[];
   reviews: ReviewFact[];
   /** Every dismissal of one of `reviews`. */

@@ -116,6 +116,16 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
       headSha: pr.headRefOid,
       head,
       ...(pr.mergeCommit && { mergeCommitSha: pr.mergeCommit.oid }),
+      ...(pr.mergeCommit?.signature && {
+        mergeSignature: {
+          valid: pr.mergeCommit.signature.isValid,
+          state: pr.mergeCommit.signature.state,
+          byGitHub: pr.mergeCommit.signature.wasSignedByGitHub,
+          ...(pr.mergeCommit.signature.signer && {
+            signer: pr.mergeCommit.signature.signer.login,
+          }),
+        },
+      }),
       commits,
       reviews,
       dismissals,

@@ -84,7 +84,10 @@ query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
       headRefOid
       isCrossRepository
       headRepository { nameWithOwner }
-      mergeCommit { oid }
+      mergeCommit {
+        oid
+        signature { isValid state wasSignedByGitHub signer { login } }
+      }
       ${list('commits')}
       ${list('reviews')}
       ${list('files')}

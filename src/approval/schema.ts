@@ -78,6 +78,15 @@ export const ApprovalSpec = z
       .describe(
         "a head branch in a fork: its pushers cannot be read, so deny (default) or allow on the commits' authors alone",
       ),
+    localMerges: z
+      .strictObject({
+        signers: z
+          .array(Login)
+          .default([])
+          .describe('logins whose verified signature on a merge commit is trusted like GitHub’s'),
+      })
+      .default({ signers: [] })
+      .describe('merge commits made outside GitHub that may ship (default: none)'),
     serviceAccounts: z
       .array(Login)
       .default([])

@@ -106,7 +106,20 @@ export const PullRequestAnswer = z.object({
         isCrossRepository: z.boolean(),
         // null when the fork the pull request came from was deleted.
         headRepository: z.object({ nameWithOwner: z.string().min(1) }).nullable(),
-        mergeCommit: z.object({ oid: z.string().min(1) }).nullable(),
+        mergeCommit: z
+          .object({
+            oid: z.string().min(1),
+            // null for an unsigned commit.
+            signature: z
+              .object({
+                isValid: z.boolean(),
+                state: z.string().min(1),
+                wasSignedByGitHub: z.boolean(),
+                signer: z.object({ login: z.string().min(1) }).nullable(),
+              })
+              .nullable(),
+          })
+          .nullable(),
         commits: CommitConnection,
         reviews: ReviewConnection,
         files: FileConnection,

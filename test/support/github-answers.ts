@@ -112,6 +112,23 @@ export function timelineAsAsked<A extends { data: { repository: { pullRequest: u
   return copy;
 }
 
+/**
+ * A commit's `signature` as GitHub's GraphQL API gives it. GitHub signs every commit it
+ * makes itself (merge, squash, rebase in the web interface) with web-flow's key.
+ */
+export function signatureOf(
+  s: { by?: string; valid?: boolean; byGitHub?: boolean; state?: string } = {},
+) {
+  const byGitHub = s.byGitHub ?? (s.by === undefined || s.by === 'web-flow');
+  const valid = s.valid ?? true;
+  return {
+    isValid: valid,
+    state: s.state ?? (valid ? 'VALID' : 'INVALID'),
+    wasSignedByGitHub: byGitHub,
+    signer: { login: s.by ?? 'web-flow' },
+  };
+}
+
 /** The head branch every fake pull request comes from, in the base repository itself. */
 export const HEAD_REF = 'feature';
 
@@ -195,7 +212,7 @@ export function pullRequestAnswer(pr: {
           headRefOid: pr.head,
           isCrossRepository: false,
           headRepository: { nameWithOwner: 'acme/shop' },
-          mergeCommit: { oid: pr.merge },
+          mergeCommit: { oid: pr.merge, signature: signatureOf() },
           commits: onePage([commitNode(pr.commit)]),
           reviews: onePage(pr.reviews),
           files: onePage(pr.files.map((path) => ({ path }))),
