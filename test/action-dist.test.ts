@@ -126,7 +126,7 @@ describe('the bundled Action', () => {
     expect(step.code).toBe(0);
     expect(step.outputs.verdict).toBe('approved');
     expect(step.outputs.approvers?.split(',').sort()).toEqual(['bob', 'carol']);
-    expect(step.outputs.requests).toBe('3');
+    expect(step.outputs.requests).toBe('4');
     expect(JSON.parse(await readFile(step.outputs.report ?? '', 'utf8'))).toMatchObject({
       outcome: 'approved',
     });

@@ -51,12 +51,16 @@ function facts(reviews: ReviewFact[], more: Partial<GateFacts['pullRequest']> = 
       baseRef: 'main',
       baseSha: BASE,
       headSha: HEAD,
+      head: { ref: 'feature' },
       mergeCommitSha: MERGE,
+      mergeSignature: { valid: true, state: 'VALID', byGitHub: true, signer: 'web-flow' },
       commits: [commit()],
       reviews,
       dismissals: [],
       files: ['src/app.ts'],
       forcePushes: [],
+      pushes: [],
+      baseChanges: [],
       ...more,
     },
     approvers: {
@@ -465,6 +469,8 @@ describe('approval schema', () => {
       paths: [],
       protectedBranches: [],
       serviceAccounts: [],
+      forkPushes: 'deny',
+      localMerges: { signers: [] },
     });
   });
 

@@ -114,6 +114,7 @@ describe('path rules in evaluate()', () => {
       baseRef: 'main',
       baseSha: 'b'.repeat(40),
       headSha: HEAD,
+      head: { ref: 'feature' },
       commits: [],
       reviews: [
         {
@@ -127,6 +128,8 @@ describe('path rules in evaluate()', () => {
       dismissals: [],
       files,
       forcePushes: [],
+      pushes: [],
+      baseChanges: [],
     },
     approvers: { permission: { bob: 'write' }, teams: { bob: [] }, unreadableTeams: {} },
   });

@@ -9,6 +9,7 @@ import { main } from '../src/cli/main.ts';
 import { createGitHub } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import {
+  activityNode,
   BASE_SHA,
   commitNode,
   dismissalNode,
@@ -18,6 +19,7 @@ import {
   isApproversQuery,
   isPullRequestQuery,
   replyApprovers,
+  signatureOf,
   staff,
 } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
@@ -94,6 +96,15 @@ function commitOf(c: Commit) {
   return node;
 }
 
+/** The branch's pushes: only alice's (she opened the pull request from it). */
+function mockActivity() {
+  nock(API)
+    .get('/repos/acme/shop/activity')
+    .query(true)
+    .optionally()
+    .reply(200, [activityNode({ login: 'alice', type: 'branch_creation', after: HEAD })]);
+}
+
 const page = <N>(nodes: N[]) => ({
   totalCount: nodes.length,
   pageInfo: { hasNextPage: false, endCursor: nodes.length ? 'end' : null },
@@ -111,8 +122,11 @@ function pullRequestAnswer(s: Scenario) {
           author: { login: s.author ?? 'alice', __typename: 'User' },
           baseRefName: 'main',
           baseRefOid: BASE_SHA,
+          headRefName: 'feature',
           headRefOid: HEAD,
-          mergeCommit: { oid: MERGE },
+          isCrossRepository: false,
+          headRepository: { nameWithOwner: 'acme/shop' },
+          mergeCommit: { oid: MERGE, signature: signatureOf() },
           commits: page((s.commits ?? [{}]).map(commitOf)),
           reviews: page(reviews),
           files: page((s.files ?? ['src/cart.ts']).map((path) => ({ path }))),
@@ -131,6 +145,7 @@ function pullRequestAnswer(s: Scenario) {
 
 function mockGitHub(s: Scenario) {
   nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequestAnswer(s));
+  mockActivity();
   nock(API)
     .post('/graphql', isApproversQuery)
     .optionally()
@@ -418,6 +433,8 @@ describe('adversarial approvals through GitHub-shaped answers', () => {
         },
       },
     });
+    // First: the body filters below would throw on a GET, which has no body.
+    mockActivity();
     nock(API)
       .post('/graphql', isPullRequestQuery)
       .reply(200, first)
@@ -524,6 +541,7 @@ describe('anything GitHub fails to answer is undecided, never approved', () => {
       'a token that may not read the team',
       () => {
         nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequestAnswer({}));
+        mockActivity();
         nock(API)
           .post('/graphql', isApproversQuery)
           .reply(

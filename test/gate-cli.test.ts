@@ -5,8 +5,10 @@ import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
+import activity from './fixtures/github/activity.json' with { type: 'json' };
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import { answerActivity } from './support/activity.ts';
 import {
   type GitHubWorld,
   isApproversQuery,
@@ -25,6 +27,7 @@ const ENV = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: API, VAKT_GITHUB_RETRIES: '0'
 const PR_ARGS = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--pr', '42'];
 
 offline();
+answerActivity(API, activity);
 
 async function gate(args: string[], env: Record<string, string> = ENV) {
   const capture = captureIo(env);
@@ -123,7 +126,7 @@ describe('vakt gate', () => {
     expect(out.stdout).toContain('deployed 4b825dc');
     // The commit's pull requests, the pull request itself, the standing of its reviewers.
     const report = JSON.parse(await readFile(json, 'utf8')) as { requests: number };
-    expect(report.requests).toBe(3);
+    expect(report.requests).toBe(4);
   });
 
   it('needs a token', async () => {
@@ -297,6 +300,7 @@ describe('vakt gate', () => {
     expect(statuses.isDone()).toBe(false);
 
     nock.cleanAll();
+    nock(API).get('/repos/acme/shop/activity').query(true).reply(200, activity);
     mockPullRequest();
     nock(API).post(`/repos/acme/shop/statuses/${HEAD}`).reply(500, { message: 'boom' });
     const failed = await gate([...PR_ARGS, '--post-status']);

@@ -77,6 +77,8 @@ function mockAttestations(bundles: unknown[]) {
 function mockApprovedCommit() {
   nock(API).get(`/repos/acme/shop/commits/${COMMIT}/pulls`).query(true).reply(200, commitPulls);
   nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequest);
+  // Nobody but the author pushed to the pull request's branch.
+  nock(API).get('/repos/acme/shop/activity').query(true).optionally().reply(200, []);
   nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(WORLD));
 }
 

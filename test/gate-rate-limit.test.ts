@@ -13,7 +13,9 @@ import {
   resetTime,
   retryAfterRateLimit,
 } from '../src/github/rate-limit.ts';
+import activity from './fixtures/github/activity.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import { answerActivity } from './support/activity.ts';
 import { isApproversQuery, isPullRequestQuery, replyApprovers } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
 import { offline } from './support/offline.ts';
@@ -32,6 +34,7 @@ const ARGS = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--pr', '42'];
 const ENV = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: API };
 
 offline();
+answerActivity(API, activity);
 
 async function gate() {
   const capture = captureIo(ENV);
@@ -248,6 +251,8 @@ describe('rate limits on GitHub Enterprise Server, whose GraphQL is at /api/grap
     const code = await main(ARGS, capture.io);
     return { code, stdout: capture.stdout, stderr: capture.stderr };
   };
+  // The REST API of GitHub Enterprise Server is under /api/v3.
+  answerActivity(`${GHES}/api/v3`, activity);
   const reviewers = () =>
     nock(GHES)
       .post('/api/graphql', isApproversQuery)

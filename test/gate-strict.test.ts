@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../src/approval/decide.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { createGitHub } from '../src/github/client.ts';
+import { answerActivity } from './support/activity.ts';
 import {
   dismissalNode,
   type GraphqlBody,
@@ -34,6 +35,7 @@ const PERMISSIONS = {
 } as const;
 
 offline();
+answerActivity(API);
 
 let octokit: Octokit;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import type { Octokit } from 'octokit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../src/approval/evaluate.ts';
 import { policyTeams } from '../src/approval/fetch-approvers.ts';
 import { GitHubFactsError } from '../src/approval/fetch-errors.ts';
@@ -8,6 +8,7 @@ import { coAuthorsOf, fetchGateFacts } from '../src/approval/fetch-facts.ts';
 import { fetchDeploySubject, MAX_PULL_PAGES } from '../src/approval/fetch-subject.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { countRequests, createGitHub, GitHubAuthError } from '../src/github/client.ts';
+import activity from './fixtures/github/activity.json' with { type: 'json' };
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
 import {
@@ -36,6 +37,14 @@ let octokit: Octokit;
 beforeAll(async () => {
   nock.disableNetConnect();
   octokit = await createGitHub({ token: TOKEN, baseUrl: API, retries: false });
+});
+beforeEach(() => {
+  // Who pushed to the head branch: alice, who opened it and then rebased it.
+  nock(API)
+    .persist()
+    .get('/repos/acme/shop/activity')
+    .query({ ref: 'refs/heads/cart-cache-per-tenant', per_page: '100' })
+    .reply(200, activity);
 });
 afterEach(() => {
   nock.cleanAll();
@@ -105,6 +114,16 @@ describe('fetchGateFacts', () => {
     });
     // The author rebased once: the timeline names her as the force pusher.
     expect(pr.forcePushes).toEqual([{ login: 'alice', afterSha: HEAD }]);
+    // The repository activity names her as the branch's only pusher.
+    expect(pr.head).toEqual({ ref: 'cart-cache-per-tenant' });
+    expect(pr.pushes).toEqual([
+      { login: 'alice', kind: 'force_push', afterSha: HEAD },
+      {
+        login: 'alice',
+        kind: 'branch_creation',
+        afterSha: 'e83c5163316f89bfbde7d9ab23ca2e25604af290',
+      },
+    ]);
     expect(pr.reviews).toHaveLength(6);
     expect(pr.reviews[0]).toEqual({
       id: 2011112201,
@@ -120,8 +139,9 @@ describe('fetchGateFacts', () => {
       Frank: 'maintain',
     });
     expect(facts.approvers.teams).toEqual({ bob: [], carol: ['acme/sre'], erin: [], frank: [] });
-    // One query for the pull request, one for the standing of all four human approvers.
-    expect(counter.count).toBe(2);
+    // One query for the pull request, one for the branch's pushers, one for the standing
+    // of all four human approvers.
+    expect(counter.count).toBe(3);
 
     const verdict = evaluate(policy, facts);
     expect(verdict.outcome).toBe('approved');
@@ -165,7 +185,7 @@ describe('fetchGateFacts', () => {
     const counter = countRequests(octokit);
     const facts = await fetchGateFacts(octokit, query);
     expect(api.isDone()).toBe(true);
-    expect(counter.count).toBe(5);
+    expect(counter.count).toBe(6);
     expect(facts.pullRequest.commits).toHaveLength(230);
     expect(facts.pullRequest.reviews).toHaveLength(205);
     expect(facts.pullRequest.commits[229]?.sha).toBe(sha(229));
@@ -232,7 +252,7 @@ describe('fetchGateFacts', () => {
     mockApprovers();
     const short = await fetchGateFacts(octokit, query);
     expect(short.pullRequest.truncated).toBe(
-      'force pushes and dismissals: more than 100 in the timeline',
+      'force pushes, dismissals and base changes: more than 100 in the timeline',
     );
     expect(evaluate(policy, short).outcome).toBe('undecided');
   });

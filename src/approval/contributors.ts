@@ -2,8 +2,8 @@ import type { GitIdentity, PullRequestFacts } from './facts.ts';
 
 /**
  * Who took part in writing or pushing a pull request, and so may not approve it: the
- * point of a second person is that they did not write the change. Pushers are known
- * only for force pushes (see ForcePush): GitHub records no pusher for ordinary pushes.
+ * point of a second person is that they did not write the change. Pushers come from the
+ * repository activity (see Push) and, for force pushes, the timeline too.
  * Returns lowercase login -> the first reason found.
  *
  * A git identity points at a login in three ways, each enough on its own:
@@ -40,6 +40,9 @@ export function contributors(pr: PullRequestFacts): Map<string, string> {
   for (const push of pr.forcePushes) {
     const to = push.afterSha ? ` (to ${short(push.afterSha)})` : '';
     add(push.login, `force-pushed the pull request's branch${to}`);
+  }
+  for (const push of pr.pushes) {
+    add(push.login, `pushed to the pull request’s branch (to ${short(push.afterSha)})`);
   }
   return found;
 }

@@ -1,7 +1,8 @@
 import { contributors, short, unattributed } from './contributors.ts';
 import { type StandingRequest, standingReviews } from './dismissals.ts';
-import type { GateFacts, Person } from './facts.ts';
+import type { BaseChange, GateFacts, Person, ReviewFact } from './facts.ts';
 import { matchesAnyGlob } from './glob.ts';
+import { mergeProblem } from './merge-commit.ts';
 import { reviewerOpinions } from './opinions.ts';
 import { disqualification, teamsOf, unreadableAmong, unreadableTeam } from './qualify.ts';
 import type { ApprovalPolicy, TeamRule } from './schema.ts';
@@ -15,6 +16,7 @@ import type { ApprovalVerdict } from './verdict.ts';
 export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerdict {
   const pr = facts.pullRequest;
   const excluded = contributors(pr);
+  const retarget = lastBaseChange(pr.baseChanges);
   const required = requirements(policy, pr.files);
 
   const counted: ApprovalVerdict['counted'] = [];
@@ -64,6 +66,13 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
         login,
         reason: `approved an older commit (${short(opinion.commitId)}), not the head`,
       });
+    } else if (retarget && !givenAfter(opinion, retarget)) {
+      // Same head, new diff: the new base may lack commits nobody reviewed (GitHub
+      // dismisses such approvals when the merge base changes; the gate never counts them).
+      notCounted.push({
+        login,
+        reason: `approved before the base branch changed from ${retarget.from} to ${retarget.to} at ${retarget.at}: the approval was of the diff against ${retarget.from}`,
+      });
     } else {
       counted.push({ login, reviewId: opinion.id, commitId: opinion.commitId });
     }
@@ -73,12 +82,17 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
   for (const sentence of unreadable) unknowns.add(sentence);
   // A writer the gate cannot name may be one of the approvers under another address.
   blockers.push(...unattributed(pr));
+  const fork = pr.head.fork;
+  if (fork && policy.forkPushes !== 'allow') blockers.push(forkSentence(fork, facts.repository));
   const reasons: string[] = [];
   if (pr.truncated) reasons.push(`the pull request could not be read completely: ${pr.truncated}`);
   if (facts.deploySha !== undefined && pr.mergeCommitSha !== facts.deploySha) {
     blockers.push(
       `the deployed commit ${short(facts.deploySha)} is not the merge commit of pull request #${pr.number}`,
     );
+  } else if (facts.deploySha !== undefined) {
+    const problem = mergeProblem(policy, pr, facts.deploySha);
+    if (problem) blockers.push(problem);
   }
   reasons.push(...unknowns, ...blockers);
   if (missing.length > 0) reasons.push(notEnough(missing));
@@ -105,6 +119,26 @@ export function evaluate(policy: ApprovalPolicy, facts: GateFacts): ApprovalVerd
       ...(facts.deploySha !== undefined && { deploySha: facts.deploySha }),
     },
   };
+}
+
+/** The latest retarget by time, whatever order the timeline listed them in. */
+function lastBaseChange(changes: readonly BaseChange[]): BaseChange | undefined {
+  let last: BaseChange | undefined;
+  for (const change of changes) {
+    if (!last || Date.parse(change.at) > Date.parse(last.at)) last = change;
+  }
+  return last;
+}
+
+/** Strictly after: a review whose time cannot be read, or a tie, is not known to be newer. */
+function givenAfter(review: ReviewFact, change: BaseChange): boolean {
+  return Date.parse(review.submittedAt) > Date.parse(change.at);
+}
+
+/** Why a fork's head branch is denied: what could not be checked, and the switch. */
+function forkSentence(fork: { repository: string | null }, repository: string): string {
+  const where = fork.repository ? `the fork ${fork.repository}` : 'a deleted fork';
+  return `the head branch is in ${where}: GitHub shows ${repository} nothing of who pushed there, so the pushers could not be checked (policy approval.forkPushes: allow accepts fork pull requests without that check)`;
 }
 
 /** Judges a change request's author as a reviewer, leaving out what they wrote. */

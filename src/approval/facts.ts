@@ -34,14 +34,58 @@ export interface CommitFact {
 }
 
 /**
- * A force push to the pull request's branch, from its timeline. GitHub names the pusher
- * of force pushes only: ordinary pushes carry no pusher anywhere in its API, so a person
- * who pushed commits written by others is caught only when they force-pushed.
+ * A force push to the pull request's branch, from its timeline: read for a head branch in
+ * a fork too, where the repository activity (see Push) shows nothing.
  */
 export interface ForcePush {
   login: string;
   /** The head the push left behind, unless that commit no longer exists. */
   afterSha?: string;
+}
+
+/**
+ * The pull request was retargeted from one base branch to another (its timeline's
+ * BaseRefChangedEvent). The diff an approver saw was against the old base.
+ */
+export interface BaseChange {
+  /** ISO 8601 time stamp. */
+  at: string;
+  from: string;
+  to: string;
+}
+
+/**
+ * A push to the pull request's head branch, from the repository activity: the account that
+ * moved the branch, whatever names its commits carry.
+ */
+export interface Push {
+  login: string;
+  /** GitHub's activity_type: push, force_push, branch_creation, ... */
+  kind: string;
+  /** The commit the branch pointed to after the push. */
+  afterSha: string;
+}
+
+/** A commit's signature as GitHub verified it. */
+export interface CommitSignature {
+  /** GitHub verified the signature against a key of the signer's account. */
+  valid: boolean;
+  /** GitHub's GitSignatureState: VALID, INVALID, UNKNOWN_KEY, ... */
+  state: string;
+  /** Signed by GitHub itself (web-flow): a commit GitHub made, in its web interface or API. */
+  byGitHub: boolean;
+  /** The account whose key signed it, if GitHub knows one. */
+  signer?: string;
+}
+
+/** Where the pull request's commits were pushed. */
+export interface HeadBranch {
+  ref: string;
+  /**
+   * Set when the branch is in another repository (a fork): "owner/name", or null when the
+   * fork was deleted. Its pushes are not in the base repository's activity.
+   */
+  fork?: { repository: string | null };
 }
 
 export interface ReviewFact {
@@ -73,7 +117,10 @@ export interface PullRequestFacts {
   /** The base branch's commit the pull request is compared against. */
   baseSha: string;
   headSha: string;
+  head: HeadBranch;
   mergeCommitSha?: string;
+  /** The merge commit's signature; undefined when it is unsigned (or there is none). */
+  mergeSignature?: CommitSignature;
   commits: CommitFact[];
   reviews: ReviewFact[];
   /** Every dismissal of one of `reviews`. */
@@ -81,6 +128,10 @@ export interface PullRequestFacts {
   /** Paths of changed files. */
   files: string[];
   forcePushes: ForcePush[];
+  /** Every push to the head branch; empty for a fork, whose pushes cannot be read. */
+  pushes: Push[];
+  /** Every retarget to another base branch, in timeline order. */
+  baseChanges: BaseChange[];
   /** Set when any list could not be read completely: the gate then fails closed. */
   truncated?: string;
 }

@@ -6,12 +6,14 @@ import type {
   ForcePush,
   GateFacts,
   GitIdentity,
+  HeadBranch,
   Person,
   ReviewDismissal,
   ReviewFact,
 } from './facts.ts';
 import { fetchApprovers } from './fetch-approvers.ts';
 import { factsError, GitHubFactsError } from './fetch-errors.ts';
+import { fetchPushes } from './fetch-pushes.ts';
 import { type ListName, nextPageQuery, PULL_REQUEST_QUERY } from './pull-request-query.ts';
 import {
   CommitConnection,
@@ -59,11 +61,17 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
 
   const read = <N>(list: ListName, first: Connection<N>, schema: z.ZodType<Connection<N>>) =>
     readAll(octokit, variables, list, first, schema);
-  const lists = await Promise.all([
-    read('commits', pr.commits, CommitConnection),
-    read('reviews', pr.reviews, ReviewConnection),
-    read('files', pr.files, FileConnection),
-    read('timelineItems', pr.timelineItems, TimelineConnection),
+  const head = headBranch(pr, `${owner}/${repo}`);
+  const [lists, pushes] = await Promise.all([
+    Promise.all([
+      read('commits', pr.commits, CommitConnection),
+      read('reviews', pr.reviews, ReviewConnection),
+      read('files', pr.files, FileConnection),
+      read('timelineItems', pr.timelineItems, TimelineConnection),
+    ]),
+    // A fork's pushes are in the fork's activity, which this repository's token may not
+    // read and whose owner controls it: the policy decides (see evaluate()).
+    head.fork ? [] : fetchPushes(octokit, { owner, repo, branch: head.ref }),
   ]);
   const [{ nodes: commitNodes }, { nodes: reviewNodes }, { nodes: fileNodes }, timeline] = lists;
   const pushNodes = timeline.nodes.filter((n) => n.__typename === 'HeadRefForcePushedEvent');
@@ -71,6 +79,9 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     .filter((n) => n.__typename === 'ReviewDismissedEvent')
     .map(toDismissal)
     .filter((d) => d !== undefined);
+  const baseChanges = timeline.nodes
+    .filter((n) => n.__typename === 'BaseRefChangedEvent')
+    .map((n) => ({ at: n.createdAt, from: n.previousRefName, to: n.currentRefName }));
 
   const truncated = [
     shortfall('commits', commitNodes.length, pr.commits.totalCount),
@@ -82,7 +93,7 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
     // Only the last page can tell: whether totalCount counts the other kinds of timeline
     // items is not documented, and a false alarm here would block every pull request.
     timeline.more
-      ? `force pushes and dismissals: more than ${timeline.nodes.length} in the timeline`
+      ? `force pushes, dismissals and base changes: more than ${timeline.nodes.length} in the timeline`
       : undefined,
   ].filter((s) => s !== undefined);
 
@@ -103,17 +114,39 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
       baseRef: pr.baseRefName,
       baseSha: pr.baseRefOid,
       headSha: pr.headRefOid,
+      head,
       ...(pr.mergeCommit && { mergeCommitSha: pr.mergeCommit.oid }),
+      ...(pr.mergeCommit?.signature && {
+        mergeSignature: {
+          valid: pr.mergeCommit.signature.isValid,
+          state: pr.mergeCommit.signature.state,
+          byGitHub: pr.mergeCommit.signature.wasSignedByGitHub,
+          ...(pr.mergeCommit.signature.signer && {
+            signer: pr.mergeCommit.signature.signer.login,
+          }),
+        },
+      }),
       commits,
       reviews,
       dismissals,
       files: fileNodes.map((f) => f.path),
       forcePushes: pushNodes.map(toForcePush).filter((p) => p !== undefined),
+      pushes,
+      baseChanges,
       ...(truncated.length > 0 && { truncated: truncated.join('; ') }),
     },
     approvers,
     ...(query.deploySha !== undefined && { deploySha: query.deploySha }),
   };
+}
+
+function headBranch(
+  pr: NonNullable<PullRequestAnswer['repository']['pullRequest']>,
+  repository: string,
+): HeadBranch {
+  const own = pr.headRepository?.nameWithOwner.toLowerCase() === repository.toLowerCase();
+  if (!pr.isCrossRepository && own) return { ref: pr.headRefName };
+  return { ref: pr.headRefName, fork: { repository: pr.headRepository?.nameWithOwner ?? null } };
 }
 
 async function graphql(

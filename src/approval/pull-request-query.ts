@@ -39,7 +39,8 @@ const FILE_FIELDS = `
 // Force pushes are the only pushes GitHub attributes to an account: an ordinary push
 // leaves no trace of who made it in the API (commits carry only what git records).
 // Dismissals say what a dismissed review was and who dismissed it: the review itself
-// then only says DISMISSED.
+// then only says DISMISSED. A base change (retarget) makes earlier approvals stale: they
+// were of the diff against the old base.
 const TIMELINE_FIELDS = `
   totalCount
   pageInfo { hasNextPage endCursor }
@@ -51,6 +52,7 @@ const TIMELINE_FIELDS = `
       review { databaseId }
       previousReviewState
     }
+    ... on BaseRefChangedEvent { createdAt previousRefName currentRefName }
   }`;
 
 export type ListName = 'commits' | 'reviews' | 'files' | 'timelineItems';
@@ -61,7 +63,7 @@ const LISTS: Record<ListName, { args: string; fields: string }> = {
   reviews: { args: 'first: 100', fields: REVIEW_FIELDS },
   files: { args: 'first: 100', fields: FILE_FIELDS },
   timelineItems: {
-    args: 'first: 100, itemTypes: [HEAD_REF_FORCE_PUSHED_EVENT, REVIEW_DISMISSED_EVENT]',
+    args: 'first: 100, itemTypes: [HEAD_REF_FORCE_PUSHED_EVENT, REVIEW_DISMISSED_EVENT, BASE_REF_CHANGED_EVENT]',
     fields: TIMELINE_FIELDS,
   },
 };
@@ -78,8 +80,14 @@ query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
       author { login __typename }
       baseRefName
       baseRefOid
+      headRefName
       headRefOid
-      mergeCommit { oid }
+      isCrossRepository
+      headRepository { nameWithOwner }
+      mergeCommit {
+        oid
+        signature { isValid state wasSignedByGitHub signer { login } }
+      }
       ${list('commits')}
       ${list('reviews')}
       ${list('files')}

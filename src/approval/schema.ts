@@ -73,6 +73,21 @@ export const ApprovalSpec = z
       .array(z.string().min(1))
       .default([])
       .describe('branches a deployed commit must be merged into (default: the default branch)'),
+    forkPushes: z
+      .enum(['deny', 'allow'])
+      .default('deny')
+      .describe(
+        "a head branch in a fork: its pushers cannot be read, so deny (default) or allow on the commits' authors alone",
+      ),
+    localMerges: z
+      .strictObject({
+        signers: z
+          .array(Login)
+          .default([])
+          .describe('logins whose verified signature on a merge commit is trusted like GitHub’s'),
+      })
+      .default({ signers: [] })
+      .describe('merge commits made outside GitHub that may ship (default: none)'),
     serviceAccounts: z
       .array(Login)
       .default([])

@@ -40,7 +40,7 @@ const ReviewNode = z.object({
 
 const FileNode = z.object({ path: z.string().min(1) });
 
-/** Only force pushes and dismissals are asked for; anything else is a changed API: refuse it. */
+/** Only force pushes, dismissals and base changes are asked for; anything else is a changed API: refuse it. */
 const ForcePushNode = z.object({
   __typename: z.literal('HeadRefForcePushedEvent'),
   // null for a deleted account, like every other actor.
@@ -57,7 +57,18 @@ const DismissalNode = z.object({
   previousReviewState: ReviewState,
 });
 
-const TimelineNode = z.discriminatedUnion('__typename', [ForcePushNode, DismissalNode]);
+const BaseChangeNode = z.object({
+  __typename: z.literal('BaseRefChangedEvent'),
+  createdAt: z.iso.datetime({ offset: true }),
+  previousRefName: z.string(),
+  currentRefName: z.string(),
+});
+
+const TimelineNode = z.discriminatedUnion('__typename', [
+  ForcePushNode,
+  DismissalNode,
+  BaseChangeNode,
+]);
 
 function connection<T extends z.ZodType>(node: T) {
   return z.object({
@@ -78,6 +89,7 @@ export type ReviewNode = z.infer<typeof ReviewNode>;
 export type FileNode = z.infer<typeof FileNode>;
 export type ForcePushNode = z.infer<typeof ForcePushNode>;
 export type DismissalNode = z.infer<typeof DismissalNode>;
+export type BaseChangeNode = z.infer<typeof BaseChangeNode>;
 export type TimelineNode = z.infer<typeof TimelineNode>;
 export type Connection<N> = { totalCount: number; pageInfo: z.infer<typeof PageInfo>; nodes: N[] };
 
@@ -89,8 +101,25 @@ export const PullRequestAnswer = z.object({
         author: Actor,
         baseRefName: z.string().min(1),
         baseRefOid: z.string().min(1),
+        headRefName: z.string().min(1),
         headRefOid: z.string().min(1),
-        mergeCommit: z.object({ oid: z.string().min(1) }).nullable(),
+        isCrossRepository: z.boolean(),
+        // null when the fork the pull request came from was deleted.
+        headRepository: z.object({ nameWithOwner: z.string().min(1) }).nullable(),
+        mergeCommit: z
+          .object({
+            oid: z.string().min(1),
+            // null for an unsigned commit.
+            signature: z
+              .object({
+                isValid: z.boolean(),
+                state: z.string().min(1),
+                wasSignedByGitHub: z.boolean(),
+                signer: z.object({ login: z.string().min(1) }).nullable(),
+              })
+              .nullable(),
+          })
+          .nullable(),
         commits: CommitConnection,
         reviews: ReviewConnection,
         files: FileConnection,

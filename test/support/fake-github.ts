@@ -26,6 +26,8 @@ export interface FakeGitHub {
 export interface FakeWorld extends GitHubWorld {
   /** GET /repos/{owner}/{repo}/commits/{sha}/pulls, by SHA. */
   commitPulls?: Record<string, unknown[]>;
+  /** GET /repos/{owner}/{repo}/activity: who pushed to the head branch (default nobody). */
+  activity?: unknown[];
 }
 
 export async function startFakeGitHub(world: FakeWorld): Promise<FakeGitHub> {
@@ -52,6 +54,8 @@ export async function startFakeGitHub(world: FakeWorld): Promise<FakeGitHub> {
     const pulls = /^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]{40})\/pulls$/.exec(path);
     if (req.method === 'GET' && pulls?.[1])
       return send(res, 200, world.commitPulls?.[pulls[1]] ?? []);
+    if (req.method === 'GET' && /^\/repos\/[^/]+\/[^/]+\/activity$/.test(path))
+      return send(res, 200, world.activity ?? []);
     const status = /^\/repos\/[^/]+\/[^/]+\/statuses\/([0-9a-f]{40})$/.exec(path);
     if (req.method === 'POST' && status?.[1]) {
       const posted = JSON.parse(text) as { state: string; context: string; description: string };

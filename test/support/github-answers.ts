@@ -82,6 +82,94 @@ export function dismissalNode(login: string | null, reviewId: number, previousRe
   };
 }
 
+/** A timeline entry for a retarget of the pull request from `from` to `to`, at `at`. */
+export function baseRefChangedNode(at: string, from: string, to: string) {
+  return {
+    __typename: 'BaseRefChangedEvent',
+    createdAt: at,
+    previousRefName: from,
+    currentRefName: to,
+  };
+}
+
+/**
+ * The answer with only the timeline items the query's `itemTypes` asks for, as GitHub
+ * filters them: an event type the gate does not ask for never reaches it.
+ */
+export function timelineAsAsked<A extends { data: { repository: { pullRequest: unknown } } }>(
+  query: string,
+  answer: A,
+): A {
+  const copy = structuredClone(answer);
+  const pr = copy.data.repository.pullRequest as {
+    timelineItems: { totalCount: number; nodes: { __typename: string }[] };
+  };
+  const asked = /itemTypes: \[([A-Z_, ]*)\]/.exec(query)?.[1]?.split(/,\s*/) ?? [];
+  const itemType = (typename: string) =>
+    typename.replace(/(?<=[a-z])(?=[A-Z])/g, '_').toUpperCase();
+  const nodes = pr.timelineItems.nodes.filter((n) => asked.includes(itemType(n.__typename)));
+  pr.timelineItems = { ...pr.timelineItems, totalCount: nodes.length, nodes };
+  return copy;
+}
+
+/**
+ * A commit's `signature` as GitHub's GraphQL API gives it. GitHub signs every commit it
+ * makes itself (merge, squash, rebase in the web interface) with web-flow's key.
+ */
+export function signatureOf(
+  s: { by?: string; valid?: boolean; byGitHub?: boolean; state?: string } = {},
+) {
+  const byGitHub = s.byGitHub ?? (s.by === undefined || s.by === 'web-flow');
+  const valid = s.valid ?? true;
+  return {
+    isValid: valid,
+    state: s.state ?? (valid ? 'VALID' : 'INVALID'),
+    wasSignedByGitHub: byGitHub,
+    signer: { login: s.by ?? 'web-flow' },
+  };
+}
+
+/** The head branch every fake pull request comes from, in the base repository itself. */
+export const HEAD_REF = 'feature';
+
+/**
+ * One entry of the REST repository activity (GET /repos/{owner}/{repo}/activity), as
+ * GitHub lists it: who moved which ref from which commit to which.
+ */
+export function activityNode(a: {
+  login: string | null;
+  after: string;
+  before?: string;
+  type?: 'push' | 'force_push' | 'branch_creation' | 'branch_deletion' | 'pr_merge';
+  ref?: string;
+  at?: string;
+}) {
+  return {
+    id: 1_000_000 + Number.parseInt(a.after.slice(0, 6), 16),
+    node_id: `RA_kwDOA${a.after.slice(0, 12)}`,
+    before: a.before ?? '0000000000000000000000000000000000000000',
+    after: a.after,
+    ref: a.ref ?? `refs/heads/${HEAD_REF}`,
+    timestamp: a.at ?? '2026-11-02T09:00:00Z',
+    activity_type: a.type ?? 'push',
+    actor: a.login === null ? null : simpleUser(a.login),
+  };
+}
+
+/** GitHub's "simple user" object, as REST answers name an account. */
+export function simpleUser(login: string) {
+  return {
+    login,
+    id: 583231,
+    node_id: 'MDQ6VXNlcjU4MzIzMQ==',
+    avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4',
+    url: `https://api.github.com/users/${login}`,
+    html_url: `https://github.com/${login}`,
+    type: 'User',
+    site_admin: false,
+  };
+}
+
 /** A whole list in one page, with cursors shaped like GitHub's (base64 of the position). */
 export function onePage<N>(nodes: N[]) {
   const last = nodes.length > 0 ? Buffer.from(String(nodes.length)).toString('base64url') : null;
@@ -120,8 +208,11 @@ export function pullRequestAnswer(pr: {
           author: { login: pr.author, __typename: 'User' },
           baseRefName: 'main',
           baseRefOid: pr.base ?? BASE_SHA,
+          headRefName: HEAD_REF,
           headRefOid: pr.head,
-          mergeCommit: { oid: pr.merge },
+          isCrossRepository: false,
+          headRepository: { nameWithOwner: 'acme/shop' },
+          mergeCommit: { oid: pr.merge, signature: signatureOf() },
           commits: onePage([commitNode(pr.commit)]),
           reviews: onePage(pr.reviews),
           files: onePage(pr.files.map((path) => ({ path }))),

@@ -155,6 +155,10 @@ export function mockGitHub(): void {
       github.onAsk?.(sha, n);
       return [200, [pullFor(sha)]];
     })
+    // Nobody but alice, who opened them, pushed to the pull requests' branches.
+    .get('/repos/acme/shop/activity')
+    .query(true)
+    .reply(200, [])
     .post('/graphql', isPullRequestQuery)
     .reply(async (request: Request) => {
       const body = (await request.json()) as { variables: { number: number } };
