@@ -78,7 +78,6 @@ const EXIT_FOR = { approved: EXIT.ok, denied: EXIT.fail, undecided: EXIT.undecid
 
 export const gateCommand: Command = {
   name: 'gate',
-  summary: 'check that a pull request or deployed commit had two-person approval',
   help: HELP,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);

@@ -64,7 +64,6 @@ const FLAGS = {
 
 export const probeCommand: Command = {
   name: 'probe',
-  summary: 'probe a release as several test tenants and stop at the first cross-tenant leak',
   help: HELP,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);
