@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTALLED_ENV, packAndInstall } from './support/installed.ts';
 import { modulesLoaded } from './support/loaded-modules.ts';
 import { shopEnv } from './support/shop-probe.ts';
 
@@ -18,43 +18,14 @@ import { shopEnv } from './support/shop-probe.ts';
 
 const run = promisify(execFile);
 const root = dirname(import.meta.dirname);
+const env = INSTALLED_ENV;
 let scratch: string;
 let installed: string;
 let bin: string;
-// The bin's `#!/usr/bin/env node` must find this Node, not an older one earlier on PATH.
-const env = {
-  ...process.env,
-  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
-  NO_COLOR: '1',
-};
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'vakt-installed-'));
-  const packed = await run('npm', ['pack', '--pack-destination', scratch, '--loglevel=error'], {
-    cwd: root,
-    env,
-  });
-  const tarball = join(scratch, packed.stdout.trim().split('\n').at(-1) ?? '');
-  const prefix = join(scratch, 'prefix');
-  // What `npm i vakt` does, dependencies from the npm cache where it has them.
-  await run(
-    'npm',
-    [
-      'install',
-      '--prefix',
-      prefix,
-      tarball,
-      '--omit=dev',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-    ],
-    { cwd: scratch, env },
-  );
-  installed = join(prefix, 'node_modules/vakt');
-  bin = join(prefix, 'node_modules/.bin/vakt');
+  ({ scratch, dir: installed, bin } = await packAndInstall());
 }, 300_000);
 
 afterAll(async () => {
