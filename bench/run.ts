@@ -1,6 +1,6 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
 // BENCH_ONLY=throughput,markers,decode,detection,detection-hogs,hostile,memory,gate,demo,
-// demo-hogs,operator picks a subset;
+// demo-hogs,operator,startup picks a subset;
 // BENCH_GUARDS sets how many ReleaseGuards the operator bench carries (default 1000).
 import { benchDecode } from './decode.ts';
 import { benchDemo, benchDemoUnderLoad } from './demo.ts';
@@ -11,6 +11,7 @@ import { benchHostile } from './hostile.ts';
 import { benchMarkers } from './markers.ts';
 import { benchMemory } from './memory.ts';
 import { benchOperator } from './operator.ts';
+import { benchStartup } from './startup.ts';
 import { type Figure, print } from './support.ts';
 import { benchThroughput } from './throughput.ts';
 
@@ -30,6 +31,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
     return [];
   },
   'demo-hogs': () => withCpuHogs(2, () => benchDemoUnderLoad(10)),
+  startup: () => benchStartup(),
 };
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);

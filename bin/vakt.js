@@ -1,5 +1,24 @@
 #!/usr/bin/env node
-// Node >= 22.18 runs the TypeScript sources directly (type stripping): no build step.
-import { main } from '../src/cli/main.ts';
+// The `vakt` command. Kept to syntax every Node since 14 parses, so that an older Node
+// gets one line naming the version needed rather than a syntax error or a stack trace.
+import { existsSync } from 'node:fs';
 
-process.exitCode = await main(process.argv.slice(2));
+// undici 8, which the probe and the Kubernetes client send requests with, needs 22.19;
+// package.json's engines says the same.
+const NEEDED = [22, 19];
+const version = process.versions.node;
+const [major, minor] = version.split('.').map(Number);
+if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
+  process.stderr.write(
+    `vakt needs Node.js ${NEEDED.join('.')} or newer (this is v${version}); install a current release from https://nodejs.org\n`,
+  );
+  process.exit(1);
+}
+
+// A checkout runs its TypeScript sources (Node strips the types); the installed package,
+// which ships no src/, runs the build in dist/cli/ (Node does not strip types from files
+// under node_modules). Sources first, so a checkout never runs a stale build.
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+const entry = existsSync(sources) ? sources : new URL('../dist/cli/main.js', import.meta.url);
+const cli = await import(entry.href);
+process.exitCode = await cli.main(process.argv.slice(2));

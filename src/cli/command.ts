@@ -18,7 +18,6 @@ export interface Io {
 
 export interface Command {
   name: string;
-  summary: string;
   /** Full --help text: usage, options, an example. */
   help: string;
   run(argv: string[], io: Io): Promise<number>;

@@ -49,8 +49,6 @@ const FLAGS = {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary:
-    'run the whole story locally: gate, canary probe, leak caught and reverted, fix promoted',
   help: HELP,
   async run(argv, io) {
     // Every flag is checked before anything is done, the story's report paths included:

@@ -1,21 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { type Command, EXIT, type Io } from './command.ts';
-import { demoCommand } from './demo.ts';
-import { gateCommand } from './gate.ts';
-import { operatorCommand } from './operator.ts';
-import { policyCommand } from './policy.ts';
-import { probeCommand } from './probe.ts';
+import { EXIT, type Io } from './command.ts';
+import { COMMANDS } from './commands.ts';
 import { runCommand } from './run-command.ts';
-import { shopCommand } from './shop.ts';
-
-const COMMANDS: Command[] = [
-  probeCommand,
-  gateCommand,
-  policyCommand,
-  shopCommand,
-  demoCommand,
-  operatorCommand,
-];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -68,12 +54,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.stdout(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr(
       `vakt: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see vakt --help)\n`,
     );
     return EXIT.badInput;
   }
-  return runCommand(command, rest, io);
+  return runCommand(await entry.load(), rest, io);
 }

@@ -193,7 +193,6 @@ function ownNamespace(): string | undefined {
 
 export const operatorCommand: Command = {
   name: 'operator',
-  summary: 'run the Kubernetes operator that guards Deployments with ReleaseGuards',
   help: HELP,
   async run(argv, io) {
     const settings = operatorSettings(argv, io);

@@ -85,7 +85,6 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
 
 export const policyCommand: Command = {
   name: 'policy',
-  summary: 'check policy files; print the policy JSON Schema',
   help: HELP,
   async run(argv, io) {
     try {

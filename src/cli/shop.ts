@@ -34,7 +34,6 @@ const FLAGS = {
 
 export const shopCommand: Command = {
   name: 'shop',
-  summary: 'run the sample multi-tenant shop, clean or with a release flaw',
   help: HELP,
   async run(argv, io) {
     const { values } = parseFlags(argv, FLAGS);

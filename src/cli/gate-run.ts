@@ -1,0 +1,221 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Octokit } from 'octokit';
+import { decide, type GateRequest } from '../approval/decide.ts';
+import { statusFor } from '../approval/status.ts';
+import type { ApprovalVerdict } from '../approval/verdict.ts';
+import { countRequests, createGitHub, type GitHubOptions } from '../github/client.ts';
+import { formatProblem, loadPolicyFile } from '../policy/load.ts';
+import { redactSecrets } from '../probe/redact.ts';
+import { parseImageRef } from '../provenance/image-ref.ts';
+import { gateMarkdown } from '../report/gate-markdown.ts';
+import { gateText } from '../report/gate-text.ts';
+import { EXIT, type Io, parseFlags, UsageError, writeReport } from './command.ts';
+import { imageStep } from './gate-image.ts';
+
+const FLAGS = {
+  policy: { type: 'string' },
+  repo: { type: 'string' },
+  pr: { type: 'string' },
+  sha: { type: 'string' },
+  image: { type: 'string' },
+  'trusted-root': { type: 'string' },
+  token: { type: 'string' },
+  'app-id': { type: 'string' },
+  'app-key': { type: 'string' },
+  installation: { type: 'string' },
+  json: { type: 'string' },
+  markdown: { type: 'string' },
+  'post-status': { type: 'boolean' },
+} as const;
+
+const EXIT_FOR = { approved: EXIT.ok, denied: EXIT.fail, undecided: EXIT.undecided } as const;
+
+/** `vakt gate` itself, loaded only when it runs: --help needs none of this. */
+export async function runGateCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags(argv, FLAGS);
+  const request = parseRequest(values);
+  const image = values.image === undefined ? undefined : parseImageRef(values.image);
+  if (image && !image.ok) throw new UsageError(image.reason);
+  const credentials = await readCredentials(values, io);
+  const policyFile = values.policy as string;
+  const loaded = await loadPolicyFile(policyFile, io.cwd);
+  if (!loaded.ok) {
+    for (const problem of loaded.problems) io.stderr(`${formatProblem(problem)}\n`);
+    return EXIT.badInput;
+  }
+  const policy = loaded.policy.approval;
+  if (!policy) {
+    throw new UsageError(
+      `${policyFile} has no approval section: the gate needs one (see policies/example.yaml)`,
+    );
+  }
+
+  const octokit = await createGitHub({
+    ...credentials.options,
+    ...(io.env.GITHUB_API_URL && { baseUrl: io.env.GITHUB_API_URL }),
+    retries: io.env.VAKT_GITHUB_RETRIES !== '0',
+  });
+  const requests = countRequests(octokit);
+  let steps: Awaited<ReturnType<typeof imageStep>> | undefined;
+  if (image) {
+    steps = await imageStep({
+      octokit,
+      policy,
+      policyFile,
+      owner: request.owner,
+      repo: request.repo,
+      image,
+      sha: request.sha,
+      trustedRoot: values['trusted-root'] && resolve(io.cwd, values['trusted-root']),
+    });
+    if (steps.ok) request.sha = steps.sha;
+  }
+  const verdict = steps && !steps.ok ? steps.verdict : await decide(octokit, policy, request);
+  // Whatever GitHub or an error echoed back, the token never leaves this process.
+  const safe = (text: string) => redactSecrets(text, credentials.secrets);
+
+  let code: number = EXIT_FOR[verdict.outcome];
+  if (values['post-status']) {
+    const failure = await postStatus(octokit, request, verdict);
+    if (failure) {
+      io.stderr(safe(`vakt gate: could not post the commit status: ${failure}\n`));
+      if (code !== EXIT.fail) code = Math.max(code, EXIT.undecided);
+    }
+  }
+  const report = { ...verdict, ...steps?.report, requests: requests.count };
+  if (values.json) {
+    await writeReport(resolve(io.cwd, values.json), safe(`${JSON.stringify(report, null, 2)}\n`));
+  }
+  if (values.markdown) {
+    const before = steps ? `${steps.lines.map((l) => `- ${l.trim()}`).join('\n')}\n\n` : '';
+    await writeReport(resolve(io.cwd, values.markdown), safe(before + gateMarkdown(verdict)));
+  }
+  const text = gateText(verdict, io.isTTY && !io.env.NO_COLOR);
+  io.stdout(safe(steps ? withSteps(text, steps.lines) : text));
+  return code;
+}
+
+/**
+ * A token, or a GitHub App (flags first, then the environment). Returns the secrets too,
+ * so every output can be scrubbed of them.
+ */
+async function readCredentials(
+  values: { token?: string; 'app-id'?: string; 'app-key'?: string; installation?: string },
+  io: Io,
+): Promise<{ options: GitHubOptions; secrets: string[] }> {
+  const appId = values['app-id'] ?? io.env.GITHUB_APP_ID;
+  if (appId === undefined) {
+    const token = values.token ?? io.env.GITHUB_TOKEN;
+    if (!token) {
+      throw new UsageError(
+        'no GitHub token: set GITHUB_TOKEN or pass --token (or a GitHub App: --app-id, --app-key, --installation)',
+      );
+    }
+    return { options: { token }, secrets: [token] };
+  }
+  if (!/^[1-9][0-9]*$/.test(appId))
+    throw new UsageError(`--app-id expects a number, got "${appId}"`);
+  const installation = values.installation ?? io.env.GITHUB_APP_INSTALLATION_ID;
+  if (!installation || !/^[1-9][0-9]*$/.test(installation)) {
+    throw new UsageError('a GitHub App needs --installation N (or GITHUB_APP_INSTALLATION_ID)');
+  }
+  let privateKey = io.env.GITHUB_APP_PRIVATE_KEY;
+  if (values['app-key'] !== undefined) {
+    const file = resolve(io.cwd, values['app-key']);
+    privateKey = await readFile(file, 'utf8').catch(() => {
+      throw new UsageError(`--app-key: cannot read ${values['app-key']}`);
+    });
+  }
+  if (!privateKey?.includes('PRIVATE KEY-----')) {
+    throw new UsageError(
+      'a GitHub App needs its private key in PEM form: --app-key FILE or GITHUB_APP_PRIVATE_KEY',
+    );
+  }
+  // Checked here: octokit would only fail at the first request, as if GitHub were down.
+  if (!isRsaPrivateKey(privateKey)) {
+    const source = values['app-key'] !== undefined ? '--app-key' : 'GITHUB_APP_PRIVATE_KEY';
+    throw new UsageError(
+      `${source}: not a PEM private key GitHub could have issued (an RSA key, "-----BEGIN RSA PRIVATE KEY-----")`,
+    );
+  }
+  return {
+    options: { app: { appId, privateKey, installationId: Number(installation) } },
+    secrets: [privateKey, ...privateKey.split('\n').filter((line) => line.length >= 16)],
+  };
+}
+
+function isRsaPrivateKey(pem: string): boolean {
+  try {
+    return createPrivateKey({ key: pem, format: 'pem' }).asymmetricKeyType === 'rsa';
+  } catch {
+    return false;
+  }
+}
+
+/** The image's steps go right under the headline, before the pull request's. */
+function withSteps(text: string, lines: string[]): string {
+  const [headline, ...rest] = text.split('\n');
+  return [headline, ...lines, ...rest].join('\n');
+}
+
+function parseRequest(values: {
+  policy?: string;
+  repo?: string;
+  pr?: string;
+  sha?: string;
+  image?: string;
+}): GateRequest {
+  if (!values.policy) throw new UsageError('--policy FILE is required (see vakt gate --help)');
+  if (!values.repo) throw new UsageError('--repo OWNER/NAME is required (see vakt gate --help)');
+  const repo = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(values.repo);
+  if (!repo?.[1] || !repo[2]) {
+    throw new UsageError(`--repo expects OWNER/NAME, got "${values.repo}"`);
+  }
+  const target = { owner: repo[1], repo: repo[2] };
+  if (values.image !== undefined) {
+    if (values.pr !== undefined) throw new UsageError('--image checks a deployed image: drop --pr');
+    if (values.sha === undefined) return target;
+  } else if ((values.pr === undefined) === (values.sha === undefined)) {
+    throw new UsageError('pass exactly one of --pr N and --sha SHA (or --image REF@sha256:DIGEST)');
+  }
+  if (values.pr !== undefined) {
+    const n = Number(values.pr);
+    if (!/^[1-9][0-9]*$/.test(values.pr) || !Number.isSafeInteger(n)) {
+      throw new UsageError(`--pr expects a pull request number, got "${values.pr}"`);
+    }
+    return { ...target, pullNumber: n };
+  }
+  const sha = values.sha as string;
+  if (!/^[0-9a-fA-F]{7,40}$/.test(sha)) {
+    throw new UsageError(`--sha expects 7 to 40 hex digits, got "${sha}"`);
+  }
+  return { ...target, sha: sha.toLowerCase() };
+}
+
+/**
+ * Sets the status on the pull request's head, where branch protection looks for it;
+ * without a pull request (a direct push), on the deployed commit. Returns why it failed.
+ */
+async function postStatus(
+  octokit: Octokit,
+  request: GateRequest,
+  verdict: ApprovalVerdict,
+): Promise<string | undefined> {
+  const sha = verdict.evidence.headSha || verdict.evidence.deploySha;
+  if (!sha) return 'the head commit of the pull request is unknown';
+  try {
+    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+      owner: request.owner,
+      repo: request.repo,
+      sha,
+      ...statusFor(verdict),
+    });
+    return undefined;
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number') return `GitHub answered ${status}`;
+    return error instanceof Error ? error.message : String(error);
+  }
+}
