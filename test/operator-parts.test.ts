@@ -412,8 +412,8 @@ describe('probe manager', () => {
   });
 });
 
-/** The approval section's defaults: two approvals from people with write access. */
-const APPROVAL = ApprovalSpec.parse({});
+/** The approval section's defaults (two approvals from people with write access), provenance off. */
+const APPROVAL = ApprovalSpec.parse({ provenance: 'off' });
 
 describe('approval checker', () => {
   it('fails closed without GitHub credentials, and never throws on a status it cannot post', async () => {
@@ -428,6 +428,7 @@ describe('approval checker', () => {
       templateHash: 'h',
       revision: 'a'.repeat(40),
       repository: 'acme/shop',
+      digests: [] as string[],
     } as const;
     checker.check(REF, action, APPROVAL);
     checker.postStatus(REF, {
@@ -461,6 +462,7 @@ describe('approval checker', () => {
         templateHash: 'h',
         revision: 'b'.repeat(40),
         repository: 'acme/shop',
+        digests: [],
       },
       undefined,
     );
@@ -505,7 +507,13 @@ describe('approval checker', () => {
     });
     checker.check(
       REF,
-      { kind: 'checkApproval', templateHash: 'h', revision: SHA.v2, repository: 'acme/shop' },
+      {
+        kind: 'checkApproval',
+        templateHash: 'h',
+        revision: SHA.v2,
+        repository: 'acme/shop',
+        digests: [],
+      },
       APPROVAL,
     );
     await checker.idle();
