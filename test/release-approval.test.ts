@@ -188,8 +188,9 @@ describe('decide: what the gate is asked about', () => {
     const [approved] = events(next.actions).filter((e) => e.reason === 'Approved');
     expect(approved?.message).toContain('warning: provenance is off');
     const status = next.actions.find((a) => a.kind === 'postCommitStatus' && a.state === 'success');
-    expect(status?.kind === 'postCommitStatus' && status.description).toContain(
-      'warning: provenance is off',
+    // First in the description, which GitHub cuts at 140 characters.
+    expect(status?.kind === 'postCommitStatus' && status.description).toBe(
+      'provenance is off; approved by carol, dave',
     );
   });
 });
