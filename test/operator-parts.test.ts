@@ -260,6 +260,25 @@ describe('vakt operator flags', () => {
     expect(() => operatorSettings(['--bogus'], io)).toThrow(UsageError);
   });
 
+  it.each([
+    [
+      '/nonexistent/trusted-root.json',
+      '--trusted-root: cannot read /nonexistent/trusted-root.json',
+    ],
+    [
+      'package.json',
+      'package.json: mediaType must be application/vnd.dev.sigstore.trustedroot+json',
+    ],
+  ])(
+    'exits 2 before touching the cluster when --trusted-root %s does not load',
+    async (file, said) => {
+      const run = captureIo({ POD_NAMESPACE: 'vakt-system' });
+      const args = ['operator', '--trusted-root', file, '--kubeconfig', '/nonexistent/kubeconfig'];
+      expect(await main(args, run.io)).toBe(2);
+      expect(run.stderr).toContain(`vakt operator: ${said}`);
+    },
+  );
+
   it('reads --admission-policies as names, and without it expects none', () => {
     const io = captureIo().io;
     expect(operatorSettings([], io).admissionPolicies).toBeUndefined();
@@ -297,6 +316,7 @@ describe('vakt operator flags', () => {
       '--metrics-port',
       '--health-port',
       '--admission-policies',
+      '--trusted-root',
     ]) {
       expect(operatorCommand.help).toContain(flag);
     }
