@@ -68,8 +68,11 @@ async function attestations(tag: string, commit: string | null): Promise<void> {
     .reply(200, attestationsAnswer([bundle]));
 }
 
-const blockedOrPromoted = (world: KubeWorld) => () =>
-  world.events('Promoted').length > 0 || world.events('Blocked').length > 0;
+/** The gate's answer recorded in status (Events and status are written apart), or a promotion. */
+const blockedOrPromoted = (world: KubeWorld) => () => {
+  const outcome = world.status()?.approval?.outcome;
+  return world.events('Promoted').length > 0 || outcome === 'denied' || outcome === 'undecided';
+};
 
 describe('approval.provenance in the operator', () => {
   it('promotes a release whose image was built by the workflow from the approved commit', async () => {
@@ -96,6 +99,7 @@ describe('approval.provenance in the operator', () => {
     const message = world.status()?.approval?.message ?? '';
     expect(message).toContain(SHA.v4);
     expect(message).toContain(SHA.v5);
+    await world.waitFor('the Blocked Event', () => world.events('Blocked').length > 0);
     expect(world.events('Blocked')[0]?.note).toContain(SHA.v5);
     expect(world.status()?.approval?.outcome).toBe('denied');
     // The gate was never asked about either commit: nothing here is for it to approve.

@@ -84,14 +84,16 @@ export function detect(ctx: Context, template: PodTemplate, templateHash: string
   commitStatus(ctx, 'vakt/two-person', 'pending', 'vakt is checking approvals');
 }
 
-function approvalMessage(verdict: ApprovalVerdict, warnings: string[] = []): string {
-  const said = warnings.map((w) => `; warning: ${w}`).join('');
+function approvalMessage(verdict: ApprovalVerdict): string {
   if (verdict.outcome === 'approved') {
     const who = verdict.counted.map((c) => c.login).join(', ');
-    return `approved by ${who || 'the policy'}${said}`;
+    return `approved by ${who || 'the policy'}`;
   }
-  return `${[...verdict.reasons, ...verdict.missing].join('; ') || verdict.outcome}${said}`;
+  return [...verdict.reasons, ...verdict.missing].join('; ') || verdict.outcome;
 }
+
+const withWarnings = (message: string, warnings: string[] = []) =>
+  [message, ...warnings.map((w) => `warning: ${w}`)].join('; ');
 
 /** The image digests a template runs, each once: what provenance is checked for. */
 export function digestsOf(template: PodTemplate): string[] {
@@ -124,7 +126,7 @@ export function applyApprovals(ctx: Context, approval: ApprovalStatus): boolean 
     approval.approvers = verdict.counted.map((c) => c.login);
     approval.count = verdict.counted.length;
     if (verdict.evidence.pullRequest > 0) approval.pullRequest = verdict.evidence.pullRequest;
-    approval.message = approvalMessage(verdict, report.warnings);
+    approval.message = withWarnings(approvalMessage(verdict), report.warnings);
     approval.checkedAt = draft.at;
     if (report.policyDigest === undefined) delete approval.policyDigest;
     else approval.policyDigest = report.policyDigest;
@@ -139,7 +141,9 @@ export function applyApprovals(ctx: Context, approval: ApprovalStatus): boolean 
         `${label(candidate)}${pr} ${approval.message}`,
         candidate,
       );
-      commitStatus(ctx, 'vakt/two-person', 'success', approval.message);
+      // A description holds 140 characters: the warnings first, so they are never cut.
+      const description = [...(report.warnings ?? []), approvalMessage(verdict)].join('; ');
+      commitStatus(ctx, 'vakt/two-person', 'success', description);
     } else {
       const message = `${label(candidate)}${pr} is not approved: ${approval.message}`;
       record(draft, 'Warning', 'Blocked', message, candidate);
