@@ -463,6 +463,7 @@ describe('approval checker', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]?.verdict.outcome).toBe('undecided');
     expect(reports[0]?.verdict.reasons[0]).toMatch(/--github-secret/);
+    expect(reports[0]?.warnings?.[0]).toMatch(/^provenance checking is off/);
   });
 
   it('denies when the policy has no approval section', async () => {

@@ -129,9 +129,12 @@ export class ApprovalChecker {
     if ('ok' in setup && !setup.ok) {
       return { verdict: closed(setup.outcome, setup.reasons, action), warnings: [] };
     }
+    // Under `off` every verdict says so, even one reached without GitHub.
+    const early = 'ok' in setup ? setup.warnings : [];
     const github = await this.octokit();
-    if ('problem' in github)
-      return { verdict: closed('undecided', github.problem, action), warnings: [] };
+    if ('problem' in github) {
+      return { verdict: closed('undecided', github.problem, action), warnings: early };
+    }
     const roots = await this.trustRoots();
     const choice = await commitFromProvenance(github.octokit, policy, action, roots);
     if (!choice.ok)
