@@ -559,6 +559,29 @@ describe('helm template: platform floors, watched namespaces, egress, aggregated
     expect(own.map(({ rule }) => rule.resourceNames)).toEqual([[map?.metadata.name]]);
   });
 
+  it('mounts the trusted root ConfigMap and passes it as --trusted-root; none by default', async () => {
+    const plain = only(await template(), 'Deployment').spec.template.spec;
+    expect(plain.containers[0]?.args).not.toContain('--trusted-root');
+    const objects = await template('provenance.trustedRootConfigMap=vakt-trusted-root');
+    const pod = only(objects, 'Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(flagValue(container?.args, '--trusted-root')).toBe(
+      '/etc/vakt/trusted-root/trusted-root.jsonl',
+    );
+    expect(container?.volumeMounts).toContainEqual({
+      name: 'trusted-root',
+      mountPath: '/etc/vakt/trusted-root',
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: 'trusted-root',
+      configMap: {
+        name: 'vakt-trusted-root',
+        items: [{ key: 'trusted-root.jsonl', path: 'trusted-root.jsonl' }],
+      },
+    });
+  });
+
   it('renders a Role and RoleBinding in each of watchNamespaces and passes them to the operator', async () => {
     const objects = await template('watchNamespaces={shop,cart}');
     // Only the admission policies, which are cluster-scoped, are read outside them.

@@ -260,6 +260,25 @@ describe('vakt operator flags', () => {
     expect(() => operatorSettings(['--bogus'], io)).toThrow(UsageError);
   });
 
+  it.each([
+    [
+      '/nonexistent/trusted-root.json',
+      '--trusted-root: cannot read /nonexistent/trusted-root.json',
+    ],
+    [
+      'package.json',
+      'package.json: mediaType must be application/vnd.dev.sigstore.trustedroot+json',
+    ],
+  ])(
+    'exits 2 before touching the cluster when --trusted-root %s does not load',
+    async (file, said) => {
+      const run = captureIo({ POD_NAMESPACE: 'vakt-system' });
+      const args = ['operator', '--trusted-root', file, '--kubeconfig', '/nonexistent/kubeconfig'];
+      expect(await main(args, run.io)).toBe(2);
+      expect(run.stderr).toContain(`vakt operator: ${said}`);
+    },
+  );
+
   it('reads --admission-policies as names, and without it expects none', () => {
     const io = captureIo().io;
     expect(operatorSettings([], io).admissionPolicies).toBeUndefined();
@@ -297,6 +316,7 @@ describe('vakt operator flags', () => {
       '--metrics-port',
       '--health-port',
       '--admission-policies',
+      '--trusted-root',
     ]) {
       expect(operatorCommand.help).toContain(flag);
     }
@@ -412,8 +432,8 @@ describe('probe manager', () => {
   });
 });
 
-/** The approval section's defaults: two approvals from people with write access. */
-const APPROVAL = ApprovalSpec.parse({});
+/** The approval section's defaults (two approvals from people with write access), provenance off. */
+const APPROVAL = ApprovalSpec.parse({ provenance: 'off' });
 
 describe('approval checker', () => {
   it('fails closed without GitHub credentials, and never throws on a status it cannot post', async () => {
@@ -428,6 +448,7 @@ describe('approval checker', () => {
       templateHash: 'h',
       revision: 'a'.repeat(40),
       repository: 'acme/shop',
+      digests: [] as string[],
     } as const;
     checker.check(REF, action, APPROVAL);
     checker.postStatus(REF, {
@@ -442,6 +463,7 @@ describe('approval checker', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]?.verdict.outcome).toBe('undecided');
     expect(reports[0]?.verdict.reasons[0]).toMatch(/--github-secret/);
+    expect(reports[0]?.warnings?.[0]).toMatch(/^provenance checking is off/);
   });
 
   it('denies when the policy has no approval section', async () => {
@@ -461,6 +483,7 @@ describe('approval checker', () => {
         templateHash: 'h',
         revision: 'b'.repeat(40),
         repository: 'acme/shop',
+        digests: [],
       },
       undefined,
     );
@@ -505,7 +528,13 @@ describe('approval checker', () => {
     });
     checker.check(
       REF,
-      { kind: 'checkApproval', templateHash: 'h', revision: SHA.v2, repository: 'acme/shop' },
+      {
+        kind: 'checkApproval',
+        templateHash: 'h',
+        revision: SHA.v2,
+        repository: 'acme/shop',
+        digests: [],
+      },
       APPROVAL,
     );
     await checker.idle();

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../src/release/state.ts';
+import { templateHash } from '../src/release/template.ts';
 import {
+  adopted,
   approval,
   events,
   H2,
   inCanary,
   kinds,
+  pinnedImage,
   probe,
   SHA,
   Story,
@@ -149,5 +152,45 @@ describe('decide: approvals are bound to the policy', () => {
     expect(again.status.phase).toBe('Canary');
     expect(events(again.actions)).toEqual([]);
     expect(checks(again.actions)).toEqual([]);
+  });
+});
+
+describe('decide: what the gate is asked about', () => {
+  const digest = (image: string) => image.split('@sha256:')[1] ?? '';
+
+  it('names every image digest the candidate runs, init containers too, each once', () => {
+    const story = adopted();
+    const main = pinnedImage('main');
+    const init = pinnedImage('migrate');
+    const tpl = template(SHA.two, main);
+    (tpl.spec as Record<string, unknown>).initContainers = [
+      { name: 'migrate', image: init },
+      { name: 'again', image: main },
+    ];
+    story.deploy(tpl, 3);
+    const detected = story.step();
+    const [check] = checks(detected.actions);
+    expect(check).toMatchObject({ revision: SHA.two, templateHash: templateHash(tpl) });
+    expect(check?.kind === 'checkApproval' && check.digests).toEqual(
+      [digest(main), digest(init)].sort(),
+    );
+  });
+
+  it("shows the gate's warnings in status, the Approved Event and the commit status", () => {
+    const story = adopted();
+    story.deploy(template(SHA.two), 3);
+    story.step();
+    const warned = { ...approval(H2, SHA.two, 'approved'), warnings: ['provenance is off'] };
+    const next = story.step([warned]);
+    expect(next.status.approval?.message).toBe(
+      'approved by carol, dave; warning: provenance is off',
+    );
+    const [approved] = events(next.actions).filter((e) => e.reason === 'Approved');
+    expect(approved?.message).toContain('warning: provenance is off');
+    const status = next.actions.find((a) => a.kind === 'postCommitStatus' && a.state === 'success');
+    // First in the description, which GitHub cuts at 140 characters.
+    expect(status?.kind === 'postCommitStatus' && status.description).toBe(
+      'provenance is off; approved by carol, dave',
+    );
   });
 });

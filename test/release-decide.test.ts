@@ -75,6 +75,7 @@ describe('decide: a release', () => {
       templateHash: H2,
       revision: SHA.two,
       repository: 'acme/shop',
+      digests: [pinnedImage(SHA.two.slice(0, 7)).split('@sha256:')[1]],
     });
     expect(detected.status.candidate).toMatchObject({ templateHash: H2, revision: SHA.two });
 

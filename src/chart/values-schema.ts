@@ -118,6 +118,15 @@ export const ChartValues = z
         .union([z.url({ protocol: /^https?$/ }), z.literal('')])
         .describe('GitHub API root (GitHub Enterprise Server); empty: https://api.github.com'),
     }),
+    provenance: z.strictObject({
+      trustedRootConfigMap: SubdomainOrEmpty.describe(
+        'ConfigMap in the release namespace whose trustedRootKey holds the Sigstore trusted root(s) attestations must chain to, mounted and passed as --trusted-root; empty: the public-good root shipped with vakt',
+      ),
+      trustedRootKey: z
+        .string()
+        .regex(/^[-._a-zA-Z0-9]+$/, { message: 'expected a ConfigMap key' })
+        .describe('the key of trustedRootConfigMap with the root(s), JSON or JSON Lines'),
+    }),
     serviceUrlTemplate: z
       .string()
       .regex(/^(https?:\/\/.*\{name\}.*)?$/, {

@@ -14,6 +14,7 @@ import {
   serviceUrlFromTemplate,
   serviceUrlTemplateProblem,
 } from '../operator/service-url.ts';
+import { loadTrustRoots, type TrustRoot, TrustRootError } from '../provenance/trust-roots.ts';
 import {
   type Command,
   EXIT,
@@ -56,6 +57,10 @@ Options:
   --github-secret NAME        Secret in the operator's namespace with GitHub credentials:
                               key token, or keys app-id, private-key, installation-id.
                               Without it every release stays Blocked (fail closed).
+  --trusted-root FILE         the Sigstore trusted root(s) image attestations must chain
+                              to, as \`gh attestation trusted-root\` prints them (JSON or
+                              JSON Lines); default the public-good root shipped with vakt.
+                              Used for policies with approval.provenance
   --service-url-template T    how probes reach the Services vakt creates
                               (default ${DEFAULT_SERVICE_URL_TEMPLATE})
   --metrics-port N            port of /metrics (default 8080)
@@ -90,6 +95,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   'platform-config': { type: 'string' },
   'admission-policies': { type: 'string' },
+  'trusted-root': { type: 'string' },
 } as const;
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -107,6 +113,8 @@ export interface OperatorSettings {
   leaseNamespace: string;
   leaseName: string;
   githubSecret?: string;
+  /** --trusted-root: replaces the shipped public-good root. */
+  trustedRoot?: string;
   operatorNamespace: string;
   serviceUrlTemplate: string;
   metricsPort: number;
@@ -167,6 +175,10 @@ export function operatorSettings(argv: string[], io: Io): OperatorSettings {
   }
   if (values.kubeconfig) settings.kubeconfig = values.kubeconfig;
   if (values['github-secret']) settings.githubSecret = values['github-secret'];
+  if (values['trusted-root'] !== undefined) {
+    if (values['trusted-root'] === '') throw new UsageError('--trusted-root expects a file');
+    settings.trustedRoot = values['trusted-root'];
+  }
   return settings;
 }
 
@@ -223,6 +235,15 @@ export async function runOperator(
   shutdown: Promise<string>,
 ): Promise<number> {
   const log = createLogger({ level: settings.logLevel, destination: ioStream(io) });
+  // Read before anything starts: a root that does not load is a setup error, said at once.
+  let trustRoots: TrustRoot[];
+  try {
+    trustRoots = await loadTrustRoots(settings.trustedRoot);
+  } catch (error) {
+    if (!(error instanceof TrustRootError)) throw error;
+    io.stderr(`vakt operator: ${error.message}\n`);
+    return EXIT.badInput;
+  }
   const kubeConfig = loadKubeConfig({
     ...(settings.kubeconfig && { kubeconfig: settings.kubeconfig }),
     env: io.env,
@@ -285,6 +306,7 @@ export async function runOperator(
         secret: { namespace: settings.operatorNamespace, name: settings.githubSecret },
       }),
       ...(io.env.GITHUB_API_URL && { baseUrl: io.env.GITHUB_API_URL }),
+      trustRoots,
     },
     log,
     serviceUrl: serviceUrlFromTemplate(settings.serviceUrlTemplate),

@@ -5,8 +5,10 @@ import type { ApprovalPolicy } from '../approval/schema.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { createGitHub, type GitHubOptions } from '../github/client.ts';
 import type { Logger } from '../log.ts';
+import { loadTrustRoots, type TrustRoot } from '../provenance/trust-roots.ts';
 import type { Action, ApprovalReport } from '../release/state.ts';
 import type { Cluster, GuardRef } from './ports.ts';
+import { commitFromProvenance, provenanceSetup } from './provenance-check.ts';
 import { describeError as describe, guardKey } from './refs.ts';
 
 /**
@@ -22,6 +24,8 @@ export interface GitHubSource {
   baseUrl?: string;
   /** Builds the octokit; tests point it at nock. */
   createOctokit?: (options: GitHubOptions) => Promise<Octokit>;
+  /** Roots attestations must chain to (`--trusted-root`); default the shipped public-good root. */
+  trustRoots?: TrustRoot[];
 }
 
 type CheckApproval = Extract<Action, { kind: 'checkApproval' }>;
@@ -40,6 +44,7 @@ export class ApprovalChecker {
   /** Statuses of one guard go out in order: pending must not overtake success. */
   private readonly chains = new Map<string, Promise<void>>();
   private client: { fingerprint: string; octokit: Octokit } | undefined;
+  private shippedRoots: Promise<TrustRoot[]> | undefined;
   private stopped = false;
 
   constructor(options: ApprovalCheckerOptions) {
@@ -51,7 +56,7 @@ export class ApprovalChecker {
     const key = `${guardKey(ref)} ${action.templateHash} ${action.revision} ${action.policyDigest ?? ''}`;
     if (this.inFlight.has(key)) return;
     const work = (async () => {
-      const verdict = await this.verdict(action, policy);
+      const { verdict, warnings } = await this.verdict(action, policy);
       this.options.log.info(
         {
           guard: guardKey(ref),
@@ -68,6 +73,7 @@ export class ApprovalChecker {
         revision: action.revision,
         verdict,
         ...(action.policyDigest !== undefined && { policyDigest: action.policyDigest }),
+        ...(warnings.length > 0 && { warnings }),
       });
     })()
       .catch((error) => {
@@ -104,21 +110,45 @@ export class ApprovalChecker {
     }
   }
 
+  /**
+   * The gate's answer about the commit the candidate's images were built from (or, with
+   * provenance off, the one its revision names, said as a warning). The report keeps
+   * `action.revision`: decide() matches answers to the candidate by it.
+   */
   private async verdict(
     action: CheckApproval,
     policy: ApprovalPolicy | undefined,
-  ): Promise<ApprovalVerdict> {
+  ): Promise<{ verdict: ApprovalVerdict; warnings: string[] }> {
     const [owner = '', repo = ''] = action.repository.split('/');
     if (!policy) {
-      return closed(
-        'denied',
-        'the policy has no approval section: the operator will not release without two-person rules',
-        action,
-      );
+      const reason =
+        'the policy has no approval section: the operator will not release without two-person rules';
+      return { verdict: closed('denied', reason, action), warnings: [] };
     }
+    const setup = provenanceSetup(policy, action);
+    if ('ok' in setup && !setup.ok) {
+      return { verdict: closed(setup.outcome, setup.reasons, action), warnings: [] };
+    }
+    // Under `off` every verdict says so, even one reached without GitHub.
+    const early = 'ok' in setup ? setup.warnings : [];
     const github = await this.octokit();
-    if ('problem' in github) return closed('undecided', github.problem, action);
-    return gate(github.octokit, policy, { owner, repo, sha: action.revision });
+    if ('problem' in github) {
+      return { verdict: closed('undecided', github.problem, action), warnings: early };
+    }
+    const roots = await this.trustRoots();
+    const choice = await commitFromProvenance(github.octokit, policy, action, roots);
+    if (!choice.ok)
+      return { verdict: closed(choice.outcome, choice.reasons, action), warnings: [] };
+    const verdict = await gate(github.octokit, policy, { owner, repo, sha: choice.sha });
+    return { verdict, warnings: choice.warnings };
+  }
+
+  /** The administrator's roots, or the shipped ones (read once). */
+  private trustRoots(): Promise<TrustRoot[]> {
+    const given = this.options.github?.trustRoots;
+    if (given) return Promise.resolve(given);
+    this.shippedRoots ??= loadTrustRoots();
+    return this.shippedRoots;
   }
 
   private async post(ref: GuardRef, action: PostCommitStatus): Promise<void> {
@@ -208,12 +238,12 @@ function credentialsFrom(
 /** A verdict reached without asking GitHub: fail closed, saying why. */
 function closed(
   outcome: 'denied' | 'undecided',
-  reason: string,
+  reason: string | string[],
   action: CheckApproval,
 ): ApprovalVerdict {
   return {
     outcome,
-    reasons: [reason],
+    reasons: typeof reason === 'string' ? [reason] : reason,
     counted: [],
     notCounted: [],
     missing: [],

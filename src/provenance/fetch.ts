@@ -9,7 +9,8 @@ export const MAX_PAGES = 5;
 
 export type FetchedAttestations =
   | { ok: true; entries: AttestationEntry[]; truncated: boolean }
-  | { ok: false; reason: string };
+  /** `undecided`: GitHub could not be read (unreachable, rate-limited), which may pass. */
+  | { ok: false; reason: string; undecided?: true };
 
 /**
  * Every attestation GitHub holds for the image digest, from the repository's endpoint or,
@@ -52,6 +53,7 @@ export async function fetchAttestations(
     return {
       ok: false,
       reason: factsError(error, `could not read attestations for ${digest} in ${where}`).message,
+      undecided: true,
     };
   }
   if (entries.length === 0) {

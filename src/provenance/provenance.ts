@@ -16,7 +16,9 @@ export async function verifyProvenance(
   roots: TrustRoot[],
 ): Promise<ProvenanceVerdict> {
   const fetched = await fetchAttestations(octokit, subject, { org: policy.org });
-  if (!fetched.ok) return { ok: false, reasons: [fetched.reason] };
+  if (!fetched.ok) {
+    return { ok: false, reasons: [fetched.reason], ...(fetched.undecided && { undecided: true }) };
+  }
   const results = fetched.entries.map((entry) => {
     try {
       return checkAttestation(entry, roots, policy, subject);

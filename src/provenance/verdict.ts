@@ -17,7 +17,8 @@ export type ProvenanceVerdict =
       /** Attestations that did not pass, and why (other predicate types, other workflows). */
       ignored: string[];
     }
-  | { ok: false; reasons: string[] };
+  /** `undecided`: GitHub could not be read, so nothing was decided about the bytes. */
+  | { ok: false; reasons: string[]; undecided?: true };
 
 /** The subject: an image digest, and the repository whose workflow must have built it. */
 export interface ProvenanceSubject {

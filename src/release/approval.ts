@@ -1,6 +1,7 @@
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { type Context, label, scaleCandidate } from './context.ts';
 import { record, requeue, short } from './draft.ts';
+import { allImages } from './rejections.ts';
 import { computeRevision } from './revision.ts';
 import type { ApprovalStatus } from './schema.ts';
 import { guardStable } from './stable.ts';
@@ -91,6 +92,18 @@ function approvalMessage(verdict: ApprovalVerdict): string {
   return [...verdict.reasons, ...verdict.missing].join('; ') || verdict.outcome;
 }
 
+const withWarnings = (message: string, warnings: string[] = []) =>
+  [message, ...warnings.map((w) => `warning: ${w}`)].join('; ');
+
+/** The image digests a template runs, each once: what provenance is checked for. */
+export function digestsOf(template: PodTemplate): string[] {
+  const digests = allImages(template).flatMap((image) => {
+    const match = /@sha256:([0-9a-f]{64})$/.exec(image);
+    return match?.[1] ? [match[1]] : [];
+  });
+  return [...new Set(digests)].sort();
+}
+
 /**
  * Applies the gate's answers about this candidate under the policy in force; records a
  * decision when the outcome changes. True when an answer arrived in this call.
@@ -113,7 +126,7 @@ export function applyApprovals(ctx: Context, approval: ApprovalStatus): boolean 
     approval.approvers = verdict.counted.map((c) => c.login);
     approval.count = verdict.counted.length;
     if (verdict.evidence.pullRequest > 0) approval.pullRequest = verdict.evidence.pullRequest;
-    approval.message = approvalMessage(verdict);
+    approval.message = withWarnings(approvalMessage(verdict), report.warnings);
     approval.checkedAt = draft.at;
     if (report.policyDigest === undefined) delete approval.policyDigest;
     else approval.policyDigest = report.policyDigest;
@@ -128,7 +141,9 @@ export function applyApprovals(ctx: Context, approval: ApprovalStatus): boolean 
         `${label(candidate)}${pr} ${approval.message}`,
         candidate,
       );
-      commitStatus(ctx, 'vakt/two-person', 'success', approval.message);
+      // A description holds 140 characters: the warnings first, so they are never cut.
+      const description = [...(report.warnings ?? []), approvalMessage(verdict)].join('; ');
+      commitStatus(ctx, 'vakt/two-person', 'success', description);
     } else {
       const message = `${label(candidate)}${pr} is not approved: ${approval.message}`;
       record(draft, 'Warning', 'Blocked', message, candidate);
@@ -166,14 +181,23 @@ export function expireUnderChangedPolicy(ctx: Context, approval: ApprovalStatus)
   );
 }
 
-/** Asks the gate about the candidate now, and wakes up in `every` ms to ask again. */
-export function askGate(ctx: Context, approval: ApprovalStatus, every: number): void {
+/**
+ * Asks the gate about the candidate (`template`) now, and wakes up in `every` ms to ask
+ * again.
+ */
+export function askGate(
+  ctx: Context,
+  approval: ApprovalStatus,
+  template: PodTemplate,
+  every: number,
+): void {
   if (!approval.revision) return;
   ctx.draft.actions.push({
     kind: 'checkApproval',
     templateHash: approval.templateHash,
     revision: approval.revision,
     repository: ctx.spec.source.repository,
+    digests: digestsOf(template),
     ...(ctx.policyDigest !== undefined ? { policyDigest: ctx.policyDigest } : {}),
   });
   approval.requestedAt = ctx.draft.at;
@@ -181,13 +205,18 @@ export function askGate(ctx: Context, approval: ApprovalStatus, every: number): 
 }
 
 /** Asks the gate unless it was asked less than `every` ms ago; then wakes up when it is due. */
-export function askGateEvery(ctx: Context, approval: ApprovalStatus, every: number): void {
+export function askGateEvery(
+  ctx: Context,
+  approval: ApprovalStatus,
+  template: PodTemplate,
+  every: number,
+): void {
   const { draft } = ctx;
   if (!approval.revision) return;
   const asked = approval.requestedAt ? Date.parse(approval.requestedAt) : undefined;
   const onDemand = ctx.reports.some((r) => r.kind === 'approvalRecheck');
   const elapsed = asked === undefined ? Infinity : draft.now - asked;
-  if (onDemand || elapsed >= every) askGate(ctx, approval, every);
+  if (onDemand || elapsed >= every) askGate(ctx, approval, template, every);
   else requeue(draft, every - elapsed);
 }
 
@@ -220,7 +249,7 @@ export function notPinned(
 }
 
 /** Not approved (yet): no replicas, and ask the gate again from time to time. */
-export function blocked(ctx: Context, approval: ApprovalStatus): void {
+export function blocked(ctx: Context, approval: ApprovalStatus, template: PodTemplate): void {
   const { draft } = ctx;
   draft.status.phase = 'Blocked';
   draft.status.message = approval.message ?? 'waiting for the two-person gate';
@@ -229,5 +258,5 @@ export function blocked(ctx: Context, approval: ApprovalStatus): void {
   scaleCandidate(ctx, 0, true);
   guardStable(ctx);
   const every = approval.outcome === 'undecided' ? UNDECIDED_RECHECK_MS : APPROVAL_RECHECK_MS;
-  askGateEvery(ctx, approval, every);
+  askGateEvery(ctx, approval, template, every);
 }

@@ -61,7 +61,7 @@ function reject(ctx: Context, report: ProbeReport): void {
  * approval when the canary began; only the gate's answer now, under the policy in force,
  * lets the template serve users.
  */
-function passCanary(ctx: Context, report: ProbeReport): void {
+function passCanary(ctx: Context, report: ProbeReport, template: PodTemplate): void {
   const { draft } = ctx;
   const approval = draft.status.approval;
   if (!approval) return;
@@ -78,7 +78,7 @@ function passCanary(ctx: Context, report: ProbeReport): void {
   draft.status.phase = 'Canary';
   draft.status.message = `${label(draft.status.candidate)} passed the canary; confirming its approvals before promotion`;
   setCondition(draft, 'ProbesPassing', 'True', 'CanaryPassed', `bound ${bound.toPrecision(2)} met`);
-  askGate(ctx, approval, UNDECIDED_RECHECK_MS);
+  askGate(ctx, approval, template, UNDECIDED_RECHECK_MS);
 }
 
 /** The template becomes stable and bakes: the canary passed and the gate said yes again. */
@@ -148,7 +148,9 @@ function canary(
     if (answered) promote(ctx, template, passed);
     else {
       draft.status.phase = 'Canary';
-      if (draft.status.approval) askGateEvery(ctx, draft.status.approval, UNDECIDED_RECHECK_MS);
+      if (draft.status.approval) {
+        askGateEvery(ctx, draft.status.approval, template, UNDECIDED_RECHECK_MS);
+      }
     }
     return;
   }
@@ -165,7 +167,7 @@ function canary(
       return;
     }
     if (boundMet(report) && foreign.length === 0) {
-      passCanary(ctx, report);
+      passCanary(ctx, report, template);
       return;
     }
     const isNews = noteProgress(ctx, report);
@@ -253,5 +255,5 @@ export function release(ctx: Context, template: PodTemplate, templateHash: strin
   const answered = applyApprovals(ctx, approval);
   expireUnderChangedPolicy(ctx, approval);
   if (approval.outcome === 'approved') canary(ctx, template, templateHash, answered);
-  else blocked(ctx, approval);
+  else blocked(ctx, approval, template);
 }

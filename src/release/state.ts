@@ -122,6 +122,8 @@ export interface ApprovalReport {
   verdict: ApprovalVerdict;
   /** The policy the verdict was given under (DecideInput.policyDigest when it was asked). */
   policyDigest?: string;
+  /** Said beside the outcome whatever it is, e.g. that provenance checking is off. */
+  warnings?: string[];
 }
 
 /** A person asked for approvals to be checked again now (e.g. an annotation was touched). */
@@ -219,6 +221,11 @@ export type Action =
       templateHash: string;
       revision: string;
       repository: string;
+      /**
+       * Every image digest the candidate runs (64 hex digits each, sorted, once each): with
+       * approval.provenance, their signed provenance, not `revision`, names the commit.
+       */
+      digests: string[];
       /** Echoed in the report, so an answer under an older policy is recognised. */
       policyDigest?: string;
     }

@@ -228,10 +228,11 @@ export interface GraphqlBody {
   variables: Record<string, unknown>;
 }
 
-export const isPullRequestQuery = (body: GraphqlBody) =>
-  body.query.includes('query vaktPullRequest(');
-export const isApproversQuery = (body: GraphqlBody) =>
-  /collaborators\(login:|members\(query:/.test(body.query);
+// nock may hold any request against these (a GET has no body): only GraphQL ones match.
+export const isPullRequestQuery = (body: GraphqlBody | undefined) =>
+  typeof body?.query === 'string' && body.query.includes('query vaktPullRequest(');
+export const isApproversQuery = (body: GraphqlBody | undefined) =>
+  typeof body?.query === 'string' && /collaborators\(login:|members\(query:/.test(body.query);
 
 /** GitHub's answer to the approvers query (see src/approval/approvers-query.ts). */
 export function approversAnswer(body: GraphqlBody, world: GitHubWorld) {

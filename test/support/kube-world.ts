@@ -7,6 +7,7 @@ import { type Operator, startOperator } from '../../src/operator/operator.ts';
 import { configMapPlatform } from '../../src/operator/platform-source.ts';
 import type { Cluster, LeaderElector } from '../../src/operator/ports.ts';
 import type { ServiceUrl } from '../../src/operator/service-url.ts';
+import type { TrustRoot } from '../../src/provenance/trust-roots.ts';
 import type { ReleaseGuardStatus } from '../../src/release/schema.ts';
 import { imagesOf, type PodTemplate } from '../../src/release/template.ts';
 import { type FakeKube, type KubeObject, startFakeKube } from './fake-kube/index.ts';
@@ -51,6 +52,8 @@ export interface StartOptions {
   platformConfigMap?: { name: string; refreshMs: number };
   /** As `--admission-policies` (an empty list: the flag left out), read every refreshMs. */
   admission?: { policies: string[]; refreshMs: number };
+  /** As `--trusted-root`: the roots attestations must chain to (default the shipped one). */
+  trustRoots?: TrustRoot[];
 }
 
 export interface KubeWorld {
@@ -227,6 +230,7 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
           secret: { namespace: OPERATOR_NS, name: GITHUB_SECRET },
           baseUrl: API,
           createOctokit: (github) => createGitHub({ ...github, retries: false }),
+          ...(options.trustRoots && { trustRoots: options.trustRoots }),
         },
         serviceUrl: serviceUrl(kube, urls, problems),
         // Enough requests for a guard run to meet the policy's bound and pass.
