@@ -118,10 +118,25 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     kube.store.put({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'tenants', namespace: NS },
+      metadata: { name: 'tenants', namespace: NS, labels: { 'vakt.dev/tenants': 'true' } },
       data: Object.fromEntries(
         Object.entries(env).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
       ),
+    } as never);
+    // The admin's floors and allow-lists, where `vakt operator` looks by default: without
+    // them every guard is Invalid (fail closed). Probes go to the shops on loopback, and
+    // each guard's probe target replaces its -canary Service (which has no pods here).
+    kube.store.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'vakt-platform', namespace: 'vakt-system' },
+      data: {
+        'platform.yaml': [
+          'floors: { minApprovals: 2, minRequests: 100, maxLeakRate: 0.05 }',
+          `namespaces: { ${NS}: { repositories: [acme/shop], probeHosts: [127.0.0.1], probeTargetOverride: true } }`,
+          'allowLoopback: true',
+        ].join('\n'),
+      },
     } as never);
     kube.store.put({
       apiVersion: 'v1',
@@ -232,6 +247,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     );
     const adoptedMs = performance.now() - t0;
     const adoptedRss = await peakRssMb(child.pid ?? 0);
+    const adoptedConnections = kube.connections;
 
     // A release on each timed guard, one after another: template change to canary up.
     const toCanary: number[] = [];
@@ -274,6 +290,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         name: 'operator peak RSS once every guard is adopted',
         value: adoptedRss,
         unit: 'MiB',
+        note: `${adoptedConnections} connections to the API server opened by then, ${kube.connections} by the end`,
       },
       { name: `adopt ${guards} guards`, value: adoptedMs, unit: 'ms', note: 'to every phase Idle' },
       {
