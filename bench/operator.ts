@@ -198,6 +198,8 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
           // The fake GitHub has no rate limits; octokit's throttling would otherwise
           // space the gate's two GraphQL queries a second apart (see the gate bench).
           VAKT_GITHUB_RETRIES: '0',
+          // As the chart's Deployment sets it.
+          MALLOC_ARENA_MAX: '2',
         },
       },
     );
