@@ -1,7 +1,8 @@
 // The operator at scale: 1,000 ReleaseGuards on the fake Kubernetes API server, the
 // operator in its own process (`vakt operator`), GitHub and the shops on loopback.
 // Figures: peak RSS; template change to canary scaled up; first leaking response to the
-// revert accepted by the API server (median and p99).
+// revert accepted by the API server (median and p99); a foreign edit of <name>-stable to
+// its repair (see repair.ts).
 // Usage: node bench/operator.ts [GUARDS]   (default 1000)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeGitHub } from '../test/support/fake-github.ts';
 import { type FakeKube, startFakeKube } from '../test/support/fake-kube/index.ts';
 import { shopEnv } from '../test/support/shop-probe.ts';
+import { repairFigures, timeGets, timeRepairs } from './repair.ts';
 import { type Figure, median, print, spawnShop } from './support.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -22,7 +24,11 @@ const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 /** Releases timed one after another, and leaking releases at once; the rest are carried. */
 const CANARY_SAMPLES = 50;
 const LEAK_SAMPLES = 100;
+/** Foreign edits of <name>-stable, one after another, on guards that had no release. */
+const REPAIR_SAMPLES = 20;
 const CHART_HEAP_MIB = 256;
+/** The young generation's cap the chart sets beside it (--max-semi-space-size). */
+const CHART_SEMI_SPACE_MIB = 8;
 
 const fixture = async (name: string) =>
   JSON.parse(await readFile(join(ROOT, 'test/fixtures', name), 'utf8')) as Record<string, unknown>;
@@ -118,10 +124,25 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     kube.store.put({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'tenants', namespace: NS },
+      metadata: { name: 'tenants', namespace: NS, labels: { 'vakt.dev/tenants': 'true' } },
       data: Object.fromEntries(
         Object.entries(env).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
       ),
+    } as never);
+    // The admin's floors and allow-lists, where `vakt operator` looks by default: without
+    // them every guard is Invalid (fail closed). Probes go to the shops on loopback, and
+    // each guard's probe target replaces its -canary Service (which has no pods here).
+    kube.store.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'vakt-platform', namespace: 'vakt-system' },
+      data: {
+        'platform.yaml': [
+          'floors: { minApprovals: 2, minRequests: 100, maxLeakRate: 0.05 }',
+          `namespaces: { ${NS}: { repositories: [acme/shop], probeHosts: [127.0.0.1], probeTargetOverride: true } }`,
+          'allowLoopback: true',
+        ].join('\n'),
+      },
     } as never);
     kube.store.put({
       apiVersion: 'v1',
@@ -141,7 +162,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     // The heap cap the Helm chart gives the operator (values.yaml heapMiB): left to itself,
     // V8 sizes the heap from the machine's memory and collects late.
     const heapMb = Number(process.env.BENCH_OPERATOR_HEAP_MB ?? CHART_HEAP_MIB);
-    const heapNote = `; heap capped at ${heapMb} MiB${heapMb === CHART_HEAP_MIB ? ', as the chart sets it' : ''}`;
+    const heapNote = `; heap capped at ${heapMb} MiB${heapMb === CHART_HEAP_MIB ? ', as the chart sets it' : ''}, semi-spaces at ${CHART_SEMI_SPACE_MIB} MiB`;
     const kubeconfig = join(dir, 'kubeconfig.json');
     await writeFile(kubeconfig, kube.kubeConfig().exportConfig());
     const t0 = performance.now();
@@ -151,6 +172,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         // A heap cap, as a container memory limit would set; by default V8 sizes the heap
         // from the machine's memory and collects late.
         `--max-old-space-size=${heapMb}`,
+        `--max-semi-space-size=${CHART_SEMI_SPACE_MIB}`,
         // e.g. --heapsnapshot-signal=SIGUSR2, to see where the memory goes.
         ...(process.env.BENCH_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         join(ROOT, 'bin/vakt.js'),
@@ -176,6 +198,8 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
           // The fake GitHub has no rate limits; octokit's throttling would otherwise
           // space the gate's two GraphQL queries a second apart (see the gate bench).
           VAKT_GITHUB_RETRIES: '0',
+          // As the chart's Deployment sets it.
+          MALLOC_ARENA_MAX: '2',
         },
       },
     );
@@ -232,6 +256,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     );
     const adoptedMs = performance.now() - t0;
     const adoptedRss = await peakRssMb(child.pid ?? 0);
+    const adoptedConnections = kube.connections;
 
     // A release on each timed guard, one after another: template change to canary up.
     const toCanary: number[] = [];
@@ -260,6 +285,15 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     const revertMs = leakers.map(
       (key) => (revertAcceptedAt.get(key) ?? 0) - (leakSeenAt.get(key) ?? 0),
     );
+    const repairs = await Promise.race([
+      timeRepairs(
+        kube,
+        NS,
+        Array.from({ length: REPAIR_SAMPLES }, (_, i) => name(i)),
+      ),
+      exited,
+    ]);
+    const gets = await timeGets(kube, NS, `${name(0)}-stable`, REPAIR_SAMPLES);
 
     toCanary.sort((a, b) => a - b);
     revertMs.sort((a, b) => a - b);
@@ -274,6 +308,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         name: 'operator peak RSS once every guard is adopted',
         value: adoptedRss,
         unit: 'MiB',
+        note: `${adoptedConnections} connections to the API server opened by then, ${kube.connections} by the end`,
       },
       { name: `adopt ${guards} guards`, value: adoptedMs, unit: 'ms', note: 'to every phase Idle' },
       {
@@ -294,6 +329,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         unit: 'ms median',
         note: `max ${Math.max(...ownRevertMs)} ms over ${ownRevertMs.length}`,
       },
+      ...repairFigures(repairs, gets),
     ];
   } finally {
     if (operator && operator.exitCode === null) {

@@ -1,7 +1,8 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
 // BENCH_ONLY=throughput,markers,decode,detection,detection-hogs,hostile,memory,gate,demo,
 // demo-hogs,operator,startup picks a subset;
-// BENCH_GUARDS sets how many ReleaseGuards the operator bench carries (default 1000).
+// BENCH_GUARDS sets how many ReleaseGuards the operator bench carries (default 1000); the
+// operator bench also times the repair of foreign -stable edits (bench/repair.ts).
 import { benchDecode } from './decode.ts';
 import { benchDemo, benchDemoUnderLoad } from './demo.ts';
 import { benchDetection } from './detection.ts';

@@ -159,6 +159,9 @@ function expectHardenedDeployment(objects: K8sObject[]): void {
   const limitMiB = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
   expect(heap).toBeGreaterThan(0);
   expect(heap).toBeLessThanOrEqual(limitMiB / 2);
+  // And the young generation, which V8 otherwise grows to 128 MiB beside the heap cap.
+  expect(env.find((e) => e.name === 'NODE_OPTIONS')?.value).toMatch(/--max-semi-space-size=8\b/);
+  expect(env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value).toBe('2');
 
   const ports = Object.fromEntries(
     (container.ports as { name: string; containerPort: number }[]).map((p) => [

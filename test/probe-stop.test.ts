@@ -1,4 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.ts';
+import { runTargets } from '../src/operator/probe-run.ts';
 import { runProbe } from '../src/probe/run.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import { sampleConfig } from './support/shop-probe.ts';
@@ -34,5 +37,37 @@ describe('stopping a probe run', () => {
     const verdict = await runProbe(config, { signal: AbortSignal.abort() });
     expect(verdict.outcome).toBe('inconclusive');
     expect(verdict.counters.checked).toBe(0);
+  });
+
+  // A guard's probe keeps one signal for as long as the guard lives and runs again and
+  // again: a listener left on it holds each finished run (its connection pools, latencies,
+  // sessions) for good, a few hundred KiB per run per guard.
+  it('leaves no listener on the signal it was given once a run has ended', async () => {
+    shop = await startShop();
+    const config = await sampleConfig(shop.url, { requests: 20 });
+    const keep = new AbortController();
+    const verdict = await runProbe(config, { signal: keep.signal });
+    expect(verdict.counters.checked).toBeGreaterThan(0);
+    expect(getEventListeners(keep.signal, 'abort')).toHaveLength(0);
+
+    const report = await runTargets({
+      base: {
+        kind: 'probe',
+        target: 'stable',
+        mode: 'guard',
+        templateHash: 'h',
+        runId: 'r',
+        maxLeakRate: config.pass.maxLeakRate,
+      },
+      targets: [{ url: shop.url, config }],
+      confidence: config.pass.confidence,
+      runner: runProbe,
+      log: createLogger({ level: 'silent' }),
+      signal: keep.signal,
+      deliver: () => {},
+      onRequests: () => {},
+    });
+    expect(report?.counters.checked).toBeGreaterThan(0);
+    expect(getEventListeners(keep.signal, 'abort')).toHaveLength(0);
   });
 });

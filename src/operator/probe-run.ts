@@ -96,6 +96,9 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
     });
   });
   const settled = await Promise.allSettled(runs);
+  // The caller's signal lives as long as the guard's probe, across many runs: a listener
+  // left on it would hold this run, and every run before it, for good.
+  signal.removeEventListener('abort', endAll);
   const verdicts = settled.map((s, i) =>
     s.status === 'fulfilled' ? s.value : failed(targets[i]?.url ?? '', describe(s.reason), base),
   );

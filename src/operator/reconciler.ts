@@ -7,6 +7,7 @@ import { runActions } from './actions.ts';
 import type { AdmissionSource } from './admission-source.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import { PassTurns } from './pass-turns.ts';
 import type { PlatformSource } from './platform-source.ts';
 import { guardPods } from './pods.ts';
 import { policyDigest, resolveGuardPolicy } from './policy.ts';
@@ -29,6 +30,12 @@ export const FINALIZER = 'vakt.dev/hand-back';
 /** A missing ConfigMap, Secret or key has no watch: look again this often. */
 const EXTERNAL_RETRY_MS = 30_000;
 const BACKOFF = { firstMs: 250, maxMs: 60_000 };
+/**
+ * Passes running at once across all guards (see pass-turns.ts). A pass is a handful of API
+ * calls; 32 keeps the API server busy while a thousand guards are adopted, without holding
+ * a thousand passes' objects and connections at once.
+ */
+const PASSES_AT_ONCE = 32;
 
 export interface ReconcilerOptions {
   cluster: Cluster;
@@ -41,6 +48,8 @@ export interface ReconcilerOptions {
   platform: PlatformSource;
   /** The chart's admission policies, current at each pass (none: no such condition). */
   admission?: AdmissionSource;
+  /** Passes running at once, across all guards (default PASSES_AT_ONCE). */
+  passesAtOnce?: number;
 }
 
 interface Work {
@@ -82,10 +91,12 @@ export class Reconciler {
   private readonly works = new Map<string, Work>();
   /** `namespace/deployment` → guards whose target or `-stable` copy it is. */
   private readonly byDeployment = new Map<string, Set<string>>();
+  private readonly turns: PassTurns;
   private stopped = false;
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
+    this.turns = new PassTurns(options.passesAtOnce ?? PASSES_AT_ONCE);
   }
 
   guardChanged(ref: GuardRef): void {
@@ -214,10 +225,18 @@ export class Reconciler {
   private async drain(work: Work): Promise<void> {
     // Yield once, so triggers in the same tick (a burst of watch events) make one pass.
     await Promise.resolve();
-    while (work.pending && !this.stopped && !work.forgotten && this.mayRun(work)) {
-      work.pending = false;
-      work.urgent = false;
-      await this.pass(work);
+    const wanted = () => work.pending && !this.stopped && !work.forgotten && this.mayRun(work);
+    while (wanted()) {
+      const turn = await this.turns.take(() => work.urgent);
+      try {
+        // Triggers kept coming while this pass waited for its turn: one pass serves them.
+        if (!wanted()) break;
+        work.pending = false;
+        work.urgent = false;
+        await this.pass(work);
+      } finally {
+        turn.release();
+      }
     }
   }
 

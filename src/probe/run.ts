@@ -91,6 +91,11 @@ class ProbeRun {
   readonly recentLatencies: number[] = [];
   leak: LeakEvidence | undefined;
   abortedBecause: string | undefined;
+  /** Listens on hooks.signal until close(): the caller's signal may outlive many runs. */
+  readonly onStopped = () => {
+    this.abortedBecause ??= 'stopped before it finished';
+    this.stop.abort();
+  };
 
   constructor(config: ProbeConfig, hooks: RunHooks) {
     this.config = config;
@@ -119,12 +124,8 @@ class ProbeRun {
     this.identityChecks = config.tenants.map(() => 0);
     this.secrets = [...config.tenants.flatMap((t) => t.secrets), ...config.requestSecrets];
     this.failureAllowance = Math.max(20, Math.ceil(config.pass.maxErrorRate * load.requests));
-    const stopped = () => {
-      this.abortedBecause ??= 'stopped before it finished';
-      this.stop.abort();
-    };
-    if (hooks.signal?.aborted) stopped();
-    else hooks.signal?.addEventListener('abort', stopped, { once: true });
+    if (hooks.signal?.aborted) this.onStopped();
+    else hooks.signal?.addEventListener('abort', this.onStopped, { once: true });
   }
 
   elapsed(): number {
@@ -399,6 +400,9 @@ class ProbeRun {
   }
 
   async close(): Promise<void> {
+    // A listener left behind would keep this run (its pools, latencies and sessions)
+    // alive as long as the signal: for an operator's guard probe, as long as the guard.
+    this.hooks.signal?.removeEventListener('abort', this.onStopped);
     this.stop.abort();
     await this.transport.close();
   }
