@@ -2,11 +2,12 @@ import type { Logger } from '../log.ts';
 import { decide } from '../release/decide.ts';
 import { handBack } from '../release/hand-back.ts';
 import type { Phase } from '../release/schema.ts';
-import { GUARDED_BY, type Observed, type ProbeReport, type Report } from '../release/state.ts';
+import { GUARDED_BY, type Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { AdmissionSource } from './admission-source.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import { observeGuard } from './observe-guard.ts';
 import { PassTurns } from './pass-turns.ts';
 import type { PlatformSource } from './platform-source.ts';
 import { guardPods } from './pods.ts';
@@ -15,6 +16,7 @@ import { type Cluster, type GuardObject, type GuardRef, STATUS_CHANGED } from '.
 import type { ProbeManager } from './probes.ts';
 import { describeError as describe, guardKey, targetNameOf } from './refs.ts';
 import { sameStatus } from './same-status.ts';
+import { backoff, isLeak, type Work } from './work.ts';
 
 /**
  * Event-driven reconciliation: no tick. Each guard has one serialized queue; triggers
@@ -29,7 +31,6 @@ export const RECHECK_ANNOTATION = 'vakt.dev/recheck-approval';
 export const FINALIZER = 'vakt.dev/hand-back';
 /** A missing ConfigMap, Secret or key has no watch: look again this often. */
 const EXTERNAL_RETRY_MS = 30_000;
-const BACKOFF = { firstMs: 250, maxMs: 60_000 };
 /**
  * Passes running at once across all guards (see pass-turns.ts). A pass is a handful of API
  * calls; 32 keeps the API server busy while a thousand guards are adopted, without holding
@@ -50,40 +51,6 @@ export interface ReconcilerOptions {
   admission?: AdmissionSource;
   /** Passes running at once, across all guards (default PASSES_AT_ONCE). */
   passesAtOnce?: number;
-}
-
-interface Work {
-  ref: GuardRef;
-  key: string;
-  /** Reports not yet handed to decide(), oldest first. */
-  reports: Report[];
-  /** Another pass is wanted. */
-  pending: boolean;
-  /** The drain loop runs (at most one per guard). */
-  busy: Promise<void> | null;
-  timer?: NodeJS.Timeout;
-  failures: number;
-  /** After a failed pass, ordinary triggers wait for the retry timer (performance.now()). */
-  backoffUntil: number;
-  /** A trigger that does not wait for the backoff (the retry timer, a leak). */
-  urgent: boolean;
-  /** The recheck annotation's value last seen; undefined before the first pass. */
-  recheckSeen?: string;
-  /** When the oldest leak report not yet answered by a revert arrived (performance.now()). */
-  leakAt?: number;
-  /** The target's name as the guard's spec gave it at the last pass. */
-  target?: string;
-  /** The reflex scaled the candidate down; no pass has handed decide() that leak yet. */
-  reflexPending: boolean;
-  phase?: Phase;
-  /** Keys `namespace/deployment` this guard is indexed under. */
-  deployments: string[];
-  /** The guard is gone and this record dropped; a new one serves a guard of the same name. */
-  forgotten?: boolean;
-  /** The last pass saw another Service selecting the target's pods. */
-  exposed?: boolean;
-  /** A pod claiming this guard changed since its pods were last checked (true at first). */
-  podsDirty: boolean;
 }
 
 export class Reconciler {
@@ -261,7 +228,7 @@ export class Reconciler {
   }
 
   private async reconcile(work: Work, reports: Report[]): Promise<void> {
-    const { cluster, probes, clock, log } = this.options;
+    const { cluster, clock, log } = this.options;
     const guard = await cluster.getGuard(work.ref);
     if (!guard) {
       this.forget(work);
@@ -289,24 +256,7 @@ export class Reconciler {
     if (work.recheckSeen !== undefined && recheck !== work.recheckSeen) {
       reports.push({ kind: 'approvalRecheck' });
     }
-    const targetName = resolved.spec?.targetRef.name;
-    const observed: Observed = targetName
-      ? {
-          ...(await cluster.observe(work.ref, targetName, {
-            exposure: exposureMatters(guard) && (work.exposed ? 'fresh' : true),
-            // Only an approved candidate is probed: then who else answers on -canary matters.
-            canaryPods:
-              guard.status?.phase === 'Canary' || guard.status?.approval?.outcome === 'approved',
-            ...(resolved.spec && {
-              port: {
-                port: resolved.spec.service.port,
-                targetPort: resolved.spec.service.targetPort ?? resolved.spec.service.port,
-              },
-            }),
-          })),
-          probe: probes.current(work.ref),
-        }
-      : { target: null, stable: null, services: { stable: false, canary: false }, probe: null };
+    const observed = await observeGuard(this.options, work, guard, resolved);
     work.exposed = (observed.exposedBy?.length ?? 0) + (observed.canaryRoutes?.length ?? 0) > 0;
     if (work.reflexPending && !reports.some(isLeak)) {
       // A leak overtook this pass, and the reflex may have scaled the candidate down under
@@ -480,23 +430,4 @@ export class Reconciler {
     for (const work of this.works.values()) if (work.phase) phases.push(work.phase);
     this.options.metrics.setPhases(phases);
   }
-}
-
-/**
- * Whether other Services selecting the target's pods matter now (listing them costs a
- * list of the namespace's Services): before adoption scales the target to zero, and
- * while a release waits for or runs its canary.
- */
-function exposureMatters(guard: GuardObject): boolean {
-  const phase = guard.status?.phase;
-  return !guard.status?.adoptedAt || phase === 'Blocked' || phase === 'Canary';
-}
-
-function backoff(failures: number): number {
-  const ms = Math.min(BACKOFF.maxMs, BACKOFF.firstMs * 2 ** (failures - 1));
-  return Math.round(ms * (0.8 + Math.random() * 0.4));
-}
-
-function isLeak(report: Report): report is ProbeReport {
-  return report.kind === 'probe' && report.outcome === 'leak';
 }
