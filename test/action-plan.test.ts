@@ -73,6 +73,7 @@ describe('planAction', () => {
     token: 't',
     pr: '',
     sha: '',
+    image: '',
     target: '',
     revertCommand: '',
     postStatus: false,
@@ -106,6 +107,23 @@ describe('planAction', () => {
     expect(plan.argv.slice(-3)).toEqual(['--sha', SHA, '--post-status']);
     expect(() => planAction({ ...inputs, sha: SHA, pr: '1' }, context)).toThrow(
       'set the pr input or the sha input, not both',
+    );
+  });
+
+  it('gates a deployed image by its digest, with the sha input as a cross-check', () => {
+    const image = `ghcr.io/acme/shop@sha256:${'a'.repeat(64)}`;
+    expect(planAction({ ...inputs, image }, context).argv.slice(-2)).toEqual(['--image', image]);
+    expect(planAction({ ...inputs, image, sha: SHA }, context).argv.slice(-4)).toEqual([
+      '--image',
+      image,
+      '--sha',
+      SHA,
+    ]);
+    expect(() => planAction({ ...inputs, image, pr: '1' }, context)).toThrow(
+      'set the pr input or the image input, not both',
+    );
+    expect(() => planAction({ ...inputs, command: 'probe', image }, context)).toThrow(
+      'input "image" does not apply to command probe',
     );
   });
 

@@ -78,6 +78,7 @@ function readInputs(): ActionInputs {
     token: core.getInput('token'),
     pr: core.getInput('pr'),
     sha: core.getInput('sha'),
+    image: core.getInput('image'),
     target: core.getInput('target'),
     revertCommand: core.getInput('revert-command'),
     postStatus: postStatus === 'true' || postStatus === 'yes',

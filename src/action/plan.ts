@@ -9,6 +9,8 @@ export interface ActionInputs {
   token: string;
   pr: string;
   sha: string;
+  /** gate: the image being deployed, REF@sha256:DIGEST (its provenance names the commit). */
+  image: string;
   target: string;
   revertCommand: string;
   postStatus: boolean;
@@ -48,7 +50,7 @@ export function planAction(inputs: ActionInputs, context: RunContext): ActionPla
   const reports = ['--json', jsonFile, '--markdown', markdownFile];
 
   if (command === 'probe') {
-    ignored(inputs, ['pr', 'sha'], 'probe');
+    ignored(inputs, ['pr', 'sha', 'image'], 'probe');
     const argv = ['probe', '--policy', policy, ...reports];
     if (inputs.target.trim()) argv.push('--target', inputs.target.trim());
     if (inputs.revertCommand.trim()) argv.push('--on-leak', inputs.revertCommand);
@@ -68,6 +70,12 @@ export function planAction(inputs: ActionInputs, context: RunContext): ActionPla
 function subjectArgs(inputs: ActionInputs, context: RunContext): string[] {
   const pr = inputs.pr.trim();
   const sha = inputs.sha.trim();
+  const image = inputs.image.trim();
+  if (image) {
+    // The deployed image: its signed provenance names the commit; a sha input must agree.
+    if (pr) throw new UsageError('set the pr input or the image input, not both');
+    return ['--image', image, ...(sha ? ['--sha', sha] : [])];
+  }
   if (pr && sha) throw new UsageError('set the pr input or the sha input, not both');
   if (pr) return ['--pr', pr];
   if (sha) return ['--sha', sha];
@@ -79,6 +87,7 @@ function subjectArgs(inputs: ActionInputs, context: RunContext): string[] {
 const INPUT_NAMES: Record<string, string> = {
   pr: 'pr',
   sha: 'sha',
+  image: 'image',
   target: 'target',
   revertCommand: 'revert-command',
 };
