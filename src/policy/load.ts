@@ -59,7 +59,7 @@ function failed(problems: PolicyProblem[]): LoadResult {
   return { ok: false, problems: unique.sort(byPosition) };
 }
 
-type Doc = Document.Parsed;
+export type Doc = Document.Parsed;
 
 /** Finds the YAML node a path leads to, or the deepest one on the way if it is not there. */
 function locate(doc: Doc, path: PathSegment[]): { node: Node | null; key: Node | null } {
@@ -87,8 +87,8 @@ function keyText(key: unknown): string {
   return String(key);
 }
 
-/** The offset a problem points at: see Anchor. */
-function offsetOf(doc: Doc, path: PathSegment[], anchor: Anchor): number {
+/** The offset a problem points at: see Anchor. Offsets count from the start of the file. */
+export function offsetOf(doc: Doc, path: PathSegment[], anchor: Anchor): number {
   const target = anchor === 'parent' ? path.slice(0, -1) : path;
   const { node, key } = locate(doc, target);
   const keyStart = key?.range?.[0];
@@ -112,25 +112,32 @@ function duplicateKeyName(doc: Doc, offset: number): string | undefined {
   return name;
 }
 
-/** Validates policy text. Pure: `file` only labels the problems. */
-export function parsePolicy(text: string, file: string): LoadResult {
-  const lines = new LineCounter();
-  const at = (offset: number, path: string, message: string): PolicyProblem => {
-    const { line, col } = lines.linePos(offset);
-    return { file, line, col, path, message };
-  };
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-  const syntax: PolicyProblem[] = [];
-  for (const doc of docs) {
-    for (const error of doc.errors) {
+/** Places a problem: offset to line and column. */
+export type At = (offset: number, path: string, message: string) => PolicyProblem;
+
+/** YAML syntax errors and duplicate keys of every document, at their positions. */
+export function syntaxProblems(docs: readonly Doc[], at: At): PolicyProblem[] {
+  return docs.flatMap((doc) =>
+    doc.errors.map((error) => {
       const name = error.code === 'DUPLICATE_KEY' ? duplicateKeyName(doc, error.pos[0]) : undefined;
       const message =
         error.code === 'DUPLICATE_KEY'
           ? `duplicate key${name ? ` "${name}"` : ''}: a key may appear once per mapping`
           : `invalid YAML: ${error.message}`;
-      syntax.push(at(error.pos[0], '', message));
-    }
-  }
+      return at(error.pos[0], '', message);
+    }),
+  );
+}
+
+/** Validates policy text. Pure: `file` only labels the problems. */
+export function parsePolicy(text: string, file: string): LoadResult {
+  const lines = new LineCounter();
+  const at: At = (offset, path, message) => {
+    const { line, col } = lines.linePos(offset);
+    return { file, line, col, path, message };
+  };
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = syntaxProblems(docs, at);
   const second = docs[1];
   if (second) {
     syntax.push(
@@ -208,21 +215,31 @@ const READ_REASONS: Record<string, string> = {
   EISDIR: 'is a folder, not a file',
 };
 
+/** Reads a file as text; a relative path from `cwd`. A failure is a problem naming the reason. */
+export async function readPolicyText(
+  file: string,
+  cwd = process.cwd(),
+): Promise<{ ok: true; text: string } | { ok: false; problems: PolicyProblem[] }> {
+  try {
+    return { ok: true, text: await readFile(resolve(cwd, file), 'utf8') };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? (READ_REASONS[code] ?? code) : String(error);
+    const suffix = typeof code === 'string' && READ_REASONS[code] ? ` (${code})` : '';
+    return {
+      ok: false,
+      problems: [
+        { file, line: 1, col: 1, path: '', message: `cannot read the policy: ${reason}${suffix}` },
+      ],
+    };
+  }
+}
+
 /**
  * Reads and validates a policy file. `file` labels the problems as given; a relative
  * path is read from `cwd`.
  */
 export async function loadPolicyFile(file: string, cwd = process.cwd()): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, file), 'utf8');
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const reason = typeof code === 'string' ? (READ_REASONS[code] ?? code) : String(error);
-    const suffix = typeof code === 'string' && READ_REASONS[code] ? ` (${code})` : '';
-    return failed([
-      { file, line: 1, col: 1, path: '', message: `cannot read the policy: ${reason}${suffix}` },
-    ]);
-  }
-  return parsePolicy(text, file);
+  const read = await readPolicyText(file, cwd);
+  return read.ok ? parsePolicy(read.text, file) : read;
 }
