@@ -153,6 +153,18 @@ describe('vakt policy check on ReleaseGuard manifests', () => {
     );
   });
 
+  it('refuses a Policy document among manifests, which kubectl cannot apply', async () => {
+    const policy = guard('shop')
+      .slice(10)
+      .map((l) => l.slice(6));
+    const result = await check('with-policy.yaml', [...guard('shop'), '---', ...policy]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('ok: with-policy.yaml: ReleaseGuard shop (namespace shop)\n');
+    expect(result.stderr).toMatch(
+      /^with-policy\.yaml:20:7 kind: a Policy is not a Kubernetes object/,
+    );
+  });
+
   it('refuses an empty file, saying what it expected', async () => {
     const result = await check('empty.yaml', ['# nothing yet', '']);
     expect(result.code).toBe(2);
