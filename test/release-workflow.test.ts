@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 /**
  * The release workflow runs only on a pushed tag, so it cannot run here. These checks read
@@ -193,5 +195,36 @@ describe('the chart metadata', async () => {
   it('has one version with the npm package, as the release workflow requires', () => {
     expect(chart.version).toBe(pkg.version);
     expect(chart.appVersion).toBe(pkg.version);
+  });
+});
+
+describe('rendering the chart without a cluster', async () => {
+  const guide = await readFile(join(ROOT, 'docs/operator.md'), 'utf8');
+  const block = guide.match(/```sh\n(helm template [^`]+)```/)?.[1] ?? '';
+  const args = block
+    .replace(/\\\n/g, ' ')
+    .replace(/>\s*\S+\s*$/, '')
+    .trim()
+    .split(/\s+/)
+    .slice(1);
+
+  it("the operator guide's helm template command names the chart's minimum Kubernetes", async () => {
+    const chart = parse(await readFile(join(ROOT, 'charts/vakt/Chart.yaml'), 'utf8')) as {
+      kubeVersion: string;
+    };
+    expect(chart.kubeVersion).toBe('>=1.30.0-0');
+    expect(args).toEqual(expect.arrayContaining(['--kube-version', '1.30']));
+  });
+
+  it('renders with the Helm in node_modules', async () => {
+    const { stdout } = await promisify(execFile)(resolve(ROOT, 'node_modules/.bin/helm'), args, {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const kinds = parseAllDocuments(stdout).map(
+      (doc) => (doc.toJS() as { kind?: string } | null)?.kind,
+    );
+    expect(kinds).toContain('Deployment');
+    expect(kinds).toContain('ValidatingAdmissionPolicy');
   });
 });
