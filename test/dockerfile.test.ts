@@ -21,10 +21,32 @@ const stages = instructions.filter((line) => /^FROM\s/i.test(line));
 const finalStage = instructions.slice(instructions.lastIndexOf(stages.at(-1) as string));
 
 describe('Dockerfile', () => {
-  it('builds on Node 24 in every stage', () => {
+  it('builds on Node 24 in every stage, the base pinned by digest', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const stage of stages)
-      expect(stage).toMatch(/^FROM\s+node:24(-slim)?(@sha256:[0-9a-f]{64})?(\s|$)/);
+      expect(stage).toMatch(
+        /^FROM\s+node:24(\.\d+\.\d+)?(-bookworm|-trixie)?-slim@sha256:[0-9a-f]{64}(\s|$)/,
+      );
+    // One base for both stages: the dependencies are installed by the Node that runs them.
+    expect(new Set(stages.map((stage) => stage.split(/\s+/)[1])).size).toBe(1);
+  });
+
+  it('leaves npm, npx, corepack and yarn out of the runtime stage', () => {
+    const runs = finalStage.filter((line) => /^RUN\s/i.test(line));
+    expect(runs.some((line) => /\bnpm\s/.test(line.replace(/\/usr\/local\/bin\/npm\b/g, '')))).toBe(
+      false,
+    );
+    const removal = runs.find((line) => /^RUN\s+rm\s+-rf\s/.test(line)) ?? '';
+    for (const path of [
+      '/usr/local/lib/node_modules',
+      '/usr/local/bin/npm',
+      '/usr/local/bin/npx',
+      '/usr/local/bin/corepack',
+    ])
+      expect(removal.split(/\s+/)).toContain(path);
+    // Removed before the user switch, as root, and before anything runs as the operator.
+    const at = (pattern: RegExp) => finalStage.findIndex((line) => pattern.test(line));
+    expect(at(/^RUN\s+rm\s/)).toBeLessThan(at(/^USER\s/));
   });
 
   it('runs the final image as a numeric non-root user, matching the chart', () => {
