@@ -2,6 +2,7 @@ import type { Logger } from '../log.ts';
 import type { AdmissionStatus } from '../release/state.ts';
 import { type AdmissionReading, admissionState } from './admission-state.ts';
 import type { Cluster } from './ports.ts';
+import { refresher } from './refresh.ts';
 import { describeError } from './refs.ts';
 
 /**
@@ -32,8 +33,7 @@ const DEFAULT_REFRESH_MS = 60_000;
 export function clusterAdmission(options: AdmissionSourceOptions): AdmissionSource {
   const { cluster, names, log } = options;
   let state = admissionState(names, undefined);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
+  const refresh = refresher(options.refreshMs ?? DEFAULT_REFRESH_MS);
 
   const readAll = async (): Promise<AdmissionReading[]> => {
     try {
@@ -66,19 +66,10 @@ export function clusterAdmission(options: AdmissionSourceOptions): AdmissionSour
       await read();
       onChange();
       if (names.length === 0) return;
-      const loop = () => {
-        if (stopped) return;
-        timer = setTimeout(async () => {
-          if (await read()) onChange();
-          loop();
-        }, options.refreshMs ?? DEFAULT_REFRESH_MS);
-        timer.unref?.();
-      };
-      loop();
+      refresh.start(read, onChange);
     },
     stop() {
-      stopped = true;
-      clearTimeout(timer);
+      refresh.stop();
     },
   };
 }

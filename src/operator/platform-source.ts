@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { type PlatformConfig, type PlatformState, parsePlatform } from './platform.ts';
 import type { Cluster } from './ports.ts';
+import { refresher } from './refresh.ts';
 import { describeError as describe } from './refs.ts';
 
 /**
@@ -40,8 +41,7 @@ export function configMapPlatform(options: PlatformSourceOptions): PlatformSourc
   const source = `${configMap.namespace}/${configMap.name}`;
   let state: PlatformState = { source, problem: `platform configuration ${source} not read yet` };
   let digest = '';
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
+  const refresh = refresher(options.refreshMs ?? DEFAULT_REFRESH_MS);
 
   const read = async (): Promise<boolean> => {
     let next: PlatformState;
@@ -73,19 +73,10 @@ export function configMapPlatform(options: PlatformSourceOptions): PlatformSourc
     current: () => state,
     async start(onChange) {
       if (await read()) onChange();
-      const loop = () => {
-        if (stopped) return;
-        timer = setTimeout(async () => {
-          if (await read()) onChange();
-          loop();
-        }, options.refreshMs ?? DEFAULT_REFRESH_MS);
-        timer.unref?.();
-      };
-      loop();
+      refresh.start(read, onChange);
     },
     stop() {
-      stopped = true;
-      clearTimeout(timer);
+      refresh.stop();
     },
   };
 }
