@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -177,6 +177,19 @@ describe('vakt probe reports', () => {
       for (const secret of shopSecrets()) expect(text).not.toContain(secret);
       expect(text).not.toMatch(/shop_tok_|sid=(?!\[redacted\])/);
     }
+  });
+
+  it('writes a report on stdout for -, the summary on stderr, and never a file named -', async () => {
+    shop = await startShop({ flaw: 'cache-without-user' });
+    for (const flag of ['--json', '--markdown']) {
+      const cap = captureIo(shopEnv(), dir);
+      const args = ['probe', '--policy', SAMPLE_POLICY, '--target', shop.url, flag, '-'];
+      expect(await main(args, cap.io)).toBe(1);
+      expect(cap.stderr).toMatch(/^vakt probe: LEAK/);
+      if (flag === '--json') expect(JSON.parse(cap.stdout).outcome).toBe('leak');
+      else expect(cap.stdout).toMatch(/^## 🛑 vakt probe: LEAK/);
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('reports a policy with problems as FILE:LINE:COL lines and exit 2', async () => {

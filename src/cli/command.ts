@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
@@ -64,8 +64,37 @@ export function ioStream(io: Io): Writable {
   });
 }
 
-/** Writes a report file, creating its folder: `--json out/probe.json` should just work. */
-export async function writeReport(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text);
+/** The report file name that means stdout, as with most tools: never a file named `-`. */
+export const STDOUT = '-';
+
+/**
+ * The report flag (of `flags`) that writes to stdout, if any. Only one can: two documents
+ * on one stream could not be told apart. A command with one there prints its summary on
+ * stderr instead, so stdout stays a document a pipe can parse.
+ */
+export function stdoutReport(
+  values: Record<string, unknown>,
+  flags: readonly string[],
+): string | undefined {
+  const onStdout = flags.filter((flag) => values[flag] === STDOUT);
+  if (onStdout.length > 1) {
+    throw new UsageError(
+      `only one report can go to stdout, got ${onStdout.map((f) => `--${f} -`).join(' and ')}`,
+    );
+  }
+  return onStdout[0];
+}
+
+/**
+ * Writes a report to stdout (`-`) or to a file relative to the working directory,
+ * creating its folder: `--json out/probe.json` should just work.
+ */
+export async function writeReport(io: Io, file: string, text: string): Promise<void> {
+  if (file === STDOUT) {
+    io.stdout(text);
+    return;
+  }
+  const path = resolve(io.cwd, file);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
 }

@@ -16,6 +16,7 @@ import {
   intFlag,
   ioStream,
   parseFlags,
+  stdoutReport,
   UsageError,
   writeReport,
 } from './command.ts';
@@ -38,6 +39,8 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   if (!values.policy) throw new UsageError('--policy FILE is required (see vakt probe --help)');
   const overrides = parseOverrides(values);
+  // A report on stdout moves the summary to stderr: `--json - | jq` must get JSON only.
+  const summary = stdoutReport(values, ['json', 'markdown']) ? io.stderr : io.stdout;
   const policyFile = resolve(io.cwd, values.policy);
   const loaded = await loadPolicyFile(policyFile);
   if (!loaded.ok) {
@@ -84,10 +87,9 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
 
   const safe = (text: string) => redactSecrets(text, secrets);
   if (values.json)
-    await writeReport(resolve(io.cwd, values.json), safe(`${JSON.stringify(verdict, null, 2)}\n`));
-  if (values.markdown)
-    await writeReport(resolve(io.cwd, values.markdown), safe(probeMarkdown(verdict)));
-  if (!values.quiet) io.stdout(safe(probeText(verdict, io.isTTY && !io.env.NO_COLOR)));
+    await writeReport(io, values.json, safe(`${JSON.stringify(verdict, null, 2)}\n`));
+  if (values.markdown) await writeReport(io, values.markdown, safe(probeMarkdown(verdict)));
+  if (!values.quiet) summary(safe(probeText(verdict, io.isTTY && !io.env.NO_COLOR)));
   if (verdict.outcome === 'pass') return EXIT.ok;
   if (verdict.outcome === 'leak') return EXIT.fail;
   return EXIT.undecided;
