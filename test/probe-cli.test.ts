@@ -192,6 +192,22 @@ describe('vakt probe reports', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('prints only the verdict line with --quiet, and nothing on a pass', async () => {
+    shop = await startShop({ flaw: 'cache-without-user' });
+    const leak = captureIo(shopEnv(), dir);
+    const args = ['probe', '--policy', SAMPLE_POLICY, '--quiet'];
+    expect(await main([...args, '--target', shop.url], leak.io)).toBe(1);
+    expect(leak.stdout).toMatch(/^vakt probe: LEAK {2}\S.*\n$/);
+    const undecided = captureIo(shopEnv(), dir);
+    expect(await main([...args, '--target', 'http://127.0.0.1:9'], undecided.io)).toBe(3);
+    expect(undecided.stdout).toMatch(/^vakt probe: INCONCLUSIVE {2}\S.*\n$/);
+    await shop.close();
+    shop = await startShop();
+    const pass = captureIo(shopEnv(), dir);
+    expect(await main([...args, '--target', shop.url, '--requests', '3000'], pass.io)).toBe(0);
+    expect(pass.stdout).toBe('');
+  });
+
   it('reports a policy with problems as FILE:LINE:COL lines and exit 2', async () => {
     const file = join(dir, 'bad.yaml');
     const text = (await readFile(SAMPLE_POLICY, 'utf8')).replace(

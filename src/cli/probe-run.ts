@@ -89,7 +89,10 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   if (values.json)
     await writeReport(io, values.json, safe(`${JSON.stringify(verdict, null, 2)}\n`));
   if (values.markdown) await writeReport(io, values.markdown, safe(probeMarkdown(verdict)));
-  if (!values.quiet) summary(safe(probeText(verdict, io.isTTY && !io.env.NO_COLOR)));
+  const text = probeText(verdict, io.isTTY && !io.env.NO_COLOR);
+  // Quiet still says why it failed: a bare exit code would leave a pipeline log silent.
+  if (!values.quiet) summary(safe(text));
+  else if (verdict.outcome !== 'pass') summary(safe(`${text.split('\n')[0]}\n`));
   if (verdict.outcome === 'pass') return EXIT.ok;
   if (verdict.outcome === 'leak') return EXIT.fail;
   return EXIT.undecided;

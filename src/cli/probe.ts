@@ -19,7 +19,7 @@ Options:
                        to stderr)
   --markdown FILE      write the verdict as Markdown (- for stdout)
   --on-leak CMD        run CMD (via sh -c) at the first leak; VAKT_LEAK_* variables describe it
-  --quiet              print nothing but problems
+  --quiet              print only the verdict line, and only for a leak or inconclusive
   --verbose            log the run's events to stderr (JSON, or readable on a terminal)
   -h, --help           this text
 
