@@ -51,7 +51,12 @@ describe('vakt executable', () => {
 
   it.each([
     [['nosuch'], /unknown command "nosuch"/],
-    [['probe', '--polcy', 'x.yaml'], /Unknown option '--polcy'/],
+    [['probe', '--polcy', 'x.yaml'], /Unknown option '--polcy': did you mean --policy\?/],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--verbos'],
+      /Unknown option '--verbos': did you mean --verbose\?/,
+    ],
+    [['shop', '--flow', 'x'], /Unknown option '--flow': did you mean --flaw\?/],
     [['probe'], /--policy FILE is required/],
     [
       ['probe', '--policy', SAMPLE_POLICY, '--requests', 'many'],
@@ -71,6 +76,7 @@ describe('vakt executable', () => {
       expect(out.code).toBe(2);
       expect(out.stderr).toMatch(message);
       expect(out.stderr).not.toMatch(/\n\s+at /);
+      expect(out.stderr.trim().split('\n')).toHaveLength(1);
     },
   );
 

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { closest } from '../policy/issues.ts';
 
 /** Exit codes shared by every command (DESIGN.md "Conventions"). */
 export const EXIT = { ok: 0, fail: 1, badInput: 2, undecided: 3 } as const;
@@ -30,16 +31,30 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Strict flag parsing: an unknown flag or a missing value is a UsageError naming it. */
+/**
+ * Strict flag parsing: an unknown flag (with the one it most likely meant) or a missing
+ * value is a UsageError naming it, on one line.
+ */
 export function parseFlags<T extends Options>(
   argv: string[],
   options: T,
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({
+      args: argv,
+      options,
+      strict: true,
+      allowPositionals,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown }).code;
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+      const guess = closest(unknown, Object.keys(options));
+      if (guess) throw new UsageError(`Unknown option '--${unknown}': did you mean --${guess}?`);
+    }
     throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''));
   }
 }
