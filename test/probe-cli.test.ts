@@ -67,6 +67,18 @@ describe('vakt executable', () => {
       /--target expects an http\(s\) URL/,
     ],
     [['probe', '--policy', SAMPLE_POLICY, '--duration', 'soon'], /--duration expects a duration/],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--duration', '30'],
+      /^vakt probe: --duration needs a unit: 30s, for example, got "30"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--requests', '-5'],
+      /^vakt probe: --requests expects a whole number >= 1, got "-5"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--target', '--json', 'x.json'],
+      /^vakt probe: --target needs a value, got another flag/,
+    ],
     [['probe', '--policy', '/nonexistent/policy.yaml'], /policy\.yaml:1:1.*no such file/],
     [['shop', '--flaw', 'nosuch'], /--flaw expects one of cache-without-user/],
   ])(

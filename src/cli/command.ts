@@ -42,7 +42,7 @@ export function parseFlags<T extends Options>(
 ) {
   try {
     return parseArgs({
-      args: argv,
+      args: joinNegatives(argv, options),
       options,
       strict: true,
       allowPositionals,
@@ -55,8 +55,33 @@ export function parseFlags<T extends Options>(
       const guess = closest(unknown, Object.keys(options));
       if (guess) throw new UsageError(`Unknown option '--${unknown}': did you mean --${guess}?`);
     }
+    const ambiguous = /^Option '--([^']+)' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous) {
+      throw new UsageError(
+        `--${ambiguous} needs a value, got another flag (for a value starting with -, write --${ambiguous}=VALUE)`,
+      );
+    }
     throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''));
   }
+}
+
+/**
+ * `--requests -5` as `--requests=-5`: the parser takes a value starting with a dash for a
+ * flag and answers in its own words; joined, the flag's own check names what it expects.
+ */
+function joinNegatives(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** Parses a whole number flag, or throws a UsageError naming the flag. */

@@ -116,6 +116,13 @@ function parseOverrides(values: {
   const concurrency = intFlag('concurrency', values.concurrency, 1);
   if (concurrency !== undefined) overrides.concurrency = concurrency;
   if (values.duration !== undefined) {
+    // A policy may give bare seconds; on the command line "30" reads as seconds or as
+    // requests alike, so the flag wants its unit.
+    if (/^\s*\d+(\.\d+)?\s*$/.test(values.duration)) {
+      throw new UsageError(
+        `--duration needs a unit: ${values.duration.trim()}s, for example, got "${values.duration}"`,
+      );
+    }
     const ms = parseDuration(values.duration);
     if (ms === undefined || ms <= 0)
       throw new UsageError(
