@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,11 +13,15 @@ const run = promisify(execFile);
 const VAKT = resolve(import.meta.dirname, '../bin/vakt.js');
 
 let shop: Shop | undefined;
+/** A `vakt shop` process a test started: stopped even when the test fails. */
+let child: ChildProcess | undefined;
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vakt-cli-'));
 });
 afterEach(async () => {
+  child?.kill('SIGTERM');
+  child = undefined;
   await shop?.close();
   shop = undefined;
 });
@@ -101,6 +105,39 @@ describe('vakt executable', () => {
     expect(out.stderr).toMatch(/bob.*BOB_PASSWORD/);
     expect(out.stderr).toMatch(/carol.*CAROL_PASSWORD/);
     expect(out.stderr).not.toContain(ALICE_TOKEN);
+  });
+
+  it('vakt shop prints the export lines the sample policy reads, as the README shows', async () => {
+    const started = spawn(process.execPath, [VAKT, 'shop', '--port', '0'], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = started;
+    let output = '';
+    await new Promise<void>((done, fail) => {
+      started.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/^then: vakt probe .*\n/m.test(output)) done();
+      });
+      started.once('exit', (code) => fail(new Error(`vakt shop exited ${code}: ${output}`)));
+    });
+    const exports = output.match(/^export \w+=\S+$/gm) ?? [];
+    const env = Object.fromEntries(
+      exports.map((line) => line.slice('export '.length).split('=') as [string, string]),
+    );
+    const policyReads = [...(await readFile(SAMPLE_POLICY, 'utf8')).matchAll(/env: (\w+)/g)];
+    expect(Object.keys(env).sort()).toEqual(policyReads.map((m) => m[1]).sort());
+    const readme = await readFile(resolve(import.meta.dirname, '../README.md'), 'utf8');
+    for (const line of exports) expect(readme).toContain(`\n${line}\n`);
+
+    // Pasted into a shell, they are all the probe needs.
+    shop = await startShop();
+    const probe = await vakt(
+      ['probe', '--policy', SAMPLE_POLICY, '--target', shop.url, '--requests', '3000'],
+      env,
+    );
+    expect(probe.stdout).toMatch(/vakt probe: PASS/);
+    expect(probe.code).toBe(0);
   });
 
   it('exits 0 on a clean shop and 1 on a leaking one', async () => {
