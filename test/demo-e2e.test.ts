@@ -19,12 +19,15 @@ afterAll(async () => {
 /** Every credential of the shop: none may appear anywhere the demo writes. */
 const SECRETS = [...TEST_USERS, ...REAL_CUSTOMERS].flatMap((u) => [u.password, u.token]);
 
-async function demo(flaw: string) {
+/** `jsonOnStdout` asks for `--json -`: the timeline alone on stdout, the story on stderr. */
+async function demo(flaw: string, jsonOnStdout = false) {
   const out = join(dir, flaw);
-  const json = join(out, 'timeline.json');
+  const json = jsonOnStdout ? '-' : join(out, 'timeline.json');
   const capture = captureIo({}, dir);
   const code = await main(['demo', '--flaw', flaw, '--out', out, '--json', json], capture.io);
-  const result = JSON.parse(await readFile(json, 'utf8')) as DemoResult;
+  const result = JSON.parse(
+    jsonOnStdout ? capture.stdout : await readFile(json, 'utf8'),
+  ) as DemoResult;
   const markdown = await readFile(join(out, REPORT_FILES.markdown), 'utf8');
   const html = await readFile(join(out, REPORT_FILES.html), 'utf8');
   const everything = [capture.stdout, capture.stderr, markdown, html, JSON.stringify(result)];
@@ -120,9 +123,11 @@ describe('vakt demo, end to end', () => {
     },
   );
 
-  it('promotes a clean v2 itself', async () => {
-    const { code, result } = await demo('none');
+  it('promotes a clean v2 itself, its timeline on stdout with --json -', async () => {
+    const { code, result, stderr } = await demo('none', true);
     expect(code).toBe(0);
+    expect(stderr).toMatch(/the story went as it must/);
+    expect(await readdir(dir)).not.toContain('-');
     expect(result.flaw).toBeNull();
     expectGate(result);
     expect(result.canaries).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import nock from 'nock';
@@ -324,6 +324,24 @@ describe('vakt gate', () => {
     for (const text of [out.stdout, out.stderr, JSON.stringify(report), md]) {
       expect(text).not.toContain(TOKEN);
     }
+  });
+
+  it('writes a report on stdout for -, the summary on stderr, and never a file named -', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
+    for (const flag of ['--json', '--markdown']) {
+      mockPullRequest();
+      const capture = captureIo(ENV, dir);
+      expect(await main([...PR_ARGS, flag, '-'], capture.io)).toBe(0);
+      expect(capture.stderr).toMatch(/^vakt gate: APPROVED/);
+      if (flag === '--json') expect(JSON.parse(capture.stdout).outcome).toBe('approved');
+      else expect(capture.stdout).toMatch(/^## ✅ vakt gate: APPROVED/);
+    }
+    expect(await readdir(dir)).toEqual([]);
+    const both = captureIo(ENV, dir);
+    expect(await main([...PR_ARGS, '--json', '-', '--markdown', '-'], both.io)).toBe(2);
+    expect(both.stderr).toBe(
+      'vakt gate: only one report can go to stdout, got --json - and --markdown -\n',
+    );
   });
 
   it('never prints the token, even when GitHub echoes it', async () => {

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,11 +13,15 @@ const run = promisify(execFile);
 const VAKT = resolve(import.meta.dirname, '../bin/vakt.js');
 
 let shop: Shop | undefined;
+/** A `vakt shop` process a test started: stopped even when the test fails. */
+let child: ChildProcess | undefined;
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vakt-cli-'));
 });
 afterEach(async () => {
+  child?.kill('SIGTERM');
+  child = undefined;
   await shop?.close();
   shop = undefined;
 });
@@ -51,7 +55,12 @@ describe('vakt executable', () => {
 
   it.each([
     [['nosuch'], /unknown command "nosuch"/],
-    [['probe', '--polcy', 'x.yaml'], /Unknown option '--polcy'/],
+    [['probe', '--polcy', 'x.yaml'], /Unknown option '--polcy': did you mean --policy\?/],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--verbos'],
+      /Unknown option '--verbos': did you mean --verbose\?/,
+    ],
+    [['shop', '--flow', 'x'], /Unknown option '--flow': did you mean --flaw\?/],
     [['probe'], /--policy FILE is required/],
     [
       ['probe', '--policy', SAMPLE_POLICY, '--requests', 'many'],
@@ -62,6 +71,18 @@ describe('vakt executable', () => {
       /--target expects an http\(s\) URL/,
     ],
     [['probe', '--policy', SAMPLE_POLICY, '--duration', 'soon'], /--duration expects a duration/],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--duration', '30'],
+      /^vakt probe: --duration needs a unit: 30s, for example, got "30"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--requests', '-5'],
+      /^vakt probe: --requests expects a whole number >= 1, got "-5"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--target', '--json', 'x.json'],
+      /^vakt probe: --target needs a value, got another flag/,
+    ],
     [['probe', '--policy', '/nonexistent/policy.yaml'], /policy\.yaml:1:1.*no such file/],
     [['shop', '--flaw', 'nosuch'], /--flaw expects one of cache-without-user/],
   ])(
@@ -71,6 +92,7 @@ describe('vakt executable', () => {
       expect(out.code).toBe(2);
       expect(out.stderr).toMatch(message);
       expect(out.stderr).not.toMatch(/\n\s+at /);
+      expect(out.stderr.trim().split('\n')).toHaveLength(1);
     },
   );
 
@@ -83,6 +105,39 @@ describe('vakt executable', () => {
     expect(out.stderr).toMatch(/bob.*BOB_PASSWORD/);
     expect(out.stderr).toMatch(/carol.*CAROL_PASSWORD/);
     expect(out.stderr).not.toContain(ALICE_TOKEN);
+  });
+
+  it('vakt shop prints the export lines the sample policy reads, as the README shows', async () => {
+    const started = spawn(process.execPath, [VAKT, 'shop', '--port', '0'], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = started;
+    let output = '';
+    await new Promise<void>((done, fail) => {
+      started.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/^then: vakt probe .*\n/m.test(output)) done();
+      });
+      started.once('exit', (code) => fail(new Error(`vakt shop exited ${code}: ${output}`)));
+    });
+    const exports = output.match(/^export \w+=\S+$/gm) ?? [];
+    const env = Object.fromEntries(
+      exports.map((line) => line.slice('export '.length).split('=') as [string, string]),
+    );
+    const policyReads = [...(await readFile(SAMPLE_POLICY, 'utf8')).matchAll(/env: (\w+)/g)];
+    expect(Object.keys(env).sort()).toEqual(policyReads.map((m) => m[1]).sort());
+    const readme = await readFile(resolve(import.meta.dirname, '../README.md'), 'utf8');
+    for (const line of exports) expect(readme).toContain(`\n${line}\n`);
+
+    // Pasted into a shell, they are all the probe needs.
+    shop = await startShop();
+    const probe = await vakt(
+      ['probe', '--policy', SAMPLE_POLICY, '--target', shop.url, '--requests', '3000'],
+      env,
+    );
+    expect(probe.stdout).toMatch(/vakt probe: PASS/);
+    expect(probe.code).toBe(0);
   });
 
   it('exits 0 on a clean shop and 1 on a leaking one', async () => {
@@ -177,6 +232,35 @@ describe('vakt probe reports', () => {
       for (const secret of shopSecrets()) expect(text).not.toContain(secret);
       expect(text).not.toMatch(/shop_tok_|sid=(?!\[redacted\])/);
     }
+  });
+
+  it('writes a report on stdout for -, the summary on stderr, and never a file named -', async () => {
+    shop = await startShop({ flaw: 'cache-without-user' });
+    for (const flag of ['--json', '--markdown']) {
+      const cap = captureIo(shopEnv(), dir);
+      const args = ['probe', '--policy', SAMPLE_POLICY, '--target', shop.url, flag, '-'];
+      expect(await main(args, cap.io)).toBe(1);
+      expect(cap.stderr).toMatch(/^vakt probe: LEAK/);
+      if (flag === '--json') expect(JSON.parse(cap.stdout).outcome).toBe('leak');
+      else expect(cap.stdout).toMatch(/^## 🛑 vakt probe: LEAK/);
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('prints only the verdict line with --quiet, and nothing on a pass', async () => {
+    shop = await startShop({ flaw: 'cache-without-user' });
+    const leak = captureIo(shopEnv(), dir);
+    const args = ['probe', '--policy', SAMPLE_POLICY, '--quiet'];
+    expect(await main([...args, '--target', shop.url], leak.io)).toBe(1);
+    expect(leak.stdout).toMatch(/^vakt probe: LEAK {2}\S.*\n$/);
+    const undecided = captureIo(shopEnv(), dir);
+    expect(await main([...args, '--target', 'http://127.0.0.1:9'], undecided.io)).toBe(3);
+    expect(undecided.stdout).toMatch(/^vakt probe: INCONCLUSIVE {2}\S.*\n$/);
+    await shop.close();
+    shop = await startShop();
+    const pass = captureIo(shopEnv(), dir);
+    expect(await main([...args, '--target', shop.url, '--requests', '3000'], pass.io)).toBe(0);
+    expect(pass.stdout).toBe('');
   });
 
   it('reports a policy with problems as FILE:LINE:COL lines and exit 2', async () => {

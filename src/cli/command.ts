@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { closest } from '../policy/issues.ts';
 
 /** Exit codes shared by every command (DESIGN.md "Conventions"). */
 export const EXIT = { ok: 0, fail: 1, badInput: 2, undecided: 3 } as const;
@@ -30,18 +31,57 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Strict flag parsing: an unknown flag or a missing value is a UsageError naming it. */
+/**
+ * Strict flag parsing: an unknown flag (with the one it most likely meant) or a missing
+ * value is a UsageError naming it, on one line.
+ */
 export function parseFlags<T extends Options>(
   argv: string[],
   options: T,
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({
+      args: joinNegatives(argv, options),
+      options,
+      strict: true,
+      allowPositionals,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown }).code;
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+      const guess = closest(unknown, Object.keys(options));
+      if (guess) throw new UsageError(`Unknown option '--${unknown}': did you mean --${guess}?`);
+    }
+    const ambiguous = /^Option '--([^']+)' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous) {
+      throw new UsageError(
+        `--${ambiguous} needs a value, got another flag (for a value starting with -, write --${ambiguous}=VALUE)`,
+      );
+    }
     throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''));
   }
+}
+
+/**
+ * `--requests -5` as `--requests=-5`: the parser takes a value starting with a dash for a
+ * flag and answers in its own words; joined, the flag's own check names what it expects.
+ */
+function joinNegatives(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** Parses a whole number flag, or throws a UsageError naming the flag. */
@@ -64,8 +104,37 @@ export function ioStream(io: Io): Writable {
   });
 }
 
-/** Writes a report file, creating its folder: `--json out/probe.json` should just work. */
-export async function writeReport(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text);
+/** The report file name that means stdout, as with most tools: never a file named `-`. */
+export const STDOUT = '-';
+
+/**
+ * The report flag (of `flags`) that writes to stdout, if any. Only one can: two documents
+ * on one stream could not be told apart. A command with one there prints its summary on
+ * stderr instead, so stdout stays a document a pipe can parse.
+ */
+export function stdoutReport(
+  values: Record<string, unknown>,
+  flags: readonly string[],
+): string | undefined {
+  const onStdout = flags.filter((flag) => values[flag] === STDOUT);
+  if (onStdout.length > 1) {
+    throw new UsageError(
+      `only one report can go to stdout, got ${onStdout.map((f) => `--${f} -`).join(' and ')}`,
+    );
+  }
+  return onStdout[0];
+}
+
+/**
+ * Writes a report to stdout (`-`) or to a file relative to the working directory,
+ * creating its folder: `--json out/probe.json` should just work.
+ */
+export async function writeReport(io: Io, file: string, text: string): Promise<void> {
+  if (file === STDOUT) {
+    io.stdout(text);
+    return;
+  }
+  const path = resolve(io.cwd, file);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
 }

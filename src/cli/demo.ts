@@ -7,7 +7,7 @@ import { comparison, eventText, summaryText } from '../demo/timeline.ts';
 import { fileProblem, folderProblem } from '../demo/writable.ts';
 import { redactSecrets } from '../probe/redact.ts';
 import { FLAW_NAMES, FLAWS, type FlawName, isFlawName } from '../shop/flaws.ts';
-import { type Command, EXIT, parseFlags, UsageError, writeReport } from './command.ts';
+import { type Command, EXIT, parseFlags, STDOUT, UsageError, writeReport } from './command.ts';
 
 const DEFAULT_FLAW: FlawName = 'cache-without-user';
 export const REPORT_FILES = { markdown: 'vakt-demo-report.md', html: 'vakt-demo-report.html' };
@@ -30,7 +30,8 @@ Options:
   --list        name the flaws
   --out DIR     where to write ${REPORT_FILES.markdown} and ${REPORT_FILES.html}
                 (default: the current folder)
-  --json FILE   write the timeline and every result as JSON
+  --json FILE   write the timeline and every result as JSON (- for stdout; the story
+                then goes to stderr)
   -h, --help    this text
 
 Exit codes: 0 the story went as it must (v2 blocked then approved, the leak caught and
@@ -66,15 +67,19 @@ export const demoCommand: Command = {
     const dir = resolve(io.cwd, values.out ?? '.');
     const markdown = resolve(dir, REPORT_FILES.markdown);
     const html = resolve(dir, REPORT_FILES.html);
-    const json = values.json === undefined ? undefined : resolve(io.cwd, values.json);
+    const json =
+      values.json === undefined || values.json === STDOUT
+        ? values.json
+        : resolve(io.cwd, values.json);
     mustWrite('--out', await folderProblem(dir));
     for (const file of [markdown, html]) mustWrite('--out', await fileProblem(file));
-    if (json) mustWrite('--json', await fileProblem(json));
+    if (json && json !== STDOUT) mustWrite('--json', await fileProblem(json));
 
     const colour = io.isTTY && !io.env.NO_COLOR;
     const secrets = demoSecrets();
     const safe = (text: string) => redactSecrets(text, secrets);
-    const out = (text: string) => io.stdout(safe(text));
+    // With the JSON on stdout, the story goes to stderr: `--json - | jq` must get JSON only.
+    const out = (text: string) => (json === STDOUT ? io.stderr : io.stdout)(safe(text));
     let progressShown = false;
 
     out(`vakt demo: v2 ships ${flaw ? `the flaw ${flaw}` : 'no flaw'}\n\n`);
@@ -97,13 +102,13 @@ export const demoCommand: Command = {
     if (progressShown) io.stderr('\r\x1b[K');
     out(summaryText(result, colour));
 
-    await writeReport(markdown, safe(demoMarkdown(result)));
-    await writeReport(html, safe(demoHtml(result)));
+    await writeReport(io, markdown, safe(demoMarkdown(result)));
+    await writeReport(io, html, safe(demoHtml(result)));
     const written = [markdown, html];
     if (json) {
       const data = { ...result, comparison: comparison(result) };
-      await writeReport(json, safe(`${JSON.stringify(data, null, 2)}\n`));
-      written.push(json);
+      await writeReport(io, json, safe(`${JSON.stringify(data, null, 2)}\n`));
+      if (json !== STDOUT) written.push(json);
     }
     out(`reports: ${written.join(', ')}\n`);
     return result.ok ? EXIT.ok : EXIT.fail;

@@ -11,7 +11,7 @@ import { redactSecrets } from '../probe/redact.ts';
 import { parseImageRef } from '../provenance/image-ref.ts';
 import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
-import { EXIT, type Io, parseFlags, UsageError, writeReport } from './command.ts';
+import { EXIT, type Io, parseFlags, stdoutReport, UsageError, writeReport } from './command.ts';
 import { imageStep } from './gate-image.ts';
 
 const FLAGS = {
@@ -36,6 +36,8 @@ const EXIT_FOR = { approved: EXIT.ok, denied: EXIT.fail, undecided: EXIT.undecid
 export async function runGateCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   const request = parseRequest(values);
+  // A report on stdout moves the summary to stderr: `--json - | jq` must get JSON only.
+  const summary = stdoutReport(values, ['json', 'markdown']) ? io.stderr : io.stdout;
   const image = values.image === undefined ? undefined : parseImageRef(values.image);
   if (image && !image.ok) throw new UsageError(image.reason);
   const credentials = await readCredentials(values, io);
@@ -86,14 +88,14 @@ export async function runGateCommand(argv: string[], io: Io): Promise<number> {
   }
   const report = { ...verdict, ...steps?.report, requests: requests.count };
   if (values.json) {
-    await writeReport(resolve(io.cwd, values.json), safe(`${JSON.stringify(report, null, 2)}\n`));
+    await writeReport(io, values.json, safe(`${JSON.stringify(report, null, 2)}\n`));
   }
   if (values.markdown) {
     const before = steps ? `${steps.lines.map((l) => `- ${l.trim()}`).join('\n')}\n\n` : '';
-    await writeReport(resolve(io.cwd, values.markdown), safe(before + gateMarkdown(verdict)));
+    await writeReport(io, values.markdown, safe(before + gateMarkdown(verdict)));
   }
   const text = gateText(verdict, io.isTTY && !io.env.NO_COLOR);
-  io.stdout(safe(steps ? withSteps(text, steps.lines) : text));
+  summary(safe(steps ? withSteps(text, steps.lines) : text));
   return code;
 }
 

@@ -30,7 +30,8 @@ Options:
   --app-key FILE     the App's private key (PEM) and
   --installation N   the id of its installation on the repository's owner
   --json FILE        write the verdict as JSON, with the number of GitHub requests
-  --markdown FILE    write the verdict as Markdown
+                     (- for stdout; the summary then goes to stderr)
+  --markdown FILE    write the verdict as Markdown (- for stdout)
   --post-status      set the vakt/two-person commit status on the pull request's head
   -h, --help         this text
 

@@ -16,6 +16,7 @@ import {
   intFlag,
   ioStream,
   parseFlags,
+  stdoutReport,
   UsageError,
   writeReport,
 } from './command.ts';
@@ -38,6 +39,8 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   if (!values.policy) throw new UsageError('--policy FILE is required (see vakt probe --help)');
   const overrides = parseOverrides(values);
+  // A report on stdout moves the summary to stderr: `--json - | jq` must get JSON only.
+  const summary = stdoutReport(values, ['json', 'markdown']) ? io.stderr : io.stdout;
   const policyFile = resolve(io.cwd, values.policy);
   const loaded = await loadPolicyFile(policyFile);
   if (!loaded.ok) {
@@ -84,10 +87,12 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
 
   const safe = (text: string) => redactSecrets(text, secrets);
   if (values.json)
-    await writeReport(resolve(io.cwd, values.json), safe(`${JSON.stringify(verdict, null, 2)}\n`));
-  if (values.markdown)
-    await writeReport(resolve(io.cwd, values.markdown), safe(probeMarkdown(verdict)));
-  if (!values.quiet) io.stdout(safe(probeText(verdict, io.isTTY && !io.env.NO_COLOR)));
+    await writeReport(io, values.json, safe(`${JSON.stringify(verdict, null, 2)}\n`));
+  if (values.markdown) await writeReport(io, values.markdown, safe(probeMarkdown(verdict)));
+  const text = probeText(verdict, io.isTTY && !io.env.NO_COLOR);
+  // Quiet still says why it failed: a bare exit code would leave a pipeline log silent.
+  if (!values.quiet) summary(safe(text));
+  else if (verdict.outcome !== 'pass') summary(safe(`${text.split('\n')[0]}\n`));
   if (verdict.outcome === 'pass') return EXIT.ok;
   if (verdict.outcome === 'leak') return EXIT.fail;
   return EXIT.undecided;
@@ -111,6 +116,13 @@ function parseOverrides(values: {
   const concurrency = intFlag('concurrency', values.concurrency, 1);
   if (concurrency !== undefined) overrides.concurrency = concurrency;
   if (values.duration !== undefined) {
+    // A policy may give bare seconds; on the command line "30" reads as seconds or as
+    // requests alike, so the flag wants its unit.
+    if (/^\s*\d+(\.\d+)?\s*$/.test(values.duration)) {
+      throw new UsageError(
+        `--duration needs a unit: ${values.duration.trim()}s, for example, got "${values.duration}"`,
+      );
+    }
     const ms = parseDuration(values.duration);
     if (ms === undefined || ms <= 0)
       throw new UsageError(

@@ -15,10 +15,11 @@ Options:
   --requests N         samples to check (overrides probe.load.requests)
   --concurrency N      requests in flight (overrides probe.load.concurrency)
   --duration D         time budget, e.g. 30s (overrides probe.load.duration)
-  --json FILE          write the verdict as JSON
-  --markdown FILE      write the verdict as Markdown
+  --json FILE          write the verdict as JSON (- for stdout; the summary then goes
+                       to stderr)
+  --markdown FILE      write the verdict as Markdown (- for stdout)
   --on-leak CMD        run CMD (via sh -c) at the first leak; VAKT_LEAK_* variables describe it
-  --quiet              print nothing but problems
+  --quiet              print only the verdict line, and only for a leak or inconclusive
   --verbose            log the run's events to stderr (JSON, or readable on a terminal)
   -h, --help           this text
 

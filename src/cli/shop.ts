@@ -1,4 +1,4 @@
-import { FLAW_NAMES, FLAWS, type FlawName, startShop } from '../shop/index.ts';
+import { FLAW_NAMES, FLAWS, type FlawName, sampleShopExports, startShop } from '../shop/index.ts';
 import { type Command, EXIT, intFlag, parseFlags, UsageError } from './command.ts';
 
 const HELP = `vakt shop: run the sample multi-tenant shop
@@ -8,7 +8,8 @@ switched on by name, one per cross-tenant leak mechanism seen in production. Use
 try vakt probe, or to see what each flaw looks like. Users sign in with a bearer token,
 POST /login (a token or a session cookie) or an X-Api-Key header; personal data is at
 /api/me, /api/orders, /api/profile and POST /graphql ({ me { id email orders { id } } }).
-Large responses are compressed for clients that accept gzip or br.
+Large responses are compressed for clients that accept gzip or br. On start it prints
+the test users' credentials as the export lines policies/sample-shop.yaml reads.
 
 Usage:
   vakt shop [--flaw NAME] [--port N] [--host ADDR]
@@ -54,7 +55,10 @@ export const shopCommand: Command = {
       host: values.host ?? '127.0.0.1',
     });
     io.stdout(
-      `sample shop (${flaw ?? 'clean release'}) listening on ${shop.url}; Ctrl-C stops it\n`,
+      `sample shop (${flaw ?? 'clean release'}) listening on ${shop.url}; Ctrl-C stops it\n` +
+        `\nIts test users, for policies/sample-shop.yaml (paste into the shell that probes):\n` +
+        sampleShopExports() +
+        `\nthen: vakt probe --policy policies/sample-shop.yaml --target ${shop.url}\n`,
     );
     await new Promise<void>((resolveStop) => {
       const stop = () => resolveStop();

@@ -1,5 +1,6 @@
 export type { FlawInfo, FlawName } from './flaws.ts';
 export { FLAW_NAMES, FLAWS } from './flaws.ts';
+export { sampleShopEnv, sampleShopExports } from './sample-env.ts';
 export type { Shop, ShopOptions, ShopStats } from './server.ts';
 export { startShop } from './server.ts';
 export type { ShopUser } from './users.ts';

@@ -2,23 +2,13 @@ import { resolve } from 'node:path';
 import { loadPolicyFile } from '../../src/policy/load.ts';
 import { resolveProbe } from '../../src/policy/secrets.ts';
 import { type ProbeConfig, type ProbeOverrides, probeConfig } from '../../src/probe/config.ts';
-import { TEST_USERS } from '../../src/shop/index.ts';
+import { sampleShopEnv } from '../../src/shop/index.ts';
 
 export const SAMPLE_POLICY = resolve(import.meta.dirname, '../../policies/sample-shop.yaml');
 
 /** The credentials the sample policy reads from the environment. */
 export function shopEnv(): Record<string, string> {
-  const user = (name: string) => {
-    const found = TEST_USERS.find((u) => u.name === name);
-    if (!found) throw new Error(`no test user ${name}`);
-    return found;
-  };
-  return {
-    ALICE_TOKEN: user('alice').token,
-    BOB_PASSWORD: user('bob').password,
-    CAROL_PASSWORD: user('carol').password,
-    DAVE_API_KEY: user('dave').apiKey ?? '',
-  };
+  return sampleShopEnv();
 }
 
 /** Every secret the sample policy uses: none may appear in any output. */
