@@ -78,17 +78,20 @@ async function fullSha(octokit: Octokit, owner: string, repo: string, sha: strin
   return data.sha;
 }
 
-/** A verdict reached before (or without) reading the pull request's reviews. */
-function shell(
+/**
+ * A verdict reached before (or without) reading the pull request's reviews, in the gate's
+ * own shape: here, and for `vakt gate --image` when the image's provenance already denies.
+ */
+export function shell(
   policy: ApprovalPolicy,
   request: GateRequest,
   outcome: 'denied' | 'undecided',
-  reason: string,
+  reason: string | string[],
   deploySha: string | undefined,
 ): ApprovalVerdict {
   return {
     outcome,
-    reasons: [reason],
+    reasons: typeof reason === 'string' ? [reason] : reason,
     counted: [],
     notCounted: [],
     missing: [],

@@ -1,4 +1,5 @@
 import type { Octokit } from 'octokit';
+import { shell } from '../approval/decide.ts';
 import type { ApprovalPolicy } from '../approval/schema.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import type { ImageRef } from '../provenance/image-ref.ts';
@@ -99,29 +100,17 @@ export async function imageStep(input: {
   return { ok: true, sha: verdict.commit, lines, report };
 }
 
-/** A denial reached before the pull request was read, in the gate's own shape. */
+/** A denial reached before the pull request was read (see the gate's own shell()). */
 function denial(
   input: { policy: ApprovalPolicy; owner: string; repo: string },
   reasons: string[],
   deploySha: string | undefined,
 ): ApprovalVerdict {
-  const { policy } = input;
-  return {
-    outcome: 'denied',
+  return shell(
+    input.policy,
+    { owner: input.owner, repo: input.repo },
+    'denied',
     reasons,
-    counted: [],
-    notCounted: [],
-    missing: [],
-    required: {
-      approvals: policy.minApprovals,
-      teams: policy.requireFrom.map((t) => ({ teams: [...t.teams], count: t.count })),
-    },
-    evidence: {
-      repository: `${input.owner}/${input.repo}`,
-      pullRequest: 0,
-      baseRef: '',
-      headSha: '',
-      ...(deploySha !== undefined && { deploySha }),
-    },
-  };
+    deploySha,
+  );
 }
