@@ -188,14 +188,7 @@ function canary(
   }
   const exposed = exposedMessage(ctx, 'release');
   if (exposed) {
-    draft.status.phase = 'Blocked';
-    if (draft.status.message !== exposed) {
-      record(draft, 'Warning', 'CandidateExposed', exposed, candidate);
-    }
-    draft.status.message = exposed;
-    scaleCandidate(ctx, 0, true);
-    guardStable(ctx);
-    requeue(draft, EXPOSURE_RECHECK_MS);
+    heldAtZero(ctx, 'CandidateExposed', exposed);
     return;
   }
   const replicas = ctx.spec.probe.canaryReplicas;
@@ -218,15 +211,26 @@ function canary(
  * are gone nothing is probed or promoted; the candidate waits at zero.
  */
 function polluted(ctx: Context, pods: string[]): void {
-  const { draft } = ctx;
-  const candidate = draft.status.candidate;
   const message = `pods ${pods.join(', ')} answer on Service ${ctx.name}-canary but are not pods of Deployment ${ctx.spec.targetRef.name}: a probe would not see the candidate alone; it is not probed or promoted until they are gone`;
+  if (ctx.observed.probe?.target === 'candidate') ctx.draft.actions.push({ kind: 'stopProbe' });
+  heldAtZero(ctx, 'CanaryPolluted', message);
+}
+
+/**
+ * An approved candidate that must wait for something outside vakt (a route, a Service,
+ * a pod): Blocked at zero, said once per message, looked at again in a while.
+ */
+function heldAtZero(
+  ctx: Context,
+  reason: 'CandidateExposed' | 'CanaryPolluted',
+  message: string,
+): void {
+  const { draft } = ctx;
   draft.status.phase = 'Blocked';
   if (draft.status.message !== message) {
-    record(draft, 'Warning', 'CanaryPolluted', message, candidate);
+    record(draft, 'Warning', reason, message, draft.status.candidate);
   }
   draft.status.message = message;
-  if (ctx.observed.probe?.target === 'candidate') draft.actions.push({ kind: 'stopProbe' });
   scaleCandidate(ctx, 0, true);
   guardStable(ctx);
   requeue(draft, EXPOSURE_RECHECK_MS);

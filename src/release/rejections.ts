@@ -19,17 +19,21 @@ export interface ReleaseKey {
 }
 
 interface Container {
+  name?: unknown;
   image?: unknown;
+}
+
+/** Every container a template runs: init, ordinary and ephemeral. */
+function containersOf(template: PodTemplate): Container[] {
+  const spec = (template.spec ?? {}) as Record<string, unknown>;
+  return ['initContainers', 'containers', 'ephemeralContainers'].flatMap((field) =>
+    Array.isArray(spec[field]) ? (spec[field] as Container[]) : [],
+  );
 }
 
 /** All images a template runs (containers, init and ephemeral containers), sorted. */
 export function allImages(template: PodTemplate): string[] {
-  const spec = (template.spec ?? {}) as Record<string, unknown>;
-  const lists = ['initContainers', 'containers', 'ephemeralContainers'].map((field) =>
-    Array.isArray(spec[field]) ? (spec[field] as Container[]) : [],
-  );
-  return lists
-    .flat()
+  return containersOf(template)
     .flatMap((c) => (typeof c?.image === 'string' ? [c.image] : []))
     .sort();
 }
@@ -43,12 +47,7 @@ export const pinned = (image: string) => /@sha256:[0-9a-f]{64}$/.test(image);
 
 /** Containers (init containers too) whose image is not named by digest: "shop=shop:v2". */
 export function unpinnedImages(template: PodTemplate): string[] {
-  const spec = (template.spec ?? {}) as Record<string, unknown>;
-  const lists = ['initContainers', 'containers', 'ephemeralContainers'].map((field) =>
-    Array.isArray(spec[field]) ? (spec[field] as { name?: unknown; image?: unknown }[]) : [],
-  );
-  return lists
-    .flat()
+  return containersOf(template)
     .filter((c) => typeof c?.image !== 'string' || !pinned(c.image))
     .map((c) => `${typeof c?.name === 'string' ? c.name : '?'}=${String(c?.image ?? '(none)')}`);
 }
