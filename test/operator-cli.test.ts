@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { operatorSettings, runOperator } from '../src/cli/operator.ts';
+import { operatorSettings, runOperator } from '../src/cli/operator-run.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import { type FakeKube, startFakeKube } from './support/fake-kube/index.ts';
 import { captureIo } from './support/io.ts';
