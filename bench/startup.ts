@@ -1,7 +1,9 @@
 // Start-up of the CLI: wall time of `vakt --version`, `vakt probe --help` and
 // `vakt policy check <sample>` as ratios to `node -e 0`, all in the same rounds (so a busy
 // machine slows each alike), for the checkout (bin/vakt.js on src/) and for the package as
-// npm installs it (dist/cli/). BENCH_STARTUP_RUNS sets the rounds (default 15).
+// npm installs it (dist/cli/). BENCH_STARTUP_RUNS sets the rounds (default 15). The bin
+// turns on Node's compile cache; `--version` is also timed without it, as a first start
+// (or NODE_DISABLE_COMPILE_CACHE=1) pays.
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,12 +19,13 @@ interface Case {
   name: string;
   file: string;
   args: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
-async function timed(file: string, args: string[]): Promise<number> {
+async function timed({ file, args, env = INSTALLED_ENV }: Case): Promise<number> {
   const start = performance.now();
   // policy check exits 0 with warnings on stderr; any other exit is a broken case.
-  await run(file, args, { cwd: ROOT, env: INSTALLED_ENV });
+  await run(file, args, { cwd: ROOT, env });
   return performance.now() - start;
 }
 
@@ -32,6 +35,12 @@ function commands(where: string, bin: string[], policy: string): Case[] {
     { name: `${where}: vakt --version`, file, args: [...pre, '--version'] },
     { name: `${where}: vakt probe --help`, file, args: [...pre, 'probe', '--help'] },
     { name: `${where}: vakt policy check`, file, args: [...pre, 'policy', 'check', policy] },
+    {
+      name: `${where}: vakt --version, no compile cache`,
+      file,
+      args: [...pre, '--version'],
+      env: { ...INSTALLED_ENV, NODE_DISABLE_COMPILE_CACHE: '1' },
+    },
   ];
 }
 
@@ -47,9 +56,9 @@ export async function benchStartup(rounds = Number(process.env.BENCH_STARTUP_RUN
     ];
     const times = new Map(cases.map((c) => [c, [] as number[]]));
     // One warm-up round: the first run of anything pays for a cold file cache.
-    for (const c of cases) await timed(c.file, c.args);
+    for (const c of cases) await timed(c);
     for (let i = 0; i < rounds; i++) {
-      for (const c of cases) times.get(c)?.push(await timed(c.file, c.args));
+      for (const c of cases) times.get(c)?.push(await timed(c));
     }
     const base = median(times.get(baseline) ?? []);
     const figures: Figure[] = [
