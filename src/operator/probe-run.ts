@@ -2,7 +2,12 @@ import type { Logger } from '../log.ts';
 import type { ProbeConfig } from '../probe/config.ts';
 import type { runProbe } from '../probe/run.ts';
 import { leakRateUpperBound } from '../probe/stats.ts';
-import type { LeakEvidence, ProbeCounters, ProbeVerdict } from '../probe/types.ts';
+import {
+  type LeakEvidence,
+  noCounters,
+  type ProbeCounters,
+  type ProbeVerdict,
+} from '../probe/types.ts';
 import type { ProbeReport } from '../release/state.ts';
 import { describeError as describe } from './refs.ts';
 
@@ -148,18 +153,7 @@ function failed(target: string, reason: string, base: ReportBase): ProbeVerdict 
     tenants: [],
     startedAt: new Date().toISOString(),
     durationMs: 0,
-    counters: {
-      sent: 0,
-      checked: 0,
-      cancelled: 0,
-      failed: 0,
-      unchecked: 0,
-      anonymous: 0,
-      logins: 0,
-      byPattern: {},
-      byPool: { tenant: 0, shared: 0 },
-      bytesScanned: 0,
-    },
+    counters: noCounters(),
     leakRateBound: 1,
     confidence: 0,
     maxLeakRate: base.maxLeakRate,

@@ -17,13 +17,14 @@ import { evidenceHeaders } from './redact.ts';
 import { describeError, percentiles, round } from './run-figures.ts';
 import { Sessions } from './sessions.ts';
 import { AbandonedError, Transport } from './transport.ts';
-import type {
-  LeakEvidence,
-  Pattern,
-  ProbeCounters,
-  ProbeVerdict,
-  ProbeWarning,
-  RequestInfo,
+import {
+  type LeakEvidence,
+  noCounters,
+  type Pattern,
+  type ProbeCounters,
+  type ProbeVerdict,
+  type ProbeWarning,
+  type RequestInfo,
 } from './types.ts';
 import { judge } from './verdict.ts';
 
@@ -69,18 +70,7 @@ class ProbeRun {
   readonly ctx: ExchangeContext;
   readonly sessions: Sessions;
   readonly shape: PlanShape;
-  readonly counters: ProbeCounters = {
-    sent: 0,
-    checked: 0,
-    cancelled: 0,
-    failed: 0,
-    unchecked: 0,
-    anonymous: 0,
-    logins: 0,
-    byPattern: {},
-    byPool: { tenant: 0, shared: 0 },
-    bytesScanned: 0,
-  };
+  readonly counters: ProbeCounters = noCounters();
   readonly failures = new Map<string, number>();
   readonly warnings = new Map<string, ProbeWarning>();
   readonly identityChecks: number[];

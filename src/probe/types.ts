@@ -83,6 +83,22 @@ export interface ProbeCounters {
   bytesScanned: number;
 }
 
+/** Counters before the first request. */
+export function noCounters(): ProbeCounters {
+  return {
+    sent: 0,
+    checked: 0,
+    cancelled: 0,
+    failed: 0,
+    unchecked: 0,
+    anonymous: 0,
+    logins: 0,
+    byPattern: {},
+    byPool: { tenant: 0, shared: 0 },
+    bytesScanned: 0,
+  };
+}
+
 export interface ProbeVerdict {
   outcome: Outcome;
   reason: string;
