@@ -74,11 +74,26 @@ export function createMetrics(): OperatorMetrics {
     labelNames: ['mode', 'outcome'] as const,
     registers,
   });
-  // Zeros from the start, so a rate() over "inconclusive" has a series before the first one.
+  const leaks = new Counter({
+    name: 'vakt_leaks_total',
+    help: 'cross-tenant leaks found, by what was probed (candidate or stable)',
+    labelNames: ['target'] as const,
+    registers,
+  });
+  const reverts = new Counter({
+    name: 'vakt_reverts_total',
+    help: 'releases taken back after a leak: candidate scaled to zero, or stable restored',
+    labelNames: ['why'] as const,
+    registers,
+  });
+  // Zeros from the start: increase() sees the first leak only on a series that was there
+  // before it, and the alerts watch these.
   for (const mode of PROBE_MODES) {
     for (const outcome of ['pass', 'leak', 'inconclusive'] as const)
       probeRuns.inc({ mode, outcome }, 0);
   }
+  for (const target of ['candidate', 'stable'] as const) leaks.inc({ target }, 0);
+  for (const why of ['candidate', 'restore'] as const) reverts.inc({ why }, 0);
   return {
     registry,
     guards,
@@ -103,18 +118,8 @@ export function createMetrics(): OperatorMetrics {
       registers,
     }),
     probeRuns,
-    leaks: new Counter({
-      name: 'vakt_leaks_total',
-      help: 'cross-tenant leaks found, by what was probed (candidate or stable)',
-      labelNames: ['target'] as const,
-      registers,
-    }),
-    reverts: new Counter({
-      name: 'vakt_reverts_total',
-      help: 'releases taken back after a leak: candidate scaled to zero, or stable restored',
-      labelNames: ['why'] as const,
-      registers,
-    }),
+    leaks,
+    reverts,
     revertSeconds: new Histogram({
       name: 'vakt_revert_seconds',
       help: 'from the first leaking response to the API server accepting the revert',
@@ -184,6 +189,9 @@ function githubMetrics(registers: Registry[]): GitHubObserver {
     labelNames: ['kind', 'outcome'] as const,
     registers,
   });
+  for (const kind of ['primary', 'secondary', 'graphql'] as const) {
+    for (const outcome of ['waited', 'gave_up'] as const) rateLimited.inc({ kind, outcome }, 0);
+  }
   return {
     answered(status, figures) {
       requests.inc({ status: String(status) });
