@@ -250,13 +250,25 @@ describe('operator against the Kubernetes API', () => {
     await world.waitFor('a passing guard run', hasCondition(world, 'ProbesPassing', 'GuardPassed'));
     expect(world.status()?.probe?.mode).toBe('guard');
     expect(await metric(op, 'vakt_probe_requests_total', 'mode="guard"')).toBeGreaterThan(0);
+    expect(
+      await metric(op, 'vakt_probe_runs_total', 'mode="guard",outcome="pass"'),
+    ).toBeGreaterThan(0);
+    expect(await metric(op, 'vakt_probe_request_seconds_count', 'mode="guard"')).toBeGreaterThan(0);
+    expect(await metric(op, 'vakt_reconcile_seconds_count')).toBeGreaterThan(0);
+    expect(await metric(op, 'vakt_guard_approvals', 'outcome="pending"')).toBe(0);
   });
 
   it('blocks an unapproved template, then proceeds when approvals arrive (recheck on demand)', async () => {
     const world = await startWorld();
-    await adopted(world);
+    const op = await adopted(world);
     const hash = release(world, SHA.v2, 'v2', ['bob']);
     await world.waitFor('Blocked and denied', () => world.status()?.approval?.outcome === 'denied');
+    await world.waitFor(
+      'the approvals gauge',
+      async () => (await metric(op, 'vakt_guard_approvals', 'outcome="denied"')) === 1,
+    );
+    expect(await metric(op, 'vakt_guards', 'phase="Blocked"')).toBe(1);
+    expect(await metric(op, 'vakt_github_requests_total', 'status="200"')).toBeGreaterThan(0);
     expect(world.status()).toMatchObject({
       phase: 'Blocked',
       candidate: { templateHash: hash, revision: SHA.v2 },
@@ -285,6 +297,11 @@ describe('operator against the Kubernetes API', () => {
       github.statusesOf(SHA.v2).some(([, state]) => state === 'success'),
     );
     expect(github.asked.get(SHA.v2)).toBe(2);
+    await world.waitFor(
+      'the approvals gauge',
+      async () => (await metric(op, 'vakt_guard_approvals', 'outcome="approved"')) === 1,
+    );
+    expect(await metric(op, 'vakt_guard_approvals', 'outcome="denied"')).toBe(0);
   });
 
   it('reverts a leaking canary at once, marks it on the Deployment, and never retries it', async () => {
@@ -310,6 +327,7 @@ describe('operator against the Kubernetes API', () => {
     expect(await metric(op, 'vakt_leaks_total', 'target="candidate"')).toBe(1);
     expect(await metric(op, 'vakt_reverts_total', 'why="candidate"')).toBe(1);
     expect(await metric(op, 'vakt_revert_seconds_count')).toBe(1);
+    expect(await metric(op, 'vakt_probe_runs_total', 'mode="canary",outcome="leak"')).toBe(1);
     await world.waitFor(
       'the probe failure status',
       () => github.statusesOf(SHA.leak, 'vakt/probe').length > 0,

@@ -16,6 +16,7 @@ import { startOperator } from '../src/operator/operator.ts';
 import type { LeaderElector } from '../src/operator/ports.ts';
 import { serviceUrlFromTemplate } from '../src/operator/service-url.ts';
 import type { ProbeConfig } from '../src/probe/config.ts';
+import type { RunHooks } from '../src/probe/run.ts';
 import type { ProbeVerdict } from '../src/probe/types.ts';
 import type { ApprovalReport, ProbeReport } from '../src/release/state.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
@@ -402,6 +403,33 @@ describe('probe manager', () => {
     expect(Date.now() - again).toBeGreaterThanOrEqual(900);
     expect(scripted.targets.length).toBeGreaterThan(runs);
     await probes.stopAll();
+  });
+
+  it('counts runs by mode and outcome, failed requests, and the latency of clean samples', async () => {
+    const metrics = createMetrics();
+    const reports: ProbeReport[] = [];
+    const run = async (config: ProbeConfig, hooks: RunHooks = {}): Promise<ProbeVerdict> => {
+      for (const ms of [4, 40, 400]) hooks.onLatency?.(ms);
+      const ended = verdict(config, 'inconclusive');
+      return { ...ended, counters: { ...ended.counters, sent: 13, failed: 3 } };
+    };
+    const probes = probeManager({ report: (_ref, r) => reports.push(r), run, metrics });
+    probes.start(REF, { target: 'candidate', mode: 'canary', templateHash: 'h1' }, setup());
+    await until(() => reports.length > 0, 'the inconclusive run');
+    await probes.stopAll();
+    const value = async (name: string, labels: string) => {
+      const text = await metrics.registry.metrics();
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+      return Number(line?.split(' ').at(-1));
+    };
+    const canary = 'mode="canary"';
+    expect(await value('vakt_probe_runs_total', `${canary},outcome="inconclusive"`)).toBe(1);
+    expect(await value('vakt_probe_runs_total', `${canary},outcome="pass"`)).toBe(0);
+    expect(await value('vakt_probe_requests_total', canary)).toBe(13);
+    expect(await value('vakt_probe_request_failures_total', canary)).toBe(3);
+    expect(await value('vakt_probe_request_seconds_count', canary)).toBe(3);
+    expect(await value('vakt_probe_request_seconds_bucket', `le="0.05",${canary}`)).toBe(2);
+    expect(await value('vakt_probe_request_seconds_sum', canary)).toBeCloseTo(0.444);
   });
 
   it('lets guard runs take turns, while canary runs never wait', async () => {

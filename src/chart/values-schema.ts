@@ -42,6 +42,65 @@ const StringMap = z.record(z.string(), z.string());
 const Quantity = z.union([z.string().min(1), z.number().min(0)]);
 const ResourceList = z.record(z.string(), Quantity);
 
+/** A Prometheus duration: 30s, 15m, 2h, 1h30m. */
+const PromDuration = z
+  .string()
+  .regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, { message: 'expected a Prometheus duration: 15m, 2h' });
+/** A share from 0 to 1; also as text, since Helm's --set passes 0.25 as a string. */
+const Ratio = z.union([
+  z.number().min(0).max(1),
+  z.string().regex(/^(0|1|0?\.[0-9]+|1\.0*)$/, { message: 'expected a number from 0 to 1' }),
+]);
+
+/** The alerts charts/vakt/templates/prometheusrule.yaml renders, by name. */
+export const ALERT_NAMES = [
+  'VaktLeakDetected',
+  'VaktReleaseReverted',
+  'VaktGuardBlocked',
+  'VaktGuardUndecided',
+  'VaktProbeRunsInconclusive',
+  'VaktProbeRequestsFailing',
+  'VaktGitHubRateLimitLow',
+  'VaktGitHubRateLimited',
+  'VaktAdmissionPoliciesNotEnforced',
+  'VaktReconcileErrors',
+] as const;
+
+const Monitoring = z.strictObject({
+  selector: z
+    .string()
+    .regex(/^[^{}]*$/, { message: 'expected label matchers without braces: job="vakt"' })
+    .describe(
+      "PromQL label matchers picking this install's series; empty: namespace and job of the chart's ServiceMonitor",
+    ),
+  prometheusRule: z.strictObject({
+    enabled: z.boolean().describe('needs the Prometheus Operator CRDs (monitoring.coreos.com)'),
+    labels: StringMap.describe('labels Prometheus selects rules by'),
+    alertLabels: StringMap.describe('labels added to every alert'),
+    disabled: z.array(z.enum(ALERT_NAMES)).describe('alerts to leave out'),
+    runbookUrl: z
+      .url({ protocol: /^https?$/ })
+      .describe("the alerts' runbook page; each alert's name is the anchor"),
+    leakWindow: PromDuration,
+    guardBlockedFor: PromDuration,
+    guardUndecidedFor: PromDuration,
+    window: PromDuration.describe('window of rates and ratios'),
+    ratioFor: PromDuration.describe('how long a ratio must hold before its alert fires'),
+    probeInconclusiveRatio: Ratio,
+    probeFailureRatio: Ratio,
+    githubQuotaLeftRatio: Ratio,
+    githubRateLimitedFor: PromDuration,
+    admissionNotEnforcedFor: PromDuration,
+    reconcileErrorRatio: Ratio,
+  }),
+  grafanaDashboard: z.strictObject({
+    enabled: z.boolean(),
+    labels: StringMap.describe("the label Grafana's dashboard sidecar selects by"),
+    annotations: StringMap,
+    namespace: NameOrEmpty.describe('where the ConfigMap goes; empty: the release namespace'),
+  }),
+});
+
 const Image = z.strictObject({
   repository: z.string().min(1).describe('the operator image, without tag'),
   tag: z.string().describe("the image tag; empty: the chart's appVersion"),
@@ -212,6 +271,7 @@ export const ChartValues = z
         .regex(/^([0-9]+(ms|s|m|h))?$/, { message: 'expected a duration or empty' }),
       labels: StringMap,
     }),
+    monitoring: Monitoring,
     podAnnotations: StringMap,
     podLabels: StringMap,
     priorityClassName: z.string(),

@@ -1,5 +1,6 @@
 import { App, Octokit } from 'octokit';
 import { waitOutGraphqlLimits } from './graphql-limits.ts';
+import { type GitHubObserver, rateLimitFigures } from './observe.ts';
 import { ownLimiters, spaceMutations } from './pacing.ts';
 import { retryAfterRateLimit } from './rate-limit.ts';
 
@@ -26,6 +27,8 @@ export interface GitHubOptions {
   log?: OctokitLog;
   /** Sends the requests instead of the global fetch (the demo answers from a recording). */
   fetch?: typeof fetch;
+  /** Told of every answer and rate limit (the operator's metrics). */
+  observer?: GitHubObserver;
 }
 
 /** The logger shape octokit calls (a pino logger fits). */
@@ -59,9 +62,17 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
     );
   }
   const retries = options.retries ?? process.env.VAKT_GITHUB_RETRIES !== '0';
+  const observer = options.observer;
+  const waitOrNot = (kind: 'primary' | 'secondary', after: number, count: number) => {
+    const waits = retryAfterRateLimit(after, count);
+    observer?.rateLimited(kind, waits);
+    return waits;
+  };
   const Configured = Octokit.defaults({
     baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
-    request: { fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.fetch) },
+    request: {
+      fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.fetch, observer),
+    },
     log: options.log ?? SILENT,
     // Off in tests only: then failures surface at once.
     retry: retries ? { doNotRetry: DO_NOT_RETRY } : { enabled: false },
@@ -71,9 +82,9 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
           ...ownLimiters(),
           // Replaces octokit's handlers, which wait until the quota resets, up to an hour.
           onRateLimit: (after: number, _o: unknown, _k: unknown, count: number) =>
-            retryAfterRateLimit(after, count),
+            waitOrNot('primary', after, count),
           onSecondaryRateLimit: (after: number, _o: unknown, _k: unknown, count: number) =>
-            retryAfterRateLimit(after, count),
+            waitOrNot('secondary', after, count),
         }
       : { enabled: false },
   });
@@ -82,7 +93,7 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
     : await installationOctokit(Configured, app as NonNullable<GitHubOptions['app']>);
   if (retries) {
     spaceMutations(octokit);
-    waitOutGraphqlLimits(octokit);
+    waitOutGraphqlLimits(octokit, undefined, observer);
   }
   return octokit;
 }
@@ -101,12 +112,23 @@ async function installationOctokit(
  * may hold a request back for seconds when many decisions run at once. Each attempt
  * (retries included) gets its own clock.
  */
-function timedFetch(ms: number, send?: typeof fetch): typeof fetch {
+function timedFetch(ms: number, send?: typeof fetch, observer?: GitHubObserver): typeof fetch {
   return (input, init) => {
     const timeout = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     // The global is looked up per request, so whatever stands in for it then is used.
-    return (send ?? fetch)(input, { ...init, signal });
+    const answer = (send ?? fetch)(input, { ...init, signal });
+    if (!observer) return answer;
+    return answer.then(
+      (response) => {
+        observer.answered(response.status, rateLimitFigures(response.headers));
+        return response;
+      },
+      (error: unknown) => {
+        observer.answered('error');
+        throw error;
+      },
+    );
   };
 }
 

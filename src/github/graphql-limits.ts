@@ -1,4 +1,5 @@
 import type { Octokit } from 'octokit';
+import type { GitHubObserver } from './observe.ts';
 import { retryAfterRateLimit } from './rate-limit.ts';
 
 /**
@@ -56,15 +57,21 @@ const REAL: Waiting = {
 };
 
 /** Retries a GraphQL answer that reports a rate limit, within MAX_RATE_LIMIT_WAIT_S. */
-export function waitOutGraphqlLimits(octokit: Octokit, waiting: Waiting = REAL): void {
+export function waitOutGraphqlLimits(
+  octokit: Octokit,
+  waiting: Waiting = REAL,
+  observer?: GitHubObserver,
+): void {
   octokit.hook.wrap('request', async (request, options) => {
     if (!isGraphqlPath(options.url)) return request(options);
     for (let retries = 0; ; retries++) {
       const response = await request(options);
       if (!isGraphqlRateLimit(response.data)) return response;
       const after = graphqlRetryAfter(response.headers as Headers, waiting.now());
+      const waits = after !== undefined && retryAfterRateLimit(after, retries);
+      observer?.rateLimited('graphql', waits);
       // Handed on as it came: the GraphQL client turns it into an error fetch-errors explains.
-      if (after === undefined || !retryAfterRateLimit(after, retries)) return response;
+      if (after === undefined || !waits) return response;
       await waiting.sleep(after * 1000);
     }
   });

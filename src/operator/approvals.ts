@@ -4,6 +4,7 @@ import { decide as gate } from '../approval/decide.ts';
 import type { ApprovalPolicy } from '../approval/schema.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { createGitHub, type GitHubOptions } from '../github/client.ts';
+import type { GitHubObserver } from '../github/observe.ts';
 import type { Logger } from '../log.ts';
 import { loadTrustRoots, type TrustRoot } from '../provenance/trust-roots.ts';
 import type { Action, ApprovalReport } from '../release/state.ts';
@@ -36,6 +37,8 @@ export interface ApprovalCheckerOptions {
   github?: GitHubSource;
   log: Logger;
   report: (ref: GuardRef, report: ApprovalReport) => void;
+  /** Told of every GitHub answer and rate limit (the operator's metrics). */
+  observer?: GitHubObserver;
 }
 
 export class ApprovalChecker {
@@ -205,8 +208,12 @@ export class ApprovalChecker {
     };
     const fingerprint = createHash('sha256').update(JSON.stringify(options)).digest('hex');
     if (this.client?.fingerprint === fingerprint) return { octokit: this.client.octokit };
+    const observer = this.options.observer;
     try {
-      const octokit = await (source.createOctokit ?? createGitHub)(options);
+      const octokit = await (source.createOctokit ?? createGitHub)({
+        ...options,
+        ...(observer && { observer }),
+      });
       this.client = { fingerprint, octokit };
       return { octokit };
     } catch (error) {

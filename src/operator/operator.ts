@@ -91,6 +91,7 @@ export function startOperator(options: OperatorOptions): Operator {
     ...(options.github && { github: options.github }),
     log: log.child({ component: 'approvals' }),
     report: (ref, report) => reconciler.report(ref, report),
+    observer: metrics.github,
   });
   const reconciler = new Reconciler({
     cluster,

@@ -29,8 +29,10 @@ export interface TargetsRun {
   /** Aborts the run; its outcome is then not reported at all. */
   signal: AbortSignal;
   deliver: (report: ProbeReport) => void;
-  /** Requests sent since the last call, for the metric. */
-  onRequests: (sent: number) => void;
+  /** Requests sent, and failed, since the last call, for the metrics. */
+  onRequests: (sent: number, failed: number) => void;
+  /** The latency of each clean sample, for the metric. */
+  onLatency?: (ms: number) => void;
 }
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -39,16 +41,20 @@ const PROGRESS_EVERY_MS = 1_000;
 export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
   const { base, targets, log, signal } = run;
   const counters: ProbeCounters[] = [];
-  const state = { leak: false, progressAt: performance.now(), sent: 0 };
+  const state = { leak: false, progressAt: performance.now(), sent: 0, failed: 0 };
   const sum = () => ({
     sent: counters.reduce((n, c) => n + c.sent, 0),
     checked: counters.reduce((n, c) => n + c.checked, 0),
     failed: counters.reduce((n, c) => n + c.failed, 0),
   });
   const countRequests = () => {
-    const { sent } = sum();
-    if (sent > state.sent) run.onRequests(sent - state.sent);
-    state.sent = sent;
+    const { sent, failed } = sum();
+    // Never backwards: a target whose run threw reports zeros in the end.
+    if (sent > state.sent || failed > state.failed) {
+      run.onRequests(Math.max(0, sent - state.sent), Math.max(0, failed - state.failed));
+    }
+    state.sent = Math.max(sent, state.sent);
+    state.failed = Math.max(failed, state.failed);
   };
   const progress = () => {
     const now = performance.now();
@@ -78,6 +84,7 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
     return run.runner(config, {
       log,
       signal: end.signal,
+      ...(run.onLatency && { onLatency: run.onLatency }),
       onProgress: (live) => {
         counters[i] = live;
         if (!signal.aborted && !state.leak) progress();

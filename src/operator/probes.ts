@@ -209,6 +209,9 @@ export class ProbeManager {
 
   private deliver(probe: ActiveProbe, report: ProbeReport): void {
     if (probe.stopped || this.active.get(probe.key) !== probe) return;
+    if (report.outcome !== 'running') {
+      this.options.metrics?.probeRuns.inc({ mode: probe.start.mode, outcome: report.outcome });
+    }
     if (report.outcome === 'leak' && report.via === 'edge') probe.edgeLeak = true;
     this.options.report(probe.ref, report);
   }
@@ -271,7 +274,13 @@ export class ProbeManager {
       log: this.options.log.child({ guard: probe.key, runId }),
       signal: revoked ? AbortSignal.any([probe.abort.signal, revoked]) : probe.abort.signal,
       deliver: (report) => this.deliver(probe, report),
-      onRequests: (n) => this.options.metrics?.probeRequests.inc({ mode: start.mode }, n),
+      onRequests: (sent, failed) => {
+        const metrics = this.options.metrics;
+        if (sent > 0) metrics?.probeRequests.inc({ mode: start.mode }, sent);
+        if (failed > 0) metrics?.probeFailures.inc({ mode: start.mode }, failed);
+      },
+      onLatency: (ms) =>
+        this.options.metrics?.probeSeconds.observe({ mode: start.mode }, ms / 1000),
     });
   }
 }

@@ -6,7 +6,7 @@ import { GUARDED_BY, type Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { AdmissionSource } from './admission-source.ts';
 import type { ApprovalChecker } from './approvals.ts';
-import type { OperatorMetrics } from './metrics.ts';
+import type { ApprovalOutcome, OperatorMetrics } from './metrics.ts';
 import { observeGuard } from './observe-guard.ts';
 import { PassTurns } from './pass-turns.ts';
 import type { PlatformSource } from './platform-source.ts';
@@ -210,6 +210,7 @@ export class Reconciler {
   private async pass(work: Work): Promise<void> {
     const { metrics, log } = this.options;
     metrics.reconciles.inc();
+    const timer = metrics.reconcileSeconds.startTimer();
     const reports = work.reports.splice(0);
     try {
       await this.reconcile(work, reports);
@@ -224,6 +225,8 @@ export class Reconciler {
       work.backoffUntil = performance.now() + delay;
       log.warn({ guard: work.key, err: describe(error), retryInMs: delay }, 'reconcile failed');
       this.schedule(work, delay);
+    } finally {
+      timer();
     }
   }
 
@@ -321,12 +324,16 @@ export class Reconciler {
     work.recheckSeen = recheck;
     // A leak decide() saw but answered without a revert (on stable, or stale): stop timing it.
     if (reports.some(isLeak) && !work.reports.some(isLeak)) work.leakAt = undefined;
-    if (work.phase !== output.status.phase) {
-      log.info(
-        { guard: work.key, phase: output.status.phase, message: output.status.message },
-        'phase',
-      );
+    const approval = output.status.candidate ? output.status.approval?.outcome : undefined;
+    if (work.phase !== output.status.phase || work.approval !== approval) {
+      if (work.phase !== output.status.phase) {
+        log.info(
+          { guard: work.key, phase: output.status.phase, message: output.status.message },
+          'phase',
+        );
+      }
       work.phase = output.status.phase;
+      work.approval = approval;
       this.countPhases();
     }
     let after = output.requeueAfterMs;
@@ -425,9 +432,15 @@ export class Reconciler {
     this.countPhases();
   }
 
+  /** The gauges by phase and by the gate's answer, from every guard known now. */
   private countPhases(): void {
     const phases: Phase[] = [];
-    for (const work of this.works.values()) if (work.phase) phases.push(work.phase);
+    const approvals: ApprovalOutcome[] = [];
+    for (const work of this.works.values()) {
+      if (work.phase) phases.push(work.phase);
+      if (work.approval) approvals.push(work.approval);
+    }
     this.options.metrics.setPhases(phases);
+    this.options.metrics.setApprovals(approvals);
   }
 }

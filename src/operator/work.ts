@@ -1,4 +1,4 @@
-import type { Phase } from '../release/schema.ts';
+import type { ApprovalStatus, Phase } from '../release/schema.ts';
 import type { ProbeReport, Report } from '../release/state.ts';
 import type { GuardRef } from './ports.ts';
 
@@ -30,6 +30,8 @@ export interface Work {
   /** The reflex scaled the candidate down; no pass has handed decide() that leak yet. */
   reflexPending: boolean;
   phase?: Phase;
+  /** The gate's latest answer about the candidate; undefined without a candidate. */
+  approval?: ApprovalStatus['outcome'];
   /** Keys `namespace/deployment` this guard is indexed under. */
   deployments: string[];
   /** The guard is gone and this record dropped; a new one serves a guard of the same name. */

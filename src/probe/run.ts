@@ -39,6 +39,8 @@ export interface RunHooks {
   onProgress?: (counters: ProbeCounters, elapsedMs: number) => void;
   /** Called the moment a leak is found, before the run winds down. */
   onLeak?: (leak: LeakEvidence) => void;
+  /** Called with the latency of each answer read whole and checked (a clean sample). */
+  onLatency?: (ms: number) => void;
   random?: () => number;
   /** Run events (start, phases, logins, the leak, the end); never a credential. */
   log?: Logger;
@@ -318,6 +320,7 @@ class ProbeRun {
       if (planned.identity && tenant)
         this.identityChecks[planned.tenant] = (this.identityChecks[planned.tenant] ?? 0) + 1;
       this.sampleLatency(latency);
+      this.hooks.onLatency?.(latency);
       this.recentLatencies[this.counters.checked % RECENT] = latency;
     } catch (error) {
       if (cancel?.signal.aborted || error instanceof AbandonedError) this.counters.cancelled++;
