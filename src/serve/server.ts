@@ -185,7 +185,8 @@ async function answerHook(
   probe: CanaryProbe | undefined,
 ): Promise<Answer> {
   if (kind === 'gate') {
-    if (!options.gate) return refusal(404, 'this vakt serve has no gate: its policy has no approval section');
+    if (!options.gate)
+      return refusal(404, 'this vakt serve has no gate: its policy has no approval section');
     const revision = revisionOf(payload.metadata);
     if (!revision.ok) return refusal(400, revision.reason);
     return answerGate(options.gate, revision.value);
