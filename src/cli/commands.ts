@@ -40,6 +40,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./demo.ts')).demoCommand,
   },
   {
+    name: 'serve',
+    summary: "answer Flagger's webhooks with the two-person gate and the probe",
+    load: async () => (await import('./serve.ts')).serveCommand,
+  },
+  {
     name: 'operator',
     summary: 'run the Kubernetes operator that guards Deployments with ReleaseGuards',
     load: async () => (await import('./operator.ts')).operatorCommand,

@@ -1,11 +1,9 @@
-import { createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { decide, type GateRequest } from '../approval/decide.ts';
 import { statusFor } from '../approval/status.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
-import { countRequests, createGitHub, type GitHubOptions } from '../github/client.ts';
+import { countRequests, createGitHub } from '../github/client.ts';
 import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { redactSecrets } from '../probe/redact.ts';
 import { parseImageRef } from '../provenance/image-ref.ts';
@@ -13,6 +11,7 @@ import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
 import { EXIT, type Io, parseFlags, stdoutReport, UsageError, writeReport } from './command.ts';
 import { imageStep } from './gate-image.ts';
+import { readCredentials } from './github-credentials.ts';
 
 const FLAGS = {
   policy: { type: 'string' },
@@ -97,63 +96,6 @@ export async function runGateCommand(argv: string[], io: Io): Promise<number> {
   const text = gateText(verdict, io.isTTY && !io.env.NO_COLOR);
   summary(safe(steps ? withSteps(text, steps.lines) : text));
   return code;
-}
-
-/**
- * A token, or a GitHub App (flags first, then the environment). Returns the secrets too,
- * so every output can be scrubbed of them.
- */
-async function readCredentials(
-  values: { token?: string; 'app-id'?: string; 'app-key'?: string; installation?: string },
-  io: Io,
-): Promise<{ options: GitHubOptions; secrets: string[] }> {
-  const appId = values['app-id'] ?? io.env.GITHUB_APP_ID;
-  if (appId === undefined) {
-    const token = values.token ?? io.env.GITHUB_TOKEN;
-    if (!token) {
-      throw new UsageError(
-        'no GitHub token: set GITHUB_TOKEN or pass --token (or a GitHub App: --app-id, --app-key, --installation)',
-      );
-    }
-    return { options: { token }, secrets: [token] };
-  }
-  if (!/^[1-9][0-9]*$/.test(appId))
-    throw new UsageError(`--app-id expects a number, got "${appId}"`);
-  const installation = values.installation ?? io.env.GITHUB_APP_INSTALLATION_ID;
-  if (!installation || !/^[1-9][0-9]*$/.test(installation)) {
-    throw new UsageError('a GitHub App needs --installation N (or GITHUB_APP_INSTALLATION_ID)');
-  }
-  let privateKey = io.env.GITHUB_APP_PRIVATE_KEY;
-  if (values['app-key'] !== undefined) {
-    const file = resolve(io.cwd, values['app-key']);
-    privateKey = await readFile(file, 'utf8').catch(() => {
-      throw new UsageError(`--app-key: cannot read ${values['app-key']}`);
-    });
-  }
-  if (!privateKey?.includes('PRIVATE KEY-----')) {
-    throw new UsageError(
-      'a GitHub App needs its private key in PEM form: --app-key FILE or GITHUB_APP_PRIVATE_KEY',
-    );
-  }
-  // Checked here: octokit would only fail at the first request, as if GitHub were down.
-  if (!isRsaPrivateKey(privateKey)) {
-    const source = values['app-key'] !== undefined ? '--app-key' : 'GITHUB_APP_PRIVATE_KEY';
-    throw new UsageError(
-      `${source}: not a PEM private key GitHub could have issued (an RSA key, "-----BEGIN RSA PRIVATE KEY-----")`,
-    );
-  }
-  return {
-    options: { app: { appId, privateKey, installationId: Number(installation) } },
-    secrets: [privateKey, ...privateKey.split('\n').filter((line) => line.length >= 16)],
-  };
-}
-
-function isRsaPrivateKey(pem: string): boolean {
-  try {
-    return createPrivateKey({ key: pem, format: 'pem' }).asymmetricKeyType === 'rsa';
-  } catch {
-    return false;
-  }
 }
 
 /** The image's steps go right under the headline, before the pull request's. */

@@ -98,7 +98,8 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   return EXIT.undecided;
 }
 
-function parseOverrides(values: {
+/** The probe flags that override the policy's load; shared with `vakt serve`. */
+export function parseOverrides(values: {
   target?: string;
   requests?: string;
   concurrency?: string;
