@@ -1,19 +1,18 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION_BUNDLE, actionBundle } from '../scripts/bundle.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import { runStep, WORKFLOW_SHA } from './support/action-step.ts';
 import { type FakeGitHub, startFakeGitHub } from './support/fake-github.ts';
 import { SAMPLE_POLICY, shopEnv, shopSecrets } from './support/shop-probe.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const TOKEN = 'ghs_actionTestToken0123456789abcdef';
 const HEAD = '9f2c4e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f';
-const MERGE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const MERGE = WORKFLOW_SHA;
 const GATE_POLICY = 'test/fixtures/policies/gate.yaml';
 
 const WORLD = {
@@ -30,81 +29,6 @@ afterEach(async () => {
   await shop?.close();
   github = shop = undefined;
 });
-
-interface StepRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-  files: string;
-  masked: string[];
-}
-
-/** Runs dist/action.js the way the runner does: inputs as INPUT_*, files for outputs. */
-async function runStep(
-  inputs: Record<string, string>,
-  event: { name: string; payload: unknown; raw?: string },
-  env: Record<string, string> = {},
-): Promise<StepRun> {
-  const dir = await mkdtemp(join(tmpdir(), 'vakt-action-'));
-  const files = {
-    GITHUB_EVENT_PATH: join(dir, 'event.json'),
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
-  };
-  await writeFile(files.GITHUB_EVENT_PATH, event.raw ?? JSON.stringify(event.payload));
-  await Promise.all([writeFile(files.GITHUB_OUTPUT, ''), writeFile(files.GITHUB_STEP_SUMMARY, '')]);
-  const inputEnv = Object.fromEntries(
-    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
-  );
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (done) => {
-      execFile(
-        process.execPath,
-        [ACTION_BUNDLE],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env.PATH ?? '',
-            GITHUB_ACTIONS: 'true',
-            GITHUB_WORKSPACE: ROOT,
-            GITHUB_REPOSITORY: 'acme/shop',
-            GITHUB_EVENT_NAME: event.name,
-            GITHUB_SHA: MERGE,
-            RUNNER_TEMP: dir,
-            VAKT_GITHUB_RETRIES: '0',
-            ...files,
-            ...inputEnv,
-            ...env,
-          },
-        },
-        (error, stdout, stderr) =>
-          done({ code: error ? (error.code as number) : 0, stdout, stderr }),
-      );
-    },
-  );
-  const outputText = await readFile(files.GITHUB_OUTPUT, 'utf8');
-  // The runner consumes ::add-mask:: lines (they ask it to hide the value) and never shows them.
-  const masked = [...result.stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] as string);
-  return {
-    ...result,
-    stdout: result.stdout.replace(/^::add-mask::.*\n/gm, ''),
-    masked,
-    outputs: parseOutputs(outputText),
-    summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
-    files: outputText,
-  };
-}
-
-/** GITHUB_OUTPUT holds `name<<DELIMITER\nvalue\nDELIMITER` blocks. */
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) {
-    out[m[1] as string] = m[3] as string;
-  }
-  return out;
-}
 
 describe('the bundled Action', () => {
   it('is dist/action.js as built from the sources (run npm run bundle when this fails)', async () => {

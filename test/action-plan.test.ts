@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseEventPayload, subjectFromEvent } from '../src/action/event.ts';
-import { type ActionInputs, planAction } from '../src/action/plan.ts';
+import { type ActionInputs, INPUT_FLAGS, planAction } from '../src/action/plan.ts';
 import {
   ANNOTATIONS_PER_LEVEL,
   annotationsOf,
+  cap,
   type GateReport,
   outputsOf,
   SUMMARY_LIMIT_BYTES,
@@ -148,6 +149,25 @@ describe('planAction', () => {
     ]);
   });
 
+  it('names for each input the flag it becomes, as the command line has it', () => {
+    const all = { ...inputs, sha: SHA, postStatus: true, token: 't' };
+    const gateArgv = planAction(all, context).argv;
+    const probeArgv = planAction(
+      { ...inputs, command: 'probe', target: 'http://canary', revertCommand: 'undo' },
+      context,
+    ).argv;
+    const flags = (table: Record<string, string>) =>
+      Object.values(table).filter((flag) => flag.startsWith('--'));
+    for (const flag of flags(INPUT_FLAGS.probe)) expect(probeArgv).toContain(flag);
+    for (const flag of flags(INPUT_FLAGS.gate).filter((f) => f !== '--pr' && f !== '--image')) {
+      expect(gateArgv).toContain(flag);
+    }
+    expect(planAction({ ...inputs, pr: '3' }, context).argv).toContain('--pr');
+    expect(planAction({ ...inputs, image: `r@sha256:${'a'.repeat(64)}` }, context).argv).toContain(
+      '--image',
+    );
+  });
+
   it('refuses inputs that make no sense', () => {
     expect(() => planAction({ ...inputs, policy: ' ' }, context)).toThrow(
       /input "policy" is required/,
@@ -200,10 +220,27 @@ describe('results', () => {
     ]);
   });
 
-  it('keeps annotations within GitHub limit of 10 per level', () => {
+  it('keeps annotations within GitHub limit of 10 per level, the last place for the failure', () => {
+    // 12 reasons and 1 missing approval; the step's own failure line is the tenth error.
     const annotations = annotationsOf({ command: 'gate', verdict: gate });
-    expect(annotations).toHaveLength(ANNOTATIONS_PER_LEVEL);
+    expect(annotations).toHaveLength(ANNOTATIONS_PER_LEVEL - 1);
     expect(annotations.every((a) => a.level === 'error')).toBe(true);
+    expect(annotations.slice(0, -1).map((a) => a.message)).toEqual(
+      Array.from({ length: 8 }, (_, i) => `reason ${i}`),
+    );
+    expect(annotations.at(-1)?.message).toBe('5 more errors: see the job summary');
+  });
+
+  it('keeps ten warnings, and says how many more there were', () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      level: 'warning' as const,
+      title: 't',
+      message: `w${i}`,
+    }));
+    const kept = cap(many);
+    expect(kept).toHaveLength(ANNOTATIONS_PER_LEVEL);
+    expect(kept.at(-1)?.message).toBe('3 more warnings: see the job summary');
+    expect(cap(many.slice(0, 10))).toEqual(many.slice(0, 10));
   });
 
   it('gives probe outputs, with the bound only when no leak was found', () => {
@@ -226,8 +263,11 @@ describe('results', () => {
     expect(annotationsOf(report)).toEqual([
       { level: 'warning', title: 'vakt probe: cache-risk on /api/me', message: 'public cache' },
     ]);
-    expect(summaryMarkdown(report, '')).toContain(
-      '| Leak-rate bound | 9.98e-4 at 95% (policy: 0.001) |',
+    // Step outputs stay raw numbers; the summary formats them as every report does.
+    const summary = summaryMarkdown(report, '');
+    expect(summary).toContain('| Requests | 3,100 sent, 3,000 checked |');
+    expect(summary).toContain(
+      '| Leak-rate bound | leak rate below 0.0998% at 95% confidence (policy: at most 0.1%) |',
     );
   });
 

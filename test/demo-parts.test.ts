@@ -21,7 +21,7 @@ function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> =
     outcome,
     reason:
       outcome === 'pass'
-        ? 'no leak in 3015 samples: leak rate below 0.00099 at 95% confidence'
+        ? 'no leak in 3,015 samples: leak rate below 0.0994% at 95% confidence'
         : `${outcome}: something`,
     target: 'http://127.0.0.1:1',
     tenants: ['alice', 'bob'],
@@ -382,7 +382,7 @@ describe('the reports', () => {
   it('show the policy’s limit beside the bound a probe met', async () => {
     const r = await result();
     const fix = r.checks.find((c) => c.name === 'v3 (the fix) passes the probe');
-    expect(fix?.detail).toMatch(/leak rate below 0\.00099 .*\(the policy's limit: 0\.001\)$/);
+    expect(fix?.detail).toMatch(/leak rate below 0\.0994% .*\(the policy's limit: 0\.1%\)$/);
   });
 });
 

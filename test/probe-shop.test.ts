@@ -163,6 +163,6 @@ describe('the probe against the sample shop', () => {
     shop = await startShop();
     const verdict = await runProbe(await sampleConfig(shop.url, { requests: 200 }));
     expect(verdict.outcome).toBe('inconclusive');
-    expect(verdict.reason).toMatch(/needs 2995 samples/);
+    expect(verdict.reason).toMatch(/needs 2,995 samples/);
   });
 });

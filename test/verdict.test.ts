@@ -41,10 +41,20 @@ describe('judge', () => {
     latencyMs: 1,
   };
   it.each<[string, Partial<JudgeInput>, string, RegExp]>([
-    ['enough clean samples pass', {}, 'pass', /no leak in 3000 samples/],
+    [
+      'enough clean samples pass',
+      {},
+      'pass',
+      /^no leak in 3,000 samples: leak rate below 0\.0999% at 95% confidence$/,
+    ],
     ['a leak is a leak whatever the counts', { leak }, 'leak', /bob received/],
     ['a leak wins over failures', { leak, failed: 5000 }, 'leak', /bob received/],
-    ['too few samples are inconclusive', { checked: 1000 }, 'inconclusive', /needs 2995 samples/],
+    [
+      'too few samples are inconclusive',
+      { checked: 1000 },
+      'inconclusive',
+      /^1,000 clean samples bound the leak rate below 0\.3% at 95% confidence, above maxLeakRate 0\.1%: needs 2,995 samples/,
+    ],
     [
       'nothing checked is inconclusive',
       { checked: 0, failed: 30, topFailure: 'ECONNREFUSED' },
@@ -55,7 +65,7 @@ describe('judge', () => {
       'too many failures are inconclusive',
       { failed: 100, topFailure: 'HTTP 503 on /api/me' },
       'inconclusive',
-      /100 of 3100 requests failed.*HTTP 503/,
+      /^100 of 3,100 requests failed \(3\.23%, allowed 1%\).*HTTP 503/,
     ],
     ['failures within the allowance still pass', { failed: 20 }, 'pass', /no leak/],
     [

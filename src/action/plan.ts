@@ -84,6 +84,22 @@ function subjectArgs(inputs: ActionInputs, context: RunContext): string[] {
   return 'pr' in subject ? ['--pr', String(subject.pr)] : ['--sha', subject.sha];
 }
 
+/**
+ * The flag each input becomes on the command's line (the token: the variable), so that
+ * a message naming a flag can be traced back to the input that set it.
+ */
+export const INPUT_FLAGS = {
+  gate: {
+    policy: '--policy',
+    pr: '--pr',
+    sha: '--sha',
+    image: '--image',
+    'post-status': '--post-status',
+    token: 'GITHUB_TOKEN',
+  },
+  probe: { policy: '--policy', target: '--target', 'revert-command': '--on-leak' },
+} as const;
+
 const INPUT_NAMES: Record<string, string> = {
   pr: 'pr',
   sha: 'sha',

@@ -2,6 +2,8 @@ import { notEnough } from '../approval/evaluate.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import type { ProbeVerdict } from '../probe/types.ts';
 import { cell } from '../report/markdown-cell.ts';
+import { formatCount } from '../report/numbers.ts';
+import { boundLine } from '../report/probe-facts.ts';
 
 /**
  * From a finished command's JSON report to what the workflow sees: step outputs, the
@@ -18,10 +20,24 @@ export interface Annotation {
   level: 'error' | 'warning' | 'notice';
   title: string;
   message: string;
+  /** Where it points: a path relative to the workspace, as GitHub links it, and a position. */
+  file?: string;
+  line?: number;
+  col?: number;
 }
 
 /** GitHub shows at most 10 annotations of each level per step; more are dropped unseen. */
 export const ANNOTATIONS_PER_LEVEL = 10;
+
+/**
+ * What cap() keeps of each level. A step with errors fails, and its failure is one more
+ * error annotation, the one that says so: its place is kept free.
+ */
+const KEPT = {
+  error: ANNOTATIONS_PER_LEVEL - 1,
+  warning: ANNOTATIONS_PER_LEVEL,
+  notice: ANNOTATIONS_PER_LEVEL,
+};
 
 export function outputsOf(report: Report, reportFile: string): Record<string, string> {
   if (report.command === 'gate') {
@@ -55,25 +71,26 @@ export function summaryRows(report: Report): [string, string][] {
     const rows: [string, string][] = [
       ['Verdict', v.outcome],
       ['Pull request', v.evidence.pullRequest ? `#${v.evidence.pullRequest}` : 'none'],
-      ['Approvals', `${v.counted.length} of ${v.required.approvals} required`],
+      [
+        'Approvals',
+        `${formatCount(v.counted.length)} of ${formatCount(v.required.approvals)} required`,
+      ],
       ['Counted', v.counted.map((c) => `@${c.login}`).join(', ') || 'nobody'],
     ];
     if (v.missing.length > 0) rows.push(['Missing', v.missing.join('; ')]);
     if (v.reasons.length > 0) rows.push(['Why', v.reasons.join('; ')]);
-    rows.push(['GitHub requests', String(v.requests)]);
+    rows.push(['GitHub requests', formatCount(v.requests)]);
     return rows;
   }
   const v = report.verdict;
   const rows: [string, string][] = [
     ['Verdict', v.outcome],
     ['Target', v.target],
-    ['Requests', `${v.counters.sent} sent, ${v.counters.checked} checked`],
     [
-      'Leak-rate bound',
-      v.leakRateBound === null
-        ? 'none (a leak was found)'
-        : `${v.leakRateBound.toExponential(2)} at ${v.confidence * 100}% (policy: ${v.maxLeakRate})`,
+      'Requests',
+      `${formatCount(v.counters.sent)} sent, ${formatCount(v.counters.checked)} checked`,
     ],
+    ['Leak-rate bound', boundLine(v)],
   ];
   if (v.leak) rows.push(['Leak', v.leak.summary]);
   if (v.onLeak) {
@@ -85,8 +102,9 @@ export function summaryRows(report: Report): [string, string][] {
   return rows;
 }
 
-export function annotationsOf(report: Report): Annotation[] {
-  const out: Annotation[] = [];
+/** The verdict's annotations, after `first` (the policy file's warnings), capped. */
+export function annotationsOf(report: Report, first: Annotation[] = []): Annotation[] {
+  const out: Annotation[] = [...first];
   if (report.command === 'gate') {
     const v = report.verdict;
     if (v.outcome === 'approved') {
@@ -126,9 +144,29 @@ export function annotationsOf(report: Report): Annotation[] {
   return cap(out);
 }
 
-function cap(annotations: Annotation[]): Annotation[] {
+/**
+ * As many of each level as GitHub shows (see KEPT). When there are more, the last place
+ * says how many were left out, so nobody takes the ones shown for all there are.
+ */
+export function cap(annotations: Annotation[]): Annotation[] {
+  const total = { error: 0, warning: 0, notice: 0 };
+  for (const a of annotations) total[a.level]++;
   const seen = { error: 0, warning: 0, notice: 0 };
-  return annotations.filter((a) => ++seen[a.level] <= ANNOTATIONS_PER_LEVEL);
+  const out: Annotation[] = [];
+  for (const a of annotations) {
+    const n = ++seen[a.level];
+    const limit = KEPT[a.level];
+    if (total[a.level] <= limit || n < limit) out.push(a);
+    else if (n === limit) {
+      const left = formatCount(total[a.level] - n + 1);
+      out.push({
+        level: a.level,
+        title: a.title,
+        message: `${left} more ${a.level}s: see the job summary`,
+      });
+    }
+  }
+  return out;
 }
 
 /** The job summary: a table of the verdict, then the same Markdown report the CLI writes. */
@@ -137,13 +175,14 @@ export function summaryMarkdown(report: Report, markdown: string): string {
     .map(([k, v]) => `| ${k} | ${cell(v)} |`)
     .join('\n');
   const body = `| vakt ${report.command} | |\n| --- | --- |\n${rows}\n\n${markdown}`;
-  return truncateUtf8(body, SUMMARY_LIMIT_BYTES);
+  return fitSummary(body);
 }
 
 /** A step's summary may be 1 MiB; past that GitHub rejects the whole upload. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 1024;
 
-function truncateUtf8(text: string, limit: number): string {
+/** The summary cut to what GitHub accepts, saying so when it was cut. */
+export function fitSummary(text: string, limit = SUMMARY_LIMIT_BYTES): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= limit) return text;
   const note = '\n\n_(summary truncated: see the report output for the whole verdict)_\n';

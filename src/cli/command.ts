@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { closest } from '../policy/issues.ts';
+import type { PolicyProblem } from '../policy/load.ts';
 
 /** Exit codes shared by every command (DESIGN.md "Conventions"). */
 export const EXIT = { ok: 0, fail: 1, badInput: 2, undecided: 3 } as const;
@@ -15,6 +16,19 @@ export interface Io {
   cwd: string;
   /** Colours and progress only on a terminal. */
   isTTY: boolean;
+  /**
+   * The problems found in the policy file a command runs on, as data: a face that points
+   * at them itself (the Action, as annotations on the file) takes them here. Errors are
+   * printed on stderr too, as FILE:LINE:COL lines; warnings only `vakt policy check` prints.
+   */
+  policyProblems?(found: PolicyFindings): void;
+}
+
+export interface PolicyFindings {
+  /** The policy cannot be used: the command exits 2. */
+  errors: readonly PolicyProblem[];
+  /** Blind spots of a valid policy, in the section the command uses. */
+  warnings: readonly PolicyProblem[];
 }
 
 export interface Command {

@@ -4,12 +4,12 @@ import { decide, type GateRequest } from '../approval/decide.ts';
 import { statusFor } from '../approval/status.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { countRequests, createGitHub } from '../github/client.ts';
-import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { redactSecrets } from '../probe/redact.ts';
 import { parseImageRef } from '../provenance/image-ref.ts';
 import { gateMarkdown } from '../report/gate-markdown.ts';
 import { gateText } from '../report/gate-text.ts';
 import { EXIT, type Io, parseFlags, stdoutReport, UsageError, writeReport } from './command.ts';
+import { loadCommandPolicy } from './command-policy.ts';
 import { imageStep } from './gate-image.ts';
 import { readCredentials } from './github-credentials.ts';
 
@@ -41,17 +41,8 @@ export async function runGateCommand(argv: string[], io: Io): Promise<number> {
   if (image && !image.ok) throw new UsageError(image.reason);
   const credentials = await readCredentials(values, io);
   const policyFile = values.policy as string;
-  const loaded = await loadPolicyFile(policyFile, io.cwd);
-  if (!loaded.ok) {
-    for (const problem of loaded.problems) io.stderr(`${formatProblem(problem)}\n`);
-    return EXIT.badInput;
-  }
-  const policy = loaded.policy.approval;
-  if (!policy) {
-    throw new UsageError(
-      `${policyFile} has no approval section: the gate needs one (see policies/example.yaml)`,
-    );
-  }
+  const policy = await loadCommandPolicy(io, policyFile, 'approval');
+  if (!policy) return EXIT.badInput;
 
   const octokit = await createGitHub({
     ...credentials.options,

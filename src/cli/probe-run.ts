@@ -1,7 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
 import { parseDuration } from '../policy/duration.ts';
-import { formatProblem, loadPolicyFile } from '../policy/load.ts';
 import { resolveProbe } from '../policy/secrets.ts';
 import { type ProbeOverrides, probeConfig } from '../probe/config.ts';
 import { runOnLeak } from '../probe/on-leak.ts';
@@ -20,6 +19,7 @@ import {
   UsageError,
   writeReport,
 } from './command.ts';
+import { loadCommandPolicy } from './command-policy.ts';
 
 const FLAGS = {
   policy: { type: 'string' },
@@ -41,15 +41,11 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   const overrides = parseOverrides(values);
   // A report on stdout moves the summary to stderr: `--json - | jq` must get JSON only.
   const summary = stdoutReport(values, ['json', 'markdown']) ? io.stderr : io.stdout;
-  const policyFile = resolve(io.cwd, values.policy);
-  const loaded = await loadPolicyFile(policyFile);
-  if (!loaded.ok) {
-    for (const problem of loaded.problems) io.stderr(`${formatProblem(problem)}\n`);
-    return EXIT.badInput;
-  }
-  const spec = loaded.policy.probe;
-  if (!spec) throw new UsageError(`${values.policy} has no probe section`);
-  const resolved = resolveProbe(spec, { env: io.env, baseDir: dirname(policyFile) });
+  const spec = await loadCommandPolicy(io, values.policy, 'probe');
+  if (!spec) return EXIT.badInput;
+  // Secret files named in the policy are relative to the policy's folder.
+  const baseDir = dirname(resolve(io.cwd, values.policy));
+  const resolved = resolveProbe(spec, { env: io.env, baseDir });
   const secrets = [...resolved.tenants.flatMap((t) => t.secrets), ...resolved.secrets];
   const config = probeConfig(spec, resolved, overrides);
   const secretEnvNames = spec.tenants.flatMap((t) => envNames(t.auth));

@@ -1,4 +1,5 @@
 import type { ProbeVerdict } from '../probe/types.ts';
+import { formatRate } from '../report/numbers.ts';
 import { realExposed } from './exposure.ts';
 import type { Check, DemoResult } from './types.ts';
 
@@ -100,7 +101,9 @@ export function storyChecks(r: Omit<DemoResult, 'checks' | 'ok'>): Check[] {
 
 /** A probe verdict's reason, with the policy's limit beside the bound it was held to. */
 export function withLimit(v: ProbeVerdict): string {
-  return v.outcome === 'leak' ? v.reason : `${v.reason} (the policy's limit: ${v.maxLeakRate})`;
+  return v.outcome === 'leak'
+    ? v.reason
+    : `${v.reason} (the policy's limit: ${formatRate(v.maxLeakRate)})`;
 }
 
 /** A bake passes unless it found a leak or failures; a short bake may be too short to bound. */

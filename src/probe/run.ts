@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
+import { formatCount } from '../report/numbers.ts';
 import type { ProbeConfig } from './config.ts';
 import type { LeakFinding } from './detect.ts';
 import { type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
@@ -131,8 +132,8 @@ class ProbeRun {
     if (this.counters.failed + this.counters.unchecked > this.failureAllowance) {
       this.abortedBecause =
         this.counters.unchecked > this.counters.failed
-          ? `stopped after ${this.counters.unchecked} responses that could not be checked whole`
-          : `stopped after ${this.counters.failed} failed requests: the target is unreachable or failing`;
+          ? `stopped after ${formatCount(this.counters.unchecked)} responses that could not be checked whole`
+          : `stopped after ${formatCount(this.counters.failed)} failed requests: the target is unreachable or failing`;
       this.stop.abort();
       return true;
     }

@@ -1,3 +1,4 @@
+import { formatCount, formatRate } from '../report/numbers.ts';
 import { leakRateUpperBound, samplesNeeded } from './stats.ts';
 import type { LeakEvidence, Outcome } from './types.ts';
 
@@ -46,10 +47,10 @@ export function judge(input: JudgeInput): Judgement {
   if (errorRate > input.pass.maxErrorRate) {
     const what =
       unchecked === 0
-        ? `${input.failed} of ${attempts} requests failed`
-        : `${input.failed} failed and ${unchecked} could not be checked whole, of ${attempts} requests`;
+        ? `${formatCount(input.failed)} of ${formatCount(attempts)} requests failed`
+        : `${formatCount(input.failed)} failed and ${formatCount(unchecked)} could not be checked whole, of ${formatCount(attempts)} requests`;
     return inconclusive(
-      `${what} (${pct(errorRate)}, allowed ${pct(input.pass.maxErrorRate)})${why}`,
+      `${what} (${formatRate(errorRate)}, allowed ${formatRate(input.pass.maxErrorRate)})${why}`,
     );
   }
   const neverChecked = Object.entries(input.identityChecks)
@@ -57,25 +58,18 @@ export function judge(input: JudgeInput): Judgement {
     .map(([name]) => name);
   if (neverChecked.length > 0)
     return inconclusive(`identity never checked for ${neverChecked.join(', ')}${why}`);
-  const pct95 = Math.round(input.pass.confidence * 100);
+  const confidence = formatRate(input.pass.confidence);
+  const below = formatRate(bound, 'up');
   if (bound > input.pass.maxLeakRate) {
     const needed = samplesNeeded(input.pass.maxLeakRate, input.pass.confidence);
     return inconclusive(
-      `${input.checked} clean samples bound the leak rate below ${fmtRate(bound)} at ${pct95}% confidence, ` +
-        `above maxLeakRate ${fmtRate(input.pass.maxLeakRate)}: needs ${needed} samples (raise load.requests or load.duration)`,
+      `${formatCount(input.checked)} clean samples bound the leak rate below ${below} at ${confidence} confidence, ` +
+        `above maxLeakRate ${formatRate(input.pass.maxLeakRate)}: needs ${formatCount(needed)} samples (raise load.requests or load.duration)`,
     );
   }
   return {
     outcome: 'pass',
-    reason: `no leak in ${input.checked} samples: leak rate below ${fmtRate(bound)} at ${pct95}% confidence`,
+    reason: `no leak in ${formatCount(input.checked)} samples: leak rate below ${below} at ${confidence} confidence`,
     leakRateBound: bound,
   };
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`;
-}
-
-export function fmtRate(x: number): string {
-  return x >= 0.01 ? x.toFixed(3) : x.toPrecision(2);
 }

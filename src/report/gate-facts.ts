@@ -1,5 +1,6 @@
 import { short } from '../approval/contributors.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
+import { formatCount } from './numbers.ts';
 
 /**
  * The sentences every gate report shares, so the terminal, the Markdown summary and the
@@ -16,7 +17,7 @@ export const GATE_LABEL = {
 export function headline(v: ApprovalVerdict): string {
   const [first] = v.reasons;
   if (first !== undefined) return first;
-  return `${v.counted.length}/${v.required.approvals} qualified approvals`;
+  return `${formatCount(v.counted.length)}/${formatCount(v.required.approvals)} qualified approvals`;
 }
 
 export function pullRequestLine(v: ApprovalVerdict): string {

@@ -1,5 +1,5 @@
 import type { LeakEvidence, ProbeVerdict } from '../probe/types.ts';
-import { fmtRate } from '../probe/verdict.ts';
+import { formatCount, formatDuration, formatRate } from './numbers.ts';
 
 /**
  * The sentences every probe report shares, so the terminal, the Markdown summary and the
@@ -10,7 +10,7 @@ export const OUTCOME_LABEL = { pass: 'PASS', leak: 'LEAK', inconclusive: 'INCONC
 
 export function requestLine(leak: LeakEvidence): string {
   const r = leak.request;
-  return `request #${r.number}: ${r.method} ${r.path} as ${r.tenant} (${r.pattern}, ${r.pool} pool), HTTP ${leak.status}, ${leak.elapsedMs} ms after start`;
+  return `request #${r.number}: ${r.method} ${r.path} as ${r.tenant} (${r.pattern}, ${r.pool} pool), HTTP ${leak.status}, ${formatDuration(leak.elapsedMs)} after start`;
 }
 
 export function identityLine(leak: LeakEvidence): string | undefined {
@@ -32,14 +32,16 @@ export function matchLine(leak: LeakEvidence): string | undefined {
       : m.kind === 'identity'
         ? `${m.owner}'s identity`
         : `${m.owner}'s credential (value withheld)`;
-  const where = m.where === 'header' ? `header ${m.header}` : `body, ending at byte ${m.offset}`;
+  const byte = m.offset === undefined ? '' : `, ending at byte ${formatCount(m.offset)}`;
+  const where = m.where === 'header' ? `header ${m.header}` : `body${byte}`;
   return `matched ${what} in the ${where}`;
 }
 
 export function countsLine(v: ProbeVerdict): string {
   const c = v.counters;
-  const unchecked = c.unchecked > 0 ? `, ${c.unchecked} read only in part (unchecked)` : '';
-  return `${c.sent} sent (${c.anonymous} with no credentials), ${c.checked} checked, ${c.cancelled} cancelled mid-flight, ${c.failed} failed${unchecked}, ${c.logins} logins`;
+  const n = formatCount;
+  const unchecked = c.unchecked > 0 ? `, ${n(c.unchecked)} read only in part (unchecked)` : '';
+  return `${n(c.sent)} sent (${n(c.anonymous)} with no credentials), ${n(c.checked)} checked, ${n(c.cancelled)} cancelled mid-flight, ${n(c.failed)} failed${unchecked}, ${n(c.logins)} logins`;
 }
 
 /** Which protocol the target was spoken to in: a browser speaks h2 to an edge over TLS. */
@@ -49,11 +51,22 @@ export function protocolLine(v: ProbeVerdict): string | undefined {
 
 export function boundLine(v: ProbeVerdict): string {
   if (v.leakRateBound === null) return 'not computed: a leak was found';
-  return `leak rate below ${fmtRate(v.leakRateBound)} at ${Math.round(v.confidence * 100)}% confidence (policy: at most ${fmtRate(v.maxLeakRate)})`;
+  return `leak rate below ${formatRate(v.leakRateBound, 'up')} at ${formatRate(v.confidence)} confidence (policy: at most ${formatRate(v.maxLeakRate)})`;
+}
+
+/** `p50 0.8 ms, p99 12 ms` */
+export function latencyLine(v: ProbeVerdict): string {
+  return `p50 ${formatDuration(v.latencyMs.p50)}, p99 ${formatDuration(v.latencyMs.p99)}`;
+}
+
+/** What the on-leak command did and how long it took. */
+export function onLeakLine(run: NonNullable<ProbeVerdict['onLeak']>): string {
+  const status = run.error ?? (run.signal ? `killed by ${run.signal}` : `exit ${run.exitCode}`);
+  return `${status} after ${formatDuration(run.durationMs)}`;
 }
 
 export function patternsLine(v: ProbeVerdict): string {
   return Object.entries(v.counters.byPattern)
-    .map(([name, c]) => `${name} ${c?.sent ?? 0}`)
+    .map(([name, c]) => `${name} ${formatCount(c?.sent ?? 0)}`)
     .join(', ');
 }

@@ -1,11 +1,14 @@
 import type { ProbeVerdict } from '../probe/types.ts';
 import { cell, codeCell } from './markdown-cell.ts';
+import { formatCount, formatDuration } from './numbers.ts';
 import {
   boundLine,
   countsLine,
   identityLine,
+  latencyLine,
   matchLine,
   OUTCOME_LABEL,
+  onLeakLine,
   patternsLine,
   protocolLine,
   requestLine,
@@ -29,8 +32,8 @@ export function probeMarkdown(v: ProbeVerdict): string {
   const protocol = protocolLine(v);
   if (protocol) row('protocol', protocol);
   row('leak-rate bound', boundLine(v));
-  row('latency', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms`);
-  row('started', `${v.startedAt}, ran ${(v.durationMs / 1000).toFixed(2)} s`);
+  row('latency', latencyLine(v));
+  row('started', `${v.startedAt}, ran ${formatDuration(v.durationMs)}`);
   if (v.leak) {
     out.push(
       '',
@@ -50,16 +53,18 @@ export function probeMarkdown(v: ProbeVerdict): string {
     }
   }
   if (v.onLeak) {
-    const status =
-      v.onLeak.error ??
-      (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
     out.push(
       '',
-      `On-leak command \`${codeCell(v.onLeak.command)}\`: ${status} after ${v.onLeak.durationMs} ms.`,
+      `On-leak command \`${codeCell(v.onLeak.command)}\`: ${cell(onLeakLine(v.onLeak))}.`,
     );
   }
   if (v.failures.length > 0) {
-    out.push('', '### Failures', '', ...v.failures.map((f) => `- ${cell(f.reason)} (x${f.count})`));
+    out.push(
+      '',
+      '### Failures',
+      '',
+      ...v.failures.map((f) => `- ${cell(f.reason)} (x${formatCount(f.count)})`),
+    );
   }
   if (v.warnings.length > 0) {
     out.push(
@@ -67,7 +72,8 @@ export function probeMarkdown(v: ProbeVerdict): string {
       '### Warnings',
       '',
       ...v.warnings.map(
-        (w) => `- **${w.kind}** \`${codeCell(w.path)}\`: ${cell(w.detail)} (x${w.count})`,
+        (w) =>
+          `- **${w.kind}** \`${codeCell(w.path)}\`: ${cell(w.detail)} (x${formatCount(w.count)})`,
       ),
     );
   }

@@ -1,10 +1,13 @@
 import type { ProbeVerdict } from '../probe/types.ts';
+import { formatCount, formatDuration } from './numbers.ts';
 import {
   boundLine,
   countsLine,
   identityLine,
+  latencyLine,
   matchLine,
   OUTCOME_LABEL,
+  onLeakLine,
   patternsLine,
   protocolLine,
   requestLine,
@@ -22,7 +25,7 @@ export function probeText(v: ProbeVerdict, colour = false): string {
         : paint(33, label);
   const lines = [`vakt probe: ${head}  ${v.reason}`];
   const row = (name: string, value: string) => lines.push(`  ${name.padEnd(10)} ${value}`);
-  row('target', `${v.target} (${v.tenants.length} tenants: ${v.tenants.join(', ')})`);
+  row('target', `${v.target} (${formatCount(v.tenants.length)} tenants: ${v.tenants.join(', ')})`);
   if (v.leak) {
     row('evidence', requestLine(v.leak));
     const identity = identityLine(v.leak);
@@ -37,17 +40,11 @@ export function probeText(v: ProbeVerdict, colour = false): string {
   const protocol = protocolLine(v);
   if (protocol) row('protocol', protocol);
   row('bound', boundLine(v));
-  row(
-    'latency',
-    `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms, ${(v.durationMs / 1000).toFixed(2)} s in all`,
-  );
-  for (const f of v.failures) row('failures', `${f.reason} (x${f.count})`);
-  for (const w of v.warnings) row('warning', `${w.kind} ${w.path}: ${w.detail} (x${w.count})`);
-  if (v.onLeak) {
-    const status =
-      v.onLeak.error ??
-      (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
-    row('on-leak', `${v.onLeak.command} -> ${status} after ${v.onLeak.durationMs} ms`);
+  row('latency', `${latencyLine(v)}, ${formatDuration(v.durationMs)} in all`);
+  for (const f of v.failures) row('failures', `${f.reason} (x${formatCount(f.count)})`);
+  for (const w of v.warnings) {
+    row('warning', `${w.kind} ${w.path}: ${w.detail} (x${formatCount(w.count)})`);
   }
+  if (v.onLeak) row('on-leak', `${v.onLeak.command} -> ${onLeakLine(v.onLeak)}`);
   return `${lines.join('\n')}\n`;
 }
