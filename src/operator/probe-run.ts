@@ -156,6 +156,7 @@ function failed(target: string, reason: string, base: ReportBase): ProbeVerdict 
       unchecked: 0,
       anonymous: 0,
       logins: 0,
+      loginsAccepted: 0,
       byPattern: {},
       byPool: { tenant: 0, shared: 0 },
       bytesScanned: 0,

@@ -36,10 +36,68 @@ export function matchLine(leak: LeakEvidence): string | undefined {
   return `matched ${what} in the ${where}`;
 }
 
+/** Counts as people read them: 3,000, not 3000. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * Where every request went, as a sum that adds up: each one sent is checked, failed,
+ * cancelled, read only in part, a login that gave a session, or the leak. Terms that are
+ * always there stay even at zero, so the sum reads the same run after run.
+ */
 export function countsLine(v: ProbeVerdict): string {
   const c = v.counters;
-  const unchecked = c.unchecked > 0 ? `, ${c.unchecked} read only in part (unchecked)` : '';
-  return `${c.sent} sent (${c.anonymous} with no credentials), ${c.checked} checked, ${c.cancelled} cancelled mid-flight, ${c.failed} failed${unchecked}, ${c.logins} logins`;
+  const terms = [`${count(c.checked)} checked`];
+  if (c.loginsAccepted > 0) terms.push(`${count(c.loginsAccepted)} logged in`);
+  terms.push(`${count(c.failed)} failed`, `${count(c.cancelled)} cancelled`);
+  if (c.unchecked > 0) terms.push(`${count(c.unchecked)} read only in part`);
+  if (v.leak) terms.push('1 leaking');
+  const of = [
+    c.logins > 0 ? `${count(c.logins)} logins` : '',
+    c.anonymous > 0 ? `${count(c.anonymous)} with no credentials` : '',
+  ].filter(Boolean);
+  const aside = of.length > 0 ? ` (${of.join(', ')})` : '';
+  return `${count(c.sent)} sent = ${terms.join(' + ')}${aside}`;
+}
+
+/** A bound and percentiles of nothing say nothing: reports leave them out. */
+export function anyChecked(v: ProbeVerdict): boolean {
+  return v.counters.checked > 0;
+}
+
+/**
+ * Each failure once with its count; when reports keep only the most frequent, one more
+ * line counts the rest, so the lines add up to the failed count.
+ */
+export function failureLines(v: ProbeVerdict): string[] {
+  const lines = v.failures.map((f) => `${f.reason} (x${count(f.count)})`);
+  const listed = v.failures.reduce((n, f) => n + f.count, 0);
+  if (v.counters.failed > listed)
+    lines.push(`other failures (x${count(v.counters.failed - listed)})`);
+  return lines;
+}
+
+/**
+ * How the revert command ended, to follow "the revert command": "exited 7", "timed out
+ * after 2m and was stopped with SIGTERM". Never its output, which may hold anything.
+ */
+export function onLeakStatus(onLeak: NonNullable<ProbeVerdict['onLeak']>): string {
+  if (onLeak.error) return onLeak.error;
+  if (onLeak.timedOut) {
+    const how = onLeak.signal ? ` and was stopped with ${onLeak.signal}` : '';
+    return `timed out after ${duration(onLeak.timeoutMs)}${how}`;
+  }
+  if (onLeak.signal) return `was killed by ${onLeak.signal}`;
+  return `exited ${onLeak.exitCode}`;
+}
+
+/** 300000 as 5m, 2500 as 2.5s: the way --on-leak-timeout is written. */
+export function duration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0 || ms > 1000) return `${Math.round(ms / 100) / 10}s`;
+  return `${ms}ms`;
 }
 
 /** Which protocol the target was spoken to in: a browser speaks h2 to an edge over TLS. */

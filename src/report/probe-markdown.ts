@@ -1,11 +1,14 @@
 import type { ProbeVerdict } from '../probe/types.ts';
 import { cell, codeCell } from './markdown-cell.ts';
 import {
+  anyChecked,
   boundLine,
   countsLine,
+  failureLines,
   identityLine,
   matchLine,
   OUTCOME_LABEL,
+  onLeakStatus,
   patternsLine,
   protocolLine,
   requestLine,
@@ -25,11 +28,14 @@ export function probeMarkdown(v: ProbeVerdict): string {
   const row = (k: string, val: string) => out.push(`| ${k} | ${cell(val)} |`);
   row('target', `${v.target} (${v.tenants.join(', ')})`);
   row('requests', countsLine(v));
-  row('patterns', patternsLine(v));
+  const patterns = patternsLine(v);
+  if (patterns) row('patterns', patterns);
   const protocol = protocolLine(v);
   if (protocol) row('protocol', protocol);
-  row('leak-rate bound', boundLine(v));
-  row('latency', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms`);
+  if (anyChecked(v)) {
+    row('leak-rate bound', boundLine(v));
+    row('latency', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms`);
+  }
   row('started', `${v.startedAt}, ran ${(v.durationMs / 1000).toFixed(2)} s`);
   if (v.leak) {
     out.push(
@@ -50,16 +56,14 @@ export function probeMarkdown(v: ProbeVerdict): string {
     }
   }
   if (v.onLeak) {
-    const status =
-      v.onLeak.error ??
-      (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
     out.push(
       '',
-      `On-leak command \`${codeCell(v.onLeak.command)}\`: ${status} after ${v.onLeak.durationMs} ms.`,
+      `On-leak command \`${codeCell(v.onLeak.command)}\`: ${cell(onLeakStatus(v.onLeak))} after ${v.onLeak.durationMs} ms.`,
     );
   }
-  if (v.failures.length > 0) {
-    out.push('', '### Failures', '', ...v.failures.map((f) => `- ${cell(f.reason)} (x${f.count})`));
+  const failures = failureLines(v);
+  if (failures.length > 0) {
+    out.push('', '### Failures', '', ...failures.map((f) => `- ${cell(f)}`));
   }
   if (v.warnings.length > 0) {
     out.push(

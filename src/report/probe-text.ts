@@ -1,10 +1,13 @@
 import type { ProbeVerdict } from '../probe/types.ts';
 import {
+  anyChecked,
   boundLine,
   countsLine,
+  failureLines,
   identityLine,
   matchLine,
   OUTCOME_LABEL,
+  onLeakStatus,
   patternsLine,
   protocolLine,
   requestLine,
@@ -22,6 +25,10 @@ export function probeText(v: ProbeVerdict, colour = false): string {
         : paint(33, label);
   const lines = [`vakt probe: ${head}  ${v.reason}`];
   const row = (name: string, value: string) => lines.push(`  ${name.padEnd(10)} ${value}`);
+  /** Rows of one kind share one label, on the first. */
+  const rows = (name: string, values: string[]) => {
+    for (const [i, value] of values.entries()) row(i === 0 ? name : '', value);
+  };
   row('target', `${v.target} (${v.tenants.length} tenants: ${v.tenants.join(', ')})`);
   if (v.leak) {
     row('evidence', requestLine(v.leak));
@@ -33,21 +40,25 @@ export function probeText(v: ProbeVerdict, colour = false): string {
     if (headers.length > 0) row('headers', headers.join('; '));
   }
   row('requests', countsLine(v));
-  row('patterns', patternsLine(v));
+  const patterns = patternsLine(v);
+  if (patterns) row('patterns', patterns);
   const protocol = protocolLine(v);
   if (protocol) row('protocol', protocol);
-  row('bound', boundLine(v));
-  row(
-    'latency',
-    `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms, ${(v.durationMs / 1000).toFixed(2)} s in all`,
+  const seconds = `${(v.durationMs / 1000).toFixed(2)} s`;
+  if (anyChecked(v)) {
+    row('bound', boundLine(v));
+    row('latency', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms, ${seconds} in all`);
+  } else row('time', seconds);
+  rows('failures', failureLines(v));
+  rows(
+    'warnings',
+    v.warnings.map((w) => `${w.kind} ${w.path}: ${w.detail} (x${w.count})`),
   );
-  for (const f of v.failures) row('failures', `${f.reason} (x${f.count})`);
-  for (const w of v.warnings) row('warning', `${w.kind} ${w.path}: ${w.detail} (x${w.count})`);
   if (v.onLeak) {
-    const status =
-      v.onLeak.error ??
-      (v.onLeak.signal ? `killed by ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`);
-    row('on-leak', `${v.onLeak.command} -> ${status} after ${v.onLeak.durationMs} ms`);
+    row(
+      'on-leak',
+      `${v.onLeak.command} -> ${onLeakStatus(v.onLeak)} after ${v.onLeak.durationMs} ms`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
