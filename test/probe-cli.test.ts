@@ -76,6 +76,18 @@ describe('vakt executable', () => {
       /^vakt probe: --duration needs a unit: 30s, for example, got "30"\n$/,
     ],
     [
+      ['probe', '--policy', SAMPLE_POLICY, '--on-leak', 'true', '--on-leak-timeout', '30'],
+      /^vakt probe: --on-leak-timeout needs a unit: 30s, for example, got "30"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--on-leak', 'true', '--on-leak-timeout', 'later'],
+      /^vakt probe: --on-leak-timeout expects a duration such as 30s or 2m, got "later"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--on-leak-timeout', '30s'],
+      /^vakt probe: --on-leak-timeout needs --on-leak: it times the revert command\n$/,
+    ],
+    [
       ['probe', '--policy', SAMPLE_POLICY, '--requests', '-5'],
       /^vakt probe: --requests expects a whole number >= 1, got "-5"\n$/,
     ],
@@ -180,7 +192,8 @@ describe('vakt probe reports', () => {
       ],
       cap.io,
     );
-    expect(code).toBe(1);
+    // The leak was found, and the revert command failed: exit 4, not 1.
+    expect(code).toBe(4);
     const json = await readFile(join(dir, 'out/probe.json'), 'utf8');
     const markdown = await readFile(join(dir, 'out/probe.md'), 'utf8');
     const verdict = JSON.parse(json);
