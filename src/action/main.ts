@@ -9,12 +9,19 @@ import { probeCommand } from '../cli/probe.ts';
 import { runCommand } from '../cli/run-command.ts';
 import { parseEventPayload } from './event.ts';
 import { type ActionInputs, type ActionPlan, planAction, type RunContext } from './plan.ts';
-import { annotationsOf, outputsOf, type Report, summaryMarkdown } from './results.ts';
+import {
+  annotationsOf,
+  failureSummary,
+  outputsOf,
+  type Report,
+  summaryMarkdown,
+} from './results.ts';
 
 /**
  * The GitHub Action: reads the step's inputs and the event, runs the same command line
  * the CLI would, then turns its reports into outputs, a job summary and annotations.
- * The step fails with the CLI's exit code: 1 denied or leaked, 2 bad input, 3 undecided.
+ * The step fails with the CLI's exit code: 1 denied or leaked, 2 bad input, 3 undecided,
+ * 4 leaked and the revert command failed or timed out.
  */
 async function run(): Promise<number> {
   const inputs = readInputs();
@@ -60,9 +67,7 @@ async function run(): Promise<number> {
     core.setOutput('verdict', code === EXIT.badInput ? 'invalid' : 'undecided');
   }
   if (code !== EXIT.ok) {
-    const why = report
-      ? `verdict ${outputsOf(report, '').verdict}`
-      : errors.filter(Boolean).join('; ');
+    const why = report ? failureSummary(report) : errors.filter(Boolean).join('; ');
     core.setFailed(`vakt ${plan.command} exited ${code}: ${why || 'see the log above'}`);
   }
   return code;
@@ -81,6 +86,7 @@ function readInputs(): ActionInputs {
     image: core.getInput('image'),
     target: core.getInput('target'),
     revertCommand: core.getInput('revert-command'),
+    revertTimeout: core.getInput('revert-timeout'),
     postStatus: postStatus === 'true' || postStatus === 'yes',
   };
 }
