@@ -222,14 +222,14 @@ describe('the Action numbers', () => {
 
     const grouped = sent.toLocaleString('en-US');
     expect(step.summary).toMatch(
-      new RegExp(`\\| Requests \\| ${grouped} sent, 1,2\\d\\d checked \\|`),
+      new RegExp(`\\| Requests \\| ${grouped} sent = 1,2\\d\\d checked \\+ `),
     );
     expect(step.summary).toContain(
       `| Leak-rate bound | leak rate below ${bound} at 95% confidence (policy: at most 0.1%) |`,
     );
     // The CLI's Markdown report below the table says the same, in the same units.
     expect(step.summary).toMatch(
-      /\| requests \| \d,\d{3} sent \([\d,]+ with no credentials\), 1,2\d\d checked/,
+      /\| requests \| \d,\d{3} sent = 1,2\d\d checked \+ [\d,]+ logged in \+ /,
     );
     expect(step.summary).toMatch(
       /\| latency \| p50 (\d\.\d|\d{2,3}) ms, p99 (\d\.\d|\d{2,3}) ms \|/,

@@ -141,11 +141,58 @@ describe('the bundled Action', () => {
     expect((await readFile(marker, 'utf8')).trim()).toMatch(/^[a-z-]+$/);
     expect(step.stdout).toContain('::error title=vakt probe%3A cross-tenant leak::');
     expect(step.summary).toContain('| Verdict | leak |');
-    expect(step.summary).toContain('| Revert command | exit 0 |');
+    expect(step.summary).toContain('| Revert command | exited 0 |');
     for (const secret of shopSecrets()) {
       for (const text of [step.stdout, step.stderr, step.summary, step.files]) {
         expect(text).not.toContain(secret);
       }
     }
+  });
+
+  it('fails with exit 4 and an error saying so when the revert command fails or times out', async () => {
+    shop = await startShop({ flaw: 'cache-without-user' });
+    const probe = { command: 'probe', policy: SAMPLE_POLICY, target: shop.url };
+    const event = { name: 'deployment_status', payload: {} };
+    // The output may hold anything the command was given: no annotation repeats it.
+    const failed = await runStep(
+      { ...probe, 'revert-command': 'echo "token=$ALICE_TOKEN-from-revert"; exit 7' },
+      event,
+      shopEnv(),
+    );
+    expect(failed.code).toBe(4);
+    expect(failed.outputs.verdict).toBe('leak');
+    expect(failed.stdout).toContain(
+      '::error title=vakt probe%3A revert command failed::the revert command exited 7: the leaking release may still be serving',
+    );
+    expect(failed.stdout).toContain(
+      '::error::vakt probe exited 4: verdict leak, and the revert command exited 7',
+    );
+    expect(failed.summary).toContain('| Revert command | exited 7 |');
+
+    const slow = await runStep(
+      { ...probe, 'revert-command': 'sleep 30', 'revert-timeout': '200ms' },
+      event,
+      shopEnv(),
+    );
+    expect(slow.code).toBe(4);
+    expect(slow.stdout).toMatch(
+      /^::error title=vakt probe%3A revert command timed out::the revert command timed out after 200ms and was stopped with SIGTERM: the leaking release may still be serving$/m,
+    );
+    for (const step of [failed, slow]) {
+      const annotations = step.stdout.split('\n').filter((l) => l.startsWith('::'));
+      for (const line of annotations) expect(line).not.toMatch(/from-revert|sleep 30|echo/);
+      for (const secret of shopSecrets()) {
+        for (const text of [step.stdout, step.summary, step.files])
+          expect(text).not.toContain(secret);
+      }
+    }
+
+    const unitless = await runStep(
+      { ...probe, 'revert-command': 'true', 'revert-timeout': '90' },
+      event,
+      shopEnv(),
+    );
+    expect(unitless.code).toBe(2);
+    expect(unitless.stdout).toContain('--on-leak-timeout needs a unit: 90s, for example');
   });
 });

@@ -7,8 +7,10 @@ import {
   cap,
   type GateReport,
   outputsOf,
+  revertAnnotation,
   SUMMARY_LIMIT_BYTES,
   summaryMarkdown,
+  summaryRows,
 } from '../src/action/results.ts';
 import { notEnough } from '../src/approval/evaluate.ts';
 import type { ProbeVerdict } from '../src/probe/types.ts';
@@ -77,6 +79,7 @@ describe('planAction', () => {
     image: '',
     target: '',
     revertCommand: '',
+    revertTimeout: '',
     postStatus: false,
   };
   const context = {
@@ -168,6 +171,22 @@ describe('planAction', () => {
     );
   });
 
+  it('passes revert-timeout on as --on-leak-timeout, and only beside a revert command', () => {
+    const probe = { ...inputs, command: 'probe', revertCommand: 'kubectl undo' };
+    expect(planAction({ ...probe, revertTimeout: ' 90s ' }, context).argv.slice(-4)).toEqual([
+      '--on-leak',
+      'kubectl undo',
+      '--on-leak-timeout',
+      '90s',
+    ]);
+    expect(() =>
+      planAction({ ...probe, revertCommand: '', revertTimeout: '90s' }, context),
+    ).toThrow('input "revert-timeout" needs a revert-command to time');
+    expect(() => planAction({ ...inputs, revertTimeout: '90s' }, context)).toThrow(
+      'input "revert-timeout" does not apply to command gate',
+    );
+  });
+
   it('refuses inputs that make no sense', () => {
     expect(() => planAction({ ...inputs, policy: ' ' }, context)).toThrow(
       /input "policy" is required/,
@@ -248,7 +267,16 @@ describe('results', () => {
       outcome: 'pass',
       reason: 'bound met',
       target: 'http://x',
-      counters: { sent: 3100, checked: 3000 },
+      counters: {
+        sent: 3100,
+        checked: 3000,
+        loginsAccepted: 60,
+        failed: 10,
+        cancelled: 30,
+        unchecked: 0,
+        logins: 60,
+        anonymous: 600,
+      },
       leakRateBound: 0.000998,
       confidence: 0.95,
       maxLeakRate: 0.001,
@@ -265,10 +293,74 @@ describe('results', () => {
     ]);
     // Step outputs stay raw numbers; the summary formats them as every report does.
     const summary = summaryMarkdown(report, '');
-    expect(summary).toContain('| Requests | 3,100 sent, 3,000 checked |');
+    expect(summary).toContain(
+      '| Requests | 3,100 sent = 3,000 checked + 60 logged in + 10 failed + 30 cancelled (60 logins, 600 with no credentials) |',
+    );
     expect(summary).toContain(
       '| Leak-rate bound | leak rate below 0.0998% at 95% confidence (policy: at most 0.1%) |',
     );
+    expect(summaryMarkdown(report, '')).toContain(
+      '| Requests | 3,100 sent = 3,000 checked + 60 logged in + 10 failed + 30 cancelled (60 logins, 600 with no credentials) |',
+    );
+  });
+
+  it('leaves the bound out of the summary when nothing was checked', () => {
+    const unreachable = {
+      outcome: 'inconclusive',
+      reason: 'no response could be checked (most common: ECONNREFUSED)',
+      target: 'http://x',
+      counters: { sent: 31, checked: 0, failed: 31, cancelled: 0, unchecked: 0, logins: 14 },
+      leakRateBound: 1,
+      confidence: 0.95,
+      maxLeakRate: 0.001,
+      warnings: [],
+    } as unknown as ProbeVerdict;
+    const rows = summaryRows({ command: 'probe', verdict: unreachable });
+    expect(rows.map(([k]) => k)).toEqual(['Verdict', 'Target', 'Requests', 'Why']);
+    expect(rows[2]?.[1]).toBe('31 sent = 0 checked + 31 failed + 0 cancelled (14 logins)');
+  });
+
+  it.each([
+    [{ exitCode: 0, signal: null }, undefined],
+    [
+      { exitCode: 7, signal: null },
+      ['failed', 'the revert command exited 7: the leaking release may still be serving'],
+    ],
+    [
+      { exitCode: null, signal: 'SIGKILL' },
+      [
+        'failed',
+        'the revert command was killed by SIGKILL: the leaking release may still be serving',
+      ],
+    ],
+    [
+      { exitCode: null, signal: 'SIGTERM', timedOut: true },
+      [
+        'timed out',
+        'the revert command timed out after 5m and was stopped with SIGTERM: the leaking release may still be serving',
+      ],
+    ],
+    [
+      { exitCode: null, signal: null, error: 'could not start: spawn /bin/sh ENOENT' },
+      [
+        'failed',
+        'the revert command could not start: spawn /bin/sh ENOENT: the leaking release may still be serving',
+      ],
+    ],
+  ])('a revert that ended %j is annotated %j, without the command', (ended, expected) => {
+    const onLeak = {
+      command: 'deploy --token s3cr3t',
+      durationMs: 5,
+      timeoutMs: 300_000,
+      ...ended,
+    };
+    const annotation = revertAnnotation(onLeak);
+    if (!expected) return expect(annotation).toBeUndefined();
+    expect(annotation).toEqual({
+      level: 'error',
+      title: `vakt probe: revert command ${expected[0]}`,
+      message: expected[1],
+    });
   });
 
   it('keeps the job summary under its 1 MiB limit and escapes table cells', () => {

@@ -242,3 +242,36 @@ describe('resolveTenants', () => {
     expect(error.message).toBe('tenant "bob": auth.login.json.pw.value must be a string');
   });
 });
+
+describe('credential sources', () => {
+  const tenants = [
+    tenant('alice', { bearer: { file: 'secrets/alice.token' } }),
+    tenant('bob', {
+      login: {
+        method: 'POST',
+        path: '/login',
+        json: { user: 'bob', password: { env: 'BOB_PASSWORD' }, otp: { value: '123456' } },
+      },
+    }),
+  ];
+
+  it('names where each secret came from and for which field, never its value', () => {
+    const [alice, bob] = resolveTenants(tenants, ctx());
+    expect(alice?.sources).toEqual([
+      { field: 'auth.bearer', source: `secret file ${resolve(FIXTURES, 'secrets/alice.token')}` },
+    ]);
+    expect(bob?.sources).toEqual([
+      { field: 'auth.login.json.password', source: 'BOB_PASSWORD' },
+      { field: 'auth.login.json.otp', source: 'auth.login.json.otp in the policy' },
+    ]);
+    expectNoSecretValues(JSON.stringify([alice?.sources, bob?.sources]));
+  });
+
+  it('names a key of the tenants Secret when the operator says so', () => {
+    const [, bob] = resolveTenants(tenants, {
+      ...ctx(),
+      envLabel: (key) => `key ${key} of Secret shop-tenants`,
+    });
+    expect(bob?.sources[0]?.source).toBe('key BOB_PASSWORD of Secret shop-tenants');
+  });
+});

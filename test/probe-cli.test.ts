@@ -76,6 +76,18 @@ describe('vakt executable', () => {
       /^vakt probe: --duration needs a unit: 30s, for example, got "30"\n$/,
     ],
     [
+      ['probe', '--policy', SAMPLE_POLICY, '--on-leak', 'true', '--on-leak-timeout', '30'],
+      /^vakt probe: --on-leak-timeout needs a unit: 30s, for example, got "30"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--on-leak', 'true', '--on-leak-timeout', 'later'],
+      /^vakt probe: --on-leak-timeout expects a duration such as 30s or 2m, got "later"\n$/,
+    ],
+    [
+      ['probe', '--policy', SAMPLE_POLICY, '--on-leak-timeout', '30s'],
+      /^vakt probe: --on-leak-timeout needs --on-leak: it times the revert command\n$/,
+    ],
+    [
       ['probe', '--policy', SAMPLE_POLICY, '--requests', '-5'],
       /^vakt probe: --requests expects a whole number >= 1, got "-5"\n$/,
     ],
@@ -180,7 +192,8 @@ describe('vakt probe reports', () => {
       ],
       cap.io,
     );
-    expect(code).toBe(1);
+    // The leak was found, and the revert command failed: exit 4, not 1.
+    expect(code).toBe(4);
     const json = await readFile(join(dir, 'out/probe.json'), 'utf8');
     const markdown = await readFile(join(dir, 'out/probe.md'), 'utf8');
     const verdict = JSON.parse(json);
@@ -193,7 +206,7 @@ describe('vakt probe reports', () => {
     expect(verdict.onLeak).toMatchObject({ command: cmd, exitCode: 7 });
     expect(markdown).toMatch(/## 🛑 vakt probe: LEAK/);
     expect(markdown).toMatch(/x-last-customer/);
-    expect(cap.stdout).toMatch(/on-leak .* exit 7/);
+    expect(cap.stdout).toMatch(/on-leak .* -> exited 7 after \d+ ms/);
     expect(cap.stderr).toMatch(/reverting/);
     // --verbose logs the run as JSON lines, the leak among them.
     const logs = cap.stderr

@@ -80,6 +80,24 @@ describe('judge', () => {
       'inconclusive',
       /stopped after 21/,
     ],
+    [
+      'a stop that names its failure says it once',
+      {
+        abortedBecause: 'stopped after 21 failed requests: login for tenant bob refused (401)',
+        topFailure: 'login for tenant bob refused (401)',
+      },
+      'inconclusive',
+      /^stopped after 21 failed requests: login for tenant bob refused \(401\)$/,
+    ],
+    [
+      'a stop for another reason names the most common failure',
+      {
+        abortedBecause: 'stopped after 21 failed requests: the target is unreachable or failing',
+        topFailure: 'ECONNREFUSED',
+      },
+      'inconclusive',
+      /unreachable or failing \(most common: ECONNREFUSED\)$/,
+    ],
   ])('%s', (_name, input, outcome, reason) => {
     const result = judge({ ...base, ...input });
     expect(result.outcome).toBe(outcome);

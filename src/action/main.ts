@@ -22,6 +22,7 @@ import {
   type Annotation,
   annotationsOf,
   cap,
+  failureSummary,
   outputsOf,
   type Report,
   summaryMarkdown,
@@ -30,7 +31,8 @@ import {
 /**
  * The GitHub Action: reads the step's inputs and the event, runs the same command line
  * the CLI would, then turns its reports into outputs, a job summary and annotations.
- * The step fails with the CLI's exit code: 1 denied or leaked, 2 bad input, 3 undecided.
+ * The step fails with the CLI's exit code: 1 denied or leaked, 2 bad input, 3 undecided,
+ * 4 leaked and the revert command failed or timed out.
  */
 async function run(): Promise<number> {
   const inputs = readInputs();
@@ -91,7 +93,7 @@ async function run(): Promise<number> {
   }
   if (code !== EXIT.ok) {
     const why = report
-      ? `verdict ${outputsOf(report, '').verdict}`
+      ? failureSummary(report)
       : found.errors.length > 0
         ? `${problemCount(found.errors.length)} in the policy file ${inputs.policy.trim()} (see the annotations)`
         : messages.join('; ');
@@ -139,6 +141,7 @@ function readInputs(): ActionInputs {
     image: core.getInput('image'),
     target: core.getInput('target'),
     revertCommand: core.getInput('revert-command'),
+    revertTimeout: core.getInput('revert-timeout'),
     postStatus: postStatus === 'true' || postStatus === 'yes',
   };
 }

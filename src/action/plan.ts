@@ -13,6 +13,8 @@ export interface ActionInputs {
   image: string;
   target: string;
   revertCommand: string;
+  /** probe: how long the revert command may take, e.g. 2m (--on-leak-timeout). */
+  revertTimeout: string;
   postStatus: boolean;
 }
 
@@ -54,10 +56,15 @@ export function planAction(inputs: ActionInputs, context: RunContext): ActionPla
     const argv = ['probe', '--policy', policy, ...reports];
     if (inputs.target.trim()) argv.push('--target', inputs.target.trim());
     if (inputs.revertCommand.trim()) argv.push('--on-leak', inputs.revertCommand);
+    if (inputs.revertTimeout.trim()) {
+      if (!inputs.revertCommand.trim())
+        throw new UsageError('input "revert-timeout" needs a revert-command to time');
+      argv.push('--on-leak-timeout', inputs.revertTimeout.trim());
+    }
     return { command, argv, jsonFile, markdownFile };
   }
 
-  ignored(inputs, ['target', 'revertCommand'], 'gate');
+  ignored(inputs, ['target', 'revertCommand', 'revertTimeout'], 'gate');
   if (!context.repository) {
     throw new UsageError('GITHUB_REPOSITORY is not set: run this step inside a GitHub workflow');
   }
@@ -106,6 +113,7 @@ const INPUT_NAMES: Record<string, string> = {
   image: 'image',
   target: 'target',
   revertCommand: 'revert-command',
+  revertTimeout: 'revert-timeout',
 };
 
 /** An input meant for the other command is a mistake in the workflow, not something to drop silently. */

@@ -1,9 +1,10 @@
 import { notEnough } from '../approval/evaluate.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
+import { revertFailed } from '../probe/on-leak.ts';
 import type { ProbeVerdict } from '../probe/types.ts';
 import { cell } from '../report/markdown-cell.ts';
 import { formatCount } from '../report/numbers.ts';
-import { boundLine } from '../report/probe-facts.ts';
+import { anyChecked, boundLine, countsLine, onLeakStatus } from '../report/probe-facts.ts';
 
 /**
  * From a finished command's JSON report to what the workflow sees: step outputs, the
@@ -86,18 +87,12 @@ export function summaryRows(report: Report): [string, string][] {
   const rows: [string, string][] = [
     ['Verdict', v.outcome],
     ['Target', v.target],
-    [
-      'Requests',
-      `${formatCount(v.counters.sent)} sent, ${formatCount(v.counters.checked)} checked`,
-    ],
-    ['Leak-rate bound', boundLine(v)],
+    ['Requests', countsLine(v)],
   ];
+  // A bound over no samples says nothing: left out (a leak says why there is none).
+  if (v.leakRateBound === null || anyChecked(v)) rows.push(['Leak-rate bound', boundLine(v)]);
   if (v.leak) rows.push(['Leak', v.leak.summary]);
-  if (v.onLeak) {
-    const status =
-      v.onLeak.exitCode === null ? `signal ${v.onLeak.signal}` : `exit ${v.onLeak.exitCode}`;
-    rows.push(['Revert command', status]);
-  }
+  if (v.onLeak) rows.push(['Revert command', onLeakStatus(v.onLeak)]);
   if (v.outcome !== 'leak') rows.push(['Why', v.reason]);
   return rows;
 }
@@ -128,13 +123,8 @@ export function annotationsOf(report: Report, first: Annotation[] = []): Annotat
   const v = report.verdict;
   if (v.leak) {
     out.push({ level: 'error', title: 'vakt probe: cross-tenant leak', message: v.leak.summary });
-    if (v.onLeak && v.onLeak.exitCode !== 0) {
-      out.push({
-        level: 'error',
-        title: 'vakt probe: revert command failed',
-        message: v.onLeak.error ?? `exit ${v.onLeak.exitCode ?? `signal ${v.onLeak.signal}`}`,
-      });
-    }
+    const revert = revertAnnotation(v.onLeak);
+    if (revert) out.push(revert);
   } else if (v.outcome === 'inconclusive') {
     out.push({ level: 'error', title: 'vakt probe: inconclusive', message: v.reason });
   }
@@ -142,6 +132,28 @@ export function annotationsOf(report: Report, first: Annotation[] = []): Annotat
     out.push({ level: 'warning', title: `vakt probe: ${w.kind} on ${w.path}`, message: w.detail });
   }
   return cap(out);
+}
+
+/**
+ * A revert that did not succeed leaves the leaking release serving: its own error. Only
+ * how it ended (exit status, signal, timeout) is said, never the command or its output,
+ * which may hold anything the command was given.
+ */
+export function revertAnnotation(onLeak: ProbeVerdict['onLeak']): Annotation | undefined {
+  if (!onLeak || !revertFailed(onLeak)) return undefined;
+  return {
+    level: 'error',
+    title: `vakt probe: revert command ${onLeak.timedOut ? 'timed out' : 'failed'}`,
+    message: `the revert command ${onLeakStatus(onLeak)}: the leaking release may still be serving`,
+  };
+}
+
+/** Why the step failed, in one line. */
+export function failureSummary(report: Report): string {
+  const verdict = `verdict ${outputsOf(report, '').verdict}`;
+  if (report.command !== 'probe' || !report.verdict.onLeak) return verdict;
+  if (!revertFailed(report.verdict.onLeak)) return verdict;
+  return `${verdict}, and the revert command ${onLeakStatus(report.verdict.onLeak)}`;
 }
 
 /**

@@ -2,11 +2,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseDuration } from '../policy/duration.ts';
 import { closest } from '../policy/issues.ts';
 import type { PolicyProblem } from '../policy/load.ts';
+import type { Ticker } from '../probe/ticker.ts';
 
-/** Exit codes shared by every command (DESIGN.md "Conventions"). */
-export const EXIT = { ok: 0, fail: 1, badInput: 2, undecided: 3 } as const;
+/**
+ * Exit codes shared by every command (DESIGN.md "Conventions"), and one of the probe's
+ * own: a leak whose revert command failed or timed out, so a pipeline can tell a leak
+ * taken back from one that may still be serving.
+ */
+export const EXIT = { ok: 0, fail: 1, badInput: 2, undecided: 3, revertFailed: 4 } as const;
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface Io {
@@ -22,6 +28,8 @@ export interface Io {
    * printed on stderr too, as FILE:LINE:COL lines; warnings only `vakt policy check` prints.
    */
   policyProblems?(found: PolicyFindings): void;
+  /** What paces progress output; tests pass their own to tick when they choose. */
+  ticker?: Ticker;
 }
 
 export interface PolicyFindings {
@@ -106,6 +114,22 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
     throw new UsageError(`--${name} expects a whole number >= ${min}, got "${value}"`);
   }
   return n;
+}
+
+/**
+ * Parses a duration flag (250ms, 30s, 2m, 1h), or throws a UsageError naming the flag.
+ * A policy may give bare seconds; on the command line "30" reads as seconds or as
+ * requests alike, so a flag wants its unit.
+ */
+export function durationFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw new UsageError(`--${name} needs a unit: ${value.trim()}s, for example, got "${value}"`);
+  }
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0)
+    throw new UsageError(`--${name} expects a duration such as 30s or 2m, got "${value}"`);
+  return ms;
 }
 
 /** A stream onto the command's stderr, for loggers that want one. */

@@ -1,15 +1,16 @@
 import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
-import { parseDuration } from '../policy/duration.ts';
 import { resolveProbe } from '../policy/secrets.ts';
 import { type ProbeOverrides, probeConfig } from '../probe/config.ts';
-import { runOnLeak } from '../probe/on-leak.ts';
+import { revertFailed, runOnLeak } from '../probe/on-leak.ts';
 import { redactSecrets } from '../probe/redact.ts';
 import { runProbe } from '../probe/run.ts';
 import type { ProbeVerdict } from '../probe/types.ts';
+import { onLeakStatus } from '../report/probe-facts.ts';
 import { probeMarkdown } from '../report/probe-markdown.ts';
 import { probeText } from '../report/probe-text.ts';
 import {
+  durationFlag,
   EXIT,
   type Io,
   intFlag,
@@ -20,6 +21,7 @@ import {
   writeReport,
 } from './command.ts';
 import { loadCommandPolicy } from './command-policy.ts';
+import { probeProgress } from './probe-progress.ts';
 
 const FLAGS = {
   policy: { type: 'string' },
@@ -30,6 +32,7 @@ const FLAGS = {
   json: { type: 'string' },
   markdown: { type: 'string' },
   'on-leak': { type: 'string' },
+  'on-leak-timeout': { type: 'string' },
   quiet: { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
@@ -39,6 +42,9 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   if (!values.policy) throw new UsageError('--policy FILE is required (see vakt probe --help)');
   const overrides = parseOverrides(values);
+  const onLeakTimeoutMs = durationFlag('on-leak-timeout', values['on-leak-timeout']);
+  if (onLeakTimeoutMs !== undefined && !values['on-leak'])
+    throw new UsageError('--on-leak-timeout needs --on-leak: it times the revert command');
   // A report on stdout moves the summary to stderr: `--json - | jq` must get JSON only.
   const summary = stdoutReport(values, ['json', 'markdown']) ? io.stderr : io.stdout;
   const spec = await loadCommandPolicy(io, values.policy, 'probe');
@@ -51,18 +57,15 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   const secretEnvNames = spec.tenants.flatMap((t) => envNames(t.auth));
 
   let onLeak: Promise<ProbeVerdict['onLeak']> | undefined;
-  const progress = io.isTTY && !values.quiet;
   const log = values.verbose
     ? createLogger({ level: 'debug', pretty: io.isTTY, destination: ioStream(io) })
     : undefined;
+  // --verbose logs to stderr already: a progress line between log lines would garble both.
+  const progress =
+    values.quiet || values.verbose ? undefined : probeProgress(io, config.load.requests);
   const verdict = await runProbe(config, {
     log,
-    onProgress: progress
-      ? (c, ms) =>
-          io.stderr(
-            `\r  ${(ms / 1000).toFixed(1)} s  ${c.sent} sent, ${c.checked} checked, ${c.failed} failed `,
-          )
-      : undefined,
+    ...progress?.hooks,
     onLeak: (leak) => {
       const command = values['on-leak'];
       if (command) {
@@ -73,11 +76,12 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
           env: io.env,
           secretEnvNames,
           output: io.stderr,
+          ...(onLeakTimeoutMs !== undefined && { timeoutMs: onLeakTimeoutMs }),
         });
       }
     },
   });
-  if (progress) io.stderr('\r\x1b[K');
+  progress?.end();
   const ran = await onLeak;
   if (ran) verdict.onLeak = ran;
 
@@ -87,10 +91,15 @@ export async function runProbeCommand(argv: string[], io: Io): Promise<number> {
   if (values.markdown) await writeReport(io, values.markdown, safe(probeMarkdown(verdict)));
   const text = probeText(verdict, io.isTTY && !io.env.NO_COLOR);
   // Quiet still says why it failed: a bare exit code would leave a pipeline log silent.
+  const revertDidNotWork = verdict.onLeak !== undefined && revertFailed(verdict.onLeak);
   if (!values.quiet) summary(safe(text));
-  else if (verdict.outcome !== 'pass') summary(safe(`${text.split('\n')[0]}\n`));
+  else if (verdict.outcome !== 'pass') {
+    summary(safe(`${text.split('\n')[0]}\n`));
+    if (verdict.onLeak && revertDidNotWork)
+      summary(safe(`vakt probe: the --on-leak command ${onLeakStatus(verdict.onLeak)}\n`));
+  }
   if (verdict.outcome === 'pass') return EXIT.ok;
-  if (verdict.outcome === 'leak') return EXIT.fail;
+  if (verdict.outcome === 'leak') return revertDidNotWork ? EXIT.revertFailed : EXIT.fail;
   return EXIT.undecided;
 }
 
@@ -112,21 +121,8 @@ export function parseOverrides(values: {
   if (requests !== undefined) overrides.requests = requests;
   const concurrency = intFlag('concurrency', values.concurrency, 1);
   if (concurrency !== undefined) overrides.concurrency = concurrency;
-  if (values.duration !== undefined) {
-    // A policy may give bare seconds; on the command line "30" reads as seconds or as
-    // requests alike, so the flag wants its unit.
-    if (/^\s*\d+(\.\d+)?\s*$/.test(values.duration)) {
-      throw new UsageError(
-        `--duration needs a unit: ${values.duration.trim()}s, for example, got "${values.duration}"`,
-      );
-    }
-    const ms = parseDuration(values.duration);
-    if (ms === undefined || ms <= 0)
-      throw new UsageError(
-        `--duration expects a duration such as 30s or 2m, got "${values.duration}"`,
-      );
-    overrides.durationMs = ms;
-  }
+  const durationMs = durationFlag('duration', values.duration);
+  if (durationMs !== undefined) overrides.durationMs = durationMs;
   return overrides;
 }
 

@@ -19,11 +19,22 @@ Options:
                        to stderr)
   --markdown FILE      write the verdict as Markdown (- for stdout)
   --on-leak CMD        run CMD (via sh -c) at the first leak; VAKT_LEAK_* variables describe it
-  --quiet              print only the verdict line, and only for a leak or inconclusive
+  --on-leak-timeout D  how long CMD may run before it is stopped, e.g. 2m (default 5m)
+  --quiet              print only the verdict line, and only for a leak or inconclusive;
+                       no progress
   --verbose            log the run's events to stderr (JSON, or readable on a terminal)
+                       instead of progress
   -h, --help           this text
 
-Exit codes: 0 pass, 1 leak, 2 bad input, 3 inconclusive (too few samples, target failing).
+Progress goes to stderr: on a terminal one line redrawn in place, elsewhere (CI logs) a
+line every 5 s, e.g. "vakt: 1,200 of 3,000 requests, 0 leaks, 12 s".
+
+Exit codes:
+  0  pass
+  1  leak (and the --on-leak command, if given, succeeded)
+  2  bad input
+  3  inconclusive (too few samples, target failing, logins refused)
+  4  leak, and the --on-leak command failed or timed out: the release may still be serving
 
 Example:
   ALICE_TOKEN=... BOB_PASSWORD=... vakt probe --policy policies/sample-shop.yaml \\

@@ -143,7 +143,11 @@ export async function resolveGuardPolicy(
   }
   try {
     // In a ReleaseGuard a policy's { env: KEY } names a key of the tenants Secret.
-    const resolved = resolveProbe(probe, { env: secret.data, baseDir: '/' });
+    const resolved = resolveProbe(probe, {
+      env: secret.data,
+      baseDir: '/',
+      envLabel: (key) => `key ${key} of Secret ${secretName}`,
+    });
     return { spec, policy, resolved, problems: [], allowed };
   } catch (error) {
     if (!(error instanceof SecretError)) throw error;

@@ -14,6 +14,16 @@ export interface SecretContext {
   baseDir: string;
   /** Reads a secret file; tests pass their own. */
   readFile?: (path: string) => string;
+  /** How reports name an `{ env: NAME }` source (the operator: a key of the tenants Secret). */
+  envLabel?: (name: string) => string;
+}
+
+/** Where a tenant's secret was read from, and for which field of its auth. */
+export interface CredentialSource {
+  /** The policy field, e.g. auth.login.json.password or auth.bearer. */
+  field: string;
+  /** Words naming the source: BOB_PASSWORD, secret file /run/bob, key BOB of Secret shop. */
+  source: string;
 }
 
 /** One or more secrets could not be resolved; `problems` holds one line per secret. */
@@ -46,6 +56,8 @@ export interface ResolvedTenant {
   auth: ResolvedAuth;
   /** Every secret value of this tenant, so reports can redact them and probes can spot them. */
   secrets: string[];
+  /** Where each secret came from: a refused login names it (never the value). */
+  sources: CredentialSource[];
 }
 
 const READ_REASONS: Record<string, string> = {
@@ -85,6 +97,13 @@ function readSecret(ref: SecretRef, ctx: SecretContext): Outcome {
   return { ok: true, value: ref.value };
 }
 
+/** Names where a secret comes from, in words a person can act on; never its value. */
+function sourceLabel(ref: SecretRef, field: string, ctx: SecretContext): string {
+  if ('env' in ref) return ctx.envLabel ? ctx.envLabel(ref.env) : ref.env;
+  if ('file' in ref) return `secret file ${resolve(ctx.baseDir, ref.file)}`;
+  return `${field} in the policy`;
+}
+
 /** Resolves one secret or throws a SecretError that says where it was wanted. */
 export function resolveSecret(ref: SecretRef, ctx: SecretContext, where: string): string {
   const outcome = readSecret(ref, ctx);
@@ -98,6 +117,7 @@ export function resolveSecret(ref: SecretRef, ctx: SecretContext, where: string)
  */
 class SecretCollector {
   readonly values: string[] = [];
+  readonly sources: CredentialSource[] = [];
   readonly problems: string[] = [];
   readonly owner: string;
   readonly ctx: SecretContext;
@@ -108,6 +128,7 @@ class SecretCollector {
   }
 
   get(ref: SecretRef, field: string): string {
+    this.sources.push({ field, source: sourceLabel(ref, field, this.ctx) });
     const outcome = readSecret(ref, this.ctx);
     if (!outcome.ok) {
       this.problems.push(`${this.owner}: ${outcome.reason} (${field})`);
@@ -290,6 +311,7 @@ export function resolveTenants(tenants: Tenant[], ctx: SecretContext): ResolvedT
       markers: tenant.markers,
       auth,
       secrets: secrets.values,
+      sources: secrets.sources,
     };
   });
   throwProblems(problems);

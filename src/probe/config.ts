@@ -1,6 +1,6 @@
 import { parseDuration } from '../policy/duration.ts';
 import type { ProbeSpec } from '../policy/schema.ts';
-import type { ResolvedProbe, ResolvedRequest } from '../policy/secrets.ts';
+import type { CredentialSource, ResolvedProbe, ResolvedRequest } from '../policy/secrets.ts';
 import type { AddressRules } from './addresses.ts';
 import { BROWSER_ACCEPT_ENCODING } from './decode.ts';
 import type { TlsOptions } from './transport.ts';
@@ -22,6 +22,8 @@ export interface ProbeTenant {
   };
   /** Every secret value of this tenant: searched for in others' responses, never printed. */
   secrets: string[];
+  /** Where its secrets came from, to name in a refusal (never the values). */
+  sources?: CredentialSource[];
 }
 
 export type ProbeRequest = ResolvedRequest;

@@ -2,6 +2,7 @@ import type { Logger } from '../log.ts';
 import type { ProbeConfig } from './config.ts';
 import type { LeakFinding } from './detect.ts';
 import { crossoverOf, type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
+import { refusedLogin } from './refusals.ts';
 import { describeError } from './run-figures.ts';
 import { sessionFromLogin } from './sessions.ts';
 import type { LeakEvidence, Pattern, ProbeCounters, RequestInfo } from './types.ts';
@@ -20,7 +21,7 @@ export interface LoginHost {
   readonly stop: AbortController;
   readonly log: Logger | undefined;
   count(pattern: Pattern, pool: 'tenant' | 'shared', field: 'sent' | 'checked'): void;
-  fail(reason: string): void;
+  fail(reason: string, refused?: boolean): void;
   recordLeak(leak: LeakEvidence): void;
   evidence(
     finding: LeakFinding,
@@ -88,11 +89,22 @@ export async function loginAs(
       run.recordLeak(run.evidence(leak, info, result, 0));
       return undefined;
     }
-    if ('failure' in session) return undefined;
+    if ('failure' in session) {
+      const refused = refusedLogin(tenant, result.status);
+      if (refused) run.fail(refused, true);
+      else
+        run.fail(
+          `login for tenant ${tenant.name} failed: ${session.failure.replace(/^login /, '')}`,
+        );
+      return undefined;
+    }
     for (const value of session.issued) run.ctx.issued.set(value, t);
+    run.counters.loginsAccepted++;
     return session.headers;
   } catch (error) {
-    if (!run.stop.signal.aborted) run.fail(`login: ${describeError(error)}`);
+    // The same words as any other request's: an unreachable target is one failure, not two.
+    if (run.stop.signal.aborted) run.counters.cancelled++;
+    else run.fail(describeError(error));
     return undefined;
   }
 }

@@ -7,6 +7,13 @@ import type { LeakEvidence, ProbeVerdict } from './types.ts';
  * variables that hold tenant credentials are removed from its environment.
  */
 
+export type OnLeakResult = NonNullable<ProbeVerdict['onLeak']>;
+
+/** How long a revert command may take unless told otherwise (--on-leak-timeout). */
+export const ON_LEAK_TIMEOUT_MS = 300_000;
+/** After the timeout's SIGTERM, how long the command has to exit before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+
 export interface OnLeakOptions {
   command: string;
   leak: LeakEvidence;
@@ -36,29 +43,64 @@ export function leakEnvironment(leak: LeakEvidence, target: string): Record<stri
   return env;
 }
 
-export function runOnLeak(options: OnLeakOptions): Promise<NonNullable<ProbeVerdict['onLeak']>> {
+/** A revert that did not say it succeeded: the leaking release may still be serving. */
+export function revertFailed(result: OnLeakResult): boolean {
+  return (
+    result.error !== undefined ||
+    result.timedOut === true ||
+    result.signal !== null ||
+    result.exitCode !== 0
+  );
+}
+
+export function runOnLeak(options: OnLeakOptions): Promise<OnLeakResult> {
   const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? ON_LEAK_TIMEOUT_MS;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) {
     if (v !== undefined && !options.secretEnvNames.includes(k)) env[k] = v;
   }
   Object.assign(env, leakEnvironment(options.leak, options.target));
   return new Promise((resolve) => {
+    // Its own process group, so a timeout stops everything the shell started: a `sleep`
+    // left behind would hold the output pipes open and the run would never end.
     const child = spawn('/bin/sh', ['-c', options.command], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 300_000,
+      detached: true,
     });
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // The group is gone already: nothing left to stop.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+    }, timeoutMs);
     child.stdout.on('data', (d: Buffer) => options.output(d.toString()));
     child.stderr.on('data', (d: Buffer) => options.output(d.toString()));
-    const done = (result: Partial<NonNullable<ProbeVerdict['onLeak']>>) =>
+    let settled = false;
+    const done = (result: Partial<OnLeakResult>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
       resolve({
         command: options.command,
         exitCode: null,
         signal: null,
         durationMs: Math.round(performance.now() - started),
+        timeoutMs,
+        ...(timedOut ? { timedOut } : {}),
         ...result,
       });
+    };
     child.on('error', (error) => done({ error: `could not start: ${error.message}` }));
     child.on('close', (code, signal) => done({ exitCode: code, signal }));
   });

@@ -29,6 +29,41 @@ export function percentiles(values: number[]): ProbeVerdict['latencyMs'] {
   return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0) };
 }
 
+/** The latencies of checked responses: a bounded sample for the report, the recent ones to time cancels. */
+export class Latencies {
+  readonly #sample: number[] = [];
+  readonly #recent: number[] = [];
+  #seen = 0;
+
+  add(latency: number): void {
+    this.#seen++;
+    this.#recent[this.#seen % RECENT] = latency;
+    // At most 100,000 kept (a uniform sample) so long runs stay small.
+    if (this.#sample.length < SAMPLE) this.#sample.push(latency);
+    else {
+      const slot = Math.floor(Math.random() * this.#seen);
+      if (slot < SAMPLE) this.#sample[slot] = latency;
+    }
+  }
+
+  /**
+   * The median of recent latencies: when to abandon a request so it is mid-flight. A median,
+   * because the first requests on a connection include the TCP handshake and would push an
+   * average past the moment the server is busy with the request.
+   */
+  typical(): number {
+    const recent = [...this.#recent].sort((a, b) => a - b);
+    return recent[Math.floor(recent.length / 2)] ?? 1;
+  }
+
+  percentiles(): ProbeVerdict['latencyMs'] {
+    return percentiles(this.#sample);
+  }
+}
+
+const RECENT = 32;
+const SAMPLE = 100_000;
+
 export function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }

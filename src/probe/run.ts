@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
-import { formatCount } from '../report/numbers.ts';
 import type { ProbeConfig } from './config.ts';
 import type { LeakFinding } from './detect.ts';
 import { type ExchangeContext, type ExchangeResult, exchange } from './exchange.ts';
+import { FailureTally } from './failure-tally.ts';
 import { loginAs } from './login-run.ts';
 import { sharedMatcher } from './matcher-cache.ts';
 import { markerPatterns } from './patterns.ts';
@@ -15,8 +15,10 @@ import {
   sustainedRequest,
 } from './plan.ts';
 import { evidenceHeaders } from './redact.ts';
-import { describeError, percentiles, round } from './run-figures.ts';
+import { refusedRequest } from './refusals.ts';
+import { describeError, Latencies, round } from './run-figures.ts';
 import { Sessions } from './sessions.ts';
+import { intervalTicker, type Ticker } from './ticker.ts';
 import { AbandonedError, Transport } from './transport.ts';
 import {
   type LeakEvidence,
@@ -36,8 +38,11 @@ import { judge } from './verdict.ts';
  */
 
 export interface RunHooks {
-  /** Called about every 250 ms with the counters so far. */
+  /** Called every `progressEveryMs` (default 250) with the counters so far. */
   onProgress?: (counters: ProbeCounters, elapsedMs: number) => void;
+  progressEveryMs?: number;
+  /** Drives onProgress; tests pass their own to tick when they choose. */
+  ticker?: Ticker;
   /** Called the moment a leak is found, before the run winds down. */
   onLeak?: (leak: LeakEvidence) => void;
   /** Called with the latency of each answer read whole and checked (a clean sample). */
@@ -50,7 +55,6 @@ export interface RunHooks {
 }
 
 const BURST_WAVES = 4;
-const RECENT = 32;
 /** How reports name the sender of a request without credentials. */
 const NOBODY = '(no credentials)';
 
@@ -74,14 +78,12 @@ class ProbeRun {
   readonly sessions: Sessions;
   readonly shape: PlanShape;
   readonly counters: ProbeCounters = noCounters();
-  readonly failures = new Map<string, number>();
+  readonly failures = new FailureTally();
   readonly warnings = new Map<string, ProbeWarning>();
   readonly identityChecks: number[];
-  readonly latencies: number[] = [];
+  readonly latencies = new Latencies();
   readonly secrets: string[];
   readonly failureAllowance: number;
-  /** The last latencies seen, to time cancellations (see typicalLatency). */
-  readonly recentLatencies: number[] = [];
   leak: LeakEvidence | undefined;
   abortedBecause: string | undefined;
   /** Listens on hooks.signal until close(): the caller's signal may outlive many runs. */
@@ -130,10 +132,7 @@ class ProbeRun {
     if (this.counters.checked >= this.config.load.requests) return true;
     if (this.elapsed() >= this.config.load.durationMs) return true;
     if (this.counters.failed + this.counters.unchecked > this.failureAllowance) {
-      this.abortedBecause =
-        this.counters.unchecked > this.counters.failed
-          ? `stopped after ${formatCount(this.counters.unchecked)} responses that could not be checked whole`
-          : `stopped after ${formatCount(this.counters.failed)} failed requests: the target is unreachable or failing`;
+      this.abortedBecause = this.failures.stopReason(this.counters);
       this.stop.abort();
       return true;
     }
@@ -141,8 +140,11 @@ class ProbeRun {
   }
 
   async execute(): Promise<ProbeVerdict> {
-    const progress = this.hooks.onProgress
-      ? setInterval(() => this.hooks.onProgress?.(this.counters, this.elapsed()), 250)
+    const { onProgress } = this.hooks;
+    const stopProgress = onProgress
+      ? (this.hooks.ticker ?? intervalTicker)(this.hooks.progressEveryMs ?? 250, () =>
+          onProgress(this.counters, this.elapsed()),
+        )
       : undefined;
     // The time budget is a hard end: requests still in flight then are abandoned, so
     // whatever the target does (drip bytes, never finish a body) the run ends on time.
@@ -185,7 +187,7 @@ class ProbeRun {
         log?.debug({ phase: 'sustained', sent: this.counters.sent }, 'sustained concurrent load');
       await Promise.all(Array.from({ length: this.config.load.concurrency }, worker));
     } finally {
-      clearInterval(progress);
+      stopProgress?.();
       clearTimeout(deadline);
     }
     const verdict = this.verdict();
@@ -203,9 +205,10 @@ class ProbeRun {
     if (field === 'sent') this.counters.byPool[pool]++;
   }
 
-  fail(reason: string): void {
+  /** `refused`: a credential the target refused, not a target that is down. */
+  fail(reason: string, refused = false): void {
     this.counters.failed++;
-    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+    this.failures.add(reason, refused);
   }
 
   warn(kind: ProbeWarning['kind'], path: string, detail: string): void {
@@ -242,8 +245,15 @@ class ProbeRun {
     return [...this.secrets, ...this.ctx.issued.keys()];
   }
 
+  /**
+   * Keeps the first leak and stops the run. A second one, found by a request that was in
+   * flight, is counted as cancelled: the run had ended, and reports show one leak.
+   */
   recordLeak(leak: LeakEvidence): void {
-    if (this.leak) return;
+    if (this.leak) {
+      this.counters.cancelled++;
+      return;
+    }
     this.leak = leak;
     this.stop.abort();
     void this.transport.close();
@@ -260,10 +270,8 @@ class ProbeRun {
       const fresh = this.sessions.headersFor(planned.tenant);
       credentials = fresh instanceof Promise ? await fresh : fresh;
       if (this.stop.signal.aborted) return;
-      if (!credentials) {
-        this.fail(`login failed for ${tenant.name}`);
-        return;
-      }
+      // Not sent: the failed login was counted, and is the failure to report.
+      if (!credentials) return;
     }
     const info: RequestInfo = {
       number: ++this.counters.sent,
@@ -280,7 +288,7 @@ class ProbeRun {
     const timed = typeof planned.cancel === 'number';
     const cancel = timed ? new AbortController() : undefined;
     if (cancel && typeof planned.cancel === 'number') {
-      const after = Math.max(1, planned.cancel * this.typicalLatency());
+      const after = Math.max(1, planned.cancel * this.latencies.typical());
       cancelTimer = setTimeout(() => cancel.abort(), after);
     }
     const started = performance.now();
@@ -313,41 +321,25 @@ class ProbeRun {
       }
       if (detection.cacheRisk) this.warn('cache-risk', request.path, detection.cacheRisk);
       if (detection.failure) {
-        this.fail(`${detection.failure} on ${request.path}`);
+        const refused = tenant ? refusedRequest(tenant, result.status) : undefined;
+        if (refused) this.fail(refused, true);
+        else this.fail(`${detection.failure} on ${request.path}`);
         return;
       }
       this.counters.checked++;
       this.count(planned.pattern, planned.pool, 'checked');
       if (planned.identity && tenant)
         this.identityChecks[planned.tenant] = (this.identityChecks[planned.tenant] ?? 0) + 1;
-      this.sampleLatency(latency);
+      this.latencies.add(latency);
       this.hooks.onLatency?.(latency);
-      this.recentLatencies[this.counters.checked % RECENT] = latency;
     } catch (error) {
-      if (cancel?.signal.aborted || error instanceof AbandonedError) this.counters.cancelled++;
-      else if (!this.stop.signal.aborted) this.fail(describeError(error));
+      // In flight when the run stopped (a leak, the time budget) is cancelled too: every
+      // request sent ends in exactly one count, so the report's sum adds up.
+      const abandoned = cancel?.signal.aborted || error instanceof AbandonedError;
+      if (abandoned || this.stop.signal.aborted) this.counters.cancelled++;
+      else this.fail(describeError(error));
     } finally {
       clearTimeout(cancelTimer);
-    }
-  }
-
-  /**
-   * The median of recent latencies: when to abandon a request so it is mid-flight. A median,
-   * because the first requests on a connection include the TCP handshake and would push an
-   * average past the moment the server is busy with the request.
-   */
-  typicalLatency(): number {
-    const recent = [...this.recentLatencies].sort((a, b) => a - b);
-    return recent[Math.floor(recent.length / 2)] ?? 1;
-  }
-
-  /** Keeps at most 100,000 latencies (a uniform sample) so long runs stay small. */
-  sampleLatency(latency: number): void {
-    const n = this.counters.checked;
-    if (this.latencies.length < 100_000) this.latencies.push(latency);
-    else {
-      const slot = Math.floor(Math.random() * n);
-      if (slot < this.latencies.length) this.latencies[slot] = latency;
     }
   }
 
@@ -356,10 +348,7 @@ class ProbeRun {
   }
 
   verdict(): ProbeVerdict {
-    const failures = [...this.failures.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 5)
-      .map(([reason, count]) => ({ reason, count }));
+    const failures = this.failures.top();
     const identityChecks = Object.fromEntries(
       this.config.tenants.map((t, i) => [t.name, this.identityChecks[i] ?? 0]),
     );
@@ -386,7 +375,7 @@ class ProbeRun {
       maxLeakRate: this.config.pass.maxLeakRate,
       warnings: [...this.warnings.values()],
       failures,
-      latencyMs: percentiles(this.latencies),
+      latencyMs: this.latencies.percentiles(),
       protocols: [...this.transport.protocols].sort(),
     };
     if (this.leak) verdict.leak = this.leak;

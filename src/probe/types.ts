@@ -66,18 +66,27 @@ export interface PatternCounts {
   checked: number;
 }
 
+/**
+ * Every request sent ends in exactly one of checked, failed, cancelled, unchecked,
+ * loginsAccepted, or the leak: sent is their sum, as reports show it.
+ */
 export interface ProbeCounters {
   /** Every request sent, logins and cancelled ones included. */
   sent: number;
   /** Responses read and checked in full (the samples behind the bound). */
   checked: number;
+  /** Abandoned before the answer was read: on purpose, or in flight when the run stopped. */
   cancelled: number;
+  /** Requests, logins included, that got no usable answer. */
   failed: number;
   /** Responses read only in part (cut at the cap or deadline, undecodable, a bomb): no samples. */
   unchecked: number;
   /** Requests sent with no credentials at all. */
   anonymous: number;
+  /** Logins sent, whatever their outcome. */
   logins: number;
+  /** Logins that gave the tenant a session. */
+  loginsAccepted: number;
   byPattern: Partial<Record<Pattern, PatternCounts>>;
   byPool: { tenant: number; shared: number };
   bytesScanned: number;
@@ -93,6 +102,7 @@ export function noCounters(): ProbeCounters {
     unchecked: 0,
     anonymous: 0,
     logins: 0,
+    loginsAccepted: 0,
     byPattern: {},
     byPool: { tenant: 0, shared: 0 },
     bytesScanned: 0,
@@ -118,11 +128,17 @@ export interface ProbeVerdict {
   latencyMs: { p50: number; p99: number; max: number };
   /** Protocols spoken with the target: http/1.1, h2 (negotiated over TLS). */
   protocols: string[];
+  /** The revert command run at the leak (--on-leak), and how it ended. */
   onLeak?: {
     command: string;
     exitCode: number | null;
     signal: string | null;
     durationMs: number;
+    /** How long it was allowed (--on-leak-timeout). */
+    timeoutMs: number;
+    /** It ran past timeoutMs and was stopped (signal says how). */
+    timedOut?: boolean;
+    /** It could not be started at all. */
     error?: string;
   };
 }

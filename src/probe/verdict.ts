@@ -43,7 +43,11 @@ export function judge(input: JudgeInput): Judgement {
   const unchecked = input.unchecked ?? 0;
   const attempts = input.checked + input.failed + unchecked;
   const errorRate = (input.failed + unchecked) / attempts;
-  if (input.abortedBecause) return inconclusive(input.abortedBecause + why);
+  if (input.abortedBecause) {
+    // A reason that names its failure already (a refused login) says it once.
+    const named = input.topFailure && input.abortedBecause.includes(input.topFailure);
+    return inconclusive(named ? input.abortedBecause : input.abortedBecause + why);
+  }
   if (errorRate > input.pass.maxErrorRate) {
     const what =
       unchecked === 0

@@ -37,11 +37,63 @@ export function matchLine(leak: LeakEvidence): string | undefined {
   return `matched ${what} in the ${where}`;
 }
 
+/**
+ * Where every request went, as a sum that adds up: each one sent is checked, failed,
+ * cancelled, read only in part, a login that gave a session, or the leak. Terms that are
+ * always there stay even at zero, so the sum reads the same run after run.
+ */
 export function countsLine(v: ProbeVerdict): string {
   const c = v.counters;
-  const n = formatCount;
-  const unchecked = c.unchecked > 0 ? `, ${n(c.unchecked)} read only in part (unchecked)` : '';
-  return `${n(c.sent)} sent (${n(c.anonymous)} with no credentials), ${n(c.checked)} checked, ${n(c.cancelled)} cancelled mid-flight, ${n(c.failed)} failed${unchecked}, ${n(c.logins)} logins`;
+  const terms = [`${formatCount(c.checked)} checked`];
+  if (c.loginsAccepted > 0) terms.push(`${formatCount(c.loginsAccepted)} logged in`);
+  terms.push(`${formatCount(c.failed)} failed`, `${formatCount(c.cancelled)} cancelled`);
+  if (c.unchecked > 0) terms.push(`${formatCount(c.unchecked)} read only in part`);
+  if (v.leak) terms.push('1 leaking');
+  const of = [
+    c.logins > 0 ? `${formatCount(c.logins)} logins` : '',
+    c.anonymous > 0 ? `${formatCount(c.anonymous)} with no credentials` : '',
+  ].filter(Boolean);
+  const aside = of.length > 0 ? ` (${of.join(', ')})` : '';
+  return `${formatCount(c.sent)} sent = ${terms.join(' + ')}${aside}`;
+}
+
+/** A bound and percentiles of nothing say nothing: reports leave them out. */
+export function anyChecked(v: ProbeVerdict): boolean {
+  return v.counters.checked > 0;
+}
+
+/**
+ * Each failure once with its count; when reports keep only the most frequent, one more
+ * line counts the rest, so the lines add up to the failed count.
+ */
+export function failureLines(v: ProbeVerdict): string[] {
+  const lines = v.failures.map((f) => `${f.reason} (x${formatCount(f.count)})`);
+  const listed = v.failures.reduce((n, f) => n + f.count, 0);
+  if (v.counters.failed > listed)
+    lines.push(`other failures (x${formatCount(v.counters.failed - listed)})`);
+  return lines;
+}
+
+/**
+ * How the revert command ended, to follow "the revert command": "exited 7", "timed out
+ * after 2m and was stopped with SIGTERM". Never its output, which may hold anything.
+ */
+export function onLeakStatus(onLeak: NonNullable<ProbeVerdict['onLeak']>): string {
+  if (onLeak.error) return onLeak.error;
+  if (onLeak.timedOut) {
+    const how = onLeak.signal ? ` and was stopped with ${onLeak.signal}` : '';
+    return `timed out after ${duration(onLeak.timeoutMs)}${how}`;
+  }
+  if (onLeak.signal) return `was killed by ${onLeak.signal}`;
+  return `exited ${onLeak.exitCode}`;
+}
+
+/** 300000 as 5m, 2500 as 2.5s: the way --on-leak-timeout is written. */
+export function duration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0 || ms > 1000) return `${Math.round(ms / 100) / 10}s`;
+  return `${ms}ms`;
 }
 
 /** Which protocol the target was spoken to in: a browser speaks h2 to an edge over TLS. */
@@ -61,8 +113,7 @@ export function latencyLine(v: ProbeVerdict): string {
 
 /** What the on-leak command did and how long it took. */
 export function onLeakLine(run: NonNullable<ProbeVerdict['onLeak']>): string {
-  const status = run.error ?? (run.signal ? `killed by ${run.signal}` : `exit ${run.exitCode}`);
-  return `${status} after ${formatDuration(run.durationMs)}`;
+  return `${onLeakStatus(run)} after ${formatDuration(run.durationMs)}`;
 }
 
 export function patternsLine(v: ProbeVerdict): string {

@@ -2,8 +2,10 @@ import type { ProbeVerdict } from '../probe/types.ts';
 import { cell, codeCell } from './markdown-cell.ts';
 import { formatCount, formatDuration } from './numbers.ts';
 import {
+  anyChecked,
   boundLine,
   countsLine,
+  failureLines,
   identityLine,
   latencyLine,
   matchLine,
@@ -28,11 +30,14 @@ export function probeMarkdown(v: ProbeVerdict): string {
   const row = (k: string, val: string) => out.push(`| ${k} | ${cell(val)} |`);
   row('target', `${v.target} (${v.tenants.join(', ')})`);
   row('requests', countsLine(v));
-  row('patterns', patternsLine(v));
+  const patterns = patternsLine(v);
+  if (patterns) row('patterns', patterns);
   const protocol = protocolLine(v);
   if (protocol) row('protocol', protocol);
-  row('leak-rate bound', boundLine(v));
-  row('latency', latencyLine(v));
+  if (anyChecked(v)) {
+    row('leak-rate bound', boundLine(v));
+    row('latency', latencyLine(v));
+  }
   row('started', `${v.startedAt}, ran ${formatDuration(v.durationMs)}`);
   if (v.leak) {
     out.push(
@@ -58,13 +63,9 @@ export function probeMarkdown(v: ProbeVerdict): string {
       `On-leak command \`${codeCell(v.onLeak.command)}\`: ${cell(onLeakLine(v.onLeak))}.`,
     );
   }
-  if (v.failures.length > 0) {
-    out.push(
-      '',
-      '### Failures',
-      '',
-      ...v.failures.map((f) => `- ${cell(f.reason)} (x${formatCount(f.count)})`),
-    );
+  const failures = failureLines(v);
+  if (failures.length > 0) {
+    out.push('', '### Failures', '', ...failures.map((f) => `- ${cell(f)}`));
   }
   if (v.warnings.length > 0) {
     out.push(

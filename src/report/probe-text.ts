@@ -1,8 +1,10 @@
 import type { ProbeVerdict } from '../probe/types.ts';
 import { formatCount, formatDuration } from './numbers.ts';
 import {
+  anyChecked,
   boundLine,
   countsLine,
+  failureLines,
   identityLine,
   latencyLine,
   matchLine,
@@ -25,6 +27,10 @@ export function probeText(v: ProbeVerdict, colour = false): string {
         : paint(33, label);
   const lines = [`vakt probe: ${head}  ${v.reason}`];
   const row = (name: string, value: string) => lines.push(`  ${name.padEnd(10)} ${value}`);
+  /** Rows of one kind share one label, on the first. */
+  const rows = (name: string, values: string[]) => {
+    for (const [i, value] of values.entries()) row(i === 0 ? name : '', value);
+  };
   row('target', `${v.target} (${formatCount(v.tenants.length)} tenants: ${v.tenants.join(', ')})`);
   if (v.leak) {
     row('evidence', requestLine(v.leak));
@@ -36,15 +42,20 @@ export function probeText(v: ProbeVerdict, colour = false): string {
     if (headers.length > 0) row('headers', headers.join('; '));
   }
   row('requests', countsLine(v));
-  row('patterns', patternsLine(v));
+  const patterns = patternsLine(v);
+  if (patterns) row('patterns', patterns);
   const protocol = protocolLine(v);
   if (protocol) row('protocol', protocol);
-  row('bound', boundLine(v));
-  row('latency', `${latencyLine(v)}, ${formatDuration(v.durationMs)} in all`);
-  for (const f of v.failures) row('failures', `${f.reason} (x${formatCount(f.count)})`);
-  for (const w of v.warnings) {
-    row('warning', `${w.kind} ${w.path}: ${w.detail} (x${formatCount(w.count)})`);
-  }
+  const seconds = formatDuration(v.durationMs);
+  if (anyChecked(v)) {
+    row('bound', boundLine(v));
+    row('latency', `${latencyLine(v)}, ${seconds} in all`);
+  } else row('time', seconds);
+  rows('failures', failureLines(v));
+  rows(
+    'warnings',
+    v.warnings.map((w) => `${w.kind} ${w.path}: ${w.detail} (x${formatCount(w.count)})`),
+  );
   if (v.onLeak) row('on-leak', `${v.onLeak.command} -> ${onLeakLine(v.onLeak)}`);
   return `${lines.join('\n')}\n`;
 }

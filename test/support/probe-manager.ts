@@ -70,6 +70,7 @@ export function verdict(config: ProbeConfig, outcome: ProbeVerdict['outcome']): 
       unchecked: 0,
       anonymous: 0,
       logins: 0,
+      loginsAccepted: 0,
       byPattern: {},
       byPool: { tenant: 10, shared: 0 },
       bytesScanned: 0,
