@@ -1,264 +1,36 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { type AdmissionRequest, admit } from './support/admission.ts';
+import { describe, expect, it } from 'vitest';
+import { admit } from './support/admission.ts';
+import {
+  chart,
+  controller,
+  create,
+  EDITOR,
+  expectAllowed,
+  expectDenied,
+  guard,
+  type Json,
+  NS,
+  OPERATOR,
+  plainPod,
+  remove,
+  render,
+  STABLE_LABELS,
+  scale,
+  service,
+  setImage,
+  stable,
+  stablePod,
+  target,
+  unguarded,
+  update,
+  writeStatus,
+} from './support/chart-admission.ts';
 
 /**
  * The chart's ValidatingAdmissionPolicies, rendered by Helm and judged by a CEL evaluator
  * as the API server would: one person with the `edit` role in a guarded namespace cannot
  * change what serves users, and the operator and the built-in controllers can do their work.
  */
-
-const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '..');
-const HELM = resolve(ROOT, 'node_modules/.bin/helm');
-
-// biome-ignore lint/suspicious/noExplicitAny: rendered and fixture objects are plain JSON
-type Json = any;
-
-async function render(...sets: string[]): Promise<Json[]> {
-  const { stdout } = await run(
-    HELM,
-    [
-      'template',
-      'vakt',
-      resolve(ROOT, 'charts/vakt'),
-      '--namespace',
-      'vakt-system',
-      '--kube-version',
-      '1.30.0',
-      ...sets.flatMap((s) => ['--set', s]),
-    ],
-    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-  );
-  return parseAllDocuments(stdout)
-    .map((d) => d.toJS())
-    .filter((o) => o !== null);
-}
-
-const NS = 'shop';
-const OPERATOR = 'system:serviceaccount:vakt-system:vakt';
-const EDITOR = 'alice';
-const controller = (name: string) => `system:serviceaccount:kube-system:${name}`;
-
-const OWNER = {
-  apiVersion: 'vakt.dev/v1alpha1',
-  kind: 'ReleaseGuard',
-  name: 'shop',
-  uid: 'u1',
-  controller: true,
-};
-const STABLE_LABELS = { 'vakt.dev/guard': 'shop', 'vakt.dev/role': 'stable' };
-
-function template(image: string, labels: Record<string, string>): Json {
-  return { metadata: { labels }, spec: { containers: [{ name: 'app', image }] } };
-}
-
-/** The guarded Deployment as the operator leaves it between releases. */
-const target: Json = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: {
-    name: 'shop-app',
-    namespace: NS,
-    annotations: { 'vakt.dev/guarded-by': 'shop', 'vakt.dev/rejected-template': 'abc123' },
-  },
-  spec: {
-    replicas: 0,
-    selector: { matchLabels: { app: 'shop' } },
-    template: template('shop:1', { app: 'shop' }),
-  },
-};
-
-const stable: Json = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: {
-    name: 'shop-stable',
-    namespace: NS,
-    labels: { 'app.kubernetes.io/managed-by': 'vakt', ...STABLE_LABELS },
-    annotations: { 'vakt.dev/template-hash': 'h1' },
-    ownerReferences: [OWNER],
-  },
-  spec: {
-    replicas: 3,
-    selector: { matchLabels: STABLE_LABELS },
-    template: template('shop:1', STABLE_LABELS),
-  },
-};
-
-const unguarded: Json = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'worker', namespace: NS },
-  spec: {
-    replicas: 0,
-    selector: { matchLabels: { app: 'worker' } },
-    template: template('worker:1', { app: 'worker' }),
-  },
-};
-
-const stablePod: Json = {
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: {
-    name: 'shop-stable-7d9-abcde',
-    namespace: NS,
-    labels: { ...STABLE_LABELS, 'pod-template-hash': '7d9' },
-  },
-  spec: { containers: [{ name: 'app', image: 'shop:1' }] },
-};
-
-const plainPod: Json = {
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name: 'worker-1', namespace: NS, labels: { app: 'worker' } },
-  spec: { containers: [{ name: 'app', image: 'worker:1' }] },
-};
-
-const service = (name: string, selector: Record<string, string>): Json => ({
-  apiVersion: 'v1',
-  kind: 'Service',
-  metadata: {
-    name,
-    namespace: NS,
-    labels: { 'app.kubernetes.io/managed-by': 'vakt', 'vakt.dev/guard': 'shop' },
-    ownerReferences: [OWNER],
-  },
-  spec: { selector, ports: [{ port: 80, targetPort: 8080 }] },
-});
-
-const guard: Json = {
-  apiVersion: 'vakt.dev/v1alpha1',
-  kind: 'ReleaseGuard',
-  metadata: { name: 'shop', namespace: NS, finalizers: ['vakt.dev/hand-back'] },
-  spec: { targetRef: { name: 'shop-app' } },
-  status: { phase: 'Idle' },
-};
-
-/** The Scale the API server builds for deployments/scale: name, replicas, selector, no labels. */
-function scaleOf(deployment: Json, replicas?: number): Json {
-  const selector = Object.entries(deployment.spec.selector.matchLabels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return {
-    apiVersion: 'autoscaling/v1',
-    kind: 'Scale',
-    metadata: { name: deployment.metadata.name, namespace: NS },
-    spec: { replicas: replicas ?? deployment.spec.replicas },
-    status: { replicas: deployment.spec.replicas, selector },
-  };
-}
-
-const RESOURCE: Record<string, string> = {
-  Deployment: 'apps/v1/deployments',
-  ReplicaSet: 'apps/v1/replicasets',
-  Pod: '/v1/pods',
-  Service: '/v1/services',
-  ReleaseGuard: 'vakt.dev/v1alpha1/releaseguards',
-  Ingress: 'networking.k8s.io/v1/ingresses',
-  HTTPRoute: 'gateway.networking.k8s.io/v1/httproutes',
-};
-
-/** An UPDATE (or PATCH: the API server judges the patched object) of `old` by `username`. */
-function update(
-  username: string,
-  old: Json,
-  change: (o: Json) => void,
-  subResource?: string,
-): AdmissionRequest {
-  const object = structuredClone(old);
-  change(object);
-  return {
-    operation: 'UPDATE',
-    username,
-    resource: RESOURCE[old.kind] as string,
-    ...(subResource ? { subResource } : {}),
-    namespace: NS,
-    name: old.metadata.name,
-    object,
-    oldObject: old,
-  };
-}
-
-function create(username: string, object: Json): AdmissionRequest {
-  const resource = RESOURCE[object.kind] as string;
-  return {
-    operation: 'CREATE',
-    username,
-    resource,
-    namespace: NS,
-    name: object.metadata.name,
-    object,
-    oldObject: null,
-  };
-}
-
-function remove(username: string, old: Json): AdmissionRequest {
-  const resource = RESOURCE[old.kind] as string;
-  return {
-    operation: 'DELETE',
-    username,
-    resource,
-    namespace: NS,
-    name: old.metadata.name,
-    object: null,
-    oldObject: old,
-  };
-}
-
-function scale(username: string, deployment: Json, replicas: number): AdmissionRequest {
-  const oldObject = scaleOf(deployment);
-  return {
-    operation: 'UPDATE',
-    username,
-    resource: 'apps/v1/deployments',
-    subResource: 'scale',
-    namespace: NS,
-    name: deployment.metadata.name,
-    object: scaleOf(deployment, replicas),
-    oldObject,
-  };
-}
-
-function writeStatus(username: string): AdmissionRequest {
-  return update(
-    username,
-    guard,
-    (g) => {
-      g.status.phase = 'Baking';
-    },
-    'status',
-  );
-}
-
-const setImage = (image: string) => (d: Json) => {
-  d.spec.template.spec.containers[0].image = image;
-};
-
-let chart: Json[];
-beforeAll(async () => {
-  chart = await render();
-});
-
-function expectDenied(request: AdmissionRequest, why: RegExp, objects = chart): void {
-  const verdict = admit(objects, request);
-  expect(verdict.allowed, `${request.operation} ${request.name} by ${request.username}`).toBe(
-    false,
-  );
-  expect(verdict.denials.join('\n')).toMatch(why);
-  // Denied by a validation's message, never by an expression that failed to evaluate.
-  expect(verdict.denials.join('\n')).not.toMatch(/^(variable|validation|matchCondition) /m);
-}
-
-function expectAllowed(request: AdmissionRequest, objects = chart): void {
-  const verdict = admit(objects, request);
-  expect(verdict.denials, `${request.operation} ${request.name} by ${request.username}`).toEqual(
-    [],
-  );
-}
 
 describe('admission policies: an edit user in a guarded namespace', () => {
   it('cannot kubectl set image on <guard>-stable, scale it, relabel it or delete it', () => {
@@ -387,9 +159,16 @@ describe('admission policies: an edit user in a guarded namespace', () => {
     );
   });
 
-  it('is not stopped scaling a guarded target through /scale: the Scale carries no annotations (the operator scales it back)', () => {
-    // Known gap of a paramless policy, documented in docs/operator.md.
-    expectAllowed(scale(EDITOR, target, 3));
+  it('cannot scale a guarded target up through /scale (kubectl scale): the guard naming it is the param', () => {
+    // The Scale carries no annotations: only the ReleaseGuard shop tells shop-app apart.
+    expectDenied(
+      scale(EDITOR, target, 3),
+      /^Deployment shop-app is guarded by ReleaseGuard shop: only the vakt operator raises its replicas/,
+    );
+    expectDenied(
+      scale(EDITOR, { ...target, spec: { ...target.spec, replicas: 1 } }, 2),
+      /guarded by ReleaseGuard shop/,
+    );
   });
 });
 
@@ -544,7 +323,7 @@ describe('admission policies: the operator and the built-in controllers', () => 
 });
 
 describe('admission policies: chart values', () => {
-  it('renders paramless Deny policies that fail closed, with a binding each', () => {
+  it('renders Deny policies that fail closed, with a binding each, paramless but for -target-scale', () => {
     const policies = chart.filter((o) => o.kind === 'ValidatingAdmissionPolicy');
     const bindings = chart.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
     expect(policies.map((p) => p.metadata.name).sort()).toEqual([
@@ -552,12 +331,14 @@ describe('admission policies: chart values', () => {
       'vakt-pods',
       'vakt-routes',
       'vakt-services',
+      'vakt-target-scale',
       'vakt-workloads',
     ]);
     for (const policy of policies) {
       expect(policy.apiVersion).toBe('admissionregistration.k8s.io/v1');
       expect(policy.spec.failurePolicy).toBe('Fail');
-      expect(policy.spec.paramKind).toBeUndefined();
+      if (policy.metadata.name !== 'vakt-target-scale')
+        expect(policy.spec.paramKind).toBeUndefined();
       expect(policy.spec.matchConditions.length).toBeGreaterThan(0);
     }
     expect(bindings.map((b) => b.spec.policyName).sort()).toEqual(
@@ -565,7 +346,8 @@ describe('admission policies: chart values', () => {
     );
     for (const binding of bindings) {
       expect(binding.spec.validationActions).toEqual(['Deny']);
-      expect(binding.spec.paramRef).toBeUndefined();
+      if (binding.spec.policyName !== 'vakt-target-scale')
+        expect(binding.spec.paramRef).toBeUndefined();
     }
   });
 

@@ -284,8 +284,8 @@ describe('helm template with the default values', () => {
         'RoleBinding',
         'Service',
         'ServiceAccount',
-        ...Array(5).fill('ValidatingAdmissionPolicy'),
-        ...Array(5).fill('ValidatingAdmissionPolicyBinding'),
+        ...Array(6).fill('ValidatingAdmissionPolicy'),
+        ...Array(6).fill('ValidatingAdmissionPolicyBinding'),
       ].sort(),
     );
     const clusterScoped = (kind: string) =>

@@ -15,8 +15,17 @@ import { type ChartGrants, checkWorld, renderChartGrants } from './support/world
  */
 
 /** What the chart installs for a release named vakt (see charts/vakt/templates/admission.yaml). */
-const POLICIES = ['vakt-workloads', 'vakt-pods', 'vakt-services', 'vakt-guard-status'];
+const POLICIES = [
+  'vakt-workloads',
+  'vakt-target-scale',
+  'vakt-pods',
+  'vakt-services',
+  'vakt-guard-status',
+];
 const API = 'admissionregistration.k8s.io/v1';
+/** -target-scale takes every ReleaseGuard of the request's namespace as a param. */
+const WITH_PARAMS = 'vakt-target-scale';
+const EVERY_GUARD = { selector: {}, parameterNotFoundAction: 'Allow' };
 
 let shop: Shop;
 let grants: ChartGrants;
@@ -54,18 +63,29 @@ function installPolicies(world: KubeWorld): void {
       apiVersion: API,
       kind: 'ValidatingAdmissionPolicy',
       metadata: { name },
-      spec: { failurePolicy: 'Fail', validations: [{ expression: 'false' }] },
+      spec: {
+        failurePolicy: 'Fail',
+        ...(name === WITH_PARAMS && {
+          paramKind: { apiVersion: 'vakt.dev/v1alpha1', kind: 'ReleaseGuard' },
+        }),
+        validations: [{ expression: 'false' }],
+      },
     });
-    putBinding(world, name, ['Deny']);
+    putBinding(world, name, ['Deny'], name === WITH_PARAMS ? EVERY_GUARD : undefined);
   }
 }
 
-function putBinding(world: KubeWorld, name: string, validationActions: string[]): void {
+function putBinding(
+  world: KubeWorld,
+  name: string,
+  validationActions: string[],
+  paramRef?: unknown,
+): void {
   world.kube.store.put({
     apiVersion: API,
     kind: 'ValidatingAdmissionPolicyBinding',
     metadata: { name },
-    spec: { policyName: name, validationActions },
+    spec: { policyName: name, validationActions, ...(paramRef !== undefined && { paramRef }) },
   });
 }
 
@@ -97,7 +117,7 @@ function conditionIs(world: KubeWorld, status: string, reason: string, text?: st
 const metric = (op: Operator) =>
   op.metrics.registry.getSingleMetricAsString('vakt_admission_policies_enforced');
 
-it('shows the policies enforced, then a deleted binding and one that only warns, by name', async () => {
+it('shows the policies enforced, then a deleted binding, one that only warns and one narrowed to one guard, by name', async () => {
   const { world, op } = await startWorld(undefined);
   // Without an admission source (an embedded operator) nothing is claimed either way.
   expect(condition(world)).toBeUndefined();
@@ -133,6 +153,18 @@ it('shows the policies enforced, then a deleted binding and one that only warns,
   putBinding(world, 'vakt-pods', ['Deny']);
   await conditionIs(world, 'True', 'Enforced');
   expect(await metric(watching)).toContain('vakt_admission_policies_enforced{reason="Enforced"} 1');
+
+  // -target-scale's binding narrowed to one guard: the other guards' targets scale freely.
+  putBinding(world, WITH_PARAMS, ['Deny'], { name: 'other', parameterNotFoundAction: 'Allow' });
+  await conditionIs(
+    world,
+    'False',
+    'Missing',
+    'ValidatingAdmissionPolicyBinding vakt-target-scale has paramRef name other',
+  );
+  expect(await metric(watching)).toContain('vakt_admission_policies_enforced{reason="Missing"} 0');
+  putBinding(world, WITH_PARAMS, ['Deny'], EVERY_GUARD);
+  await conditionIs(world, 'True', 'Enforced');
   // The guard's own state went on: the condition is one among the others.
   expect(world.status()?.phase).toBe('Idle');
   expect(world.status()?.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');

@@ -30,6 +30,26 @@ function but(name: string, change: Partial<AdmissionReading>): AdmissionReading[
   return all().map((r) => (r.name === name ? { ...r, ...change } : r));
 }
 
+/** -target-scale as the chart installs it: ReleaseGuards as params, every one in the namespace. */
+const SCALE = 'vakt-target-scale';
+const WITH_SCALE = [...NAMES, SCALE];
+const GUARD_KIND = { apiVersion: 'vakt.dev/v1alpha1', kind: 'ReleaseGuard' };
+const EVERY_GUARD = { selector: {}, parameterNotFoundAction: 'Allow' };
+/** All installed, -target-scale with `paramKind` and its binding with `paramRef`. */
+function withScale(paramKind: unknown, paramRef: unknown): AdmissionReading[] {
+  return [
+    ...all(),
+    {
+      name: SCALE,
+      policy: { state: 'found', spec: { failurePolicy: 'Fail', paramKind } },
+      binding: {
+        state: 'found',
+        spec: { policyName: SCALE, validationActions: ['Deny'], paramRef },
+      },
+    },
+  ];
+}
+
 describe('admission policies: what was read', () => {
   const cases: [
     string,
@@ -134,6 +154,74 @@ describe('admission policies: what was read', () => {
       [installed('vakt-workloads')],
       { status: 'Unknown', reason: 'Unreadable' },
       /vakt-pods: not read/,
+    ],
+    [
+      'a policy with ReleaseGuard params, bound to every guard in the namespace',
+      WITH_SCALE,
+      withScale(GUARD_KIND, EVERY_GUARD),
+      { status: 'True', reason: 'Enforced' },
+      /vakt-pods, vakt-target-scale are installed/,
+    ],
+    [
+      'every guard, and refused when there is none (parameterNotFoundAction Deny refuses more)',
+      WITH_SCALE,
+      withScale(GUARD_KIND, {
+        selector: { matchLabels: {}, matchExpressions: [] },
+        parameterNotFoundAction: 'Deny',
+      }),
+      { status: 'True', reason: 'Enforced' },
+      /are installed, failurePolicy Fail, bound with Deny/,
+    ],
+    [
+      'params of another kind: in a namespace without them nothing is judged',
+      WITH_SCALE,
+      withScale({ apiVersion: 'v1', kind: 'ConfigMap' }, EVERY_GUARD),
+      { status: 'False', reason: 'Missing' },
+      /^ValidatingAdmissionPolicy vakt-target-scale has paramKind \{"apiVersion":"v1","kind":"ConfigMap"\}, not vakt.dev ReleaseGuard: /,
+    ],
+    [
+      'a binding without paramRef',
+      WITH_SCALE,
+      withScale(GUARD_KIND, undefined),
+      { status: 'False', reason: 'Missing' },
+      /Binding vakt-target-scale has no paramRef, so the policy has no ReleaseGuard to judge by/,
+    ],
+    [
+      'a paramRef narrowed to one guard by name',
+      WITH_SCALE,
+      withScale(GUARD_KIND, { name: 'shop', parameterNotFoundAction: 'Allow' }),
+      { status: 'False', reason: 'Missing' },
+      /Binding vakt-target-scale has paramRef name shop: only some ReleaseGuards are judged/,
+    ],
+    [
+      "a paramRef to another namespace's guards",
+      WITH_SCALE,
+      withScale(GUARD_KIND, { ...EVERY_GUARD, namespace: 'empty' }),
+      { status: 'False', reason: 'Missing' },
+      /has paramRef namespace empty: only some ReleaseGuards/,
+    ],
+    [
+      'a paramRef selecting guards by label, which an edit user can take off their guard',
+      WITH_SCALE,
+      withScale(GUARD_KIND, { ...EVERY_GUARD, selector: { matchLabels: { tier: 'gold' } } }),
+      { status: 'False', reason: 'Missing' },
+      /has paramRef selector \{"matchLabels":\{"tier":"gold"\}\}: only some/,
+    ],
+    [
+      'a paramRef on the binding of a policy without params (the API server ignores it)',
+      NAMES,
+      but('vakt-pods', {
+        binding: {
+          state: 'found',
+          spec: {
+            policyName: 'vakt-pods',
+            validationActions: ['Deny'],
+            paramRef: { name: 'x', parameterNotFoundAction: 'Allow' },
+          },
+        },
+      }),
+      { status: 'True', reason: 'Enforced' },
+      /installed/,
     ],
     [
       'a spec that is no object',

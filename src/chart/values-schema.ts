@@ -232,6 +232,11 @@ export const ChartValues = z
         .describe(
           "refuse Ingresses and HTTPRoutes whose backend is a Service named *-canary (a guard's way to its unprobed candidate)",
         ),
+      refuseTargetScaleUp: z
+        .boolean()
+        .describe(
+          "refuse raising a guarded target's replicas through deployments/scale too (kubectl scale, an HPA), by the ReleaseGuards that name it; fails closed while the ReleaseGuard CRD is not served",
+        ),
       protectGuardDeletion: z
         .boolean()
         .describe(

@@ -6,7 +6,10 @@ import type { AdmissionStatus } from '../release/state.ts';
  * stored; without them the operator only repairs such an edit after the fact. A policy
  * counts only with failurePolicy Fail (Ignore lets a request through whenever the policy
  * cannot be evaluated), a binding only when it binds that policy with the Deny action
- * (Warn and Audit refuse nothing).
+ * (Warn and Audit refuse nothing). A policy with params (-target-scale: the ReleaseGuards
+ * that name a target) counts only while they are vakt's ReleaseGuards, and its binding only
+ * while it finds every guard in the request's namespace: a paramRef narrowed to a name, a
+ * label selector or another namespace leaves the other guards' targets unjudged.
  */
 
 /** One object as read: its spec, 404, or why it could not be read (403, the network). */
@@ -26,7 +29,7 @@ const POLICY = 'ValidatingAdmissionPolicy';
 const BINDING = 'ValidatingAdmissionPolicyBinding';
 /** What goes missing when the policies do. */
 const CONSEQUENCE =
-  'edits to what vakt owns (<guard>-stable, its pods and Services, guard status) are only repaired after the fact, not refused';
+  'edits to what vakt owns (<guard>-stable, its pods and Services, guard status, the replicas of a guarded target) are only repaired after the fact, not refused';
 
 /**
  * `names`: the policies the operator was told to expect (`--admission-policies`); empty
@@ -59,7 +62,15 @@ export function admissionState(
       continue;
     }
     judge(`${POLICY} ${name}`, reading.policy, policyProblem, weak, unreadable);
-    judge(`${BINDING} ${name}`, reading.binding, bindingProblem(name), weak, unreadable);
+    const paramKind =
+      reading.policy.state === 'found' ? asLoose(reading.policy.spec).paramKind : undefined;
+    judge(
+      `${BINDING} ${name}`,
+      reading.binding,
+      bindingProblem(name, paramKind !== undefined),
+      weak,
+      unreadable,
+    );
   }
   if (weak.length > 0) {
     const also = unreadable.length > 0 ? `; could not read ${unreadable.join('; ')}` : '';
@@ -109,19 +120,53 @@ function asLoose(value: unknown): Loose {
 /** failurePolicy defaults to Fail on the API server. */
 function policyProblem(spec: Loose): string | undefined {
   const failurePolicy = spec.failurePolicy ?? 'Fail';
-  return failurePolicy === 'Fail'
-    ? undefined
-    : `has failurePolicy ${quote(failurePolicy)}, not Fail`;
+  if (failurePolicy !== 'Fail') return `has failurePolicy ${quote(failurePolicy)}, not Fail`;
+  if (spec.paramKind === undefined) return undefined;
+  // Any other kind's objects are no guards: in a namespace without them nothing is judged.
+  const kind = asLoose(spec.paramKind);
+  const ours =
+    typeof kind.apiVersion === 'string' &&
+    kind.apiVersion.startsWith('vakt.dev/') &&
+    kind.kind === 'ReleaseGuard';
+  return ours ? undefined : `has paramKind ${quote(spec.paramKind)}, not vakt.dev ReleaseGuard`;
 }
 
-function bindingProblem(name: string): (spec: Loose) => string | undefined {
+function bindingProblem(name: string, withParams: boolean): (spec: Loose) => string | undefined {
   return (spec) => {
     if (spec.policyName !== name) return `binds policy ${quote(spec.policyName)}, not ${name}`;
     const actions = Array.isArray(spec.validationActions) ? spec.validationActions : [];
     if (!actions.includes('Deny'))
       return `has validationActions [${actions.map(quote).join(', ')}], without Deny`;
-    return undefined;
+    return withParams ? paramRefProblem(spec.paramRef) : undefined;
   };
+}
+
+/**
+ * The chart's paramRef: selector {} and no namespace, so every guard in the request's
+ * namespace is judged. parameterNotFoundAction may be Allow (the chart's) or Deny, which
+ * only refuses more. Without paramRef the API server gives the policy no params at all.
+ */
+function paramRefProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null)
+    return 'has no paramRef, so the policy has no ReleaseGuard to judge by';
+  const ref = asLoose(value);
+  const narrowed = (what: string) =>
+    `has paramRef ${what}: only some ReleaseGuards are judged, not every one in the namespace`;
+  if (ref.name !== undefined) return narrowed(`name ${quote(ref.name)}`);
+  if (ref.namespace !== undefined) return narrowed(`namespace ${quote(ref.namespace)}`);
+  if (!selectsAll(ref.selector)) return narrowed(`selector ${quote(ref.selector)}`);
+  return undefined;
+}
+
+/** {}: no matchLabels and no matchExpressions (or empty ones). */
+function selectsAll(selector: unknown): boolean {
+  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return false;
+  const { matchLabels, matchExpressions } = selector as Loose;
+  const noLabels = matchLabels === undefined || Object.keys(asLoose(matchLabels)).length === 0;
+  const noExpressions =
+    matchExpressions === undefined ||
+    (Array.isArray(matchExpressions) && matchExpressions.length === 0);
+  return noLabels && noExpressions;
 }
 
 /** A value from the cluster, bounded for a condition message. */

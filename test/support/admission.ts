@@ -3,9 +3,15 @@ import { Environment } from '@marcbachmann/cel-js';
 /**
  * Judges an admission request against rendered ValidatingAdmissionPolicies and their
  * bindings the way the API server does: matchConstraints (resource rules), the binding's
- * namespaceSelector, matchConditions, variables, then every validation; CEL by a real
- * evaluator. With failurePolicy Fail an expression that errors denies, as in a cluster.
- * Not modelled: paramKind, excludeResourceRules, objectSelector, auditAnnotations.
+ * namespaceSelector, its params, then for each param matchConditions, variables and every
+ * validation; CEL by a real evaluator. With failurePolicy Fail an expression that errors
+ * denies, as in a cluster. Params (a policy's paramKind, a binding's paramRef) are looked
+ * up among `stored`, the objects the API server holds: by name or label selector, in
+ * paramRef.namespace or else the request's (namespaced kinds only); each one found is
+ * judged on its own and all must pass; none found is parameterNotFoundAction's to decide
+ * (Deny: the failurePolicy). A paramKind no stored object has is not told from one the
+ * API server does not serve. Not modelled: excludeResourceRules, objectSelector,
+ * auditAnnotations.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered objects are read field by field
@@ -70,7 +76,11 @@ function matchesRules(policy: Json, request: AdmissionRequest): boolean {
 function namespaceMatches(binding: Json, namespace: string): boolean {
   const selector = binding.spec.matchResources?.namespaceSelector;
   if (!selector) return true;
-  const labels: Record<string, string> = { 'kubernetes.io/metadata.name': namespace };
+  return selects(selector, { 'kubernetes.io/metadata.name': namespace });
+}
+
+/** A metav1.LabelSelector: {} selects everything. */
+function selects(selector: Json, labels: Record<string, string>): boolean {
   const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const byExpression = (selector.matchExpressions ?? []).every((e: Json) => {
     const value = labels[e.key];
@@ -90,9 +100,39 @@ function namespaceMatches(binding: Json, namespace: string): boolean {
   return byLabel && byExpression;
 }
 
-function context(request: AdmissionRequest): Record<string, unknown> {
+/**
+ * The params one binding judges a request with: [null] for a policy without paramKind (or
+ * a binding without paramRef: params is null then), else every stored object of the kind
+ * that paramRef finds; an empty list when it finds none.
+ */
+function paramsOf(policy: Json, binding: Json, request: AdmissionRequest, stored: Json[]): Json[] {
+  const kind = policy.spec.paramKind;
+  const ref = binding.spec.paramRef;
+  if (!kind || !ref) return [null];
+  if ((ref.name === undefined) === (ref.selector === undefined))
+    throw new Error(
+      `binding ${binding.metadata.name}: paramRef needs exactly one of name, selector`,
+    );
+  if (!['Allow', 'Deny'].includes(ref.parameterNotFoundAction))
+    throw new Error(
+      `binding ${binding.metadata.name}: paramRef.parameterNotFoundAction is required`,
+    );
+  const namespace = ref.namespace ?? request.namespace;
+  return stored.filter(
+    (o) =>
+      o.apiVersion === kind.apiVersion &&
+      o.kind === kind.kind &&
+      o.metadata.namespace === namespace &&
+      (ref.name !== undefined
+        ? o.metadata.name === ref.name
+        : selects(ref.selector, o.metadata.labels ?? {})),
+  );
+}
+
+function context(request: AdmissionRequest, params: Json): Record<string, unknown> {
   const [group = '', version = '', resource = ''] = request.resource.split('/');
   return {
+    params: toCel(params),
     object: toCel(request.object),
     oldObject: toCel(request.oldObject),
     request: {
@@ -107,11 +147,46 @@ function context(request: AdmissionRequest): Record<string, unknown> {
   };
 }
 
-/** One policy (through one binding): null when it does not apply, else its denials. */
-export function judge(policy: Json, binding: Json, request: AdmissionRequest): string[] | null {
+/**
+ * One policy (through one binding): null when it does not apply, else its denials. Params
+ * are looked up before matchConditions run, as the API server does: a binding whose
+ * paramRef finds none with parameterNotFoundAction Deny refuses even users the
+ * matchConditions would let through.
+ */
+export function judge(
+  policy: Json,
+  binding: Json,
+  request: AdmissionRequest,
+  stored: Json[] = [],
+): string[] | null {
   if (!matchesRules(policy, request) || !namespaceMatches(binding, request.namespace)) return null;
   const failOpen = policy.spec.failurePolicy === 'Ignore';
-  const ctx = context(request);
+  const params = paramsOf(policy, binding, request, stored);
+  if (params.length === 0) {
+    if (binding.spec.paramRef.parameterNotFoundAction === 'Allow' || failOpen) return [];
+    return [
+      `paramRef: no ${policy.spec.paramKind.kind} found for binding ${binding.metadata.name}`,
+    ];
+  }
+  const denials: string[] = [];
+  let applied = false;
+  for (const param of params) {
+    const judged = judgeWith(policy, request, param, failOpen);
+    if (judged === null) continue;
+    applied = true;
+    denials.push(...judged);
+  }
+  return applied ? denials : null;
+}
+
+/** One evaluation of a policy: with one param (null when it takes none). */
+function judgeWith(
+  policy: Json,
+  request: AdmissionRequest,
+  param: Json,
+  failOpen: boolean,
+): string[] | null {
+  const ctx = context(request, param);
   const failed = (what: string, error: unknown) =>
     failOpen ? [] : [`${what}: ${(error as Error).message}`];
   for (const condition of policy.spec.matchConditions ?? []) {
@@ -135,7 +210,7 @@ export function judge(policy: Json, binding: Json, request: AdmissionRequest): s
     try {
       const result = evaluate(validation.expression, ctx);
       if (typeof result !== 'boolean') throw new Error(`returned ${String(result)}, not a bool`);
-      if (!result) denials.push(validation.message ?? validation.expression);
+      if (!result) denials.push(messageOf(validation, ctx));
     } catch (error) {
       denials.push(...failed(`validation ${validation.expression}`, error));
     }
@@ -143,8 +218,27 @@ export function judge(policy: Json, binding: Json, request: AdmissionRequest): s
   return denials;
 }
 
-/** Every ValidatingAdmissionPolicy of a rendered chart, through the bindings that name it. */
-export function admit(objects: Json[], request: AdmissionRequest): Verdict {
+/**
+ * A failed validation's message: messageExpression's string when it evaluates to one, else
+ * message (the API server falls back the same way), else the expression.
+ */
+function messageOf(validation: Json, ctx: Record<string, unknown>): string {
+  if (validation.messageExpression) {
+    try {
+      const message = evaluate(validation.messageExpression, ctx);
+      if (typeof message === 'string' && message.trim() !== '') return message;
+    } catch {
+      // Falls back to message, as the API server does.
+    }
+  }
+  return validation.message ?? validation.expression;
+}
+
+/**
+ * Every ValidatingAdmissionPolicy of a rendered chart, through the bindings that name it;
+ * `stored`: the objects a binding's paramRef may find (ReleaseGuards, say).
+ */
+export function admit(objects: Json[], request: AdmissionRequest, stored: Json[] = []): Verdict {
   const policies = new Map<string, Json>(
     objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((o) => [o.metadata.name, o]),
   );
@@ -154,7 +248,7 @@ export function admit(objects: Json[], request: AdmissionRequest): Verdict {
     if (!policy) throw new Error(`binding ${binding.metadata.name} names no rendered policy`);
     if (!(binding.spec.validationActions ?? []).includes('Deny'))
       throw new Error(`binding ${binding.metadata.name} does not deny`);
-    const denials = judge(policy, binding, request);
+    const denials = judge(policy, binding, request, stored);
     if (denials === null) continue;
     verdict.judgedBy.push(policy.metadata.name);
     verdict.denials.push(...denials);
