@@ -78,7 +78,7 @@ async function judge(
   if (!policy.ok) {
     return { outcome: policy.outcome, comment: lines(policy.outcome, policy.reasons) };
   }
-  const source = `policy ${policy.source}`;
+  const source = policy.source;
   let sha = work.sha;
   let imageLines: string[] = [];
   if (work.image !== undefined) {

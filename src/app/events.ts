@@ -253,5 +253,9 @@ function firstIssue(error: z.ZodError): string {
   const [issue] = error.issues;
   if (!issue) return 'not a payload GitHub sends';
   const path = issue.path.join('.');
-  return `${path || 'payload'}: ${issue.message}`;
+  const message = issue.message.replace(
+    /^Invalid input: expected (\w+), received undefined$/,
+    'missing, expected $1',
+  );
+  return `${path || 'payload'}: ${message}`;
 }
