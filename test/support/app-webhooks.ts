@@ -215,6 +215,31 @@ export function protectionRuleEvent(
   };
 }
 
+/** The contents API's answer for a file (GitHub wraps base64 at 60 characters). */
+export function contentsAnswer(path: string, text: string, ref: string) {
+  const content = (
+    Buffer.from(text)
+      .toString('base64')
+      .match(/.{1,60}/g) ?? []
+  ).join('\n');
+  const url = `https://api.github.com/repos/acme/shop/contents/${path}?ref=${ref}`;
+  return {
+    type: 'file',
+    encoding: 'base64',
+    size: Buffer.byteLength(text),
+    name: path.split('/').at(-1),
+    path,
+    content: `${content}\n`,
+    sha: '3d21ec53a331a6f037a91c368710b99387d012c1',
+    url,
+    git_url:
+      'https://api.github.com/repos/acme/shop/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1',
+    html_url: `https://github.com/acme/shop/blob/${ref}/${path}`,
+    download_url: `https://raw.githubusercontent.com/acme/shop/${ref}/${path}`,
+    _links: { self: url },
+  };
+}
+
 export function sign(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }

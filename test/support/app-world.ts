@@ -4,7 +4,9 @@ import nock from 'nock';
 import { afterEach } from 'vitest';
 import { type RunningApp, startApp } from '../../src/app/app.ts';
 import { createLogger } from '../../src/log.ts';
-import { INSTALLATION_ID } from './app-webhooks.ts';
+import { contentsAnswer, INSTALLATION_ID } from './app-webhooks.ts';
+
+export { contentsAnswer };
 
 /**
  * A `vakt app` on loopback, its GitHub faked with nock, its log kept as JSON lines. The
@@ -95,31 +97,6 @@ export function mockInstallationToken(times = 1) {
       },
       repository_selection: 'selected',
     });
-}
-
-/** The contents API's answer for a file (GitHub wraps base64 at 60 characters). */
-export function contentsAnswer(path: string, text: string, ref: string) {
-  const content = (
-    Buffer.from(text)
-      .toString('base64')
-      .match(/.{1,60}/g) ?? []
-  ).join('\n');
-  const url = `https://api.github.com/repos/acme/shop/contents/${path}?ref=${ref}`;
-  return {
-    type: 'file',
-    encoding: 'base64',
-    size: Buffer.byteLength(text),
-    name: path.split('/').at(-1),
-    path,
-    content: `${content}\n`,
-    sha: '3d21ec53a331a6f037a91c368710b99387d012c1',
-    url,
-    git_url:
-      'https://api.github.com/repos/acme/shop/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1',
-    html_url: `https://github.com/acme/shop/blob/${ref}/${path}`,
-    download_url: `https://raw.githubusercontent.com/acme/shop/${ref}/${path}`,
-    _links: { self: url },
-  };
 }
 
 export const CONTENTS_PATH = `/repos/acme/shop/contents/${encodeURIComponent(POLICY_PATH)}`;
