@@ -121,6 +121,18 @@ export function parseEvent(event: string, payload: unknown): ParsedEvent {
   switch (event) {
     case 'ping':
       return { ok: true, work: [], what: 'ping' };
+    // Sent to every App, subscribed or not: acknowledged, nothing to do.
+    case 'installation':
+    case 'installation_repositories':
+    case 'installation_target':
+    case 'github_app_authorization': {
+      const action = (payload as { action?: unknown } | null)?.action;
+      return {
+        ok: true,
+        work: [],
+        what: typeof action === 'string' ? `${event}.${action}` : event,
+      };
+    }
     case 'pull_request':
       return read(PullRequestEvent, payload, event, (p) => {
         if (!PULL_REQUEST_ACTIONS.includes(p.action)) return [];
