@@ -52,7 +52,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'app',
     summary:
-      'run the GitHub App: a vakt/two-person check run on pull requests, deployment protection rules',
+      'run the GitHub App that posts two-person check runs and answers deployment protection rules',
     load: async () => (await import('./app.ts')).appCommand,
   },
 ];
