@@ -1,8 +1,9 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
 // BENCH_ONLY=throughput,markers,decode,detection,detection-hogs,hostile,memory,gate,demo,
-// demo-hogs,operator,startup,serve picks a subset;
+// demo-hogs,operator,startup,serve,app picks a subset;
 // BENCH_GUARDS sets how many ReleaseGuards the operator bench carries (default 1000); the
 // operator bench also times the repair of foreign -stable edits (bench/repair.ts).
+import { benchApp } from './app.ts';
 import { benchDecode } from './decode.ts';
 import { benchDemo, benchDemoUnderLoad } from './demo.ts';
 import { benchDetection } from './detection.ts';
@@ -35,6 +36,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   'demo-hogs': () => withCpuHogs(2, () => benchDemoUnderLoad(10)),
   startup: () => benchStartup(),
   serve: benchServe,
+  app: benchApp,
 };
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);

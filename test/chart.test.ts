@@ -643,3 +643,169 @@ describe('helm template: platform floors, watched namespaces, egress, aggregated
     ).toEqual([]);
   });
 });
+
+describe('helm template with the GitHub App (app.enabled)', () => {
+  const APP = ['app.enabled=true', 'app.appId=123456', 'app.existingSecret=vakt-app'];
+  const isApp = (o: K8sObject) =>
+    o.metadata.labels?.['app.kubernetes.io/component'] === 'github-app';
+  let objects: K8sObject[] = [];
+  beforeAll(async () => {
+    objects = await template(...APP, 'github.apiUrl=https://github.example.com/api/v3');
+  });
+  const appDeployment = () => ofKind(objects, 'Deployment').find(isApp) as K8sObject;
+
+  it('renders nothing of the App by default', async () => {
+    expect((await template()).filter(isApp)).toEqual([]);
+  });
+
+  it('renders its own Deployment, Service, ServiceAccount and egress policy, and nothing more', () => {
+    expect(
+      objects
+        .filter(isApp)
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort(),
+    ).toEqual([
+      'Deployment/vakt-app',
+      'NetworkPolicy/vakt-app-egress',
+      'Service/vakt-app',
+      'ServiceAccount/vakt-app',
+    ]);
+    for (const object of objects.filter(isApp)) {
+      expect(object.metadata.namespace).toBe(NAMESPACE);
+      expect(object.metadata.labels?.['app.kubernetes.io/part-of']).toBe('vakt');
+    }
+  });
+
+  it('gives the App no Kubernetes API rights and no token', () => {
+    const sa = objects.find((o) => o.kind === 'ServiceAccount' && isApp(o)) as K8sObject;
+    expect(sa.automountServiceAccountToken).toBe(false);
+    const pod = appDeployment().spec.template.spec;
+    expect(pod.serviceAccountName).toBe(sa.metadata.name);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const bound = [...ofKind(objects, 'RoleBinding'), ...ofKind(objects, 'ClusterRoleBinding')]
+      .flatMap((b) => b.subjects as { name: string }[])
+      .map((s) => s.name);
+    expect(bound).not.toContain(sa.metadata.name);
+  });
+
+  it('runs hardened like the operator: non-root, read-only root, no capabilities, probes', () => {
+    const pod = appDeployment().spec.template.spec;
+    const operatorPod = (ofKind(objects, 'Deployment').find((d) => !isApp(d)) as K8sObject).spec
+      .template.spec;
+    expect(pod.securityContext).toEqual(operatorPod.securityContext);
+    expect(pod.containers).toHaveLength(1);
+    const [container] = pod.containers;
+    expect(container.securityContext).toEqual(operatorPod.containers[0].securityContext);
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.resources.limits).toMatchObject({ memory: expect.anything() });
+    expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  });
+
+  it('passes the App id, the key and the webhook secret as files from the Secret, never as values', () => {
+    const pod = appDeployment().spec.template.spec;
+    const [container] = pod.containers;
+    const args = container.args as string[];
+    expect(args[0]).toBe('app');
+    expect(flagValue(args, '--app-id')).toBe('123456');
+    expect(flagValue(args, '--app-key')).toBe('/etc/vakt/app/private-key');
+    expect(flagValue(args, '--webhook-secret-file')).toBe('/etc/vakt/app/webhook-secret');
+    expect(flagValue(args, '--policy-path')).toBe('.github/vakt-policy.yaml');
+    expect(container.volumeMounts).toContainEqual({
+      name: 'app-secret',
+      mountPath: '/etc/vakt/app',
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: 'app-secret',
+      secret: {
+        secretName: 'vakt-app',
+        defaultMode: 0o440,
+        items: [
+          { key: 'private-key', path: 'private-key' },
+          { key: 'webhook-secret', path: 'webhook-secret' },
+        ],
+      },
+    });
+    const env = container.env as { name: string; value?: string; valueFrom?: unknown }[];
+    expect(env).toContainEqual({
+      name: 'GITHUB_API_URL',
+      value: 'https://github.example.com/api/v3',
+    });
+    expect(env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
+  });
+
+  it('is selected by its own Service only, and selects none of the operator pods', () => {
+    const app = appDeployment();
+    const operator = ofKind(objects, 'Deployment').find((d) => !isApp(d)) as K8sObject;
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const appPods = app.spec.template.metadata.labels;
+    const operatorPods = operator.spec.template.metadata.labels;
+    expect(selects(operator.spec.selector.matchLabels, appPods)).toBe(false);
+    expect(selects(app.spec.selector.matchLabels, operatorPods)).toBe(false);
+    const services = ofKind(objects, 'Service');
+    const appService = services.find(isApp) as K8sObject;
+    expect(appService.spec.selector).toEqual(app.spec.selector.matchLabels);
+    expect(appService.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+    ]);
+    for (const service of services.filter((s) => !isApp(s))) {
+      expect(selects(service.spec.selector, appPods), service.metadata.name).toBe(false);
+    }
+    for (const policy of ofKind(objects, 'NetworkPolicy').filter((p) => !isApp(p))) {
+      expect(selects(policy.spec.podSelector.matchLabels, appPods)).toBe(false);
+    }
+  });
+
+  it('lets the App reach DNS and HTTPS only, never link-local or metadata addresses', () => {
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && isApp(o)) as K8sObject;
+    expect(policy.spec.podSelector.matchLabels).toEqual(appDeployment().spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Egress']);
+    const rules = policy.spec.egress as {
+      to?: { ipBlock: { except: string[] } }[];
+      ports: { port: number }[];
+    }[];
+    expect(rules.flatMap((r) => r.ports.map((p) => p.port)).sort()).toEqual([443, 53, 53]);
+    for (const to of rules.flatMap((r) => r.to ?? [])) {
+      expect(to.ipBlock.except).toContain('169.254.0.0/16');
+    }
+  });
+
+  it('mounts the trusted root for images named by deployments, when one is given', async () => {
+    const withRoot = await template(...APP, 'provenance.trustedRootConfigMap=vakt-trusted-root');
+    const pod = (ofKind(withRoot, 'Deployment').find(isApp) as K8sObject).spec.template.spec;
+    expect(flagValue(pod.containers[0].args, '--trusted-root')).toBe(
+      '/etc/vakt/trusted-root/trusted-root.jsonl',
+    );
+    expect(pod.volumes).toContainEqual(
+      expect.objectContaining({ name: 'trusted-root', configMap: expect.anything() }),
+    );
+  });
+
+  it('refuses to render without the App id or its Secret, saying which', async () => {
+    expect(await templateFails('app.enabled=true', 'app.existingSecret=vakt-app')).toMatch(
+      /app\.enabled needs app\.appId/,
+    );
+    expect(await templateFails('app.enabled=true', 'app.appId=123456')).toMatch(
+      /app\.enabled needs app\.existingSecret/,
+    );
+  });
+
+  it.each([
+    ['app.appId=abc', /app\.appId/],
+    ['app.policyPath=/etc/policy.yaml', /app\.policyPath/],
+    ['app.enable=true', /Additional property enable is not allowed/],
+  ])('values.schema.json rejects %s', async (set, message) => {
+    const stderr = await templateFails(set);
+    expect(stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(stderr).toMatch(message);
+  });
+});

@@ -88,7 +88,7 @@ async function loaded(args: string[]): Promise<string[]> {
 }
 
 describe('start-up', () => {
-  it.each(['--version', '--help', 'probe --help', 'gate --help', 'operator --help'])(
+  it.each(['--version', '--help', 'probe --help', 'gate --help', 'operator --help', 'app --help'])(
     'vakt %s loads no dependency',
     async (args) => {
       const urls = await loaded(args.split(' '));

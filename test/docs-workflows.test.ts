@@ -47,4 +47,12 @@ describe('the example workflows', async () => {
       }
     });
   }
+
+  it("status-on-review.yml says it runs on the pull request's own code and points to the App", async () => {
+    for (const file of ['status-on-review.yml', 'README.md']) {
+      const text = (await readFile(join(DIR, file), 'utf8')).replace(/\s*#?\s*\n\s*#?\s*/g, ' ');
+      expect(text, file).toMatch(/runs on the pull request's own code/);
+      expect(text, file).toMatch(/github-app\.md/);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PlatformConfig } from '../operator/platform.ts';
+import { AppValues } from './app-values.ts';
 
 /** A user or group name rendered into a CEL list literal: no quotes or backslashes to escape from it. */
 const CelName = z.string().regex(/^[^'"\\\s]+$/, {
@@ -283,6 +284,7 @@ export const ChartValues = z
     nodeSelector: StringMap,
     tolerations: z.array(z.looseObject({})),
     affinity: z.looseObject({}),
+    app: AppValues,
     // `global` is how parent charts pass values down; allowed, so using vakt as a subchart works.
     global: z.looseObject({}).optional(),
   })

@@ -49,4 +49,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run the Kubernetes operator that guards Deployments with ReleaseGuards',
     load: async () => (await import('./operator.ts')).operatorCommand,
   },
+  {
+    name: 'app',
+    summary:
+      'run the GitHub App that posts two-person check runs and answers deployment protection rules',
+    load: async () => (await import('./app.ts')).appCommand,
+  },
 ];

@@ -13,7 +13,7 @@ export async function readCredentials(
   io: Io,
   tokenHint = 'set GITHUB_TOKEN or pass --token',
 ): Promise<{ options: GitHubOptions; secrets: string[] }> {
-  const appId = values['app-id'] ?? io.env.GITHUB_APP_ID;
+  const appId = appIdOf(values['app-id'], io);
   if (appId === undefined) {
     const token = values.token ?? io.env.GITHUB_TOKEN;
     if (!token) {
@@ -23,17 +23,36 @@ export async function readCredentials(
     }
     return { options: { token }, secrets: [token] };
   }
-  if (!/^[1-9][0-9]*$/.test(appId))
-    throw new UsageError(`--app-id expects a number, got "${appId}"`);
   const installation = values.installation ?? io.env.GITHUB_APP_INSTALLATION_ID;
   if (!installation || !/^[1-9][0-9]*$/.test(installation)) {
     throw new UsageError('a GitHub App needs --installation N (or GITHUB_APP_INSTALLATION_ID)');
   }
+  const privateKey = await readAppPrivateKey(values['app-key'], io);
+  return {
+    options: { app: { appId, privateKey, installationId: Number(installation) } },
+    secrets: privateKeySecrets(privateKey),
+  };
+}
+
+/** The App's id, from the flag or GITHUB_APP_ID: a positive whole number. */
+export function appIdOf(value: string | undefined, io: Io): string | undefined {
+  const appId = value ?? io.env.GITHUB_APP_ID;
+  if (appId !== undefined && !/^[1-9][0-9]*$/.test(appId)) {
+    throw new UsageError(`--app-id expects a number, got "${appId}"`);
+  }
+  return appId;
+}
+
+/**
+ * A GitHub App's private key, from `--app-key FILE` or else GITHUB_APP_PRIVATE_KEY (the
+ * PEM itself), checked before it is used. Also read by `vakt app`, which has no installation
+ * of its own: each webhook names one.
+ */
+export async function readAppPrivateKey(file: string | undefined, io: Io): Promise<string> {
   let privateKey = io.env.GITHUB_APP_PRIVATE_KEY;
-  if (values['app-key'] !== undefined) {
-    const file = resolve(io.cwd, values['app-key']);
-    privateKey = await readFile(file, 'utf8').catch(() => {
-      throw new UsageError(`--app-key: cannot read ${values['app-key']}`);
+  if (file !== undefined) {
+    privateKey = await readFile(resolve(io.cwd, file), 'utf8').catch(() => {
+      throw new UsageError(`--app-key: cannot read ${file}`);
     });
   }
   if (!privateKey?.includes('PRIVATE KEY-----')) {
@@ -43,15 +62,17 @@ export async function readCredentials(
   }
   // Checked here: octokit would only fail at the first request, as if GitHub were down.
   if (!isRsaPrivateKey(privateKey)) {
-    const source = values['app-key'] !== undefined ? '--app-key' : 'GITHUB_APP_PRIVATE_KEY';
+    const source = file !== undefined ? '--app-key' : 'GITHUB_APP_PRIVATE_KEY';
     throw new UsageError(
       `${source}: not a PEM private key GitHub could have issued (an RSA key, "-----BEGIN RSA PRIVATE KEY-----")`,
     );
   }
-  return {
-    options: { app: { appId, privateKey, installationId: Number(installation) } },
-    secrets: [privateKey, ...privateKey.split('\n').filter((line) => line.length >= 16)],
-  };
+  return privateKey;
+}
+
+/** The key and each of its longer lines: scrubbed from every output, whole or in part. */
+export function privateKeySecrets(pem: string): string[] {
+  return [pem, ...pem.split('\n').filter((line) => line.length >= 16)];
 }
 
 function isRsaPrivateKey(pem: string): boolean {

@@ -61,6 +61,70 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
       'no GitHub credentials: pass a token (e.g. GITHUB_TOKEN) or a GitHub App id, private key and installation id',
     );
   }
+  const Configured = configuredOctokit(options);
+  if (token) return paced(new Configured({ auth: token }), options);
+  const { appId, privateKey, installationId } = app as NonNullable<GitHubOptions['app']>;
+  const github = new App({ appId, privateKey, Octokit: Configured });
+  return paced(await github.getInstallationOctokit(installationId), options);
+}
+
+export interface GitHubAppOptions extends Omit<GitHubOptions, 'token' | 'app'> {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+}
+
+/** A GitHub App that answers webhooks for many installations (`vakt app`). */
+export interface GitHubApp {
+  /** Checks `X-Hub-Signature-256` against the raw body, in constant time. */
+  verify(body: string, signature: string): Promise<boolean>;
+  /**
+   * The octokit of one installation, made once and kept: its tokens live in the App's
+   * cache, fetched when first needed and fetched again before they expire.
+   */
+  installation(installationId: number): Promise<Octokit>;
+}
+
+/** Installations kept; past this the oldest octokit is dropped (its token stays cached). */
+const MAX_INSTALLATIONS = 1000;
+
+export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
+  const github = new App({
+    appId: options.appId,
+    privateKey: options.privateKey,
+    webhooks: { secret: options.webhookSecret },
+    Octokit: configuredOctokit(options),
+    log: options.log ?? SILENT,
+  });
+  const octokits = new Map<number, Promise<Octokit>>();
+  return {
+    async verify(body, signature) {
+      try {
+        return await github.webhooks.verify(body, signature);
+      } catch {
+        // A signature of the wrong shape is no signature.
+        return false;
+      }
+    },
+    installation(installationId) {
+      let octokit = octokits.get(installationId);
+      if (!octokit) {
+        octokit = github.getInstallationOctokit(installationId).then((o) => paced(o, options));
+        // A failure is not kept: the next webhook tries again.
+        octokit.catch(() => octokits.delete(installationId));
+        if (octokits.size >= MAX_INSTALLATIONS) {
+          const [oldest] = octokits.keys();
+          if (oldest !== undefined) octokits.delete(oldest);
+        }
+        octokits.set(installationId, octokit);
+      }
+      return octokit;
+    },
+  };
+}
+
+/** The Octokit class every client is made from: timeouts, retries, throttling, no logs. */
+function configuredOctokit(options: Omit<GitHubOptions, 'token' | 'app'>): typeof Octokit {
   const retries = options.retries ?? process.env.VAKT_GITHUB_RETRIES !== '0';
   const observer = options.observer;
   const waitOrNot = (kind: 'primary' | 'secondary', after: number, count: number) => {
@@ -68,7 +132,7 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
     observer?.rateLimited(kind, waits);
     return waits;
   };
-  const Configured = Octokit.defaults({
+  return Octokit.defaults({
     baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
     request: {
       fetch: timedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.fetch, observer),
@@ -88,22 +152,17 @@ export async function createGitHub(options: GitHubOptions): Promise<Octokit> {
         }
       : { enabled: false },
   });
-  const octokit = token
-    ? new Configured({ auth: token })
-    : await installationOctokit(Configured, app as NonNullable<GitHubOptions['app']>);
-  if (retries) {
-    spaceMutations(octokit);
-    waitOutGraphqlLimits(octokit, undefined, observer);
-  }
-  return octokit;
 }
 
-async function installationOctokit(
-  Configured: typeof Octokit,
-  app: NonNullable<GitHubOptions['app']>,
-): Promise<Octokit> {
-  const github = new App({ appId: app.appId, privateKey: app.privateKey, Octokit: Configured });
-  return github.getInstallationOctokit(app.installationId);
+function paced(
+  octokit: Octokit,
+  options: { retries?: boolean; observer?: GitHubObserver },
+): Octokit {
+  if (options.retries ?? process.env.VAKT_GITHUB_RETRIES !== '0') {
+    spaceMutations(octokit);
+    waitOutGraphqlLimits(octokit, undefined, options.observer);
+  }
+  return octokit;
 }
 
 /**
