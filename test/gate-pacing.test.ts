@@ -1,8 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Octokit } from 'octokit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitHub } from '../src/github/client.ts';
-import { isMutation, MUTATION_GAP_MS } from '../src/github/pacing.ts';
+import {
+  isMutation,
+  MUTATION_GAP_MS,
+  type PacingClock,
+  spaceMutations,
+} from '../src/github/pacing.ts';
 
 /**
  * How the shipped client (retry and throttling on) paces requests: read-only queries go
@@ -135,8 +141,73 @@ describe('the shipped GitHub client', () => {
     expect(posts).toHaveLength(2);
     // The query went out beside the first status; the second status waited its turn.
     expect(github.peak).toBe(2);
-    const [first, second] = posts;
-    // Seen by the server, so a first connection's set-up may eat into the gap a little.
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(MUTATION_GAP_MS - 50);
+    // How long apart is for the clock to say (below): arrival times at a server follow
+    // the machine's load, not the client's pacing.
+    expect(posts.map((p) => p.path)).toEqual([
+      expect.stringContaining('a'.repeat(40)),
+      expect.stringContaining('b'.repeat(40)),
+    ]);
+  });
+});
+
+describe('spaceMutations() on its own clock', () => {
+  /** A clock that moves only when pacing sleeps: every time below is exact. */
+  function fakeClock(): PacingClock & { slept: number[] } {
+    let t = 5_000;
+    const slept: number[] = [];
+    return {
+      slept,
+      now: () => t,
+      sleep: async (ms) => {
+        slept.push(ms);
+        t += ms;
+      },
+    };
+  }
+
+  it(`starts each mutation ${MUTATION_GAP_MS} ms after the one before, and reads at once`, async () => {
+    const clock = fakeClock();
+    const sent: { what: string; at: number }[] = [];
+    const octokit = new Octokit({
+      request: {
+        fetch: async (url: string, init: { method?: string; body?: string }) => {
+          const what = `${init.method} ${new URL(url).pathname}${init.body?.includes('mutation') ? ' mutation' : ''}`;
+          sent.push({ what, at: clock.now() });
+          return new Response(JSON.stringify({ data: {} }), {
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      },
+    });
+    spaceMutations(octokit, MUTATION_GAP_MS, clock);
+    const post = (sha: string) =>
+      octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', status(sha));
+    await Promise.all([
+      post('a'.repeat(40)),
+      post('b'.repeat(40)),
+      octokit.graphql(QUERY),
+      octokit.graphql('mutation { addComment(input: {}) { clientMutationId } }'),
+    ]);
+    const at = Object.fromEntries(sent.map((s) => [s.what, s.at]));
+    expect(at['POST /graphql']).toBe(5_000);
+    const mutations = sent.filter((s) => s.what !== 'POST /graphql').map((s) => s.at);
+    expect(mutations).toEqual([5_000, 6_000, 7_000]);
+    expect(clock.slept).toEqual([MUTATION_GAP_MS, MUTATION_GAP_MS]);
+  });
+
+  it('does not wait when the last mutation is long past', async () => {
+    const clock = fakeClock();
+    const octokit = new Octokit({
+      request: {
+        fetch: async () => new Response('{}', { headers: { 'content-type': 'application/json' } }),
+      },
+    });
+    spaceMutations(octokit, MUTATION_GAP_MS, clock);
+    const post = () =>
+      octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', status('c'.repeat(40)));
+    await post();
+    await clock.sleep(MUTATION_GAP_MS * 3);
+    await post();
+    expect(clock.slept).toEqual([MUTATION_GAP_MS * 3]);
   });
 });

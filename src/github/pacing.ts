@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Octokit } from 'octokit';
 import { isGraphqlPath } from './graphql-limits.ts';
 
@@ -35,19 +36,35 @@ export function ownLimiters(): { id: string; write: WriteGroup } {
   return { id: `vakt-${randomUUID()}`, write: unpaced as unknown as WriteGroup };
 }
 
+/** The clock pacing waits on; tests pass one they move themselves. */
+export interface PacingClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_CLOCK: PacingClock = {
+  // Monotonic: a wall clock set back would stretch a gap, set forward would skip it.
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+};
+
 /**
  * Runs this client's mutations one at a time, each starting at least MUTATION_GAP_MS
  * after the one before; reads pass untouched. Retries happen inside a mutation's turn.
  */
-export function spaceMutations(octokit: Octokit, gapMs = MUTATION_GAP_MS): void {
+export function spaceMutations(
+  octokit: Octokit,
+  gapMs = MUTATION_GAP_MS,
+  clock: PacingClock = REAL_CLOCK,
+): void {
   let previous: Promise<unknown> = Promise.resolve();
   let lastStart = Number.NEGATIVE_INFINITY;
   octokit.hook.wrap('request', (request, options) => {
     if (!isMutation(options)) return request(options);
     const turn = previous.then(async () => {
-      const wait = lastStart + gapMs - Date.now();
-      if (wait > 0) await new Promise((done) => setTimeout(done, wait));
-      lastStart = Date.now();
+      const wait = lastStart + gapMs - clock.now();
+      if (wait > 0) await clock.sleep(wait);
+      lastStart = clock.now();
       return request(options);
     });
     previous = turn.catch(() => undefined);
