@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { storyChecks } from '../src/demo/checks.ts';
 import { FIXTURES, gateDecision } from '../src/demo/gate.ts';
 import { demoHtml, esc } from '../src/demo/report-html.ts';
 import { demoMarkdown, nestUnder } from '../src/demo/report-markdown.ts';
@@ -13,108 +12,10 @@ import {
 } from '../src/demo/timeline.ts';
 import { ownDataOnly } from '../src/demo/traffic.ts';
 import type { CanaryOutcome, DemoResult } from '../src/demo/types.ts';
-import type { ProbeVerdict } from '../src/probe/types.ts';
 import { REAL_CUSTOMERS, TEST_USERS } from '../src/shop/index.ts';
+import { demoResult, verdict } from './support/demo-result.ts';
 
-function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> = {}): ProbeVerdict {
-  return {
-    outcome,
-    reason:
-      outcome === 'pass'
-        ? 'no leak in 3015 samples: leak rate below 0.00099 at 95% confidence'
-        : `${outcome}: something`,
-    target: 'http://127.0.0.1:1',
-    tenants: ['alice', 'bob'],
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 100,
-    counters: {
-      sent: 10,
-      checked: 10,
-      cancelled: 0,
-      failed: 0,
-      unchecked: 0,
-      anonymous: 0,
-      logins: 1,
-      byPattern: {},
-      byPool: { tenant: 5, shared: 5 },
-      bytesScanned: 100,
-    },
-    leakRateBound: outcome === 'pass' ? 0.00099 : null,
-    confidence: 0.95,
-    maxLeakRate: 0.001,
-    warnings: [],
-    failures: [],
-    latencyMs: { p50: 1, p99: 2, max: 3 },
-    protocols: ['http/1.1'],
-    ...more,
-  };
-}
-
-async function result(change: (r: DemoResult) => void = () => {}): Promise<DemoResult> {
-  const leaking: CanaryOutcome = {
-    release: 'v2',
-    flaw: 'cache-without-user',
-    verdict: verdict('leak'),
-    revert: {
-      reactionMs: 3.5,
-      measuredFrom: 'candidate',
-      windowMs: 20,
-      detectToWithdrawMs: 0.03,
-      stopMs: 2,
-      probeRequests: 3,
-      withdrawnAtMs: 400,
-      firstLeakAtMs: 396.5,
-      confirmed: {
-        lastRoutedBeforeWithdrawalMs: 0.5,
-        probeAfterwards: { routedTo: 'v1', answeredBy: 'v1' },
-        address: '127.0.0.1:1',
-        portRefused: true,
-      },
-    },
-    routed: { real: 0, probe: 3 },
-    exposure: { router: 0, candidate: 0, customers: 0 },
-    leaking: { sent: 1, toRealCustomers: 0 },
-  };
-  const fix: CanaryOutcome = {
-    release: 'v3',
-    flaw: null,
-    verdict: verdict('pass'),
-    routed: { real: 0, probe: 3000 },
-    exposure: { router: 0, candidate: 0, customers: 0 },
-    leaking: { sent: 0, toRealCustomers: 0 },
-  };
-  const r: DemoResult = {
-    flaw: 'cache-without-user',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 3600,
-    events: [
-      { atMs: 0, kind: 'start', release: 'v1', title: 'stable v1' },
-      { atMs: 400, kind: 'leak', release: 'v2', title: 'leak <script>alert(1)</script> | x' },
-    ],
-    gate: {
-      oneApproval: await gateDecision(FIXTURES.oneApproval),
-      twoApprovals: await gateDecision(FIXTURES.twoApprovals),
-    },
-    canaries: [leaking, fix],
-    promoted: 'v3',
-    bake: verdict('pass'),
-    traffic: {
-      sent: 100,
-      ok: 100,
-      wrongData: 0,
-      failed: 0,
-      byCustomer: {},
-      byRelease: { v1: 60, v3: 40 },
-    },
-    realByRelease: { v1: 60, v2: 0, v3: 40 },
-    checks: [],
-    ok: true,
-  };
-  change(r);
-  r.checks = storyChecks(r);
-  r.ok = r.checks.every((c) => c.ok);
-  return r;
-}
+const result = demoResult;
 
 describe('the demo gate fixtures', () => {
   it('deny v2 with one approval and name the missing release manager', async () => {

@@ -145,8 +145,12 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
 
     const trafficStats = await traffic.stop();
     traffic = undefined;
+    const releases = ['v1', 'v2', 'v3'];
     const realByRelease = Object.fromEntries(
-      ['v1', 'v2', 'v3'].map((label) => [label, live.counts(label).real]),
+      releases.map((label) => [label, live.counts(label).real]),
+    );
+    const realRoutedAtMs = Object.fromEntries(
+      releases.map((label) => [label, live.realRoutedAt(label).map(since)]),
     );
     const answeredBy = Object.entries(trafficStats.byRelease)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -176,6 +180,7 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
       ...(bake !== undefined && { bake }),
       traffic: trafficStats,
       realByRelease,
+      realRoutedAtMs,
     };
     const checks = storyChecks(partial);
     const ok = checks.every((c) => c.ok);
