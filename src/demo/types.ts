@@ -130,6 +130,8 @@ export interface DemoResult {
    * realByRelease[r] === realRoutedAtMs[r].length. The reports' traffic chart is drawn from it.
    */
   realRoutedAtMs: Record<string, number[]>;
+  /** When the simulated customers started sending, and when they stopped. */
+  trafficWindowMs: { fromMs: number; toMs: number };
   checks: Check[];
   ok: boolean;
 }

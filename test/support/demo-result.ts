@@ -137,6 +137,7 @@ export async function demoResult(change: (r: DemoResult) => void = () => {}): Pr
       v2: [],
       v3: Array.from({ length: 40 }, (_, i) => 2030 + i * 50),
     },
+    trafficWindowMs: { fromMs: 19.5, toMs: 4010 },
     checks: [],
     ok: true,
   };
