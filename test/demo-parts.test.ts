@@ -230,6 +230,61 @@ describe('the reports', () => {
     );
   });
 
+  it('fetch nothing from anywhere: no scripts, links, images, fonts or frames', async () => {
+    const html = demoHtml(await result());
+    expect(html).not.toMatch(/<(?:script|link|img|iframe|object|embed|image|use|foreignObject)\b/i);
+    expect(html).not.toMatch(/\s(?:src|href|xlink:href|srcset|action|formaction)\s*=/i);
+    expect(html).not.toMatch(/url\(|@import|@font-face|https?:\/\//i);
+    // The drawings are inline SVG, each with a text alternative.
+    const svgs = html.match(/<svg [^>]*>/g) ?? [];
+    expect(svgs).toHaveLength(3);
+    for (const svg of svgs) expect(svg).toMatch(/role="img" aria-label="[^"]+"/);
+  });
+
+  it('chart real-user traffic by release in the HTML page, its figures as a table too', async () => {
+    const html = demoHtml(await result());
+    const section = html.slice(html.indexOf('<h2>Real-user traffic by release</h2>'));
+    expect(section).toContain('(v1 60, v2 0, v3 40)');
+    for (const release of ['v1', 'v2', 'v3'])
+      expect(section).toContain(`<polyline data-release="${release}"`);
+    expect(section).toContain('>leak caught in v2 at 396 ms</text>');
+    expect(section).toContain('>v2 withdrawn 0.03 ms later</text>');
+    expect(section).toContain('>v3 promoted at 2,024 ms</text>');
+    // The table: 200 ms buckets; v2 running (at zero) only in the one holding its canary
+    // start and its withdrawal, v3 from its canary start on.
+    expect(section).toContain(
+      '<th>seconds</th><th>v1 req/s</th><th>v2 req/s</th><th>v3 req/s</th>',
+    );
+    const cell = (rate: number | null, count?: number) =>
+      rate === null
+        ? '<td class="n">–</td>'
+        : `<td class="n">${rate} <span class="detail">(${count})</span></td>`;
+    expect(section).toContain(
+      `<tr><td class="ms">0.2–0.4 s</td>${cell(30, 6)}${cell(0, 0)}${cell(null)}<td>leak caught in v2 at 396 ms; v2 withdrawn 0.03 ms later</td></tr>`,
+    );
+    expect(section).toContain(
+      `<tr><td class="ms">0.4–0.6 s</td>${cell(30, 6)}${cell(null)}${cell(0, 0)}<td></td></tr>`,
+    );
+  });
+
+  it('give the traffic as a table in Markdown, the leak and the withdrawal marked', async () => {
+    const md = demoMarkdown(await result());
+    const section = md.slice(
+      md.indexOf('## Real-user traffic by release'),
+      md.indexOf('## Timeline'),
+    );
+    expect(section).toContain('In all: v1 60, v2 0, v3 40.');
+    expect(section).toContain('| seconds | v1 req/s | v2 req/s | v3 req/s | marked |');
+    expect(section).toContain(
+      '| 0.02–0.5 | 31 (15) | 0 (0) | 0 (0) | leak caught in v2 at 396 ms; v2 withdrawn 0.03 ms later |',
+    );
+    // The promotion starts a row of its own: v1 before it, v3 after it.
+    expect(section).toContain('| 1.5–2.02 | 29 (15) | – | 0 (0) |  |');
+    expect(section).toContain('| 2.02–2.5 | – | – | 21 (10) | v3 promoted at 2,024 ms |');
+    // The last row ends when the customers stopped sending, not at the end of the run.
+    expect(section).toContain('| 3.5–4.01 | – | – | 20 (10) |  |');
+  });
+
   it('keep table cells intact in Markdown', async () => {
     const md = demoMarkdown(await result());
     expect(md).toContain('leak \\<script\\>alert(1)\\</script\\> \\| x');
