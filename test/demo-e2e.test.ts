@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_FILES } from '../src/cli/demo.ts';
 import { main } from '../src/cli/main.ts';
+import { demoSecrets } from '../src/demo/probe-setup.ts';
+import { layoutTimeline } from '../src/demo/timeline-drawing.ts';
+import { trafficMarkers, trafficSeries } from '../src/demo/traffic-series.ts';
 import type { DemoResult } from '../src/demo/types.ts';
 import { REAL_CUSTOMERS, TEST_USERS } from '../src/shop/index.ts';
+import { crossedByLeaders, expectReadable } from './support/drawing-checks.ts';
 import { captureIo } from './support/io.ts';
 
 let dir: string;
@@ -17,7 +21,13 @@ afterAll(async () => {
 });
 
 /** Every credential of the shop: none may appear anywhere the demo writes. */
-const SECRETS = [...TEST_USERS, ...REAL_CUSTOMERS].flatMap((u) => [u.password, u.token]);
+const SECRETS = demoSecrets();
+/**
+ * Credentials the shop issues at run time (tokens and session cookies from logins) start
+ * with its issuer prefixes; API keys too. The run's own values are not known here, their
+ * shape is.
+ */
+const ISSUED = /shop_(?:tok|sid|key)_[0-9a-f]{6}|\bsid=/;
 
 /** `jsonOnStdout` asks for `--json -`: the timeline alone on stdout, the story on stderr. */
 async function demo(flaw: string, jsonOnStdout = false) {
@@ -31,9 +41,11 @@ async function demo(flaw: string, jsonOnStdout = false) {
   const markdown = await readFile(join(out, REPORT_FILES.markdown), 'utf8');
   const html = await readFile(join(out, REPORT_FILES.html), 'utf8');
   const everything = [capture.stdout, capture.stderr, markdown, html, JSON.stringify(result)];
+  expect(SECRETS.length).toBeGreaterThanOrEqual(TEST_USERS.length + REAL_CUSTOMERS.length);
   for (const secret of SECRETS) {
     for (const text of everything) expect(text.includes(secret), 'a credential leaked').toBe(false);
   }
+  for (const text of everything) expect(text, 'an issued credential leaked').not.toMatch(ISSUED);
   return { code, result, markdown, html, stdout: capture.stdout, stderr: capture.stderr };
 }
 
@@ -57,6 +69,37 @@ function expectOwnDataOnly(result: DemoResult) {
   for (const count of Object.values(result.traffic.byCustomer)) expect(count).toBeGreaterThan(0);
   expect(result.traffic.wrongData).toBe(0);
   expect(result.traffic.failed).toBe(0);
+}
+
+/**
+ * The traffic chart, from this run's record: the router's times add up to its counts and to
+ * the customers' own record of who answered them, and the reports show them.
+ */
+function expectTrafficDrawn(result: DemoResult, html: string, markdown: string) {
+  for (const [release, count] of Object.entries(result.realByRelease)) {
+    expect(result.realRoutedAtMs[release], release).toHaveLength(count);
+    expect(result.traffic.byRelease[release] ?? 0, release).toBe(count);
+  }
+  const series = trafficSeries(result, 24);
+  for (const s of series.series) {
+    const summed = series.buckets.reduce((n, b) => n + (b.counts[s.release] ?? 0), 0);
+    expect(summed, s.release).toBe(result.realByRelease[s.release]);
+  }
+  const revert = result.canaries[0]?.revert;
+  const markers = trafficMarkers(result);
+  expect(markers.find((m) => m.kind === 'leak')?.atMs).toBe(
+    result.events.find((e) => e.kind === 'leak')?.atMs,
+  );
+  expect(markers.find((m) => m.kind === 'withdraw')?.atMs).toBe(revert?.withdrawnAtMs);
+  expect(html).toContain('<h2>Real-user traffic by release</h2>');
+  for (const release of ['v1', 'v2', 'v3']) expect(html).toContain(`data-release="${release}"`);
+  for (const kind of ['leak', 'withdraw', 'promote'])
+    expect(html).toContain(`data-marker="${kind}"`);
+  expect(markdown).toContain('## Real-user traffic by release');
+  expect(markdown).toMatch(/\| seconds \| v1 req\/s \| v2 req\/s \| v3 req\/s \| marked \|/);
+  // Fractions of a millisecond apart, so nearly always in one row; never assumed.
+  expect(markdown).toMatch(/\| [^|\n]*leak caught in v2 at [\d.,]+ ms[^|\n]*\|$/m);
+  expect(markdown).toMatch(/\| [^|\n]*v2 withdrawn [\d.,]+ ms later[^|\n]*\|$/m);
 }
 
 describe('vakt demo, end to end', () => {
@@ -120,11 +163,16 @@ describe('vakt demo, end to end', () => {
       expect(html).toMatch(/<svg /);
       // Self-contained: nothing fetched from elsewhere.
       expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!127\.0\.0\.1)/);
+      expectTrafficDrawn(result, html, markdown);
+      // The timeline drawn from this run's own times overlaps nothing.
+      const timeline = layoutTimeline(result.events, result.durationMs);
+      expectReadable(timeline, result.events);
+      for (const panel of timeline.panels) expect(crossedByLeaders(panel)).toEqual([]);
     },
   );
 
   it('promotes a clean v2 itself, its timeline on stdout with --json -', async () => {
-    const { code, result, stderr } = await demo('none', true);
+    const { code, result, stderr, html, markdown } = await demo('none', true);
     expect(code).toBe(0);
     expect(stderr).toMatch(/the story went as it must/);
     expect(await readdir(dir)).not.toContain('-');
@@ -136,6 +184,11 @@ describe('vakt demo, end to end', () => {
     expect(result.promoted).toBe('v2');
     expect(result.realByRelease.v2).toBeGreaterThan(0);
     expectOwnDataOnly(result);
+    // Nothing leaked, so nothing to mark but the promotion.
+    expect(trafficMarkers(result).map((m) => m.kind)).toEqual(['promote']);
+    expect(html).toContain('data-marker="promote"');
+    expect(html).not.toContain('data-marker="leak"');
+    expect(markdown).toContain('v2 promoted at');
   });
 
   it('lists the flaws and refuses an unknown one', async () => {

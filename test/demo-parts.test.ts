@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { storyChecks } from '../src/demo/checks.ts';
 import { FIXTURES, gateDecision } from '../src/demo/gate.ts';
 import { demoHtml, esc } from '../src/demo/report-html.ts';
 import { demoMarkdown, nestUnder } from '../src/demo/report-markdown.ts';
@@ -13,109 +12,10 @@ import {
 } from '../src/demo/timeline.ts';
 import { ownDataOnly } from '../src/demo/traffic.ts';
 import type { CanaryOutcome, DemoResult } from '../src/demo/types.ts';
-import type { ProbeVerdict } from '../src/probe/types.ts';
 import { REAL_CUSTOMERS, TEST_USERS } from '../src/shop/index.ts';
+import { demoResult, verdict } from './support/demo-result.ts';
 
-function verdict(outcome: ProbeVerdict['outcome'], more: Partial<ProbeVerdict> = {}): ProbeVerdict {
-  return {
-    outcome,
-    reason:
-      outcome === 'pass'
-        ? 'no leak in 3,015 samples: leak rate below 0.0994% at 95% confidence'
-        : `${outcome}: something`,
-    target: 'http://127.0.0.1:1',
-    tenants: ['alice', 'bob'],
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 100,
-    counters: {
-      sent: 11,
-      checked: 10,
-      cancelled: 0,
-      failed: 0,
-      unchecked: 0,
-      anonymous: 0,
-      logins: 1,
-      loginsAccepted: 1,
-      byPattern: {},
-      byPool: { tenant: 5, shared: 5 },
-      bytesScanned: 100,
-    },
-    leakRateBound: outcome === 'pass' ? 0.00099 : null,
-    confidence: 0.95,
-    maxLeakRate: 0.001,
-    warnings: [],
-    failures: [],
-    latencyMs: { p50: 1, p99: 2, max: 3 },
-    protocols: ['http/1.1'],
-    ...more,
-  };
-}
-
-async function result(change: (r: DemoResult) => void = () => {}): Promise<DemoResult> {
-  const leaking: CanaryOutcome = {
-    release: 'v2',
-    flaw: 'cache-without-user',
-    verdict: verdict('leak'),
-    revert: {
-      reactionMs: 3.5,
-      measuredFrom: 'candidate',
-      windowMs: 20,
-      detectToWithdrawMs: 0.03,
-      stopMs: 2,
-      probeRequests: 3,
-      withdrawnAtMs: 400,
-      firstLeakAtMs: 396.5,
-      confirmed: {
-        lastRoutedBeforeWithdrawalMs: 0.5,
-        probeAfterwards: { routedTo: 'v1', answeredBy: 'v1' },
-        address: '127.0.0.1:1',
-        portRefused: true,
-      },
-    },
-    routed: { real: 0, probe: 3 },
-    exposure: { router: 0, candidate: 0, customers: 0 },
-    leaking: { sent: 1, toRealCustomers: 0 },
-  };
-  const fix: CanaryOutcome = {
-    release: 'v3',
-    flaw: null,
-    verdict: verdict('pass'),
-    routed: { real: 0, probe: 3000 },
-    exposure: { router: 0, candidate: 0, customers: 0 },
-    leaking: { sent: 0, toRealCustomers: 0 },
-  };
-  const r: DemoResult = {
-    flaw: 'cache-without-user',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 3600,
-    events: [
-      { atMs: 0, kind: 'start', release: 'v1', title: 'stable v1' },
-      { atMs: 400, kind: 'leak', release: 'v2', title: 'leak <script>alert(1)</script> | x' },
-    ],
-    gate: {
-      oneApproval: await gateDecision(FIXTURES.oneApproval),
-      twoApprovals: await gateDecision(FIXTURES.twoApprovals),
-    },
-    canaries: [leaking, fix],
-    promoted: 'v3',
-    bake: verdict('pass'),
-    traffic: {
-      sent: 100,
-      ok: 100,
-      wrongData: 0,
-      failed: 0,
-      byCustomer: {},
-      byRelease: { v1: 60, v3: 40 },
-    },
-    realByRelease: { v1: 60, v2: 0, v3: 40 },
-    checks: [],
-    ok: true,
-  };
-  change(r);
-  r.checks = storyChecks(r);
-  r.ok = r.checks.every((c) => c.ok);
-  return r;
-}
+const result = demoResult;
 
 describe('the demo gate fixtures', () => {
   it('deny v2 with one approval and name the missing release manager', async () => {
@@ -328,6 +228,61 @@ describe('the reports', () => {
     expect(esc(`<a href="x">'&'</a>`)).toBe(
       '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
     );
+  });
+
+  it('fetch nothing from anywhere: no scripts, links, images, fonts or frames', async () => {
+    const html = demoHtml(await result());
+    expect(html).not.toMatch(/<(?:script|link|img|iframe|object|embed|image|use|foreignObject)\b/i);
+    expect(html).not.toMatch(/\s(?:src|href|xlink:href|srcset|action|formaction)\s*=/i);
+    expect(html).not.toMatch(/url\(|@import|@font-face|https?:\/\//i);
+    // The drawings are inline SVG, each with a text alternative.
+    const svgs = html.match(/<svg [^>]*>/g) ?? [];
+    expect(svgs).toHaveLength(3);
+    for (const svg of svgs) expect(svg).toMatch(/role="img" aria-label="[^"]+"/);
+  });
+
+  it('chart real-user traffic by release in the HTML page, its figures as a table too', async () => {
+    const html = demoHtml(await result());
+    const section = html.slice(html.indexOf('<h2>Real-user traffic by release</h2>'));
+    expect(section).toContain('(v1 60, v2 0, v3 40)');
+    for (const release of ['v1', 'v2', 'v3'])
+      expect(section).toContain(`<polyline data-release="${release}"`);
+    expect(section).toContain('>leak caught in v2 at 396 ms</text>');
+    expect(section).toContain('>v2 withdrawn 0.03 ms later</text>');
+    expect(section).toContain('>v3 promoted at 2,024 ms</text>');
+    // The table: 200 ms buckets; v2 running (at zero) only in the one holding its canary
+    // start and its withdrawal, v3 from its canary start on.
+    expect(section).toContain(
+      '<th>seconds</th><th>v1 req/s</th><th>v2 req/s</th><th>v3 req/s</th>',
+    );
+    const cell = (rate: number | null, count?: number) =>
+      rate === null
+        ? '<td class="n">–</td>'
+        : `<td class="n">${rate} <span class="detail">(${count})</span></td>`;
+    expect(section).toContain(
+      `<tr><td class="ms">0.2–0.4 s</td>${cell(30, 6)}${cell(0, 0)}${cell(null)}<td>leak caught in v2 at 396 ms; v2 withdrawn 0.03 ms later</td></tr>`,
+    );
+    expect(section).toContain(
+      `<tr><td class="ms">0.4–0.6 s</td>${cell(30, 6)}${cell(null)}${cell(0, 0)}<td></td></tr>`,
+    );
+  });
+
+  it('give the traffic as a table in Markdown, the leak and the withdrawal marked', async () => {
+    const md = demoMarkdown(await result());
+    const section = md.slice(
+      md.indexOf('## Real-user traffic by release'),
+      md.indexOf('## Timeline'),
+    );
+    expect(section).toContain('In all: v1 60, v2 0, v3 40.');
+    expect(section).toContain('| seconds | v1 req/s | v2 req/s | v3 req/s | marked |');
+    expect(section).toContain(
+      '| 0.02–0.5 | 31 (15) | 0 (0) | 0 (0) | leak caught in v2 at 396 ms; v2 withdrawn 0.03 ms later |',
+    );
+    // The promotion starts a row of its own: v1 before it, v3 after it.
+    expect(section).toContain('| 1.5–2.02 | 29 (15) | – | 0 (0) |  |');
+    expect(section).toContain('| 2.02–2.5 | – | – | 21 (10) | v3 promoted at 2,024 ms |');
+    // The last row ends when the customers stopped sending, not at the end of the run.
+    expect(section).toContain('| 3.5–4.01 | – | – | 20 (10) |  |');
   });
 
   it('keep table cells intact in Markdown', async () => {

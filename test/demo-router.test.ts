@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROUTE_HEADER, type Router, startRouter, WithdrawnError } from '../src/demo/router.ts';
 
@@ -73,6 +74,39 @@ describe('the demo router', () => {
     expect(router.counts('v2')).toEqual({ real: 0, probe: 1 });
     // The probe header is the router's business: the upstream never sees it.
     expect(v2.seen.probeHeader).toBe(0);
+  });
+
+  it('records when it sent each real-user request where, and no probe request', async () => {
+    const v1 = await upstream('v1');
+    const v2 = await upstream('v2');
+    router = await startRouter(v1);
+    router.setCandidate(v2);
+    const probe = { [router.probeHeader.name]: router.probeHeader.value };
+    const before = performance.now();
+    await get(router.url);
+    await get(router.url, probe);
+    await get(router.url);
+    router.promote();
+    await get(router.url);
+    const after = performance.now();
+
+    const v1Times = router.realRoutedAt('v1');
+    const v2Times = router.realRoutedAt('v2');
+    expect(v1Times).toHaveLength(router.counts('v1').real);
+    expect(v1Times).toHaveLength(2);
+    // The probe request to v2 is not real-user traffic; the request after the promotion is.
+    expect(v2Times).toHaveLength(1);
+    expect(router.counts('v2')).toEqual({ real: 1, probe: 1 });
+    const all = [...v1Times, ...v2Times];
+    expect(all).toEqual([...all].sort((a, b) => a - b));
+    for (const at of all) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+    }
+    // A copy: the caller cannot rewrite the record.
+    v1Times.push(0);
+    expect(router.realRoutedAt('v1')).toHaveLength(2);
+    expect(router.realRoutedAt('v9')).toEqual([]);
   });
 
   it('tags responses with where it sent them', async () => {

@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { RevertedCandidate } from '../src/demo/canary.ts';
+import { demoHtml } from '../src/demo/report-html.ts';
+import { demoMarkdown } from '../src/demo/report-markdown.ts';
 import { runStory } from '../src/demo/story.ts';
 import { type ShopUser, TEST_USERS } from '../src/shop/index.ts';
 
@@ -84,6 +86,13 @@ describe('the demo story’s revert', () => {
       );
       // Nothing about v2 went wrong (the story stops at the revert, so the end is not judged).
       expect(result.events.filter((e) => e.release === 'v2' && e.ok === false)).toEqual([]);
+
+      // The router's probe header value lets whoever holds it reach a candidate: a run-time
+      // secret that no report, nor the JSON, may carry.
+      const value = reverted?.probeHeader.value ?? '';
+      expect(value.length).toBeGreaterThanOrEqual(12);
+      for (const text of [demoHtml(result), demoMarkdown(result), JSON.stringify(result)])
+        expect(text.includes(value)).toBe(false);
     },
   );
 

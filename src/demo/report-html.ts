@@ -1,80 +1,26 @@
 import { FLAWS } from '../shop/index.ts';
+import { esc } from './escape.ts';
+import { FRAME } from './scale.ts';
 import { comparison, comparisonLines, formatMs, KLARNA_2021 } from './timeline.ts';
-import type { DemoResult, TimelineEvent } from './types.ts';
+import { eventColour, layoutTimeline, timelineSvg } from './timeline-drawing.ts';
+import { layoutTrafficChart, trafficChartSvg } from './traffic-chart.ts';
+import { trafficMarkers, trafficRows, trafficSeries } from './traffic-series.ts';
+import type { DemoResult } from './types.ts';
 
 /**
  * vakt-demo-report.html: one self-contained page (inline CSS and SVG, no scripts, no external
- * assets) with the timeline drawn, and Klarna's 31 minutes beside vakt's reaction on a log
- * scale. Every piece of text is escaped. Pure.
+ * assets): Klarna's 31 minutes beside vakt's reaction on a log scale, real-user traffic by
+ * release with the leak and the withdrawal marked, and the timeline drawn at two scales.
+ * Every piece of text is escaped. Pure.
  */
 
-export function esc(text: string | number): string {
-  return String(text).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
+export { esc };
 
-const KIND_COLOUR: Record<TimelineEvent['kind'], string> = {
-  start: '#6b7280',
-  traffic: '#6b7280',
-  gate: '#0e7490',
-  canary: '#7c3aed',
-  'leak-sent': '#dc2626',
-  leak: '#dc2626',
-  withdraw: '#d97706',
-  stop: '#d97706',
-  exposure: '#059669',
-  pass: '#16a34a',
-  promote: '#16a34a',
-  bake: '#16a34a',
-  problem: '#dc2626',
-  end: '#374151',
-};
+/** Buckets in the chart: enough to show the handover, few enough for steady rates. */
+const CHART_BUCKETS = 24;
 
-const WIDTH = 880;
+const WIDTH = FRAME.width;
 const PAD = 40;
-
-/** The demo's events along one axis of milliseconds, numbered to match the table below it. */
-function timelineSvg(r: DemoResult): string {
-  const span = Math.max(r.durationMs, ...r.events.map((e) => e.atMs), 1);
-  const x = (ms: number) => PAD + (ms / span) * (WIDTH - 2 * PAD);
-  const axisY = 70;
-  const parts: string[] = [
-    `<line x1="${PAD}" y1="${axisY}" x2="${WIDTH - PAD}" y2="${axisY}" stroke="#9ca3af"/>`,
-  ];
-  for (let i = 0; i <= 5; i++) {
-    const ms = (span * i) / 5;
-    parts.push(
-      `<line x1="${x(ms).toFixed(1)}" y1="${axisY}" x2="${x(ms).toFixed(1)}" y2="${axisY + 5}" stroke="#9ca3af"/>`,
-      `<text x="${x(ms).toFixed(1)}" y="${axisY + 20}" text-anchor="middle" class="tick">${esc(formatMs(ms))}</text>`,
-    );
-  }
-  // Events milliseconds apart would hide each other: each marker sits at least one marker
-  // width from its neighbours (pushed right, then back left at the edge), and a leader
-  // line points to its true time.
-  const GAP = 18;
-  const marks: number[] = [];
-  for (const e of r.events) marks.push(Math.max(x(e.atMs), (marks.at(-1) ?? -Infinity) + GAP));
-  let limit = WIDTH - 10;
-  for (let i = marks.length - 1; i >= 0; i--) {
-    marks[i] = Math.min(marks[i] ?? 0, limit);
-    limit = (marks[i] ?? 0) - GAP;
-  }
-  const y = axisY - 28;
-  r.events.forEach((e, i) => {
-    const ex = x(e.atMs);
-    const mx = marks[i] ?? ex;
-    const colour = e.ok === false ? KIND_COLOUR.problem : KIND_COLOUR[e.kind];
-    parts.push(
-      `<g><title>${esc(`${formatMs(e.atMs)}: ${e.title}`)}</title>`,
-      `<line x1="${mx.toFixed(1)}" y1="${y + 8}" x2="${ex.toFixed(1)}" y2="${axisY}" stroke="${colour}" stroke-width="1"/>`,
-      `<circle cx="${mx.toFixed(1)}" cy="${y}" r="8" fill="${colour}"/>`,
-      `<text x="${mx.toFixed(1)}" y="${y + 4}" text-anchor="middle" class="num">${i + 1}</text></g>`,
-    );
-  });
-  return `<svg viewBox="0 0 ${WIDTH} 100" role="img" aria-label="timeline of the demo in milliseconds">${parts.join('')}</svg>`;
-}
 
 /**
  * Klarna's 31 minutes beside this run's two figures, as bars on a log scale from 0.1 ms to
@@ -158,8 +104,10 @@ table{border-collapse:collapse;width:100%;font-size:14px}
 td,th{border-bottom:1px solid #e5e7eb;padding:.3rem .5rem;text-align:left;vertical-align:top}
 td.ms{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .dot{display:inline-block;width:1.4em;height:1.4em;border-radius:50%;color:#fff;text-align:center;font-size:12px;line-height:1.4em}
-svg{width:100%;height:auto}.tick{font-size:11px;fill:#6b7280}.num{font-size:10px;fill:#fff;font-weight:600}.label{font-size:13px;fill:#111827}
+svg{width:100%;height:auto}.tick{font-size:11px;fill:#6b7280}.label{font-size:13px;fill:#111827}
 .detail{color:#4b5563;font-size:13px}
+.mark{font:12px ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;fill:#111827}.strong{font-weight:700}.axis{font-size:13px;fill:#374151}
+details{margin:.5rem 0}summary{cursor:pointer;color:#374151}td.n{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f3f4f6;padding:.5rem;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 `;
 
@@ -167,7 +115,7 @@ export function demoHtml(r: DemoResult): string {
   const verdict = r.ok ? 'the story went as it must' : 'the story did not go as it must';
   const rows = r.events
     .map((e, i) => {
-      const colour = e.ok === false ? KIND_COLOUR.problem : KIND_COLOUR[e.kind];
+      const colour = eventColour(e);
       const detail = (e.detail ?? []).length
         ? `<pre class="detail">${esc((e.detail ?? []).join('\n'))}</pre>`
         : '';
@@ -200,8 +148,10 @@ ${comparisonSvg(r)}
 <ul>${comparisonLines(r)
     .map((l) => `<li>${esc(l)}</li>`)
     .join('')}</ul>
+${trafficSection(r)}
 <h2>Timeline (ms since start)</h2>
-${timelineSvg(r)}
+<p>Each label starts with the event's number in the table below, which tells every event in words.</p>
+${timelineSvg(layoutTimeline(r.events, r.durationMs), timelineDescription(r))}
 <table>
 <tr><th></th><th>ms</th><th>release</th><th>event</th></tr>
 ${rows}
@@ -213,4 +163,37 @@ ${checks}
 </body>
 </html>
 `;
+}
+
+/** The traffic chart, what it is drawn from, and its figures as a table. */
+function trafficSection(r: DemoResult): string {
+  const series = trafficSeries(r, CHART_BUCKETS);
+  const markers = trafficMarkers(r);
+  const rows = trafficRows(series, markers);
+  const head = series.series.map((s) => `<th>${esc(s.release)} req/s</th>`).join('');
+  const body = rows
+    .map((row) => {
+      const cells = row.rates
+        .map((rate, i) => {
+          const count = row.counts[i];
+          return `<td class="n">${rate === null ? '–' : `${Math.round(rate)} <span class="detail">(${count})</span>`}</td>`;
+        })
+        .join('');
+      return `<tr><td class="ms">${esc(row.seconds)} s</td>${cells}<td>${esc(row.marks.join('; '))}</td></tr>`;
+    })
+    .join('\n');
+  const totals = series.series.map((s) => `${s.release} ${s.total}`).join(', ');
+  return `<h2>Real-user traffic by release</h2>
+<p>Requests per second the router sent to each release, from its record of every real-user request (${esc(totals)}), in buckets of ${esc(formatMs(series.bucketMs))}. A canary gets probe traffic only, so its line stays at zero until it is promoted.</p>
+${trafficChartSvg(layoutTrafficChart(series, markers))}
+<details><summary>The chart's figures: requests per second (requests) by release and bucket; – where the release was not running</summary>
+<table>
+<tr><th>seconds</th>${head}<th>marked</th></tr>
+${body}
+</table>
+</details>`;
+}
+
+function timelineDescription(r: DemoResult): string {
+  return `timeline of ${r.events.length} events over ${formatMs(r.durationMs)}, listed in the table below`;
 }

@@ -3,7 +3,11 @@ import { cell } from '../report/markdown-cell.ts';
 import { probeMarkdown } from '../report/probe-markdown.ts';
 import { FLAWS } from '../shop/index.ts';
 import { comparison, comparisonLines, formatMs, KLARNA_2021 } from './timeline.ts';
+import { trafficMarkers, trafficRows, trafficSeries } from './traffic-series.ts';
 import type { CanaryOutcome, DemoResult } from './types.ts';
+
+/** Rows in the Markdown traffic table: a glance, where the HTML chart has the detail. */
+const TABLE_BUCKETS = 10;
 
 /** vakt-demo-report.md: the run's story, its timeline against Klarna's, and the evidence. Pure. */
 export function demoMarkdown(r: DemoResult): string {
@@ -27,6 +31,7 @@ export function demoMarkdown(r: DemoResult): string {
     `| first leaking response to withdrawal | up to ${formatMs(KLARNA_2021.ms)} (leaks began after the ${KLARNA_2021.faultAt} fault) | ${c.reactionMs === undefined ? 'no leak' : `${formatMs(c.reactionMs)}${c.measuredFrom === 'probe' ? ' (from the probe finding it)' : ''}`} |`,
     `| real users served by the leaking release | up to 9,500 | ${c.realExposed ?? 'none: no leaking release'} |`,
     '',
+    ...trafficSection(r),
     '## Timeline',
     '',
     '| ms since start | release | event |',
@@ -63,6 +68,28 @@ export function demoMarkdown(r: DemoResult): string {
   }
   if (r.bake) out.push(`### Bake on ${r.promoted ?? ''}`, '', nestUnder(3, probeMarkdown(r.bake)));
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Requests per second by release and time bucket, with the leak and the withdrawal marked. */
+function trafficSection(r: DemoResult): string[] {
+  const series = trafficSeries(r, TABLE_BUCKETS);
+  const rows = trafficRows(series, trafficMarkers(r));
+  const releases = series.series.map((s) => s.release);
+  return [
+    '## Real-user traffic by release',
+    '',
+    `Requests per second the router sent to each release (requests in brackets), from its record of every real-user request, in buckets of ${formatMs(series.bucketMs)}; – where the release was not running. In all: ${series.series.map((s) => `${s.release} ${s.total}`).join(', ')}.`,
+    '',
+    `| seconds | ${releases.map((name) => `${cell(name)} req/s`).join(' | ')} | marked |`,
+    `|---|${releases.map(() => '---:|').join('')}---|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.seconds} | ${row.rates
+          .map((rate, i) => (rate === null ? '–' : `${Math.round(rate)} (${row.counts[i]})`))
+          .join(' | ')} | ${cell(row.marks.join('; '))} |`,
+    ),
+    '',
+  ];
 }
 
 /** What the revert took, and what was seen afterwards that shows it took effect. */

@@ -60,6 +60,8 @@ export interface Router {
   counts(label: string): RouteCounts;
   /** performance.now() when the router last sent a request to the release. */
   lastRoutedAt(label: string): number | undefined;
+  /** performance.now() of every real-user request the router sent to the release, in order. */
+  realRoutedAt(label: string): number[];
   /** Resolves once no request is in flight to the release. */
   drained(label: string): Promise<void>;
   close(): Promise<void>;
@@ -107,6 +109,9 @@ export async function startRouter(stable: Upstream): Promise<Router> {
   const inFlight = new Map<string, number>();
   const waiting = new Map<string, (() => void)[]>();
   const lastRouted = new Map<string, number>();
+  // One number per real-user request (a few hundred in a demo run): what the report's
+  // traffic chart is drawn from.
+  const realTimes = new Map<string, number[]>();
   const withdrawn = new Set<string>();
   const retired: Route[] = [];
 
@@ -131,8 +136,14 @@ export async function startRouter(stable: Upstream): Promise<Router> {
     // Chosen when the request arrives: a withdrawal applies from the next request on.
     const target = isProbe && canary ? canary : current;
     const label = target.upstream.label;
-    lastRouted.set(label, performance.now());
+    const now = performance.now();
+    lastRouted.set(label, now);
     countOf(label)[isProbe ? 'probe' : 'real']++;
+    if (!isProbe) {
+      const times = realTimes.get(label) ?? [];
+      times.push(now);
+      realTimes.set(label, times);
+    }
     inFlight.set(label, (inFlight.get(label) ?? 0) + 1);
     const routeId = `${label}/${++sequence}`;
     let done = false;
@@ -219,6 +230,7 @@ export async function startRouter(stable: Upstream): Promise<Router> {
     },
     counts: (label) => ({ ...countOf(label) }),
     lastRoutedAt: (label) => lastRouted.get(label),
+    realRoutedAt: (label) => [...(realTimes.get(label) ?? [])],
     drained(label) {
       if ((inFlight.get(label) ?? 0) <= 0) return Promise.resolve();
       return new Promise((resolve) => {

@@ -62,6 +62,7 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
   try {
     router = await startRouter({ label: 'v1', url: stable.url });
     const live = router;
+    const trafficFromMs = since(performance.now());
     traffic = startTraffic({ target: live.url, customers: REAL_CUSTOMERS, ratePerSecond: rate });
     emit('start', `stable release v1 serving real customers through the router on ${live.url}`, {
       release: 'v1',
@@ -143,10 +144,15 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
       if (v3.verdict.outcome === 'pass') await promote('v3');
     }
 
+    const trafficToMs = since(performance.now());
     const trafficStats = await traffic.stop();
     traffic = undefined;
+    const releases = ['v1', 'v2', 'v3'];
     const realByRelease = Object.fromEntries(
-      ['v1', 'v2', 'v3'].map((label) => [label, live.counts(label).real]),
+      releases.map((label) => [label, live.counts(label).real]),
+    );
+    const realRoutedAtMs = Object.fromEntries(
+      releases.map((label) => [label, live.realRoutedAt(label).map(since)]),
     );
     const answeredBy = Object.entries(trafficStats.byRelease)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -176,6 +182,8 @@ export async function runStory(options: StoryOptions): Promise<DemoResult> {
       ...(bake !== undefined && { bake }),
       traffic: trafficStats,
       realByRelease,
+      realRoutedAtMs,
+      trafficWindowMs: { fromMs: trafficFromMs, toMs: trafficToMs },
     };
     const checks = storyChecks(partial);
     const ok = checks.every((c) => c.ok);

@@ -125,6 +125,13 @@ export interface DemoResult {
   traffic: TrafficStats;
   /** Real-user requests the router sent to each release. */
   realByRelease: Record<string, number>;
+  /**
+   * When the router sent each of those requests, in milliseconds since the demo started:
+   * realByRelease[r] === realRoutedAtMs[r].length. The reports' traffic chart is drawn from it.
+   */
+  realRoutedAtMs: Record<string, number[]>;
+  /** When the simulated customers started sending, and when they stopped. */
+  trafficWindowMs: { fromMs: number; toMs: number };
   checks: Check[];
   ok: boolean;
 }
