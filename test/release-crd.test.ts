@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Environment } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -130,5 +131,30 @@ describe('ReleaseGuard CRD', () => {
       toStructural({ type: 'object', properties: { b: { $ref: '#/x' } } } as SchemaNode),
     ).toThrow(/\$\.b: "\$ref"/);
     expect(() => toStructural({ type: 'object' })).toThrow(/needs properties/);
+  });
+});
+
+describe('spec.targetRef', () => {
+  // The API server runs the CRD's transition rules on every update, for every user.
+  const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
+  const schema = releaseGuardOpenApiSchema();
+  const spec = (schema.properties as Record<string, SchemaNode>).spec as SchemaNode;
+  const targetRef = (spec.properties as Record<string, SchemaNode>).targetRef as SchemaNode;
+  const rules = targetRef['x-kubernetes-validations'] as { rule: string; message: string }[];
+  const holds = (self: unknown, oldSelf: unknown) =>
+    rules.every((r) => env.evaluate(r.rule, { self, oldSelf }) === true);
+
+  it('cannot be pointed at another Deployment once the guard exists', () => {
+    const shop = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop' };
+    expect(holds(shop, shop)).toBe(true);
+    expect(holds({ ...shop, name: 'shop-old' }, shop)).toBe(false);
+    expect(rules.map((r) => r.message).join()).toMatch(/create a ReleaseGuard for the other/);
+  });
+
+  it('is in the committed CRD, where the API server reads it', () => {
+    const crd = parse(readFileSync(FILE, 'utf8'));
+    const committed =
+      crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.targetRef;
+    expect(committed['x-kubernetes-validations']).toEqual(rules);
   });
 });

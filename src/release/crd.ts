@@ -13,6 +13,20 @@ function openApi(schema: z.ZodType): SchemaNode {
   return json as SchemaNode;
 }
 
+/**
+ * A guard's target never changes. Pointed elsewhere, a guard would leave the Deployment it
+ * guarded unguarded (no admission policy names it any more) without anyone deleting the
+ * guard, which `admission.protectGuardDeletion` keeps for admins. The API server enforces
+ * the rule for everyone: guarding another Deployment takes a new guard.
+ */
+export const TARGET_REF_RULES = [
+  {
+    rule: 'self.name == oldSelf.name',
+    message:
+      'spec.targetRef.name cannot change: create a ReleaseGuard for the other Deployment (and delete this one to stop guarding its target)',
+  },
+];
+
 /** The CRD's OpenAPI schema: the zod schemas after the structural post-pass. */
 export function releaseGuardOpenApiSchema(): SchemaNode {
   const root = toStructural({
@@ -30,6 +44,11 @@ export function releaseGuardOpenApiSchema(): SchemaNode {
   // The API server owns the root metadata's schema: a CRD may say it is an object and
   // nothing more (only name and generateName may be restricted), or it is rejected.
   const properties = root.properties as Record<string, SchemaNode>;
+  const spec = properties.spec as SchemaNode & { properties: Record<string, SchemaNode> };
+  spec.properties.targetRef = {
+    ...spec.properties.targetRef,
+    'x-kubernetes-validations': TARGET_REF_RULES,
+  };
   root.properties = {
     apiVersion: properties.apiVersion,
     kind: properties.kind,
