@@ -42,7 +42,8 @@ export function factsOf(n: Notification): [string, string][] {
     ]);
     facts.push(['Leak kind', leak.kind]);
   }
-  if (probe) {
+  // A leak found in the first requests comes before the run's first progress figures.
+  if (probe && probe.sent > 0) {
     facts.push([
       'Requests',
       `${probe.sent} sent, ${probe.checked} checked, ${probe.failed} failed`,
