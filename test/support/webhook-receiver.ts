@@ -29,14 +29,18 @@ export interface Receiver {
   answered: number;
   /** Requests held open by a 'hang' answer. */
   hanging: number;
-  /** Answers for the next requests, in order; 200 after they run out. */
+  /** Answers for the next requests, in order; then the fallback (200 unless told). */
   answers: Answer[];
   /** Answers every request held open with 200. */
   release(): void;
   close(): Promise<void>;
 }
 
-export async function startReceiver(answers: Answer[] = []): Promise<Receiver> {
+export async function startReceiver(
+  answers: Answer[] = [],
+  /** The answer once `answers` run out. */
+  otherwise: Answer = { status: 200 },
+): Promise<Receiver> {
   const token = `T0${randomBytes(12).toString('hex')}`;
   const held: ServerResponse[] = [];
   const receiver: Receiver = {
@@ -69,7 +73,7 @@ export async function startReceiver(answers: Answer[] = []): Promise<Receiver> {
         body = JSON.parse(text);
       } catch {}
       receiver.received.push({ path: req.url ?? '', headers: req.headers, body });
-      const answer = receiver.answers.shift() ?? { status: 200 };
+      const answer = receiver.answers.shift() ?? otherwise;
       if (answer === 'hang') {
         receiver.hanging += 1;
         held.push(res);
