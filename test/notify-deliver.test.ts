@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import { NotificationConfig, type SinkType } from '../src/notify/config.ts';
 import { NOTIFICATION_SCHEMA, type Notification } from '../src/notify/notification.ts';
 import { Notifier, type NotifierOptions } from '../src/notify/notifier.ts';
+import { createMetrics } from '../src/operator/metrics.ts';
 import { type Answer, type Receiver, startReceiver, urlFiles } from './support/webhook-receiver.ts';
 
 /**
@@ -56,10 +56,11 @@ async function notifier(setup: Setup) {
     ...(setup.queueSize !== undefined && { queueSize: setup.queueSize }),
   });
   const waits: number[] = [];
-  const registry = new Registry();
+  const metrics = createMetrics();
+  const registry = metrics.registry;
   const options: NotifierOptions = {
     config,
-    registry,
+    counter: metrics.notifications,
     log: createLogger({
       level: 'debug',
       destination: new Writable({

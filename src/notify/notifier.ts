@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { Agent } from 'undici';
 import type { Logger } from '../log.ts';
 import { type NotificationConfig, readWebhookUrl, type Sink } from './config.ts';
@@ -20,8 +20,8 @@ export type Outcome = 'sent' | 'failed' | 'dropped';
 export interface NotifierOptions {
   config: NotificationConfig;
   log: Logger;
-  /** vakt_notifications_total{sink,event,outcome} is registered here. */
-  registry: Registry;
+  /** vakt_notifications_total{sink,event,outcome} (OperatorMetrics.notifications). */
+  counter: Counter<'sink' | 'event' | 'outcome'>;
   /** How long stop() lets queued notifications go out before it abandons them (default 5 s). */
   drainMs?: number;
   /** Backoff and wait between tries (tests pass recorders). */
@@ -47,7 +47,6 @@ export class Notifier {
   private readonly options: NotifierOptions;
   private readonly sinks: SinkState[];
   private readonly sent = new Set<string>();
-  private readonly counter: Counter<'sink' | 'event' | 'outcome'>;
   private readonly abort = new AbortController();
   private readonly agent = new Agent({ connections: 2, keepAliveTimeout: 30_000 });
   private stopped = false;
@@ -55,12 +54,6 @@ export class Notifier {
   constructor(options: NotifierOptions) {
     this.options = options;
     this.sinks = options.config.sinks.map((sink) => ({ sink, queue: [], running: null }));
-    this.counter = new Counter({
-      name: 'vakt_notifications_total',
-      help: 'notifications by sink, event and outcome (sent, failed after its tries, dropped when the queue was full or the operator stopped)',
-      labelNames: ['sink', 'event', 'outcome'] as const,
-      registers: [options.registry],
-    });
   }
 
   /** A decision of a pass: queued for every sink that wants its event, unless already sent. */
@@ -167,7 +160,7 @@ export class Notifier {
   }
 
   private count(sink: Sink, notification: Notification, outcome: Outcome): void {
-    this.counter.inc({ sink: sink.name, event: notification.event, outcome });
+    this.options.counter.inc({ sink: sink.name, event: notification.event, outcome });
   }
 }
 

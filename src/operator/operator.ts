@@ -103,7 +103,7 @@ export function startOperator(options: OperatorOptions): Operator {
     ? new Notifier({
         config: options.notifications,
         log: log.child({ component: 'notifications' }),
-        registry: metrics.registry,
+        counter: metrics.notifications,
         ...(options.notificationDrainMs !== undefined && {
           drainMs: options.notificationDrainMs,
         }),
