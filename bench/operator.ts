@@ -4,7 +4,11 @@
 // revert accepted by the API server (median and p99); a foreign edit of <name>-stable to
 // its repair (see repair.ts).
 // Usage: node bench/operator.ts [GUARDS]   (default 1000)
+// BENCH_NOTIFY=ok (or hang): every decision also goes to a Slack, a Teams and a JSON webhook
+// sink (--notifications) on one loopback receiver that answers 200 (or never answers), to
+// see that neither the RSS nor the revert times move.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeGitHub } from '../test/support/fake-github.ts';
 import { type FakeKube, startFakeKube } from '../test/support/fake-kube/index.ts';
 import { shopEnv } from '../test/support/shop-probe.ts';
+import { type Receiver, startReceiver } from '../test/support/webhook-receiver.ts';
 import { repairFigures, timeGets, timeRepairs } from './repair.ts';
 import { type Figure, median, print, spawnShop } from './support.ts';
 
@@ -84,6 +89,10 @@ async function until(ready: () => boolean, timeoutMs: number, what: string): Pro
 const phase = (kube: FakeKube, name: string) =>
   (kube.store.get('ReleaseGuard', NS, name)?.status as { phase?: string } | undefined)?.phase;
 
+/** Releases name their images by digest, or the operator blocks them (see notPinned). */
+const pinned = (tag: string) =>
+  `ghcr.io/acme/shop:${tag}@sha256:${createHash('sha256').update(tag).digest('hex')}`;
+
 /** A new image on the target, as `kubectl set image` would: a new template, nothing else. */
 function release(kube: FakeKube, name: string, image: string): void {
   const current = kube.store.get('Deployment', NS, name);
@@ -114,11 +123,24 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
   const clean = await spawnShop();
   const leaking = await spawnShop({ flaw: 'cache-without-user' });
   const dir = await mkdtemp(join(tmpdir(), 'vakt-bench-operator-'));
+  const notify = process.env.BENCH_NOTIFY;
+  let receiver: Receiver | undefined;
   let operator: ChildProcess | undefined;
   try {
+    const notifyArgs: string[] = [];
+    if (notify) {
+      receiver = await startReceiver([], notify === 'hang' ? 'hang' : { status: 200 });
+      await writeFile(join(dir, 'webhook-url'), receiver.url);
+      const file = join(dir, 'notifications.yaml');
+      const sink = (type: string) =>
+        `  - { name: ${type}, type: ${type}, urlFile: ${join(dir, 'webhook-url')} }`;
+      await writeFile(file, ['sinks:', sink('slack'), sink('teams'), sink('webhook')].join('\n'));
+      notifyArgs.push('--notifications', file);
+    }
     const policy = {
       ...(await fixture('operator/policy.json')),
-      approval: { minApprovals: 2 },
+      // The bench's images have no attestations to check.
+      approval: { minApprovals: 2, provenance: 'off' },
     };
     const env = shopEnv();
     kube.store.put({
@@ -155,7 +177,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     const leakFrom = guards - LEAK_SAMPLES;
     const name = (i: number) => `app-${i}`;
     for (let i = 0; i < guards; i++) {
-      kube.store.put(deployment(name(i), 'shop:v1'));
+      kube.store.put(deployment(name(i), pinned('v1')));
       kube.store.put(guard(name(i), policy, i >= leakFrom ? leaking.url : clean.url));
     }
 
@@ -188,6 +210,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         '0',
         '--health-port',
         '0',
+        ...notifyArgs,
       ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -263,7 +286,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     for (let i = leakFrom - CANARY_SAMPLES; i < leakFrom; i++) {
       const key = name(i);
       releasedAt.set(key, performance.now());
-      release(kube, key, 'shop:v2');
+      release(kube, key, pinned('v2'));
       await wait(() => canaryUpAt.has(key), 60_000, `${key} canary`);
       toCanary.push((canaryUpAt.get(key) ?? 0) - (releasedAt.get(key) ?? 0));
     }
@@ -272,7 +295,7 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
     const leakers = Array.from({ length: LEAK_SAMPLES }, (_, k) => name(leakFrom + k));
     for (const key of leakers) {
       releasedAt.set(key, performance.now());
-      release(kube, key, 'shop:v2');
+      release(kube, key, pinned('v2'));
     }
     await wait(
       () =>
@@ -330,13 +353,29 @@ export async function benchOperator(guards = 1000): Promise<Figure[]> {
         note: `max ${Math.max(...ownRevertMs)} ms over ${ownRevertMs.length}`,
       },
       ...repairFigures(repairs, gets),
+      ...(receiver
+        ? [
+            {
+              name: `notifications received (receiver: ${notify === 'hang' ? 'never answers' : 'answers 200'})`,
+              value: receiver.received.length,
+              unit: 'requests',
+              note: 'by the end of the run: Promoted, Baked and Reverted of the releases above, to 3 sinks of at most 100 queued each',
+            },
+          ]
+        : []),
     ];
   } finally {
     if (operator && operator.exitCode === null) {
       operator.kill('SIGTERM');
       await once(operator, 'exit');
     }
-    await Promise.all([clean.stop(), leaking.stop(), github.close(), kube.close()]);
+    await Promise.all([
+      clean.stop(),
+      leaking.stop(),
+      github.close(),
+      kube.close(),
+      receiver?.close(),
+    ]);
   }
 }
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { NOTIFY_EVENTS, parseNotificationConfig } from '../src/notify/config.ts';
 import { parsePlatform } from '../src/operator/platform.ts';
 
 /**
@@ -807,5 +808,123 @@ describe('helm template with the GitHub App (app.enabled)', () => {
     const stderr = await templateFails(set);
     expect(stderr).toMatch(/values don't meet the specifications of the schema/);
     expect(stderr).toMatch(message);
+  });
+});
+
+describe('helm template: notifications', () => {
+  const SINKS = [
+    'notifications.sinks[0].name=oncall',
+    'notifications.sinks[0].type=slack',
+    'notifications.sinks[0].secretName=vakt-notify',
+    'notifications.sinks[0].secretKey=slack-url',
+    'notifications.sinks[1].name=ms',
+    'notifications.sinks[1].type=teams',
+    'notifications.sinks[1].secretName=vakt-teams',
+    'notifications.sinks[1].secretKey=url',
+    'notifications.sinks[1].events={Reverted,RolledBack}',
+    'notifications.sinks[2].name=hook',
+    'notifications.sinks[2].type=webhook',
+    'notifications.sinks[2].secretName=vakt-notify',
+    'notifications.sinks[2].secretKey=hook-url',
+  ];
+  const isNotifications = (o: K8sObject) =>
+    o.kind === 'ConfigMap' && o.metadata.name.startsWith('vakt-notifications-');
+
+  it('renders nothing for notifications without sinks', async () => {
+    const objects = await template();
+    expect(objects.filter(isNotifications)).toEqual([]);
+    const pod = only(objects, 'Deployment').spec.template.spec;
+    expect(pod.containers[0]?.args).not.toContain('--notifications');
+    expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('notifications');
+  });
+
+  it('renders the file the operator reads, with each sink’s Secret key mounted beside it', async () => {
+    const objects = await template(...SINKS);
+    const [map, ...more] = objects.filter(isNotifications);
+    expect(more).toEqual([]);
+    // Read with the operator's own parser: what the chart writes is what it accepts.
+    const config = parseNotificationConfig(map?.data['notifications.yaml'], 'the ConfigMap');
+    expect(config).toEqual({
+      sinks: [
+        { name: 'oncall', type: 'slack', events: [...NOTIFY_EVENTS] },
+        { name: 'ms', type: 'teams', events: ['Reverted', 'RolledBack'] },
+        { name: 'hook', type: 'webhook', events: [...NOTIFY_EVENTS] },
+      ].map((s) => ({ ...s, urlFile: `/etc/vakt/notifications/urls/${s.name}` })),
+      attempts: 3,
+      timeoutSeconds: 10,
+      queueSize: 100,
+    });
+    const pod = only(objects, 'Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(flagValue(container?.args, '--notifications')).toBe(
+      '/etc/vakt/notifications/notifications.yaml',
+    );
+    expect(container?.volumeMounts).toContainEqual({
+      name: 'notifications',
+      mountPath: '/etc/vakt/notifications',
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: 'notifications',
+      projected: {
+        sources: [
+          {
+            configMap: {
+              name: map?.metadata.name,
+              items: [{ key: 'notifications.yaml', path: 'notifications.yaml' }],
+            },
+          },
+          {
+            secret: {
+              name: 'vakt-notify',
+              items: [
+                { key: 'slack-url', path: 'urls/oncall' },
+                { key: 'hook-url', path: 'urls/hook' },
+              ],
+            },
+          },
+          { secret: { name: 'vakt-teams', items: [{ key: 'url', path: 'urls/ms' }] } },
+        ],
+      },
+    });
+    // The URLs stay in their Secrets: the chart renders none, and reads none through the API.
+    expect(ofKind(objects, 'Secret')).toEqual([]);
+    const egress = only(objects, 'NetworkPolicy').spec.egress as {
+      to?: { ipBlock?: { cidr: string } }[];
+      ports?: { port: number }[];
+    }[];
+    // Slack and Teams answer on HTTPS: the egress policy lets the pod reach 443 anywhere.
+    expect(
+      egress.some(
+        (rule) =>
+          rule.to?.some((t) => t.ipBlock?.cidr === '0.0.0.0/0') &&
+          rule.ports?.some((p) => p.port === 443),
+      ),
+    ).toBe(true);
+  });
+
+  it('names the ConfigMap after its content, so a change of sinks rolls the pods', async () => {
+    const name = async (...sets: string[]) =>
+      (await template(...sets)).filter(isNotifications)[0]?.metadata.name;
+    const before = await name(...SINKS);
+    const after = await name(...SINKS, 'notifications.sinks[0].events={Reverted}');
+    expect(before).toMatch(/^vakt-notifications-[0-9a-f]{10}$/);
+    expect(after).toMatch(/^vakt-notifications-[0-9a-f]{10}$/);
+    expect(after).not.toBe(before);
+  });
+
+  it('refuses a sink without its Secret key, of an unknown type, or named twice', async () => {
+    const base = SINKS.slice(0, 4);
+    expect(await templateFails(...base.slice(0, 3))).toContain('secretKey');
+    expect(await templateFails(...base, 'notifications.sinks[0].type=pager')).toContain('type');
+    expect(
+      await templateFails(
+        ...base,
+        'notifications.sinks[1].name=oncall',
+        'notifications.sinks[1].type=teams',
+        'notifications.sinks[1].secretName=vakt-teams',
+        'notifications.sinks[1].secretKey=url',
+      ),
+    ).toContain('the name "oncall" is used twice');
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PlatformConfig } from '../operator/platform.ts';
 import { AppValues } from './app-values.ts';
+import { NotificationValues } from './notification-values.ts';
 
 /** A user or group name rendered into a CEL list literal: no quotes or backslashes to escape from it. */
 const CelName = z.string().regex(/^[^'"\\\s]+$/, {
@@ -187,6 +188,7 @@ export const ChartValues = z
         .regex(/^[-._a-zA-Z0-9]+$/, { message: 'expected a ConfigMap key' })
         .describe('the key of trustedRootConfigMap with the root(s), JSON or JSON Lines'),
     }),
+    notifications: NotificationValues,
     serviceUrlTemplate: z
       .string()
       .regex(/^(https?:\/\/.*\{name\}.*)?$/, {
@@ -317,12 +319,12 @@ const LINE_WIDTH = 100;
  * JSON laid out as the repository's formatter (Biome) lays it out, so `biome check` and the
  * drift test agree on one text: objects one key per line, arrays on one line when they fit.
  */
-function formatJson(value: unknown, indent = '', prefix = ''): string {
+function formatJson(value: unknown, indent = '', prefix = '', comma = 1): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     const inline = `[${value.map((v) => formatJson(v)).join(', ')}]`;
     const fits =
-      !inline.includes('\n') && indent.length + prefix.length + inline.length + 1 <= LINE_WIDTH;
+      !inline.includes('\n') && indent.length + prefix.length + inline.length + comma <= LINE_WIDTH;
     if (fits) return inline;
     const inner = `${indent}  `;
     return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
@@ -331,9 +333,10 @@ function formatJson(value: unknown, indent = '', prefix = ''): string {
     const entries = Object.entries(value);
     if (entries.length === 0) return '{}';
     const inner = `${indent}  `;
-    const lines = entries.map(([key, v]) => {
+    // The last entry has no comma after it, so its line may be one character longer.
+    const lines = entries.map(([key, v], i) => {
       const name = `${JSON.stringify(key)}: `;
-      return `${inner}${name}${formatJson(v, inner, name)}`;
+      return `${inner}${name}${formatJson(v, inner, name, i < entries.length - 1 ? 1 : 0)}`;
     });
     return `{\n${lines.join(',\n')}\n${indent}}`;
   }

@@ -3,6 +3,11 @@ import { createCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { createLeaderElector } from '../kube/lease.ts';
 import { createLogger } from '../log.ts';
+import {
+  loadNotificationConfig,
+  type NotificationConfig,
+  NotificationConfigError,
+} from '../notify/config.ts';
 import { clusterAdmission } from '../operator/admission-source.ts';
 import { type HttpOptions, type HttpServer, startHttp } from '../operator/health.ts';
 import { createMetrics } from '../operator/metrics.ts';
@@ -35,6 +40,7 @@ const FLAGS = {
   'platform-config': { type: 'string' },
   'admission-policies': { type: 'string' },
   'trusted-root': { type: 'string' },
+  notifications: { type: 'string' },
 } as const;
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -54,6 +60,8 @@ export interface OperatorSettings {
   githubSecret?: string;
   /** --trusted-root: replaces the shipped public-good root. */
   trustedRoot?: string;
+  /** --notifications: sinks and events (see src/notify/config.ts). */
+  notifications?: string;
   operatorNamespace: string;
   serviceUrlTemplate: string;
   metricsPort: number;
@@ -118,6 +126,10 @@ export function operatorSettings(argv: string[], io: Io): OperatorSettings {
     if (values['trusted-root'] === '') throw new UsageError('--trusted-root expects a file');
     settings.trustedRoot = values['trusted-root'];
   }
+  if (values.notifications !== undefined) {
+    if (values.notifications === '') throw new UsageError('--notifications expects a file');
+    settings.notifications = values.notifications;
+  }
   return settings;
 }
 
@@ -177,6 +189,16 @@ export async function runOperator(
     trustRoots = await loadTrustRoots(settings.trustedRoot);
   } catch (error) {
     if (!(error instanceof TrustRootError)) throw error;
+    io.stderr(`vakt operator: ${error.message}\n`);
+    return EXIT.badInput;
+  }
+  let notifications: NotificationConfig | undefined;
+  try {
+    if (settings.notifications) {
+      notifications = await loadNotificationConfig(settings.notifications);
+    }
+  } catch (error) {
+    if (!(error instanceof NotificationConfigError)) throw error;
     io.stderr(`vakt operator: ${error.message}\n`);
     return EXIT.badInput;
   }
@@ -246,6 +268,7 @@ export async function runOperator(
     },
     log,
     serviceUrl: serviceUrlFromTemplate(settings.serviceUrlTemplate),
+    ...(notifications && { notifications }),
     // Kubernetes restarts the pod; the new process stands by for the lease.
     onLeadershipLost: () => {
       lost = true;

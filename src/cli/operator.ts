@@ -37,6 +37,10 @@ Options:
                               to, as \`gh attestation trusted-root\` prints them (JSON or
                               JSON Lines); default the public-good root shipped with vakt.
                               Used for policies with approval.provenance
+  --notifications FILE        sinks (Slack, Teams, JSON webhook) told of Reverted,
+                              RolledBack, LeakOnStable, Blocked, Promoted and Baked; each
+                              names a file holding its webhook URL (a mounted Secret key,
+                              read afresh for each notification). See docs/operator.md
   --service-url-template T    how probes reach the Services vakt creates
                               (default ${DEFAULT_SERVICE_URL_TEMPLATE})
   --metrics-port N            port of /metrics (default 8080)

@@ -26,6 +26,8 @@ export interface ActionContext {
   onRevert: (why: 'candidate' | 'restore') => void;
   /** `<name>-stable` was written and is now at this generation: status records it. */
   onStableWritten: (generation: number | undefined) => void;
+  /** A decision's Event: notifications are queued from it, never awaited. */
+  onDecision?: (event: Extract<Action, { kind: 'emitEvent' }>) => void;
 }
 
 function repositoryAllowed(repository: string, resolved: GuardPolicy): boolean {
@@ -96,6 +98,7 @@ export async function runActions(actions: Action[], ctx: ActionContext): Promise
           { guard: key, type: action.type, reason: action.reason, message: action.message },
           'decision',
         );
+        ctx.onDecision?.(action);
         await cluster.emitEvent(guard, action.type, action.reason, action.message);
         break;
       case 'countLeak':

@@ -31,6 +31,8 @@ export interface OperatorMetrics {
   reconciles: Counter;
   reconcileSeconds: Histogram;
   admissionEnforced: Gauge<'reason'>;
+  /** Notifications of decisions, by sink, event and outcome (see src/notify/notifier.ts). */
+  notifications: Counter<'sink' | 'event' | 'outcome'>;
   /** Feeds the vakt_github_* metrics from the operator's GitHub client. */
   github: GitHubObserver;
   /** Sets vakt_admission_policies_enforced{reason}: one series, the state's reason. */
@@ -145,6 +147,13 @@ export function createMetrics(): OperatorMetrics {
     // No series until the policies are read: a replica standing by for the Lease reads
     // nothing, and must not look like a cluster without them.
     admissionEnforced,
+    // No series until a notification is sent: sinks are the operator's configuration.
+    notifications: new Counter({
+      name: 'vakt_notifications_total',
+      help: 'notifications of decisions by sink, event and outcome: sent, failed after its tries, or dropped (its queue was full, or the operator stopped)',
+      labelNames: ['sink', 'event', 'outcome'] as const,
+      registers,
+    }),
     github: githubMetrics(registers),
     setAdmission(state) {
       admissionEnforced.reset();

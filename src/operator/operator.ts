@@ -1,4 +1,6 @@
 import type { Logger } from '../log.ts';
+import type { NotificationConfig } from '../notify/config.ts';
+import { Notifier } from '../notify/notifier.ts';
 import type { AdmissionSource } from './admission-source.ts';
 import { ApprovalChecker, type GitHubSource } from './approvals.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
@@ -50,6 +52,10 @@ export interface OperatorOptions {
   metrics?: OperatorMetrics;
   /** Called when the lease is lost: the process should exit so a fresh one stands by. */
   onLeadershipLost?: () => void;
+  /** Where decisions are announced (`--notifications`); none without sinks. */
+  notifications?: NotificationConfig;
+  /** How long stopping lets queued notifications go out (default 5 s). */
+  notificationDrainMs?: number;
 }
 
 export type OperatorState = 'standby' | 'starting' | 'leading' | 'lost' | 'stopped';
@@ -93,6 +99,16 @@ export function startOperator(options: OperatorOptions): Operator {
     report: (ref, report) => reconciler.report(ref, report),
     observer: metrics.github,
   });
+  const notifier = options.notifications?.sinks.length
+    ? new Notifier({
+        config: options.notifications,
+        log: log.child({ component: 'notifications' }),
+        counter: metrics.notifications,
+        ...(options.notificationDrainMs !== undefined && {
+          drainMs: options.notificationDrainMs,
+        }),
+      })
+    : undefined;
   const reconciler = new Reconciler({
     cluster,
     probes,
@@ -102,6 +118,7 @@ export function startOperator(options: OperatorOptions): Operator {
     clock: options.clock ?? Date.now,
     platform,
     ...(options.admission && { admission: options.admission }),
+    ...(notifier && { notifier }),
   });
 
   const halt = async () => {
@@ -110,6 +127,8 @@ export function startOperator(options: OperatorOptions): Operator {
     await reconciler.stop();
     await probes.stopAll();
     await approvals.stop();
+    // After the passes: what they decided last still goes out, for a while.
+    await notifier?.stop();
     const watches = stops.splice(0);
     watching = false;
     await Promise.allSettled(watches.map((stop) => stop()));

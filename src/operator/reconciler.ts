@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { decide } from '../release/decide.ts';
 import { handBack } from '../release/hand-back.ts';
 import type { Phase } from '../release/schema.ts';
@@ -51,6 +52,8 @@ export interface ReconcilerOptions {
   admission?: AdmissionSource;
   /** Passes running at once, across all guards (default PASSES_AT_ONCE). */
   passesAtOnce?: number;
+  /** Told of each decision as its Event goes out (none: no notifications). */
+  notifier?: Notifier;
 }
 
 export class Reconciler {
@@ -269,8 +272,9 @@ export class Reconciler {
       work.pending = true;
       return;
     }
+    const now = clock();
     const output = decide({
-      now: clock(),
+      now,
       guard: {
         name: guard.name,
         generation: guard.generation,
@@ -297,6 +301,15 @@ export class Reconciler {
         if (generation === undefined) delete output.status.stableGeneration;
         else output.status.stableGeneration = generation;
       },
+      onDecision: (event) =>
+        this.options.notifier?.decided({
+          guard,
+          event,
+          ...(guard.status && { before: guard.status }),
+          status: output.status,
+          ...(observed.target && { target: observed.target.template }),
+          now,
+        }),
     });
     if (work.podsDirty) {
       work.podsDirty = false;

@@ -56,7 +56,15 @@ export function record(
   if (release?.templateHash) decision.templateHash = release.templateHash;
   if (release?.revision) decision.revision = release.revision;
   draft.status.decisions = [...draft.status.decisions, decision].slice(-MAX_DECISIONS);
-  draft.actions.push({ kind: 'emitEvent', type, reason, message });
+  const about = release?.templateHash
+    ? {
+        release: {
+          templateHash: release.templateHash,
+          ...(release.revision ? { revision: release.revision } : {}),
+        },
+      }
+    : {};
+  draft.actions.push({ kind: 'emitEvent', type, reason, message, ...about });
 }
 
 /** Sets a condition; its lastTransitionTime moves only when its status does. */

@@ -237,7 +237,14 @@ export type Action =
       state: CommitState;
       description: string;
     }
-  | { kind: 'emitEvent'; type: 'Normal' | 'Warning'; reason: string; message: string }
+  /** `release` names the release the decision is about, as status.decisions records it. */
+  | {
+      kind: 'emitEvent';
+      type: 'Normal' | 'Warning';
+      reason: string;
+      message: string;
+      release?: { templateHash: string; revision?: string };
+    }
   /** Counts a leak in the vakt_leaks_total metric. */
   | { kind: 'countLeak'; target: ProbeTarget };
 

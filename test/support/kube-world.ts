@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createGitHub } from '../../src/github/client.ts';
 import { createCluster } from '../../src/kube/cluster.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import type { NotificationConfig } from '../../src/notify/config.ts';
 import { clusterAdmission } from '../../src/operator/admission-source.ts';
 import { type Operator, startOperator } from '../../src/operator/operator.ts';
 import { configMapPlatform } from '../../src/operator/platform-source.ts';
@@ -54,6 +55,8 @@ export interface StartOptions {
   admission?: { policies: string[]; refreshMs: number };
   /** As `--trusted-root`: the roots attestations must chain to (default the shipped one). */
   trustRoots?: TrustRoot[];
+  /** As `--notifications`: where decisions are announced. */
+  notifications?: NotificationConfig;
 }
 
 export interface KubeWorld {
@@ -235,6 +238,10 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
         serviceUrl: serviceUrl(kube, urls, problems),
         // Enough requests for a guard run to meet the policy's bound and pass.
         guardLoad: { requests: 100, concurrency: 2 },
+        ...(options.notifications && {
+          notifications: options.notifications,
+          notificationDrainMs: 200,
+        }),
       });
       operators.push(op);
       return op;
