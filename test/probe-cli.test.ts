@@ -206,7 +206,7 @@ describe('vakt probe reports', () => {
     expect(verdict.onLeak).toMatchObject({ command: cmd, exitCode: 7 });
     expect(markdown).toMatch(/## 🛑 vakt probe: LEAK/);
     expect(markdown).toMatch(/x-last-customer/);
-    expect(cap.stdout).toMatch(/on-leak .* -> exited 7 after \d+ ms/);
+    expect(cap.stdout).toMatch(/on-leak .* -> exited 7 after (\d+(\.\d)? ms|[\d,]+\.\d s)/);
     expect(cap.stderr).toMatch(/reverting/);
     // --verbose logs the run as JSON lines, the leak among them.
     const logs = cap.stderr

@@ -74,7 +74,9 @@ describe('the revert command', () => {
     expect(code).toBe(1);
     expect(verdict.onLeak).toMatchObject({ exitCode: 0, signal: null });
     expect(verdict.onLeak?.timedOut).toBeUndefined();
-    expect(cap.stdout).toMatch(/^ {2}on-leak {4}echo reverted -> exited 0 after \d+ ms$/m);
+    expect(cap.stdout).toMatch(
+      /^ {2}on-leak {4}echo reverted -> exited 0 after (\d+(\.\d)? ms|[\d,]+\.\d s)$/m,
+    );
   });
 
   it('failing is exit 4, and the report says how it ended', async () => {
@@ -99,7 +101,7 @@ describe('the revert command', () => {
     expect(code).toBe(4);
     expect(verdict.onLeak).toMatchObject({ timedOut: true, timeoutMs: 300, signal: 'SIGTERM' });
     expect(cap.stdout).toMatch(
-      /-> timed out after 300ms and was stopped with SIGTERM after \d+ ms/,
+      /-> timed out after 300ms and was stopped with SIGTERM after (\d+(\.\d)? ms|[\d,]+\.\d s)/,
     );
     expect(cap.stderr).not.toContain('finished');
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
