@@ -93,8 +93,11 @@ export async function runTargets(run: TargetsRun): Promise<ProbeReport | null> {
       onLeak: (leak: LeakEvidence) => {
         if (state.leak || signal.aborted) return;
         state.leak = true;
-        endAll();
         log.warn({ url, kind: leak.kind, summary: leak.summary }, 'leak: reporting at once');
+        // The revert goes out first: ending this probe's other requests (aborting each,
+        // closing sockets) is work the revert need not wait behind, nor the reverts of
+        // other guards leaking at the same moment.
+        setImmediate(endAll);
         run.deliver({
           ...base,
           outcome: 'leak',

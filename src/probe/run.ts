@@ -255,10 +255,12 @@ class ProbeRun {
       return;
     }
     this.leak = leak;
+    // Told first: what the leak sets off (a revert) must not wait behind stopping the
+    // run, which aborts every request in flight and closes the connections.
+    this.hooks.onLeak?.(leak);
     this.stop.abort();
     void this.transport.close();
     this.hooks.log?.warn({ leak }, 'leak found: stopping the run');
-    this.hooks.onLeak?.(leak);
   }
 
   async one(planned: PlannedRequest): Promise<void> {
