@@ -19,6 +19,7 @@ import {
   contentsAnswer,
   mockInstallationToken,
   mockPolicy,
+  mockPolicyAt,
   POLICY_PATH,
   STRICT_POLICY,
   startTestApp,
@@ -119,7 +120,11 @@ describe('vakt app: the vakt/two-person check run', () => {
     // The pull request's branch lowers the bar to one approval; main asks for three.
     const lenient = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
     const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
-    const fromHead = [mockPolicy(HEAD_REF, lenient), mockPolicy(HEAD, lenient)];
+    const fromHead = [
+      mockPolicy(HEAD_REF, lenient),
+      mockPolicyAt(HEAD_REF, lenient),
+      mockPolicyAt(HEAD, lenient),
+    ];
     mockPolicy('main', strict);
     mockPullRequest();
     const check = awaitCheckRun();
@@ -128,6 +133,24 @@ describe('vakt app: the vakt/two-person check run', () => {
     expect(run.conclusion).toBe('failure');
     expect(run.output.summary).toContain('needs 1 more approval');
     for (const scope of fromHead) expect(scope.isDone()).toBe(false);
+  });
+
+  it('reads the policy from the base branch by its full name: a tag called main cannot stand in for it', async () => {
+    const { url } = await startTestApp();
+    mockInstallationToken();
+    // Anyone with write access can push a tag named like the branch; git resolves the
+    // bare name "main" to refs/tags/main before refs/heads/main.
+    const own = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
+    const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
+    const tag = mockPolicyAt('main', own);
+    mockPolicy('main', strict);
+    mockPullRequest();
+    const check = awaitCheckRun();
+    await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
+    const run = await check.body;
+    expect(run.conclusion).toBe('failure');
+    expect(run.output.summary).toContain('needs 1 more approval');
+    expect(tag.isDone()).toBe(false);
   });
 
   it('passes nothing into a branch the default branch does not guard, whatever policy it holds', async () => {
@@ -174,7 +197,7 @@ describe('vakt app: the vakt/two-person check run', () => {
   it('fails closed, saying so, when the base branch has no policy or a broken one', async () => {
     const { url, app } = await startTestApp();
     mockInstallationToken();
-    nock(API).get(CONTENTS_PATH).query({ ref: 'main' }).reply(404, {
+    nock(API).get(CONTENTS_PATH).query({ ref: 'refs/heads/main' }).reply(404, {
       message: 'Not Found',
       documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
       status: '404',
@@ -219,7 +242,10 @@ describe('vakt app: the vakt/two-person check run', () => {
     expect(run.head_sha).toBe(HEAD);
     await app.idle();
 
-    nock(API).get(CONTENTS_PATH).query({ ref: 'main' }).reply(500, { message: 'Server Error' });
+    nock(API)
+      .get(CONTENTS_PATH)
+      .query({ ref: 'refs/heads/main' })
+      .reply(500, { message: 'Server Error' });
     const unread = awaitCheckRun();
     await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
     const second = await unread.body;
@@ -259,7 +285,7 @@ describe('vakt app: the vakt/two-person check run', () => {
     const answer = contentsAnswer(POLICY_PATH, STRICT_POLICY, 'main');
     nock(API)
       .get(CONTENTS_PATH)
-      .query({ ref: 'main' })
+      .query({ ref: 'refs/heads/main' })
       .reply(async () => {
         await allIn;
         return [200, answer];

@@ -92,8 +92,9 @@ async function basePolicy(
   path: string,
 ): Promise<PolicyAtRef> {
   const { owner, repo, defaultBranch } = work;
-  if (baseRef === defaultBranch) return readPolicyAt(octokit, { owner, repo, ref: baseRef, path });
-  const guarding = await readPolicyAt(octokit, { owner, repo, ref: defaultBranch, path });
+  if (baseRef === defaultBranch)
+    return readPolicyAt(octokit, { owner, repo, branch: baseRef, path });
+  const guarding = await readPolicyAt(octokit, { owner, repo, branch: defaultBranch, path });
   if (!guarding.ok) return guarding;
   if (!guarding.policy.protectedBranches.includes(baseRef)) {
     return {
@@ -105,5 +106,5 @@ async function basePolicy(
       source: guarding.source,
     };
   }
-  return readPolicyAt(octokit, { owner, repo, ref: baseRef, path });
+  return readPolicyAt(octokit, { owner, repo, branch: baseRef, path });
 }
