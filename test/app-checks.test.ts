@@ -19,6 +19,7 @@ import {
   contentsAnswer,
   mockInstallationToken,
   mockPolicy,
+  mockPolicyAt,
   POLICY_PATH,
   STRICT_POLICY,
   startTestApp,
@@ -42,8 +43,9 @@ const WORLD: GitHubWorld = {
 };
 
 /** GitHub as the gate reads pull request #42, with only the reviews `keep` accepts. */
-function mockPullRequest(keep: (login: string) => boolean = () => true) {
+function mockPullRequest(keep: (login: string) => boolean = () => true, base = 'main') {
   const answer = structuredClone(pullRequest);
+  answer.data.repository.pullRequest.baseRefName = base;
   const reviews = answer.data.repository.pullRequest.reviews;
   reviews.nodes = reviews.nodes.filter((r) => keep(r.author.login));
   reviews.totalCount = reviews.nodes.length;
@@ -118,7 +120,11 @@ describe('vakt app: the vakt/two-person check run', () => {
     // The pull request's branch lowers the bar to one approval; main asks for three.
     const lenient = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
     const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
-    const fromHead = [mockPolicy(HEAD_REF, lenient), mockPolicy(HEAD, lenient)];
+    const fromHead = [
+      mockPolicy(HEAD_REF, lenient),
+      mockPolicyAt(HEAD_REF, lenient),
+      mockPolicyAt(HEAD, lenient),
+    ];
     mockPolicy('main', strict);
     mockPullRequest();
     const check = awaitCheckRun();
@@ -129,10 +135,69 @@ describe('vakt app: the vakt/two-person check run', () => {
     for (const scope of fromHead) expect(scope.isDone()).toBe(false);
   });
 
+  it('reads the policy from the base branch by its full name: a tag called main cannot stand in for it', async () => {
+    const { url } = await startTestApp();
+    mockInstallationToken();
+    // Anyone with write access can push a tag named like the branch; git resolves the
+    // bare name "main" to refs/tags/main before refs/heads/main.
+    const own = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
+    const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
+    const tag = mockPolicyAt('main', own);
+    mockPolicy('main', strict);
+    mockPullRequest();
+    const check = awaitCheckRun();
+    await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
+    const run = await check.body;
+    expect(run.conclusion).toBe('failure');
+    expect(run.output.summary).toContain('needs 1 more approval');
+    expect(tag.isDone()).toBe(false);
+  });
+
+  it('passes nothing into a branch the default branch does not guard, whatever policy it holds', async () => {
+    const { url } = await startTestApp();
+    mockInstallationToken();
+    // Whoever can push a branch can give it a policy of their own: this one asks for one
+    // approval. A pass earned there would sit on the same head commit as the pull request
+    // into main, where GitHub would count it.
+    const own = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
+    const fromUnguarded = mockPolicy('try-this', own);
+    mockPolicy('main');
+    mockPullRequest(undefined, 'try-this');
+    const check = awaitCheckRun();
+    await deliver(url, 'pull_request', pullRequestEvent('opened', { base: 'try-this' }), {
+      secret: WEBHOOK_SECRET,
+    });
+    const run = await check.body;
+    expect(run.conclusion).toBe('failure');
+    expect(run.head_sha).toBe(HEAD);
+    expect(run.output.title).toBe(
+      'DENIED: try-this is neither main nor in approval.protectedBranches of .github/vakt-policy.yaml@main: whoever can push to it could write its policy',
+    );
+    expect(fromUnguarded.isDone()).toBe(false);
+  });
+
+  it("judges a pull request into a protected branch the default branch's policy names by that branch's policy", async () => {
+    const { url } = await startTestApp();
+    mockInstallationToken();
+    mockPolicy('main', `${STRICT_POLICY}  protectedBranches: [main, release]\n`);
+    const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
+    mockPolicy('release', strict);
+    mockPullRequest(undefined, 'release');
+    const check = awaitCheckRun();
+    await deliver(url, 'pull_request', pullRequestEvent('opened', { base: 'release' }), {
+      secret: WEBHOOK_SECRET,
+    });
+    const run = await check.body;
+    expect(run.conclusion).toBe('failure');
+    expect(run.output.summary).toContain('needs 1 more approval');
+    expect(run.output.summary).toContain('Policy: `.github/vakt-policy.yaml@release`');
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('fails closed, saying so, when the base branch has no policy or a broken one', async () => {
     const { url, app } = await startTestApp();
     mockInstallationToken();
-    nock(API).get(CONTENTS_PATH).query({ ref: 'main' }).reply(404, {
+    nock(API).get(CONTENTS_PATH).query({ ref: 'refs/heads/main' }).reply(404, {
       message: 'Not Found',
       documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
       status: '404',
@@ -177,7 +242,10 @@ describe('vakt app: the vakt/two-person check run', () => {
     expect(run.head_sha).toBe(HEAD);
     await app.idle();
 
-    nock(API).get(CONTENTS_PATH).query({ ref: 'main' }).reply(500, { message: 'Server Error' });
+    nock(API)
+      .get(CONTENTS_PATH)
+      .query({ ref: 'refs/heads/main' })
+      .reply(500, { message: 'Server Error' });
     const unread = awaitCheckRun();
     await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
     const second = await unread.body;
@@ -217,7 +285,7 @@ describe('vakt app: the vakt/two-person check run', () => {
     const answer = contentsAnswer(POLICY_PATH, STRICT_POLICY, 'main');
     nock(API)
       .get(CONTENTS_PATH)
-      .query({ ref: 'main' })
+      .query({ ref: 'refs/heads/main' })
       .reply(async () => {
         await allIn;
         return [200, answer];

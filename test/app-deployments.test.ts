@@ -145,7 +145,7 @@ describe('vakt app: custom deployment protection rules', () => {
     );
     await app.idle();
 
-    nock(API).get(CONTENTS_PATH).query({ ref: 'main' }).reply(500, {});
+    nock(API).get(CONTENTS_PATH).query({ ref: 'refs/heads/main' }).reply(500, {});
     const second = awaitReview();
     await deliver(url, 'deployment_protection_rule', protectionRuleEvent(), {
       secret: WEBHOOK_SECRET,

@@ -289,6 +289,23 @@ describe('what each kind of sink receives', () => {
     expect(blocks[2]?.facts).toContainEqual({ title: 'Digests', value: digestOf('leak') });
   });
 
+  it('Teams: text from the cluster cannot become a link or an image in the card', () => {
+    // Anyone who may edit the Deployment names its images; Kubernetes takes any text, and
+    // the Blocked message quotes an image that is not pinned.
+    const bait = '[Re-approve the release](https://vakt-approve.example/login)';
+    const notification = n();
+    notification.message = `template ${HL} names images by tag, not by digest (${bait}): pin each image`;
+    notification.evidence.approval = {
+      outcome: 'denied',
+      approvers: ['![x](https://t.example/p.png)'],
+    };
+    const text = JSON.stringify(teamsBody(notification));
+    expect(text).not.toMatch(/\]\(/);
+    // Still readable: the characters are all there.
+    expect(text).toContain('Re-approve the release');
+    expect(text).toContain('https://vakt-approve.example/login');
+  });
+
   it('webhook: the notification itself, as documented', () => {
     const notification = n();
     expect(JSON.parse(bodyFor('webhook', notification))).toEqual(notification);

@@ -1,10 +1,15 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import nock from 'nock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { prepareServe } from '../src/cli/serve-run.ts';
+import { createLogger } from '../src/log.ts';
+import type { ProbeConfig } from '../src/probe/config.ts';
+import { noCounters, type ProbeVerdict } from '../src/probe/types.ts';
+import { CanaryProbe } from '../src/serve/hooks.ts';
 import { type ServeHandle, startServe } from '../src/serve/server.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
 import { answerDeployedCommit, MERGE } from './support/deployed-commit.ts';
@@ -190,6 +195,61 @@ describe('vakt serve: pre-rollout and rollout run the probe against the canary',
     // Once it has answered, the next call probes afresh.
     await call(leaky, 'rollout', flagger());
     expect(runs()).toBe(before + 2);
+  });
+});
+
+describe('vakt serve: a probe run answers only for the revision it began on', () => {
+  /** A verdict as a run ends with one: a pass, or the inconclusive of a stopped run. */
+  function verdict(outcome: 'pass' | 'inconclusive'): ProbeVerdict {
+    return {
+      outcome,
+      reason:
+        outcome === 'pass' ? 'no leak in 400 checked responses' : 'stopped before it finished',
+      target: 'http://shop-canary.shop',
+      tenants: ['alice', 'bob'],
+      startedAt: '2026-11-02T10:12:09.000Z',
+      durationMs: 1200,
+      counters: { ...noCounters(), sent: 400, checked: 400 },
+      leakRateBound: outcome === 'pass' ? 0.0075 : null,
+      confidence: 0.95,
+      maxLeakRate: 0.01,
+      warnings: [],
+      failures: [],
+      latencyMs: { p50: 2, p99: 9, max: 12 },
+      protocols: ['http/1.1'],
+    };
+  }
+
+  it('stops a run when Flagger asks for another revision, and probes that one afresh', async () => {
+    // Runs held until the test ends them, so which call got which run is certain.
+    const runs: { signal: AbortSignal; end: (v: ProbeVerdict) => void }[] = [];
+    const run = (_config: ProbeConfig, hooks: { signal: AbortSignal }) =>
+      new Promise<ProbeVerdict>((end) => {
+        runs.push({ signal: hooks.signal, end });
+        hooks.signal.addEventListener('abort', () => end(verdict('inconclusive')), { once: true });
+      });
+    const quiet = new Writable({ write: (_c, _e, done) => done() });
+    const probe = new CanaryProbe(
+      {} as ProbeConfig,
+      createLogger({ destination: quiet }),
+      new AbortController().signal,
+      run,
+    );
+
+    // Flagger's call for revision A timed out, and it called again for A: one run.
+    const first = probe.answer('checksum-a');
+    const retried = probe.answer('checksum-a');
+    await vi.waitFor(() => expect(runs).toHaveLength(1));
+    // Meanwhile A was replaced by B: the run that began on A's pods must not answer for B.
+    const next = probe.answer('checksum-b');
+    expect((await first).status).toBe(503);
+    expect((await retried).status).toBe(503);
+    expect(runs[0]?.signal.aborted).toBe(true);
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    runs[1]?.end(verdict('pass'));
+    const answer = await next;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatch(/^vakt probe: PASS/);
   });
 });
 

@@ -73,7 +73,7 @@ async function judge(
   settings: { policyPath: string; trustedRoot?: string },
 ): Promise<{ outcome: ApprovalVerdict['outcome']; comment: string }> {
   const { owner, repo } = work;
-  const at = { owner, repo, ref: work.defaultBranch, path: settings.policyPath };
+  const at = { owner, repo, branch: work.defaultBranch, path: settings.policyPath };
   const policy = await readPolicyAt(octokit, at);
   if (!policy.ok) {
     return { outcome: policy.outcome, comment: lines(policy.outcome, policy.reasons) };

@@ -17,6 +17,8 @@ export interface PullRequestWork {
   headSha: string;
   /** The branch the policy is read from: the pull request's base, never its head. */
   baseRef: string;
+  /** Whose policy says which other bases are guarded (see pull-request-check.ts). */
+  defaultBranch: string;
 }
 
 /** Approve or reject one environment of a workflow run (a custom deployment protection rule). */
@@ -192,6 +194,7 @@ function pullRequestWork(
     pullNumber: pr.number,
     headSha: pr.head.sha,
     baseRef: pr.base.ref,
+    defaultBranch: p.repository.default_branch,
   };
 }
 

@@ -27,9 +27,9 @@ const MAX_POLICY_BYTES = 256 * 1024;
 
 export async function readPolicyAt(
   octokit: Octokit,
-  at: { owner: string; repo: string; ref: string; path: string },
+  at: { owner: string; repo: string; branch: string; path: string },
 ): Promise<PolicyAtRef> {
-  const source = `${at.path}@${at.ref}`;
+  const source = `${at.path}@${at.branch}`;
   const denied = (reason: string): PolicyAtRef => ({
     ok: false,
     outcome: 'denied',
@@ -42,12 +42,14 @@ export async function readPolicyAt(
       owner: at.owner,
       repo: at.repo,
       path: at.path,
-      ref: at.ref,
+      // The full name: a bare "main" resolves to a tag of that name first, as in git,
+      // and anyone with write access can push a tag.
+      ref: `refs/heads/${at.branch}`,
     }));
   } catch (error) {
     if ((error as { status?: unknown }).status === 404) {
       return denied(
-        `no policy at ${at.path} on ${at.ref}: without one vakt approves nothing (add the file to ${at.ref})`,
+        `no policy at ${at.path} on ${at.branch}: without one vakt approves nothing (add the file to ${at.branch})`,
       );
     }
     const reason = factsError(error, `could not read the policy ${source}`).message;

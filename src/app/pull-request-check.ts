@@ -4,7 +4,7 @@ import { factsError } from '../approval/fetch-errors.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import { type CheckReport, checkRunBody, refusalReport, verdictReport } from './check-run.ts';
 import type { PullRequestWork } from './events.ts';
-import { readPolicyAt } from './policy-at-ref.ts';
+import { type PolicyAtRef, readPolicyAt } from './policy-at-ref.ts';
 
 /**
  * One pull request judged again, as `vakt gate --pr` would judge it, under the policy of
@@ -55,7 +55,7 @@ async function judge(
   let baseRef = work.baseRef;
   // Twice at most: once more when the pull request was retargeted after the event was sent.
   for (let attempt = 0; ; attempt++) {
-    const policy = await readPolicyAt(octokit, { owner, repo, ref: baseRef, path: policyPath });
+    const policy = await basePolicy(octokit, work, baseRef, policyPath);
     if (!policy.ok) {
       const report = refusalReport(policy.outcome, policy.reasons, policy.source);
       return { report, headSha: work.headSha, source: policy.source };
@@ -75,4 +75,36 @@ async function judge(
     const headSha = verdict.evidence.headSha || work.headSha;
     return { report: verdictReport(verdict, policy.source), headSha, source: policy.source };
   }
+}
+
+/**
+ * The policy a pull request into `baseRef` is judged by. A check run belongs to a commit,
+ * not to a pull request, so a pass earned under any base stands for the same head wherever
+ * it is proposed: a base whose policy anyone with push access could have written must not
+ * earn one. The default branch is trusted, and so is each branch its policy lists in
+ * `protectedBranches` (as the gate trusts them for deployed commits); any other base is a
+ * denial, whatever its own policy says.
+ */
+async function basePolicy(
+  octokit: Octokit,
+  work: PullRequestWork,
+  baseRef: string,
+  path: string,
+): Promise<PolicyAtRef> {
+  const { owner, repo, defaultBranch } = work;
+  if (baseRef === defaultBranch)
+    return readPolicyAt(octokit, { owner, repo, branch: baseRef, path });
+  const guarding = await readPolicyAt(octokit, { owner, repo, branch: defaultBranch, path });
+  if (!guarding.ok) return guarding;
+  if (!guarding.policy.protectedBranches.includes(baseRef)) {
+    return {
+      ok: false,
+      outcome: 'denied',
+      reasons: [
+        `${baseRef} is neither ${defaultBranch} nor in approval.protectedBranches of ${guarding.source}: whoever can push to it could write its policy`,
+      ],
+      source: guarding.source,
+    };
+  }
+  return readPolicyAt(octokit, { owner, repo, branch: baseRef, path });
 }

@@ -104,6 +104,16 @@ export function slackBody(n: Notification): unknown {
   };
 }
 
+/**
+ * Teams renders Markdown in TextBlocks and facts, and has no escape all its clients honour.
+ * A zero-width space after each `]` and `<` keeps every character but breaks the syntax of
+ * links, images and autolinks, so text from the cluster (an image name anyone who may edit
+ * a Deployment chooses) cannot put a link of its own in the card.
+ */
+function teamsText(text: string): string {
+  return text.replace(/[\]<]/g, '$&\u200b');
+}
+
 export function teamsBody(n: Notification): unknown {
   return {
     type: 'message',
@@ -125,10 +135,10 @@ export function teamsBody(n: Notification): unknown {
               color: n.severity === 'warning' ? 'Attention' : 'Good',
               wrap: true,
             },
-            { type: 'TextBlock', text: n.message, wrap: true },
+            { type: 'TextBlock', text: teamsText(n.message), wrap: true },
             {
               type: 'FactSet',
-              facts: factsOf(n).map(([title, value]) => ({ title, value })),
+              facts: factsOf(n).map(([title, value]) => ({ title, value: teamsText(value) })),
             },
             {
               type: 'TextBlock',

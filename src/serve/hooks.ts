@@ -82,38 +82,70 @@ export async function answerGate(gate: GateSetup, revision: Revision): Promise<A
   }
 }
 
+/** How a run is made (runProbe; tests pass one they end themselves). */
+export type RunProbe = (
+  config: ProbeConfig,
+  hooks: { log: Logger; signal: AbortSignal },
+) => Promise<ProbeVerdict>;
+
+interface Run {
+  /** The revision it was started for: Flagger's checksum of the canary's spec. */
+  revision: string | undefined;
+  verdict: Promise<ProbeVerdict>;
+  stop: AbortController;
+}
+
 /**
- * Probes the canary, one run at a time: a call that arrives while a run is going (Flagger
+ * Probes the canary, one run at a time. A call for the revision under probe (Flagger
  * retrying after its timeout, a second hook) gets that run's verdict instead of doubling
- * the load on the canary.
+ * the load on the canary. A call for another revision must not: the run began on pods that
+ * are on their way out, and its pass would let the new ones have traffic unprobed. That
+ * run is stopped (its callers get an inconclusive 503) and a fresh one starts once it has
+ * ended.
  */
 export class CanaryProbe {
-  #running: Promise<ProbeVerdict> | undefined;
+  #running: Run | undefined;
   readonly config: ProbeConfig;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  readonly #run: RunProbe;
 
-  constructor(config: ProbeConfig, log: Logger, signal: AbortSignal) {
+  constructor(config: ProbeConfig, log: Logger, signal: AbortSignal, run: RunProbe = runProbe) {
     this.config = config;
     this.log = log;
     this.signal = signal;
+    this.#run = run;
   }
 
-  async answer(): Promise<Answer> {
+  async answer(revision?: string): Promise<Answer> {
     try {
-      return probeAnswer(await this.verdict());
+      return probeAnswer(await this.verdict(revision));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return refusal(503, `INCONCLUSIVE: the probe could not run: ${message}`);
     }
   }
 
-  verdict(): Promise<ProbeVerdict> {
-    if (!this.#running) {
-      this.#running = runProbe(this.config, { log: this.log, signal: this.signal }).finally(() => {
-        this.#running = undefined;
-      });
-    }
-    return this.#running;
+  verdict(revision?: string): Promise<ProbeVerdict> {
+    const current = this.#running;
+    if (current && current.revision === revision) return current.verdict;
+    current?.stop.abort();
+    const ended = current?.verdict.then(
+      () => undefined,
+      () => undefined,
+    );
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.signal, stop.signal]);
+    const verdict = (async () => {
+      await ended;
+      return this.#run(this.config, { log: this.log, signal });
+    })();
+    const run: Run = { revision, verdict, stop };
+    this.#running = run;
+    const forget = () => {
+      if (this.#running === run) this.#running = undefined;
+    };
+    verdict.then(forget, forget);
+    return verdict;
   }
 }

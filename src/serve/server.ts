@@ -192,7 +192,7 @@ async function answerHook(
     return answerGate(options.gate, revision.value);
   }
   if (!probe) return refusal(404, 'this vakt serve has no probe: its policy has no probe section');
-  return probe.answer();
+  return probe.answer(payload.checksum);
 }
 
 function metadataOf(body: unknown): Record<string, string> | undefined {

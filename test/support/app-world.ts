@@ -101,13 +101,18 @@ export function mockInstallationToken(times = 1) {
 
 export const CONTENTS_PATH = `/repos/acme/shop/contents/${encodeURIComponent(POLICY_PATH)}`;
 
-/** The policy file at `ref`, read with the installation token. */
-export function mockPolicy(ref: string, text = STRICT_POLICY) {
+/** The policy file on `branch`, read by the branch's full name with the installation token. */
+export function mockPolicy(branch: string, text = STRICT_POLICY) {
+  return mockPolicyAt(`refs/heads/${branch}`, text, branch);
+}
+
+/** The policy file at `ref` exactly as the request names it (a bare name, a SHA). */
+export function mockPolicyAt(ref: string, text = STRICT_POLICY, name = ref) {
   return nock(API)
     .get(CONTENTS_PATH)
     .query({ ref })
     .matchHeader('authorization', `token ${INSTALLATION_TOKEN}`)
-    .reply(200, contentsAnswer(POLICY_PATH, text, ref));
+    .reply(200, contentsAnswer(POLICY_PATH, text, name));
 }
 
 /**
