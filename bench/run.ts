@@ -1,6 +1,6 @@
 // npm run bench: prints every figure the issues ask for. Figures, not assertions.
 // BENCH_ONLY=throughput,markers,decode,detection,detection-hogs,hostile,memory,gate,demo,
-// demo-hogs,operator,startup,serve,app picks a subset;
+// demo-hogs,operator,startup,serve,app,provenance picks a subset;
 // BENCH_GUARDS sets how many ReleaseGuards the operator bench carries (default 1000); the
 // operator bench also times the repair of foreign -stable edits (bench/repair.ts).
 import { benchApp } from './app.ts';
@@ -13,6 +13,7 @@ import { benchHostile } from './hostile.ts';
 import { benchMarkers } from './markers.ts';
 import { benchMemory } from './memory.ts';
 import { benchOperator } from './operator.ts';
+import { benchProvenance } from './provenance.ts';
 import { benchServe } from './serve.ts';
 import { benchStartup } from './startup.ts';
 import { type Figure, print } from './support.ts';
@@ -37,6 +38,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   startup: () => benchStartup(),
   serve: benchServe,
   app: benchApp,
+  provenance: () => benchProvenance(),
 };
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);

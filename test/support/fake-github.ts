@@ -10,7 +10,8 @@ import {
 
 /**
  * GitHub's API on loopback, for what cannot use nock: a bundled Action run in its own
- * process, and the decision-time benchmark. Answers the gate's queries from a world.
+ * process, and the decision-time benchmarks. Answers the gate's queries (and, for
+ * `--image`, the attestations API) from a world.
  */
 export interface FakeGitHub {
   url: string;
@@ -28,6 +29,8 @@ export interface FakeWorld extends GitHubWorld {
   commitPulls?: Record<string, unknown[]>;
   /** GET /repos/{owner}/{repo}/activity: who pushed to the head branch (default nobody). */
   activity?: unknown[];
+  /** GET /repos/{owner}/{repo}/attestations/{subject_digest}, by "sha256:<hex>". */
+  attestations?: Record<string, unknown>;
 }
 
 export async function startFakeGitHub(world: FakeWorld): Promise<FakeGitHub> {
@@ -56,6 +59,11 @@ export async function startFakeGitHub(world: FakeWorld): Promise<FakeGitHub> {
       return send(res, 200, world.commitPulls?.[pulls[1]] ?? []);
     if (req.method === 'GET' && /^\/repos\/[^/]+\/[^/]+\/activity$/.test(path))
       return send(res, 200, world.activity ?? []);
+    const attested = /^\/repos\/[^/]+\/[^/]+\/attestations\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && attested?.[1]) {
+      const answer = world.attestations?.[decodeURIComponent(attested[1])];
+      if (answer !== undefined) return send(res, 200, answer);
+    }
     const status = /^\/repos\/[^/]+\/[^/]+\/statuses\/([0-9a-f]{40})$/.exec(path);
     if (req.method === 'POST' && status?.[1]) {
       const posted = JSON.parse(text) as { state: string; context: string; description: string };
