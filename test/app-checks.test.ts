@@ -1,7 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it, vi } from 'vitest';
 import activity from './fixtures/github/activity.json' with { type: 'json' };
-import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
 import { answerActivity } from './support/activity.ts';
 import {
   checkSuiteEvent,
@@ -20,38 +19,16 @@ import {
   mockInstallationToken,
   mockPolicy,
   mockPolicyAt,
+  mockPullRequest,
   POLICY_PATH,
   STRICT_POLICY,
   startTestApp,
   WEBHOOK_SECRET,
 } from './support/app-world.ts';
-import {
-  type GitHubWorld,
-  isApproversQuery,
-  isPullRequestQuery,
-  replyApprovers,
-} from './support/github-answers.ts';
 import { offline } from './support/offline.ts';
 
 offline({ loopback: true });
 answerActivity(API, activity);
-
-const WORLD: GitHubWorld = {
-  pullRequest,
-  permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
-  teams: { 'acme/sre': ['carol'] },
-};
-
-/** GitHub as the gate reads pull request #42, with only the reviews `keep` accepts. */
-function mockPullRequest(keep: (login: string) => boolean = () => true, base = 'main') {
-  const answer = structuredClone(pullRequest);
-  answer.data.repository.pullRequest.baseRefName = base;
-  const reviews = answer.data.repository.pullRequest.reviews;
-  reviews.nodes = reviews.nodes.filter((r) => keep(r.author.login));
-  reviews.totalCount = reviews.nodes.length;
-  nock(API).post('/graphql', isPullRequestQuery).reply(200, answer);
-  nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(WORLD));
-}
 
 interface CheckRun {
   name: string;
@@ -65,6 +42,17 @@ interface CheckRun {
 function awaitCheckRun() {
   return awaitPost<CheckRun>('/repos/acme/shop/check-runs', 201, checkRunAnswer);
 }
+
+/** Delivers a signed webhook and resolves with the check run vakt posts for it. */
+async function checkRunFor(url: string, event: string, payload: unknown): Promise<CheckRun> {
+  const check = awaitCheckRun();
+  await deliver(url, event, payload, { secret: WEBHOOK_SECRET });
+  return check.body;
+}
+
+/** A policy asking for `n` approvals and nothing else. */
+const needing = (n: number) =>
+  `apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: ${n}\n`;
 
 describe('vakt app: the vakt/two-person check run', () => {
   it('posts a passing check with who counted and who did not after a review', async () => {
@@ -105,9 +93,7 @@ describe('vakt app: the vakt/two-person check run', () => {
     mockInstallationToken();
     mockPolicy('main');
     mockPullRequest((login) => login !== 'carol');
-    const check = awaitCheckRun();
-    await deliver(url, 'pull_request', pullRequestEvent('synchronize'), { secret: WEBHOOK_SECRET });
-    const run = await check.body;
+    const run = await checkRunFor(url, 'pull_request', pullRequestEvent('synchronize'));
     expect(run.conclusion).toBe('failure');
     expect(run.output.title).toMatch(/^DENIED: /);
     expect(run.output.summary).toContain('### Missing');
@@ -118,8 +104,8 @@ describe('vakt app: the vakt/two-person check run', () => {
     const { url } = await startTestApp();
     mockInstallationToken();
     // The pull request's branch lowers the bar to one approval; main asks for three.
-    const lenient = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
-    const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
+    const lenient = needing(1);
+    const strict = needing(3);
     const fromHead = [
       mockPolicy(HEAD_REF, lenient),
       mockPolicyAt(HEAD_REF, lenient),
@@ -127,9 +113,7 @@ describe('vakt app: the vakt/two-person check run', () => {
     ];
     mockPolicy('main', strict);
     mockPullRequest();
-    const check = awaitCheckRun();
-    await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
-    const run = await check.body;
+    const run = await checkRunFor(url, 'pull_request_review', reviewEvent());
     expect(run.conclusion).toBe('failure');
     expect(run.output.summary).toContain('needs 1 more approval');
     for (const scope of fromHead) expect(scope.isDone()).toBe(false);
@@ -140,14 +124,12 @@ describe('vakt app: the vakt/two-person check run', () => {
     mockInstallationToken();
     // Anyone with write access can push a tag named like the branch; git resolves the
     // bare name "main" to refs/tags/main before refs/heads/main.
-    const own = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
-    const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
+    const own = needing(1);
+    const strict = needing(3);
     const tag = mockPolicyAt('main', own);
     mockPolicy('main', strict);
     mockPullRequest();
-    const check = awaitCheckRun();
-    await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
-    const run = await check.body;
+    const run = await checkRunFor(url, 'pull_request_review', reviewEvent());
     expect(run.conclusion).toBe('failure');
     expect(run.output.summary).toContain('needs 1 more approval');
     expect(tag.isDone()).toBe(false);
@@ -159,15 +141,11 @@ describe('vakt app: the vakt/two-person check run', () => {
     // Whoever can push a branch can give it a policy of their own: this one asks for one
     // approval. A pass earned there would sit on the same head commit as the pull request
     // into main, where GitHub would count it.
-    const own = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 1\n';
-    const fromUnguarded = mockPolicy('try-this', own);
+    const fromUnguarded = mockPolicy('try-this', needing(1));
     mockPolicy('main');
     mockPullRequest(undefined, 'try-this');
-    const check = awaitCheckRun();
-    await deliver(url, 'pull_request', pullRequestEvent('opened', { base: 'try-this' }), {
-      secret: WEBHOOK_SECRET,
-    });
-    const run = await check.body;
+    const opened = pullRequestEvent('opened', { base: 'try-this' });
+    const run = await checkRunFor(url, 'pull_request', opened);
     expect(run.conclusion).toBe('failure');
     expect(run.head_sha).toBe(HEAD);
     expect(run.output.title).toBe(
@@ -180,14 +158,10 @@ describe('vakt app: the vakt/two-person check run', () => {
     const { url } = await startTestApp();
     mockInstallationToken();
     mockPolicy('main', `${STRICT_POLICY}  protectedBranches: [main, release]\n`);
-    const strict = 'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: 3\n';
-    mockPolicy('release', strict);
+    mockPolicy('release', needing(3));
     mockPullRequest(undefined, 'release');
-    const check = awaitCheckRun();
-    await deliver(url, 'pull_request', pullRequestEvent('opened', { base: 'release' }), {
-      secret: WEBHOOK_SECRET,
-    });
-    const run = await check.body;
+    const opened = pullRequestEvent('opened', { base: 'release' });
+    const run = await checkRunFor(url, 'pull_request', opened);
     expect(run.conclusion).toBe('failure');
     expect(run.output.summary).toContain('needs 1 more approval');
     expect(run.output.summary).toContain('Policy: `.github/vakt-policy.yaml@release`');
@@ -202,9 +176,7 @@ describe('vakt app: the vakt/two-person check run', () => {
       documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
       status: '404',
     });
-    const missing = awaitCheckRun();
-    await deliver(url, 'pull_request', pullRequestEvent('opened'), { secret: WEBHOOK_SECRET });
-    const first = await missing.body;
+    const first = await checkRunFor(url, 'pull_request', pullRequestEvent('opened'));
     expect(first.conclusion).toBe('failure');
     expect(first.output.title).toBe(
       'DENIED: no policy at .github/vakt-policy.yaml on main: without one vakt approves nothing (add the file to main)',
@@ -215,9 +187,7 @@ describe('vakt app: the vakt/two-person check run', () => {
       'main',
       'apiVersion: vakt.dev/v1alpha1\nkind: Policy\napproval:\n  minApprovals: two\n',
     );
-    const broken = awaitCheckRun();
-    await deliver(url, 'pull_request', pullRequestEvent('opened'), { secret: WEBHOOK_SECRET });
-    const second = await broken.body;
+    const second = await checkRunFor(url, 'pull_request', pullRequestEvent('opened'));
     expect(second.conclusion).toBe('failure');
     expect(second.output.title).toBe(
       'DENIED: the policy .github/vakt-policy.yaml@main is not valid',
@@ -232,9 +202,7 @@ describe('vakt app: the vakt/two-person check run', () => {
     mockInstallationToken();
     mockPolicy('main');
     nock(API).post('/graphql').reply(502, { message: 'Server Error' });
-    const failed = awaitCheckRun();
-    await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
-    const run = await failed.body;
+    const run = await checkRunFor(url, 'pull_request_review', reviewEvent());
     expect(run.conclusion).toBe('failure');
     expect(run.output.title).toBe(
       'UNDECIDED: could not read pull request #42: GitHub answered 502',
@@ -246,9 +214,7 @@ describe('vakt app: the vakt/two-person check run', () => {
       .get(CONTENTS_PATH)
       .query({ ref: 'refs/heads/main' })
       .reply(500, { message: 'Server Error' });
-    const unread = awaitCheckRun();
-    await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
-    const second = await unread.body;
+    const second = await checkRunFor(url, 'pull_request_review', reviewEvent());
     expect(second.conclusion).toBe('failure');
     expect(second.output.title).toBe(
       'UNDECIDED: could not read the policy .github/vakt-policy.yaml@main: GitHub answered 500',
@@ -319,9 +285,8 @@ describe('vakt app: the vakt/two-person check run', () => {
     for (let i = 0; i < 2; i++) {
       mockPolicy('main');
       mockPullRequest();
-      const check = awaitCheckRun();
-      await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
-      expect((await check.body).conclusion).toBe('success');
+      const run = await checkRunFor(url, 'pull_request_review', reviewEvent());
+      expect(run.conclusion).toBe('success');
       await app.idle();
     }
     expect(token.isDone()).toBe(true);
@@ -332,9 +297,8 @@ describe('vakt app: the vakt/two-person check run', () => {
       const fresh = mockInstallationToken();
       mockPolicy('main');
       mockPullRequest();
-      const check = awaitCheckRun();
-      await deliver(url, 'pull_request_review', reviewEvent(), { secret: WEBHOOK_SECRET });
-      expect((await check.body).conclusion).toBe('success');
+      const run = await checkRunFor(url, 'pull_request_review', reviewEvent());
+      expect(run.conclusion).toBe('success');
       expect(fresh.isDone()).toBe(true);
     } finally {
       vi.useRealTimers();

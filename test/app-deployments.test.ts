@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
-import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
 import { deliver, MERGE, protectionRuleEvent, RUN_ID } from './support/app-webhooks.ts';
 import {
   API,
@@ -12,26 +11,16 @@ import {
   CONTENTS_PATH,
   mockInstallationToken,
   mockPolicy,
+  mockPullRequest,
   startTestApp,
   WEBHOOK_SECRET,
 } from './support/app-world.ts';
 import { ATTESTATIONS_PATH, attest, attestationsAnswer, DIGEST } from './support/attestations.ts';
-import {
-  type GitHubWorld,
-  isApproversQuery,
-  isPullRequestQuery,
-  replyApprovers,
-} from './support/github-answers.ts';
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
 
 offline({ loopback: true });
 
-const WORLD: GitHubWorld = {
-  pullRequest,
-  permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
-  teams: { 'acme/sre': ['carol'] },
-};
 const REVIEW_PATH = `/repos/acme/shop/actions/runs/${RUN_ID}/deployment_protection_rule`;
 const IMAGE = `ghcr.io/acme/shop@sha256:${DIGEST}`;
 const WITH_PROVENANCE = `apiVersion: vakt.dev/v1alpha1
@@ -50,15 +39,10 @@ interface Review {
 }
 
 /** GitHub as the gate reads the merge commit MERGE and pull request #42. */
-function mockMergedPullRequest(keep: (login: string) => boolean = () => true) {
-  const answer = structuredClone(pullRequest);
-  const reviews = answer.data.repository.pullRequest.reviews;
-  reviews.nodes = reviews.nodes.filter((r) => keep(r.author.login));
-  reviews.totalCount = reviews.nodes.length;
+function mockMergedPullRequest(keep?: (login: string) => boolean) {
   nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, commitPulls);
-  nock(API).post('/graphql', isPullRequestQuery).reply(200, answer);
   nock(API).get('/repos/acme/shop/activity').query(true).optionally().reply(200, []);
-  nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(WORLD));
+  mockPullRequest(keep);
 }
 
 function awaitReview() {

@@ -11,6 +11,7 @@ import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import { allows, type ResourceRequest, renderGrants } from './support/chart-rbac.ts';
 import type { RequestRecord } from './support/fake-kube/index.ts';
 import {
+  failStatusWrites,
   GITHUB_SECRET,
   type KubeWorld,
   LEASE,
@@ -33,6 +34,7 @@ import {
   spec,
   template,
 } from './support/operator-fixtures.ts';
+import { release, releaseUrls } from './support/releases.ts';
 import { shopEnv, shopSecrets } from './support/shop-probe.ts';
 
 /**
@@ -124,13 +126,14 @@ async function startWorld(guardSpec: unknown = spec(), tenants = shopEnv()): Pro
     template: template(SHA.v1, 'v1'),
     tenants,
     urls: [
-      [image('v1'), shops.clean.url],
-      [image('v2'), shops.clean2.url],
-      [image('v4'), shops.clean2.url],
+      ...releaseUrls({
+        stable: shops.clean,
+        candidate: shops.clean2,
+        slow: shops.slow,
+        leaky: shops.leaky,
+      }),
       [image('v5'), shops.clean2.url],
-      [image('v6'), shops.slow.url],
       [image('v7'), shops.clean2.url],
-      [image('leak'), shops.leaky.url],
       [image('leak-slow'), shops.leakySlow.url],
     ],
   });
@@ -141,20 +144,6 @@ async function adopted(world: KubeWorld): Promise<Operator> {
   const op = world.start();
   await world.waitFor('adoption', phaseIs(world, 'Idle'));
   return op;
-}
-
-/** A new template on the target, approved by `approvers` on GitHub; returns its hash. */
-function release(
-  world: KubeWorld,
-  sha: string,
-  tag: string,
-  approvers: string[],
-  replicas = 3,
-): string {
-  github.approvers.set(sha, approvers);
-  const tpl = template(sha, tag);
-  world.applyDeployment(tpl, replicas);
-  return templateHash(tpl);
 }
 
 const phaseIs =
@@ -670,14 +659,7 @@ describe('operator against the Kubernetes API', () => {
   it('keeps a reverted template rejected when the operator stopped before writing status', async () => {
     const world = await startWorld();
     const first = await adopted(world);
-    // Status writes fail from here on: every pass acts, then fails at its end.
-    world.kube.faults.fail({
-      verb: 'update',
-      kind: 'ReleaseGuard',
-      subresource: 'status',
-      code: 500,
-      times: 10_000,
-    });
+    failStatusWrites(world);
     const hash = release(world, SHA.leak, 'leak', APPROVERS);
     await world.waitFor(
       'the revert on the Deployment',

@@ -3,8 +3,8 @@ import { NotificationConfig } from '../src/notify/config.ts';
 import type { Notification } from '../src/notify/notification.ts';
 import type { Operator } from '../src/operator/operator.ts';
 import { RECHECK_ANNOTATION } from '../src/operator/reconciler.ts';
-import { templateHash } from '../src/release/template.ts';
 import {
+  failStatusWrites,
   GITHUB_SECRET,
   type KubeWorld,
   OPERATOR_NS,
@@ -13,7 +13,6 @@ import {
 import {
   digestOf,
   GITHUB_TOKEN,
-  github,
   image,
   metric,
   SHA,
@@ -21,6 +20,7 @@ import {
   template,
 } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
+import { release, releaseUrls } from './support/releases.ts';
 import { shopSecrets } from './support/shop-probe.ts';
 import { type Answer, type Receiver, startReceiver, urlFiles } from './support/webhook-receiver.ts';
 
@@ -81,13 +81,12 @@ async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
   const world = await startKubeWorld({
     spec: guardSpec,
     template: template(SHA.v1, 'v1'),
-    urls: [
-      [image('v1'), shops.v1.url],
-      [image('v2'), shops.v2.url],
-      [image('v4'), shops.v2.url],
-      [image('v6'), shops.slow.url],
-      [image('leak'), shops.leaky.url],
-    ],
+    urls: releaseUrls({
+      stable: shops.v1,
+      candidate: shops.v2,
+      slow: shops.slow,
+      leaky: shops.leaky,
+    }),
   });
   suite.world = world;
   return world;
@@ -97,13 +96,6 @@ async function adopted(world: KubeWorld, config: NotificationConfig): Promise<Op
   const op = world.start({ notifications: config });
   await world.waitFor('adoption', () => world.status()?.phase === 'Idle');
   return op;
-}
-
-function release(world: KubeWorld, sha: string, tag: string, approvers: string[]): string {
-  github.approvers.set(sha, approvers);
-  const tpl = template(sha, tag);
-  world.applyDeployment(tpl, 3);
-  return templateHash(tpl);
 }
 
 /** The notifications the JSON webhook received, in order. */
@@ -290,13 +282,7 @@ describe('operator notifications', () => {
     const s = await sinks();
     const world = await startWorld();
     const first = await adopted(world, s.config);
-    world.kube.faults.fail({
-      verb: 'update',
-      kind: 'ReleaseGuard',
-      subresource: 'status',
-      code: 500,
-      times: 10_000,
-    });
+    failStatusWrites(world);
     release(world, SHA.leak, 'leak', APPROVERS);
     // Each pass reverts, records its Event, then fails to write status, and runs again.
     await world.waitFor('the decision repeated', () => world.events('Reverted').length >= 2);

@@ -10,6 +10,7 @@ import { captureIo } from './support/io.ts';
 import {
   ALICE_TOKEN,
   BOB_PASSWORD,
+  startLoginRun,
   startLoginTarget,
   writeLoginPolicy,
 } from './support/login-target.ts';
@@ -136,9 +137,7 @@ describe('a refused login', () => {
   it.each([401, 403])(
     'answered %i names the tenant and the variable, not the password',
     async (status) => {
-      const target = await startLoginTarget(targets, { loginStatus: status });
-      const policy = await writeLoginPolicy(dir, target.url);
-      const cap = captureIo({ ALICE_TOKEN, BOB_PASSWORD }, dir);
+      const { policy, cap } = await startLoginRun(targets, dir, { loginStatus: status });
       const args = ['probe', '--policy', policy, '--json', 'p.json', '--markdown', 'p.md'];
       expect(await main(args, cap.io)).toBe(3);
       const refused = `login for tenant bob refused (${status}): check BOB_PASSWORD`;

@@ -5,13 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { LOG_EVERY_MS, progressLine } from '../src/cli/probe-progress.ts';
 import type { ProbeCounters } from '../src/probe/types.ts';
-import { captureIo } from './support/io.ts';
-import {
-  ALICE_TOKEN,
-  BOB_PASSWORD,
-  startLoginTarget,
-  writeLoginPolicy,
-} from './support/login-target.ts';
+import { startLoginRun } from './support/login-target.ts';
 import { Targets } from './support/probe-target.ts';
 
 /**
@@ -37,15 +31,14 @@ function handTicker() {
 
 async function runWithProgress(options: { isTTY: boolean; extra?: string[] }) {
   const hand = handTicker();
-  const target = await startLoginTarget(targets, {
+  const dir = await mkdtemp(join(tmpdir(), 'vakt-progress-'));
+  const { policy, cap } = await startLoginRun(targets, dir, {
+    requests: 400,
     // Ticks at fixed points of the run, however fast it goes.
     onRequest: (n) => {
       if (n === 100 || n === 200) hand.tick();
     },
   });
-  const dir = await mkdtemp(join(tmpdir(), 'vakt-progress-'));
-  const policy = await writeLoginPolicy(dir, target.url, { requests: 400 });
-  const cap = captureIo({ ALICE_TOKEN, BOB_PASSWORD }, dir);
   cap.io.isTTY = options.isTTY;
   cap.io.ticker = hand.ticker;
   await main(['probe', '--policy', policy, ...(options.extra ?? [])], cap.io);

@@ -53,28 +53,22 @@ export async function startApp(settings: AppSettings): Promise<RunningApp> {
     const octokit = await github.installation(work.installationId);
     if (work.kind === 'pull-request') {
       const result = await checkPullRequest(octokit, work, settings);
-      const line = {
-        repository,
-        pullRequest: work.pullNumber,
-        head: result.headSha,
-        policy: result.policy,
-        outcome: result.outcome,
-      };
-      if (result.postFailure) log.error(line, result.postFailure);
-      else log.info(line, 'check run posted');
+      const { headSha: head, policy, outcome } = result;
+      const line = { repository, pullRequest: work.pullNumber, head, policy, outcome };
+      logPosted(log, line, result, 'check run posted');
       return;
     }
     const result = await reviewDeployment(octokit, work, settings);
+    const { outcome, state } = result;
     const line = {
       repository,
       run: work.runId,
       environment: work.environment,
       sha: work.sha,
-      outcome: result.outcome,
-      state: result.state,
+      outcome,
+      state,
     };
-    if (result.postFailure) log.error(line, result.postFailure);
-    else log.info(line, `deployment ${result.state}`);
+    logPosted(log, line, result, `deployment ${state}`);
   };
 
   const queue = new WorkQueue<Work>(async (work) => {
@@ -109,6 +103,12 @@ function keyOf(work: Work): string {
   return work.kind === 'pull-request'
     ? `${repository}#${work.pullNumber}`
     : `${repository} run ${work.runId} ${work.environment}`;
+}
+
+/** One line per piece of work: an error when GitHub did not take what vakt sent it. */
+function logPosted(log: Logger, line: object, result: { postFailure?: string }, posted: string) {
+  if (result.postFailure) log.error(line, result.postFailure);
+  else log.info(line, posted);
 }
 
 /** octokit's own warnings (a retried 401 while a new token spreads) as log lines. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http/listen.ts';
+import { readBodyUpTo } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import { parseEvent, type Work } from './events.ts';
 
@@ -46,23 +47,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.port, options.host);
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, options: WebhookServerOptions) {
@@ -107,8 +92,10 @@ async function webhook(
   event: string,
 ): Promise<Answer> {
   if (req.method !== 'POST') return { status: 405, message: 'webhooks are POSTed' };
-  const body = await readBody(req);
+  const body = await readBodyUpTo(req, MAX_BODY_BYTES);
   if (body === undefined) {
+    // Drop the rest unread: a sender still writing it then gets this answer, not a reset.
+    req.resume();
     return { status: 413, message: `the body is over ${MAX_BODY_BYTES} bytes` };
   }
   const signature = header(req, 'x-hub-signature-256');
@@ -138,26 +125,6 @@ async function webhook(
     return { status: 503, message: 'shutting down: redeliver later', what: parsed.what };
   }
   return { status: 202, message: 'accepted', what: parsed.what, work: parsed.work.length };
-}
-
-/** The body as text, or undefined past MAX_BODY_BYTES (then the rest is not read). */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** A header as one short string: it is logged, and comes from whoever sent the request. */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { listen } from '../http/listen.ts';
+import { readBodyUpTo } from '../http/read-body.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeConfig } from '../probe/config.ts';
 import { redactSecrets } from '../probe/redact.ts';
@@ -77,23 +78,13 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   }
 
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
+  const listening = await listen(server, options.port, options.host ?? '0.0.0.0');
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        stop.abort();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: listening.url,
+    close: () => {
+      stop.abort();
+      return listening.close();
+    },
   };
 }
 
@@ -127,7 +118,7 @@ async function handle(
     req.resume();
     return done(refusal(405, `Flagger webhooks are POSTs, got ${req.method}`));
   }
-  const raw = await readBody(req);
+  const raw = await readBodyUpTo(req, MAX_BODY);
   if (raw === undefined) return done(refusal(413, `the payload is over ${MAX_BODY} bytes`));
 
   let body: unknown;
@@ -201,23 +192,4 @@ function metadataOf(body: unknown): Record<string, string> | undefined {
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return;
   const token = (metadata as { token?: unknown }).token;
   return typeof token === 'string' ? { token } : {};
-}
-
-/** The whole body, or undefined once it passes MAX_BODY (the rest is not read). */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -4,7 +4,14 @@ import nock from 'nock';
 import { afterEach } from 'vitest';
 import { type RunningApp, startApp } from '../../src/app/app.ts';
 import { createLogger } from '../../src/log.ts';
+import pullRequest from '../fixtures/github/pull-request.json' with { type: 'json' };
 import { contentsAnswer, INSTALLATION_ID } from './app-webhooks.ts';
+import {
+  type GitHubWorld,
+  isApproversQuery,
+  isPullRequestQuery,
+  replyApprovers,
+} from './github-answers.ts';
 
 export { contentsAnswer };
 
@@ -113,6 +120,26 @@ export function mockPolicyAt(ref: string, text = STRICT_POLICY, name = ref) {
     .query({ ref })
     .matchHeader('authorization', `token ${INSTALLATION_TOKEN}`)
     .reply(200, contentsAnswer(POLICY_PATH, text, name));
+}
+
+const WORLD: GitHubWorld = {
+  pullRequest,
+  permissions: { bob: 'write', carol: 'admin', erin: 'write', frank: 'maintain' },
+  teams: { 'acme/sre': ['carol'] },
+};
+
+/**
+ * GitHub as the gate reads pull request #42 into `base`, with only the reviews `keep`
+ * accepts, and who of the reviewers may write and is in acme/sre.
+ */
+export function mockPullRequest(keep: (login: string) => boolean = () => true, base = 'main') {
+  const answer = structuredClone(pullRequest);
+  answer.data.repository.pullRequest.baseRefName = base;
+  const reviews = answer.data.repository.pullRequest.reviews;
+  reviews.nodes = reviews.nodes.filter((r) => keep(r.author.login));
+  reviews.totalCount = reviews.nodes.length;
+  nock(API).post('/graphql', isPullRequestQuery).reply(200, answer);
+  nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(WORLD));
 }
 
 /**

@@ -340,3 +340,14 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
   world.applyGuard(setup.spec);
   return world;
 }
+
+/** Every ReleaseGuard status write fails from now on: each pass acts, then fails at its end. */
+export function failStatusWrites(world: KubeWorld): void {
+  world.kube.faults.fail({
+    verb: 'update',
+    kind: 'ReleaseGuard',
+    subresource: 'status',
+    code: 500,
+    times: 10_000,
+  });
+}

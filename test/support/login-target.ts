@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { captureIo } from './io.ts';
 import type { Targets } from './probe-target.ts';
 
 /**
@@ -94,4 +95,19 @@ export async function writeLoginPolicy(
     ].join('\n'),
   );
   return file;
+}
+
+/**
+ * What a `vakt probe` run against a login target starts from: the target, its policy
+ * written into `dir`, and an Io whose environment holds both tenants' secrets.
+ */
+export async function startLoginRun(
+  targets: Targets,
+  dir: string,
+  options: LoginTargetOptions & { requests?: number } = {},
+) {
+  const target = await startLoginTarget(targets, options);
+  const policy = await writeLoginPolicy(dir, target.url, { requests: options.requests });
+  const cap = captureIo({ ALICE_TOKEN, BOB_PASSWORD }, dir);
+  return { target, policy, cap };
 }
