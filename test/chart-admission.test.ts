@@ -229,10 +229,13 @@ describe('admission policies: ordinary work stays allowed', () => {
     const shop = service('shop', STABLE_LABELS);
     shop.metadata.ownerReferences = [];
     expectAllowed(remove(EDITOR, shop));
+    // The guard gone, its target's pods are the namespace's to select again.
     expectAllowed(
       update(EDITOR, shop, (s) => {
         s.spec.selector = { app: 'shop' };
       }),
+      chart,
+      [],
     );
   });
 
@@ -322,11 +325,15 @@ describe('admission policies: the operator and the built-in controllers', () => 
   });
 });
 
+/** The policies that take every ReleaseGuard of the request's namespace as a param. */
+const WITH_PARAMS = ['vakt-target-scale', 'vakt-candidate-services'];
+
 describe('admission policies: chart values', () => {
-  it('renders Deny policies that fail closed, with a binding each, paramless but for -target-scale', () => {
+  it('renders Deny policies that fail closed, with a binding each, paramless but for -target-scale and -candidate-services', () => {
     const policies = chart.filter((o) => o.kind === 'ValidatingAdmissionPolicy');
     const bindings = chart.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
     expect(policies.map((p) => p.metadata.name).sort()).toEqual([
+      'vakt-candidate-services',
       'vakt-guard-status',
       'vakt-pods',
       'vakt-routes',
@@ -337,7 +344,7 @@ describe('admission policies: chart values', () => {
     for (const policy of policies) {
       expect(policy.apiVersion).toBe('admissionregistration.k8s.io/v1');
       expect(policy.spec.failurePolicy).toBe('Fail');
-      if (policy.metadata.name !== 'vakt-target-scale')
+      if (!WITH_PARAMS.includes(policy.metadata.name))
         expect(policy.spec.paramKind).toBeUndefined();
       expect(policy.spec.matchConditions.length).toBeGreaterThan(0);
     }
@@ -346,7 +353,7 @@ describe('admission policies: chart values', () => {
     );
     for (const binding of bindings) {
       expect(binding.spec.validationActions).toEqual(['Deny']);
-      if (binding.spec.policyName !== 'vakt-target-scale')
+      if (!WITH_PARAMS.includes(binding.spec.policyName))
         expect(binding.spec.paramRef).toBeUndefined();
     }
   });

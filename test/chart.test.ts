@@ -285,8 +285,8 @@ describe('helm template with the default values', () => {
         'RoleBinding',
         'Service',
         'ServiceAccount',
-        ...Array(6).fill('ValidatingAdmissionPolicy'),
-        ...Array(6).fill('ValidatingAdmissionPolicyBinding'),
+        ...Array(7).fill('ValidatingAdmissionPolicy'),
+        ...Array(7).fill('ValidatingAdmissionPolicyBinding'),
       ].sort(),
     );
     const clusterScoped = (kind: string) =>

@@ -230,12 +230,15 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
       });
     service('web-public', { app: 'web' });
     service('web-team', { app: 'web', team: 'shop' });
+    // The ReplicaSet's pod-template-hash is on the target's pods too, whichever value.
+    service('web-hashed', { team: 'shop', 'pod-template-hash': '5f7b9c' });
     service('other', { app: 'other' });
+    service('other-hashed', { app: 'other', 'pod-template-hash': '5f7b9c' });
     service('external'); // no selector: endpoints by hand
     await cluster.ensureServices(await guard(), services);
     const ref = { namespace, name: 'web' };
     const seen = await cluster.observe(ref, 'web-app', { exposure: true });
-    expect(seen.exposedBy).toEqual(['web-public', 'web-team']);
+    expect(seen.exposedBy).toEqual(['web-hashed', 'web-public', 'web-team']);
     kube.requests.reset();
     expect((await cluster.observe(ref, 'web-app')).exposedBy).toBeUndefined();
     expect(kube.requests.count('list', 'Service')).toBe(0);
@@ -243,12 +246,13 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
     // Guards in one namespace share a list made a moment ago; a waiting guard asks afresh.
     service('web-public', { app: 'elsewhere' });
     expect((await cluster.observe(ref, 'web-app', { exposure: true })).exposedBy).toEqual([
+      'web-hashed',
       'web-public',
       'web-team',
     ]);
     expect(kube.requests.count('list', 'Service')).toBe(0);
     const fresh = await cluster.observe(ref, 'web-app', { exposure: 'fresh' });
-    expect(fresh.exposedBy).toEqual(['web-team']);
+    expect(fresh.exposedBy).toEqual(['web-hashed', 'web-team']);
     expect(kube.requests.count('list', 'Service')).toBe(1);
   });
 

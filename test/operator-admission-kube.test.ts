@@ -20,11 +20,12 @@ const POLICIES = [
   'vakt-target-scale',
   'vakt-pods',
   'vakt-services',
+  'vakt-candidate-services',
   'vakt-guard-status',
 ];
 const API = 'admissionregistration.k8s.io/v1';
-/** -target-scale takes every ReleaseGuard of the request's namespace as a param. */
-const WITH_PARAMS = 'vakt-target-scale';
+/** These take every ReleaseGuard of the request's namespace as a param. */
+const WITH_PARAMS = ['vakt-target-scale', 'vakt-candidate-services'];
 const EVERY_GUARD = { selector: {}, parameterNotFoundAction: 'Allow' };
 
 let shop: Shop;
@@ -65,13 +66,13 @@ function installPolicies(world: KubeWorld): void {
       metadata: { name },
       spec: {
         failurePolicy: 'Fail',
-        ...(name === WITH_PARAMS && {
+        ...(WITH_PARAMS.includes(name) && {
           paramKind: { apiVersion: 'vakt.dev/v1alpha1', kind: 'ReleaseGuard' },
         }),
         validations: [{ expression: 'false' }],
       },
     });
-    putBinding(world, name, ['Deny'], name === WITH_PARAMS ? EVERY_GUARD : undefined);
+    putBinding(world, name, ['Deny'], WITH_PARAMS.includes(name) ? EVERY_GUARD : undefined);
   }
 }
 
@@ -155,7 +156,10 @@ it('shows the policies enforced, then a deleted binding, one that only warns and
   expect(await metric(watching)).toContain('vakt_admission_policies_enforced{reason="Enforced"} 1');
 
   // -target-scale's binding narrowed to one guard: the other guards' targets scale freely.
-  putBinding(world, WITH_PARAMS, ['Deny'], { name: 'other', parameterNotFoundAction: 'Allow' });
+  putBinding(world, 'vakt-target-scale', ['Deny'], {
+    name: 'other',
+    parameterNotFoundAction: 'Allow',
+  });
   await conditionIs(
     world,
     'False',
@@ -163,7 +167,20 @@ it('shows the policies enforced, then a deleted binding, one that only warns and
     'ValidatingAdmissionPolicyBinding vakt-target-scale has paramRef name other',
   );
   expect(await metric(watching)).toContain('vakt_admission_policies_enforced{reason="Missing"} 0');
-  putBinding(world, WITH_PARAMS, ['Deny'], EVERY_GUARD);
+  putBinding(world, 'vakt-target-scale', ['Deny'], EVERY_GUARD);
+  await conditionIs(world, 'True', 'Enforced');
+  // -candidate-services' binding by a label an edit user could take off their guard.
+  putBinding(world, 'vakt-candidate-services', ['Deny'], {
+    selector: { matchLabels: { tier: 'gold' } },
+    parameterNotFoundAction: 'Allow',
+  });
+  await conditionIs(
+    world,
+    'False',
+    'Missing',
+    'ValidatingAdmissionPolicyBinding vakt-candidate-services has paramRef selector',
+  );
+  putBinding(world, 'vakt-candidate-services', ['Deny'], EVERY_GUARD);
   await conditionIs(world, 'True', 'Enforced');
   // The guard's own state went on: the condition is one among the others.
   expect(world.status()?.phase).toBe('Idle');

@@ -35,19 +35,27 @@ const SCALE = 'vakt-target-scale';
 const WITH_SCALE = [...NAMES, SCALE];
 const GUARD_KIND = { apiVersion: 'vakt.dev/v1alpha1', kind: 'ReleaseGuard' };
 const EVERY_GUARD = { selector: {}, parameterNotFoundAction: 'Allow' };
+/** -candidate-services: the guards whose candidate's pod labels a Service may not select. */
+const SERVICES = 'vakt-candidate-services';
+const WITH_BOTH = [...WITH_SCALE, SERVICES];
+const withParams = (name: string, paramKind: unknown, paramRef: unknown): AdmissionReading => ({
+  name,
+  policy: {
+    state: 'found',
+    spec: { failurePolicy: 'Fail', ...(paramKind !== undefined && { paramKind }) },
+  },
+  binding: {
+    state: 'found',
+    spec: { policyName: name, validationActions: ['Deny'], paramRef },
+  },
+});
 /** All installed, -target-scale with `paramKind` and its binding with `paramRef`. */
 function withScale(paramKind: unknown, paramRef: unknown): AdmissionReading[] {
-  return [
-    ...all(),
-    {
-      name: SCALE,
-      policy: { state: 'found', spec: { failurePolicy: 'Fail', paramKind } },
-      binding: {
-        state: 'found',
-        spec: { policyName: SCALE, validationActions: ['Deny'], paramRef },
-      },
-    },
-  ];
+  return [...all(), withParams(SCALE, paramKind, paramRef)];
+}
+/** All installed, both param policies as the chart makes them but -candidate-services. */
+function withServices(paramKind: unknown, paramRef: unknown): AdmissionReading[] {
+  return [...withScale(GUARD_KIND, EVERY_GUARD), withParams(SERVICES, paramKind, paramRef)];
 }
 
 describe('admission policies: what was read', () => {
@@ -206,6 +214,34 @@ describe('admission policies: what was read', () => {
       withScale(GUARD_KIND, { ...EVERY_GUARD, selector: { matchLabels: { tier: 'gold' } } }),
       { status: 'False', reason: 'Missing' },
       /has paramRef selector \{"matchLabels":\{"tier":"gold"\}\}: only some/,
+    ],
+    [
+      'both policies with ReleaseGuard params, each bound to every guard',
+      WITH_BOTH,
+      withServices(GUARD_KIND, EVERY_GUARD),
+      { status: 'True', reason: 'Enforced' },
+      /vakt-target-scale, vakt-candidate-services are installed/,
+    ],
+    [
+      "-candidate-services' paramRef narrowed by label",
+      WITH_BOTH,
+      withServices(GUARD_KIND, { ...EVERY_GUARD, selector: { matchLabels: { tier: 'gold' } } }),
+      { status: 'False', reason: 'Missing' },
+      /^ValidatingAdmissionPolicyBinding vakt-candidate-services has paramRef selector/,
+    ],
+    [
+      "-candidate-services without paramKind: its binding's paramRef is ignored, no guard judged",
+      WITH_BOTH,
+      withServices(undefined, EVERY_GUARD),
+      { status: 'False', reason: 'Missing' },
+      /^ValidatingAdmissionPolicy vakt-candidate-services has no paramKind, so it has no ReleaseGuard to judge by/,
+    ],
+    [
+      '-target-scale without paramKind or paramRef',
+      WITH_SCALE,
+      withScale(undefined, undefined),
+      { status: 'False', reason: 'Missing' },
+      /vakt-target-scale has no paramKind.*; ValidatingAdmissionPolicyBinding vakt-target-scale has no paramRef/,
     ],
     [
       'a paramRef on the binding of a policy without params (the API server ignores it)',

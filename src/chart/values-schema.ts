@@ -240,6 +240,11 @@ export const ChartValues = z
         .describe(
           "refuse raising a guarded target's replicas through deployments/scale too (kubectl scale, an HPA), by the ReleaseGuards that name it; fails closed while the ReleaseGuard CRD is not served",
         ),
+      refuseCandidateServices: z
+        .boolean()
+        .describe(
+          "refuse a Service whose selector takes in a guarded target's pods (the candidate's labels in the ReleaseGuards' status), or an ExternalName naming <guard>-canary; fails closed while the ReleaseGuard CRD is not served",
+        ),
       protectGuardDeletion: z
         .boolean()
         .describe(

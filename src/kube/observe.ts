@@ -166,7 +166,13 @@ function podLabelsOf(deployment: RawObject): Record<string, string> {
   return template?.metadata?.labels ?? {};
 }
 
-/** Services, but those named, whose selector takes in pods with these labels. */
+/** The ReplicaSet controller puts it on every pod it makes, with a value vakt does not read. */
+const POD_TEMPLATE_HASH = 'pod-template-hash';
+
+/**
+ * Services, but those named, whose selector takes in pods with these labels (and any
+ * pod-template-hash: some value of it is on the target's pods).
+ */
 export function exposingServices(
   services: V1Service[],
   podLabels: Record<string, string>,
@@ -177,7 +183,9 @@ export function exposingServices(
       const selector = Object.entries(s.spec?.selector ?? {});
       // No selector: endpoints are managed by hand, not by pod labels.
       if (selector.length === 0 || except.includes(s.metadata?.name ?? '')) return false;
-      return selector.every(([key, value]) => podLabels[key] === value);
+      return selector.every(
+        ([key, value]) => key === POD_TEMPLATE_HASH || podLabels[key] === value,
+      );
     })
     .map((s) => s.metadata?.name ?? '')
     .sort();

@@ -7,9 +7,10 @@ import type { AdmissionStatus } from '../release/state.ts';
  * counts only with failurePolicy Fail (Ignore lets a request through whenever the policy
  * cannot be evaluated), a binding only when it binds that policy with the Deny action
  * (Warn and Audit refuse nothing). A policy with params (-target-scale: the ReleaseGuards
- * that name a target) counts only while they are vakt's ReleaseGuards, and its binding only
- * while it finds every guard in the request's namespace: a paramRef narrowed to a name, a
- * label selector or another namespace leaves the other guards' targets unjudged.
+ * that name a target; -candidate-services: the guards whose candidate's pod labels a
+ * Service may not select) counts only while they are vakt's ReleaseGuards, and its binding
+ * only while it finds every guard in the request's namespace: a paramRef narrowed to a
+ * name, a label selector or another namespace leaves the other guards' targets unjudged.
  */
 
 /** One object as read: its spec, 404, or why it could not be read (403, the network). */
@@ -26,10 +27,12 @@ export interface AdmissionReading {
 }
 
 const POLICY = 'ValidatingAdmissionPolicy';
+/** The chart's policies that take ReleaseGuards as params, by the suffix of their name. */
+const WITH_PARAMS = ['-target-scale', '-candidate-services'];
 const BINDING = 'ValidatingAdmissionPolicyBinding';
 /** What goes missing when the policies do. */
 const CONSEQUENCE =
-  'edits to what vakt owns (<guard>-stable, its pods and Services, guard status, the replicas of a guarded target) are only repaired after the fact, not refused';
+  "edits to what vakt owns (<guard>-stable, its pods and Services, guard status, the replicas of a guarded target, Services selecting a candidate's pods) are only repaired after the fact, not refused";
 
 /**
  * `names`: the policies the operator was told to expect (`--admission-policies`); empty
@@ -61,13 +64,14 @@ export function admissionState(
       unreadable.push(`${POLICY} ${name}: not read`);
       continue;
     }
-    judge(`${POLICY} ${name}`, reading.policy, policyProblem, weak, unreadable);
+    const needsParams = WITH_PARAMS.some((suffix) => name.endsWith(suffix));
+    judge(`${POLICY} ${name}`, reading.policy, policyProblem(needsParams), weak, unreadable);
     const paramKind =
       reading.policy.state === 'found' ? asLoose(reading.policy.spec).paramKind : undefined;
     judge(
       `${BINDING} ${name}`,
       reading.binding,
-      bindingProblem(name, paramKind !== undefined),
+      bindingProblem(name, needsParams || paramKind !== undefined),
       weak,
       unreadable,
     );
@@ -117,18 +121,28 @@ function asLoose(value: unknown): Loose {
     : {};
 }
 
-/** failurePolicy defaults to Fail on the API server. */
-function policyProblem(spec: Loose): string | undefined {
-  const failurePolicy = spec.failurePolicy ?? 'Fail';
-  if (failurePolicy !== 'Fail') return `has failurePolicy ${quote(failurePolicy)}, not Fail`;
-  if (spec.paramKind === undefined) return undefined;
+/**
+ * failurePolicy defaults to Fail on the API server. A policy the chart gives params that has
+ * none any more judges no guard: its binding's paramRef is then ignored.
+ */
+const policyProblem =
+  (needsParams: boolean) =>
+  (spec: Loose): string | undefined => {
+    const failurePolicy = spec.failurePolicy ?? 'Fail';
+    if (failurePolicy !== 'Fail') return `has failurePolicy ${quote(failurePolicy)}, not Fail`;
+    if (spec.paramKind === undefined)
+      return needsParams ? 'has no paramKind, so it has no ReleaseGuard to judge by' : undefined;
+    return paramKindProblem(spec.paramKind);
+  };
+
+function paramKindProblem(paramKind: unknown): string | undefined {
   // Any other kind's objects are no guards: in a namespace without them nothing is judged.
-  const kind = asLoose(spec.paramKind);
+  const kind = asLoose(paramKind);
   const ours =
     typeof kind.apiVersion === 'string' &&
     kind.apiVersion.startsWith('vakt.dev/') &&
     kind.kind === 'ReleaseGuard';
-  return ours ? undefined : `has paramKind ${quote(spec.paramKind)}, not vakt.dev ReleaseGuard`;
+  return ours ? undefined : `has paramKind ${quote(paramKind)}, not vakt.dev ReleaseGuard`;
 }
 
 function bindingProblem(name: string, withParams: boolean): (spec: Loose) => string | undefined {

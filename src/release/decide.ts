@@ -2,7 +2,7 @@ import { bake } from './bake.ts';
 import { release } from './candidate.ts';
 import { type Context, label } from './context.ts';
 import { type Draft, newDraft, record, requeue, setCondition } from './draft.ts';
-import { EXPOSURE_RECHECK_MS, exposedMessage } from './exposure.ts';
+import { EXPOSURE_RECHECK_MS, exposedMessage, noteCandidateLabels } from './exposure.ts';
 import { convergeStable, holdLastKnownGood } from './hold.ts';
 import { recoverRejections } from './recover.ts';
 import { findRejection, releaseKey } from './rejections.ts';
@@ -60,6 +60,7 @@ export function decide(input: DecideInput): DecideOutput {
   }
   converge(ctx);
   conditions(ctx);
+  noteCandidateLabels(draft.status, observed);
   return finish(draft);
 }
 
@@ -90,6 +91,7 @@ function invalid(
   }
   setCondition(draft, 'Ready', 'False', 'Invalid', message);
   holdLastKnownGood(draft, observed);
+  noteCandidateLabels(draft.status, observed);
   return finish(draft);
 }
 

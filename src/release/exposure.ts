@@ -1,5 +1,7 @@
 import type { Context } from './context.ts';
-import type { UserRoute } from './state.ts';
+import type { ReleaseGuardStatus } from './schema.ts';
+import type { Observed, UserRoute } from './state.ts';
+import type { PodTemplate } from './template.ts';
 
 /**
  * Users must reach a guarded app only through `<name>` (stable); the candidate only
@@ -46,4 +48,32 @@ function servicesMessage(ctx: Context, services: string[], when: 'adopt' | 'rele
   return when === 'adopt'
     ? `${which} the pods of Deployment ${target}, which vakt scales to zero once it takes over: ${fix}`
     : `${which} the candidate's pods: its users would meet a release nobody has probed; the candidate stays at zero until you ${fix}`;
+}
+
+/**
+ * status.candidateLabels: the labels the target's template gives the candidate's pods, so
+ * that admission policy -candidate-services can refuse a Service selecting them before it
+ * is stored (the runtime hold above comes after). Only from adoption on: before, the
+ * target serves users, and their Services select it until they move to `<name>`. Kept
+ * while the target is not seen (deleted, or the spec unreadable): one created again with
+ * these labels is the candidate again.
+ */
+export function noteCandidateLabels(status: ReleaseGuardStatus, observed: Observed): void {
+  if (!status.adoptedAt) {
+    delete status.candidateLabels;
+    return;
+  }
+  if (!observed.target) return;
+  const labels = podLabels(observed.target.template);
+  if (Object.keys(labels).length > 0) status.candidateLabels = labels;
+  else delete status.candidateLabels;
+}
+
+function podLabels(template: PodTemplate): Record<string, string> {
+  const metadata = template.metadata as { labels?: Record<string, unknown> } | undefined;
+  return Object.fromEntries(
+    Object.entries(metadata?.labels ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
 }

@@ -344,6 +344,12 @@ export const ReleaseGuardStatus = z
     adoptedAt: Timestamp.optional().describe(
       'when <name>-stable first served; until then the target keeps its replicas',
     ),
+    candidateLabels: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(
+        "the pod labels the target's template gives the candidate's pods, from adoption on: admission policy -candidate-services refuses a Service that selects them",
+      ),
     stable: StableRelease.optional().describe('the template serving users via <name>-stable'),
     stableGeneration: z
       .int()

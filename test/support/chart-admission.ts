@@ -134,13 +134,21 @@ export const service = (name: string, selector: Record<string, string>): Json =>
 export const guard: Json = {
   apiVersion: 'vakt.dev/v1alpha1',
   kind: 'ReleaseGuard',
-  metadata: { name: 'shop', namespace: NS, finalizers: ['vakt.dev/hand-back'] },
+  metadata: { name: 'shop', namespace: NS, uid: OWNER.uid, finalizers: ['vakt.dev/hand-back'] },
   spec: { targetRef: { name: 'shop-app' } },
-  // adoptedAt: shop-stable serves, and shop-app is the candidate.
-  status: { phase: 'Idle', adoptedAt: '2026-11-02T09:00:00Z' },
+  // adoptedAt: shop-stable serves, and shop-app is the candidate, whose pods carry
+  // candidateLabels (shop-app's template labels).
+  status: {
+    phase: 'Idle',
+    adoptedAt: '2026-11-02T09:00:00Z',
+    candidateLabels: { app: 'shop' },
+  },
 };
 
-/** What the API server holds in the guarded namespace: the params of policy -target-scale. */
+/**
+ * What the API server holds in the guarded namespace: the params of policies -target-scale
+ * and -candidate-services.
+ */
 export const GUARDS: Json[] = [guard];
 
 /**

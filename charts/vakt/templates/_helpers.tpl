@@ -123,7 +123,9 @@ operator is told to expect them (--admission-policies) and may read only them.
 {{- $fullname := include "vakt.fullname" . -}}
 {{- $suffixes := list "workloads" -}}
 {{- if .Values.admission.refuseTargetScaleUp }}{{ $suffixes = append $suffixes "target-scale" }}{{ end -}}
-{{- $suffixes = concat $suffixes (list "pods" "services" "guard-status") -}}
+{{- $suffixes = concat $suffixes (list "pods" "services") -}}
+{{- if .Values.admission.refuseCandidateServices }}{{ $suffixes = append $suffixes "candidate-services" }}{{ end -}}
+{{- $suffixes = append $suffixes "guard-status" -}}
 {{- if .Values.admission.protectGuardDeletion }}{{ $suffixes = append $suffixes "guard-deletion" }}{{ end -}}
 {{- if include "vakt.guardAdminsSet" . }}{{ $suffixes = append $suffixes "guard-changes" }}{{ end -}}
 {{- if .Values.admission.refuseCanaryRoutes }}{{ $suffixes = append $suffixes "routes" }}{{ end -}}
