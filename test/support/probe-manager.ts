@@ -8,7 +8,7 @@ import { serviceUrlFromTemplate } from '../../src/operator/service-url.ts';
 import { ProbeSpec } from '../../src/policy/schema.ts';
 import type { ProbeConfig } from '../../src/probe/config.ts';
 import type { RunHooks } from '../../src/probe/run.ts';
-import type { LeakEvidence, ProbeVerdict } from '../../src/probe/types.ts';
+import { type LeakEvidence, noCounters, type ProbeVerdict } from '../../src/probe/types.ts';
 import { validateSpec } from '../../src/release/validate.ts';
 import POLICY from '../fixtures/operator/policy.json' with { type: 'json' };
 
@@ -62,19 +62,7 @@ export function verdict(config: ProbeConfig, outcome: ProbeVerdict['outcome']): 
     tenants: [],
     startedAt: new Date().toISOString(),
     durationMs: 1,
-    counters: {
-      sent: 10,
-      checked: 10,
-      cancelled: 0,
-      failed: 0,
-      unchecked: 0,
-      anonymous: 0,
-      logins: 0,
-      loginsAccepted: 0,
-      byPattern: {},
-      byPool: { tenant: 10, shared: 0 },
-      bytesScanned: 0,
-    },
+    counters: { ...noCounters(), sent: 10, checked: 10, byPool: { tenant: 10, shared: 0 } },
     leakRateBound: outcome === 'leak' ? null : 0.01,
     confidence: 0.95,
     maxLeakRate: 0.05,
