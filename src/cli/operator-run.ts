@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { createLeaderElector } from '../kube/lease.ts';
+import type { SealKeys } from '../kube/seal.ts';
+import { loadSealKeys, SealKeyError } from '../kube/seal-keys.ts';
 import { createLogger } from '../log.ts';
 import {
   loadNotificationConfig,
@@ -41,6 +43,8 @@ const FLAGS = {
   'admission-policies': { type: 'string' },
   'trusted-root': { type: 'string' },
   notifications: { type: 'string' },
+  'seal-key-file': { type: 'string' },
+  'seal-previous-key-file': { type: 'string' },
 } as const;
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -62,6 +66,10 @@ export interface OperatorSettings {
   trustedRoot?: string;
   /** --notifications: sinks and events (see src/notify/config.ts). */
   notifications?: string;
+  /** --seal-key-file: the key that seals rejection marks (see src/kube/seal.ts). */
+  sealKeyFile?: string;
+  /** --seal-previous-key-file: the key before a rotation; verifies only, used when the file exists. */
+  sealPreviousKeyFile?: string;
   operatorNamespace: string;
   serviceUrlTemplate: string;
   metricsPort: number;
@@ -129,6 +137,16 @@ export function operatorSettings(argv: string[], io: Io): OperatorSettings {
   if (values.notifications !== undefined) {
     if (values.notifications === '') throw new UsageError('--notifications expects a file');
     settings.notifications = values.notifications;
+  }
+  for (const flag of ['seal-key-file', 'seal-previous-key-file'] as const) {
+    if (values[flag] === '') throw new UsageError(`--${flag} expects a file`);
+  }
+  if (values['seal-previous-key-file'] !== undefined && values['seal-key-file'] === undefined) {
+    throw new UsageError('--seal-previous-key-file needs --seal-key-file');
+  }
+  if (values['seal-key-file']) settings.sealKeyFile = values['seal-key-file'];
+  if (values['seal-previous-key-file']) {
+    settings.sealPreviousKeyFile = values['seal-previous-key-file'];
   }
   return settings;
 }
@@ -202,6 +220,21 @@ export async function runOperator(
     io.stderr(`vakt operator: ${error.message}\n`);
     return EXIT.badInput;
   }
+  let seal: SealKeys | undefined;
+  try {
+    if (settings.sealKeyFile) {
+      seal = await loadSealKeys(settings.sealKeyFile, settings.sealPreviousKeyFile);
+    }
+  } catch (error) {
+    if (!(error instanceof SealKeyError)) throw error;
+    io.stderr(`vakt operator: ${error.message}\n`);
+    return EXIT.badInput;
+  }
+  if (!seal) {
+    log.warn(
+      'no --seal-key-file: vakt.dev/rejected-template marks are written unsealed and trusted as written; with the admission policies off, anyone who may edit a Deployment can reject its next release',
+    );
+  }
   const kubeConfig = loadKubeConfig({
     ...(settings.kubeconfig && { kubeconfig: settings.kubeconfig }),
     env: io.env,
@@ -219,6 +252,7 @@ export async function runOperator(
   const cluster = createCluster(kubeConfig, {
     log: log.child({ component: 'kube' }),
     ...(elector && { fence: elector }),
+    ...(seal && { seal }),
   });
 
   // Listen before standing for the Lease: a leader without health endpoints would be

@@ -41,6 +41,12 @@ Options:
                               RolledBack, LeakOnStable, Blocked, Promoted and Baked; each
                               names a file holding its webhook URL (a mounted Secret key,
                               read afresh for each notification). See docs/operator.md
+  --seal-key-file FILE        the key (at least 32 bytes) that seals the rejection marks
+                              the operator writes on Deployments; a mark without a valid
+                              seal rejects nothing. Without it marks are trusted as written
+  --seal-previous-key-file FILE
+                              the key before a rotation: its seals still verify (used
+                              when the file exists)
   --service-url-template T    how probes reach the Services vakt creates
                               (default ${DEFAULT_SERVICE_URL_TEMPLATE})
   --metrics-port N            port of /metrics (default 8080)

@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, GuardRef, Stop, WriteFence } from '../operator/ports.ts';
-import { GUARDED_BY, REJECTED_TEMPLATE } from '../release/state.ts';
+import { GUARDED_BY } from '../release/state.ts';
 import { readAdmission } from './admission.ts';
 import { shareConnections } from './connections.ts';
 import {
@@ -18,9 +18,11 @@ import { emitEvent } from './events.ts';
 import { getGuard, writeStatus } from './guards.ts';
 import { orphan, setFinalizer } from './hand-back.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { markAnnotations, targetUid } from './marks.ts';
 import { observe } from './observe.ts';
 import { deletePod, observePods, unlabelPod, watchPods } from './pods.ts';
 import { watchRoutes } from './routes.ts';
+import type { SealKeys } from './seal.ts';
 import { ensureServices } from './services.ts';
 import { setStable } from './stable.ts';
 import { listWatch } from './watch.ts';
@@ -37,6 +39,8 @@ export interface ClusterOptions {
   watchBackoff?: { baseMs?: number; maxMs?: number };
   /** Leadership: without it every write goes out (a single replica, or a tool). */
   fence?: WriteFence;
+  /** Keys that seal rejection marks (`--seal-key-file`); without them marks go bare. */
+  seal?: SealKeys;
 }
 
 async function readLabelledSecret(
@@ -65,6 +69,7 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     options.fieldManager ?? 'vakt-operator',
     options.retry ?? {},
     options.fence,
+    options.seal,
   );
   const instance = options.instance ?? process.env.HOSTNAME ?? 'vakt';
   const settings = {
@@ -106,7 +111,14 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     // network trouble are retried, quickly and for longer than other calls.
     scaleDeployment: async (namespace, name, replicas, marks = {}) => {
       const annotations: Record<string, string | null> = {};
-      if (marks.rejectTemplate) annotations[REJECTED_TEMPLATE] = marks.rejectTemplate;
+      if (marks.rejectTemplate) {
+        // The seal, to the guard named by guardedBy, goes in this same patch: a revert
+        // stays one request.
+        const guard = marks.guardedBy;
+        const uid = guard ? await targetUid(ctx, namespace, name) : undefined;
+        const about = { namespace, guard: guard ?? '', deployment: name };
+        Object.assign(annotations, markAnnotations(ctx, about, uid, marks.rejectTemplate));
+      }
       if (marks.guardedBy !== undefined) annotations[GUARDED_BY] = marks.guardedBy;
       const body = {
         ...(Object.keys(annotations).length > 0 && { metadata: { annotations } }),

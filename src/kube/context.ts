@@ -14,6 +14,7 @@ import { isNotFound, type RetryOptions, withRetry } from './errors.ts';
 import { fencedClient } from './fence.ts';
 import type { Logger } from './logger.ts';
 import type { RouteObjects } from './routes.ts';
+import type { SealKeys } from './seal.ts';
 
 /** What every part of the Cluster adapter shares: API clients, logger, retry settings. */
 export interface KubeContext {
@@ -30,6 +31,13 @@ export interface KubeContext {
   serviceLists: Map<string, { at: number; items: Promise<V1Service[]> }>;
   /** The same for Ingresses and HTTPRoutes (see routes.ts); a watch event drops its entry. */
   routeLists: Map<string, { at: number; items: Promise<RouteObjects> }>;
+  /** Seals rejection marks (see seal.ts); without keys marks are written and trusted bare. */
+  seal?: SealKeys;
+  /**
+   * `namespace/name` → metadata.uid of each target last observed: the revert seals its
+   * mark to the Deployment's uid without a read before the scale.
+   */
+  deploymentUids: Map<string, string>;
 }
 
 export type RetrySettings = KubeContext['retry'];
@@ -40,6 +48,7 @@ export function makeContext(
   fieldManager: string,
   retry: RetrySettings,
   fence?: WriteFence,
+  seal?: SealKeys,
 ): KubeContext {
   // With a fence, every write below passes it (see fence.ts).
   const client = <T>(Api: new (configuration: Configuration) => T): T =>
@@ -55,6 +64,8 @@ export function makeContext(
     retry,
     serviceLists: new Map(),
     routeLists: new Map(),
+    ...(seal && { seal }),
+    deploymentUids: new Map(),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { Cluster, GuardRef } from '../operator/ports.ts';
-import { type Observed, REJECTED_TEMPLATE } from '../release/state.ts';
+import type { Observed } from '../release/state.ts';
 import type { PodTemplate } from '../release/template.ts';
 import {
   ANNOTATION_TEMPLATE_HASH,
@@ -13,6 +13,7 @@ import {
   readOrNull,
 } from './context.ts';
 import { withRetry } from './errors.ts';
+import { observeMarks } from './marks.ts';
 import { foreignCanaryPods } from './pods.ts';
 import { previousStable } from './previous-stable.ts';
 import { listRoutes, routesTo } from './routes.ts';
@@ -41,6 +42,9 @@ export async function observe(
   ]);
   const foreign =
     options.canaryPods && target ? await foreignCanaryPods(ctx, namespace, target) : undefined;
+  if (target?.metadata?.uid)
+    ctx.deploymentUids.set(`${namespace}/${targetName}`, target.metadata.uid);
+  const marks = observeMarks(ctx, ref, target, stable);
   const exposedBy =
     all && target
       ? exposingServices(all, podLabelsOf(target), [name, `${name}-canary`])
@@ -49,10 +53,11 @@ export async function observe(
     ...(exposedBy ? { exposedBy } : {}),
     ...(foreign ? { foreignCanaryPods: foreign } : {}),
     ...(routes ? { canaryRoutes: routesTo(routes, `${name}-canary`, namespace) } : {}),
+    ...(marks.unsealed.length > 0 ? { unsealedMarks: marks.unsealed } : {}),
     target: target
       ? {
           template: structuredClone((target.spec?.template ?? {}) as PodTemplate),
-          annotations: { ...(target.metadata?.annotations ?? {}) },
+          annotations: marks.targetAnnotations,
           matchLabels: matchLabelsOf(target),
           replicas: replicasOf(target),
           ready: deploymentReady(target),
@@ -65,7 +70,7 @@ export async function observe(
           ...(typeof stable.metadata?.generation === 'number'
             ? { generation: stable.metadata.generation }
             : {}),
-          ...rejectedOf(stable),
+          ...(marks.stableRejected ? { rejectedTemplate: marks.stableRejected } : {}),
           ...adoptableOf(stable, target, name),
         }
       : null,
@@ -88,11 +93,6 @@ function adoptableOf(
 ): { previous?: NonNullable<ReturnType<typeof previousStable>> } {
   const previous = previousStable(stable, target, guardName);
   return previous ? { previous } : {};
-}
-
-function rejectedOf(deployment: RawObject): { rejectedTemplate?: string } {
-  const hash = deployment.metadata?.annotations?.[REJECTED_TEMPLATE];
-  return hash ? { rejectedTemplate: hash } : {};
 }
 
 export function stableSelector(guardName: string): Record<string, string> {

@@ -1,6 +1,5 @@
 import type { GuardObject, SetStableAction } from '../operator/ports.ts';
 import { targetNameOf } from '../operator/refs.ts';
-import { REJECTED_TEMPLATE } from '../release/state.ts';
 import type { PodTemplate } from '../release/template.ts';
 import {
   ANNOTATION_TEMPLATE_HASH,
@@ -9,12 +8,14 @@ import {
   LABEL_GUARD,
   LABEL_MANAGED_BY,
   LABEL_ROLE,
+  mergePatch,
   type OwnerReference,
   ownerReference,
   type RawObject,
   readDeployment,
 } from './context.ts';
 import { isAlreadyExists, isConflict, retryable, withRetry } from './errors.ts';
+import { markAnnotations, readMark } from './marks.ts';
 import { stableSelector } from './observe.ts';
 import { ANNOTATION_STRIPPED_LABELS } from './previous-stable.ts';
 
@@ -49,7 +50,7 @@ export async function setStable(
         : splitList(current?.metadata?.annotations?.[ANNOTATION_STRIPPED_LABELS]);
       const template = relabel(action.template, stripped, guard.name);
       if (!current) {
-        const body = stableDeployment(guard, action, template, stripped);
+        const body = stableDeployment(ctx, guard, action, template, stripped);
         ctx.log.info({ guard: guard.name, why: action.why }, `creating ${name}`);
         const created: RawObject = await ctx.custom.createNamespacedCustomObject({
           ...DEPLOYMENTS,
@@ -57,10 +58,11 @@ export async function setStable(
           body,
           fieldManager: ctx.fieldManager,
         });
+        await sealCreated(ctx, guard, action, created);
         return created.metadata?.generation;
       }
-      if (upToDate(current, guard, action)) return current.metadata?.generation;
-      const body = updated(current, guard, action, template, stripped);
+      if (upToDate(ctx, current, guard, action)) return current.metadata?.generation;
+      const body = updated(ctx, current, guard, action, template, stripped);
       ctx.log.info({ guard: guard.name, why: action.why }, `updating ${name}`);
       const written: RawObject = await ctx.custom.replaceNamespacedCustomObject({
         ...DEPLOYMENTS,
@@ -111,15 +113,62 @@ function labels(guard: GuardObject): Record<string, string> {
   return { [LABEL_MANAGED_BY]: 'vakt', [LABEL_GUARD]: guard.name, [LABEL_ROLE]: 'stable' };
 }
 
-function annotations(action: SetStableAction, stripped: string[]): Record<string, string> {
+/** `uid`: of the `-stable` written over, which a restore's mark is sealed to. */
+function annotations(
+  ctx: KubeContext,
+  guard: GuardObject,
+  action: SetStableAction,
+  stripped: string[],
+  uid: string | undefined,
+): Record<string, string> {
+  const about = {
+    namespace: guard.namespace,
+    guard: guard.name,
+    deployment: `${guard.name}-stable`,
+  };
   return {
     [ANNOTATION_TEMPLATE_HASH]: action.templateHash,
     [ANNOTATION_STRIPPED_LABELS]: stripped.join(','),
-    ...(action.rejectTemplate ? { [REJECTED_TEMPLATE]: action.rejectTemplate } : {}),
+    ...(action.rejectTemplate ? markAnnotations(ctx, about, uid, action.rejectTemplate) : {}),
   };
 }
 
+/**
+ * A restore that had to create `-stable` (someone deleted it while baking) cannot seal
+ * its mark in the create: the uid is the API server's to give. The seal follows at once;
+ * until it lands the mark is unsealed, and an operator stopping in between finds it
+ * untrusted (docs/operator.md, threat model).
+ */
+async function sealCreated(
+  ctx: KubeContext,
+  guard: GuardObject,
+  action: SetStableAction,
+  created: RawObject,
+): Promise<void> {
+  const uid = created.metadata?.uid;
+  if (!ctx.seal || !action.rejectTemplate || !uid) return;
+  const about = {
+    namespace: guard.namespace,
+    guard: guard.name,
+    deployment: `${guard.name}-stable`,
+  };
+  const body = {
+    metadata: { annotations: markAnnotations(ctx, about, uid, action.rejectTemplate) },
+  };
+  await ctx.custom.patchNamespacedCustomObject(
+    {
+      ...DEPLOYMENTS,
+      namespace: guard.namespace,
+      name: `${guard.name}-stable`,
+      body,
+      fieldManager: ctx.fieldManager,
+    },
+    mergePatch,
+  );
+}
+
 function stableDeployment(
+  ctx: KubeContext,
   guard: GuardObject,
   action: SetStableAction,
   template: PodTemplate,
@@ -132,7 +181,7 @@ function stableDeployment(
       name: `${guard.name}-stable`,
       namespace: guard.namespace,
       labels: labels(guard),
-      annotations: annotations(action, stripped),
+      annotations: annotations(ctx, guard, action, stripped, undefined),
       ownerReferences: [ownerReference(guard)],
     },
     spec: {
@@ -148,13 +197,19 @@ function stableDeployment(
  * spec not changed by anyone since the operator's last write (the generation it left; the
  * hash annotation alone survives `kubectl set image`). An unknown generation writes.
  */
-function upToDate(current: RawObject, guard: GuardObject, action: SetStableAction): boolean {
+function upToDate(
+  ctx: KubeContext,
+  current: RawObject,
+  guard: GuardObject,
+  action: SetStableAction,
+): boolean {
   const meta = current.metadata ?? {};
+  const mark = action.rejectTemplate ? readMark(ctx, current, guard) : undefined;
   return (
     action.generation !== undefined &&
     meta.generation === action.generation &&
     meta.annotations?.[ANNOTATION_TEMPLATE_HASH] === action.templateHash &&
-    (!action.rejectTemplate || meta.annotations?.[REJECTED_TEMPLATE] === action.rejectTemplate) &&
+    (!action.rejectTemplate || (mark?.templateHash === action.rejectTemplate && mark.trusted)) &&
     current.spec?.replicas === action.replicas &&
     (meta.ownerReferences ?? []).some((r) => r.uid === guard.uid && r.controller)
   );
@@ -162,6 +217,7 @@ function upToDate(current: RawObject, guard: GuardObject, action: SetStableActio
 
 /** The existing object with our fields set; its resourceVersion makes the replace conditional. */
 function updated(
+  ctx: KubeContext,
   current: RawObject,
   guard: GuardObject,
   action: SetStableAction,
@@ -171,7 +227,10 @@ function updated(
   const next = structuredClone(current);
   const meta = next.metadata ?? {};
   meta.labels = { ...(meta.labels ?? {}), ...labels(guard) };
-  meta.annotations = { ...(meta.annotations ?? {}), ...annotations(action, stripped) };
+  meta.annotations = {
+    ...(meta.annotations ?? {}),
+    ...annotations(ctx, guard, action, stripped, meta.uid),
+  };
   // A Deployment has one controller: ours replaces any other controller reference.
   const others = (meta.ownerReferences ?? []).filter(
     (r: OwnerReference) => r.uid !== guard.uid && !r.controller,

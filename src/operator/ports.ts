@@ -87,6 +87,8 @@ export interface Cluster {
    * Sets spec.replicas of a Deployment (a merge patch: fast, and no conflict to lose). The
    * same patch sets, with `rejectTemplate`, the vakt.dev/rejected-template annotation and,
    * with `guardedBy`, the vakt.dev/guarded-by annotation naming the guard (null removes it).
+   * An adapter with seal keys seals the rejection to that guard and the Deployment's uid
+   * (vakt.dev/rejected-seal), in the same patch.
    */
   scaleDeployment(
     namespace: string,

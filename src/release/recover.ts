@@ -12,6 +12,7 @@ import { templateHash as hashOf, type PodTemplate } from './template.ts';
  * status, so a rejected template is never probed, promoted or put back on `-stable` again.
  */
 export function recoverRejections(ctx: Context): void {
+  warnUnsealed(ctx);
   const { draft, observed } = ctx;
   const status = draft.status;
   // A leak report in hand is the revert's own evidence: decide() records it as usual.
@@ -72,4 +73,42 @@ function reject(
     `template ${templateHash} was taken back after a leak and stays rejected (${REJECTED_TEMPLATE} on the Deployment; the operator stopped before saving the evidence)`,
     { templateHash, ...(revision ? { revision } : {}) },
   );
+}
+
+/** A mark that can never have been the operator's is cut to this many characters when shown. */
+const SHOWN_MARK_CHARS = 32;
+
+/**
+ * A mark whose seal does not verify was not written by the operator for this guard and
+ * Deployment: it rejects nothing (the template still needs approval and its canary), and
+ * is reported once per mark. A mark naming a template status already rejects is left
+ * unreported: it changes nothing (marks written before seal keys were configured).
+ */
+function warnUnsealed(ctx: Context): void {
+  const { draft, observed } = ctx;
+  for (const mark of observed.unsealedMarks ?? []) {
+    if (draft.status.rejected.some((r) => r.templateHash === mark.templateHash)) continue;
+    const where = mark.on === 'target' ? 'the target Deployment' : `${ctx.name}-stable`;
+    const message = `${REJECTED_TEMPLATE} ${shownMark(mark.templateHash)} on ${where} of guard ${ctx.name} does not carry the operator's seal: ignored, the template is not taken as rejected (it still needs approval and a canary)`;
+    if (draft.status.decisions.some((d) => d.reason === UNSEALED && d.message === message)) {
+      continue;
+    }
+    record(draft, 'Warning', UNSEALED, message);
+  }
+}
+
+const UNSEALED = 'RejectionMarkNotSealed';
+
+/**
+ * Anyone may have written it: printable ASCII only (the rest escaped), cut short, quoted,
+ * so an Event or status shows no control characters, no bidi tricks and no essay.
+ */
+export function shownMark(mark: string): string {
+  const chars = [...mark];
+  const cut = chars.slice(0, SHOWN_MARK_CHARS).join('');
+  const escaped = cut.replace(/[^\x20-\x7e]|["\\]/gu, (c) =>
+    c === '"' || c === '\\' ? `\\${c}` : `\\u{${c.codePointAt(0)?.toString(16)}}`,
+  );
+  const more = chars.length > SHOWN_MARK_CHARS ? `… (${chars.length} characters)` : '';
+  return `"${escaped}"${more}`;
 }

@@ -80,6 +80,13 @@ export interface Observed {
    * alone. Read while the candidate is approved; undefined when not read.
    */
   foreignCanaryPods?: string[];
+  /**
+   * Rejection marks whose seal did not verify (written by someone other than the operator,
+   * or copied from another guard or Deployment): left out of `target.annotations` and
+   * `stable.rejectedTemplate`, so they reject nothing, and listed here to be reported.
+   * Omitted by an adapter that does not seal marks.
+   */
+  unsealedMarks?: { on: 'target' | 'stable'; templateHash: string }[];
   /** The probe run the adapter has going now, if any. */
   probe: { target: ProbeTarget; mode: ProbeMode; templateHash: string } | null;
 }

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { createGitHub } from '../../src/github/client.ts';
 import { createCluster } from '../../src/kube/cluster.ts';
+import type { SealKeys } from '../../src/kube/seal.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import type { NotificationConfig } from '../../src/notify/config.ts';
 import { clusterAdmission } from '../../src/operator/admission-source.ts';
@@ -57,6 +58,8 @@ export interface StartOptions {
   trustRoots?: TrustRoot[];
   /** As `--notifications`: where decisions are announced. */
   notifications?: NotificationConfig;
+  /** As `--seal-key-file`: rejection marks are sealed and only sealed ones trusted. */
+  seal?: SealKeys;
 }
 
 export interface KubeWorld {
@@ -208,6 +211,7 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
         retry: { baseMs: 1, maxMs: 20 },
         watchBackoff: { baseMs: 5, maxMs: 50 },
         ...(options.elector && { fence: options.elector }),
+        ...(options.seal && { seal: options.seal }),
       });
       const op = startOperator({
         cluster: options.calls ? recording(cluster, options.calls) : cluster,
