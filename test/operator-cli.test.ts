@@ -121,6 +121,13 @@ it('adopts a Deployment through the Kubernetes API and serves /readyz and /metri
     .map((line) => JSON.parse(line) as { msg: string; health?: string; metrics?: string })
     .find((line) => line.msg === 'vakt operator starting');
   expect((await fetch(`${starting?.health}/readyz`)).status).toBe(200);
+  // Without a seal key the operator says once what that means.
+  const unsealed = out.stderr
+    .split('\n')
+    .filter((line) => line.includes('no --seal-key-file'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string });
+  expect(unsealed).toHaveLength(1);
+  expect(unsealed[0]?.msg).toContain('trusted as written');
   const metrics = await (await fetch(`${starting?.metrics}/metrics`)).text();
   expect(metrics).toContain('vakt_guards{phase="Idle"} 1');
 
@@ -161,4 +168,34 @@ it('exits non-zero without standing for the Lease when the health port is taken'
   // It never stood for leadership, so it never led.
   expect(kube.requests.count(undefined, 'Lease')).toBe(0);
   expect(kube.store.get('Lease', 'vakt-system', 'vakt-operator')).toBeUndefined();
+});
+
+it('refuses to start when the seal key file is unreadable or too short, without showing the key', async () => {
+  const kubeconfig = join(dir, 'kubeconfig-seal');
+  await writeFile(kubeconfig, kube.kubeConfig().exportConfig());
+  const short = join(dir, 'seal-short');
+  await writeFile(short, 'not-long-enough\n');
+  const missing = join(dir, 'no-such-seal-key');
+  for (const [file, why] of [
+    [short, 'expected a key of at least 32 bytes, found 15'],
+    [missing, 'cannot be read (ENOENT)'],
+  ] as const) {
+    kube.requests.reset();
+    const out = captureIo({ POD_NAMESPACE: 'vakt-system' });
+    const settings = operatorSettings(
+      ['--kubeconfig', kubeconfig, '--no-leader-elect', '--seal-key-file', file],
+      out.io,
+    );
+    const code = await runOperator(settings, out.io, new Promise<string>(() => {}));
+    expect(code).toBe(2);
+    expect(out.stderr).toBe(`vakt operator: --seal-key-file ${file}: ${why}\n`);
+    expect(kube.requests.all).toEqual([]);
+  }
+  const out = captureIo({});
+  expect(() => operatorSettings(['--seal-previous-key-file', short], out.io)).toThrow(
+    '--seal-previous-key-file needs --seal-key-file',
+  );
+  expect(() => operatorSettings(['--seal-key-file', ''], out.io)).toThrow(
+    '--seal-key-file expects a file',
+  );
 });
