@@ -38,15 +38,16 @@ const suite = operatorSuite(
   { checkGrants: true },
 );
 
-async function startWorld(): Promise<KubeWorld> {
+async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
   const { shops } = suite;
   const w = await startKubeWorld({
-    spec: spec(),
+    spec: guardSpec,
     template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), shops.clean.url],
       [image('v2'), shops.clean2.url],
       [image('leak'), shops.leaky.url],
+      [image('v5'), shops.clean2.url],
     ],
   });
   suite.world = w;
@@ -154,6 +155,38 @@ describe('sealed rejection marks', () => {
     const seen = everythingSeen(world);
     expect(seen.includes(KEY), 'the seal key').toBe(false);
     expect(seen.includes(Buffer.from(KEY).toString('base64')), 'the seal key, base64').toBe(false);
+  });
+
+  it('keeps a template rolled back while baking rejected after a crash, by its sealed mark on -stable', async () => {
+    const world = await startWorld(spec({ bakeTime: '60s' }));
+    const first = await adopted(world);
+    const v1 = world.status()?.stable?.templateHash;
+    const hash = release(world, SHA.v5, 'v5', APPROVERS);
+    await world.waitFor('baking', () => world.status()?.phase === 'Baking');
+    failStatusWrites(world);
+    world.urls.set(image('v5'), suite.shops.leaky.url);
+    const restored = () =>
+      world.writes.findLast(
+        (x) =>
+          x.name === 'shop-stable' && x.object.metadata.annotations?.[REJECTED_TEMPLATE] === hash,
+      );
+    await world.waitFor('the restore of -stable', () => restored() !== undefined);
+    await first.stop();
+    expect(world.status()?.phase).toBe('Baking');
+    expect(restored()?.object.metadata.annotations?.[REJECTED_SEAL]).toMatch(/^v1\./);
+
+    world.kube.faults.clear();
+    world.start({ seal: KEYS });
+    await world.waitFor('the rollback in status', () => world.status()?.phase === 'Reverted');
+    expect(world.status()?.rejected.map((r) => r.templateHash)).toEqual([hash]);
+    expect(world.status()?.stable?.templateHash).toBe(v1);
+    expect(world.stableHashes()).toEqual([v1, hash, v1]);
+    // The first operator's Event went out before its status write failed; the recovered one
+    // says where the rejection came from.
+    expect(world.events('RolledBack').at(-1)?.note).toContain(
+      'the operator stopped before saving the evidence',
+    );
+    expect(world.events(UNSEALED)).toEqual([]);
   });
 
   it('the same mark written bare after a crash is not trusted: the template is probed again', async () => {
