@@ -111,7 +111,7 @@ describe('admission policies: an edit user in a guarded namespace', () => {
     );
   });
 
-  it('cannot remove, change or forge vakt.dev/rejected-template or vakt.dev/guarded-by', () => {
+  it('cannot remove, change or forge vakt.dev/rejected-template, its seal or vakt.dev/guarded-by', () => {
     expectDenied(
       update(EDITOR, target, (d) => {
         delete d.metadata.annotations['vakt.dev/rejected-template'];
@@ -133,6 +133,25 @@ describe('admission policies: an edit user in a guarded namespace', () => {
     expectDenied(
       update(EDITOR, unguarded, (d) => {
         d.metadata.annotations = { 'vakt.dev/rejected-template': 'x' };
+      }),
+      /annotations/,
+    );
+    // The seal alone: copied from another guard's target, changed, or taken off.
+    expectDenied(
+      update(EDITOR, unguarded, (d) => {
+        d.metadata.annotations = { 'vakt.dev/rejected-seal': 'v1.Y29waWVk' };
+      }),
+      /annotations vakt.dev\/rejected-template, vakt.dev\/rejected-seal/,
+    );
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        d.metadata.annotations['vakt.dev/rejected-seal'] = 'v1.b3RoZXI';
+      }),
+      /annotations/,
+    );
+    expectDenied(
+      update(EDITOR, target, (d) => {
+        delete d.metadata.annotations['vakt.dev/rejected-seal'];
       }),
       /annotations/,
     );
@@ -256,6 +275,7 @@ describe('admission policies: the operator and the built-in controllers', () => 
       update(OPERATOR, stable, setImage('shop:2')),
       update(OPERATOR, stable, (d) => {
         d.metadata.annotations['vakt.dev/rejected-template'] = 'h2';
+        d.metadata.annotations['vakt.dev/rejected-seal'] = 'v1.aDI';
       }),
       update(OPERATOR, stable, (d) => {
         d.metadata.ownerReferences = [];
@@ -265,6 +285,7 @@ describe('admission policies: the operator and the built-in controllers', () => 
       }),
       update(OPERATOR, target, (d) => {
         d.metadata.annotations['vakt.dev/rejected-template'] = 'def456';
+        d.metadata.annotations['vakt.dev/rejected-seal'] = 'v1.bmV3';
       }),
       update(OPERATOR, unguarded, (d) => {
         d.metadata.annotations = { 'vakt.dev/guarded-by': 'worker' };

@@ -283,6 +283,8 @@ describe('helm template with the default values', () => {
         'NetworkPolicy',
         'Role',
         'RoleBinding',
+        // The key that seals rejection marks.
+        'Secret',
         'Service',
         'ServiceAccount',
         ...Array(7).fill('ValidatingAdmissionPolicy'),
@@ -583,6 +585,60 @@ describe('helm template: platform floors, watched namespaces, egress, aggregated
         name: 'vakt-trusted-root',
         items: [{ key: 'trusted-root.jsonl', path: 'trusted-root.jsonl' }],
       },
+    });
+  });
+
+  it('renders the seal key Secret, mounts it and passes --seal-key-file, granting no Secret reads for it', async () => {
+    const objects = await template();
+    const secret = ofKind(objects, 'Secret').find((o) => o.metadata.name === 'vakt-seal-key');
+    expect(secret?.metadata.namespace).toBe(NAMESPACE);
+    const key = Buffer.from(secret?.data.current ?? '', 'base64').toString();
+    expect(key).toMatch(/^[A-Za-z0-9]{64}$/);
+    // `helm template` cannot look the Secret up: each render makes a new key (documented).
+    const again = ofKind(await template(), 'Secret').find(
+      (o) => o.metadata.name === 'vakt-seal-key',
+    );
+    expect(again?.data.current).not.toBe(secret?.data.current);
+
+    const pod = only(objects, 'Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(flagValue(container?.args, '--seal-key-file')).toBe('/etc/vakt/seal-key/current');
+    expect(flagValue(container?.args, '--seal-previous-key-file')).toBe(
+      '/etc/vakt/seal-key/previous',
+    );
+    expect(container?.volumeMounts).toContainEqual({
+      name: 'seal-key',
+      mountPath: '/etc/vakt/seal-key',
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: 'seal-key',
+      secret: { secretName: 'vakt-seal-key', defaultMode: 0o440 },
+    });
+    // The key reaches the pod as a file: no role reads it, and RBAC is as without a seal.
+    const secretRules = (rendered: K8sObject[]) =>
+      rulesOf(rendered)
+        .filter(({ rule }) => rule.resources.includes('secrets'))
+        .map(({ owner, rule }) => ({ owner: owner.metadata, rule }));
+    const unsealed = await template('rejectionSeal.enabled=false');
+    expect(secretRules(objects)).toEqual(secretRules(unsealed));
+    expect(JSON.stringify(rulesOf(objects))).not.toContain('seal-key');
+    for (const sets of [[], ['watchNamespaces={shop,cart}']]) {
+      for (const { rule } of rulesOf(await template(...sets))) {
+        if (rule.resources.includes('secrets')) expect(rule.verbs).toEqual(['get']);
+      }
+    }
+
+    const unsealedPod = only(unsealed, 'Deployment').spec.template.spec;
+    expect(ofKind(unsealed, 'Secret').map((o) => o.metadata.name)).not.toContain('vakt-seal-key');
+    expect(unsealedPod.containers[0]?.args).not.toContain('--seal-key-file');
+    expect(unsealedPod.volumes.map((v: { name: string }) => v.name)).not.toContain('seal-key');
+
+    const own = await template('rejectionSeal.existingSecret=vakt-seal-own');
+    expect(ofKind(own, 'Secret').map((o) => o.metadata.name)).not.toContain('vakt-seal-key');
+    expect(only(own, 'Deployment').spec.template.spec.volumes).toContainEqual({
+      name: 'seal-key',
+      secret: { secretName: 'vakt-seal-own', defaultMode: 0o440 },
     });
   });
 
@@ -887,8 +943,9 @@ describe('helm template: notifications', () => {
         ],
       },
     });
-    // The URLs stay in their Secrets: the chart renders none, and reads none through the API.
-    expect(ofKind(objects, 'Secret')).toEqual([]);
+    // The URLs stay in their Secrets: the chart renders none (the seal key is its only
+    // Secret), and reads none through the API.
+    expect(ofKind(objects, 'Secret').map((o) => o.metadata.name)).toEqual(['vakt-seal-key']);
     const egress = only(objects, 'NetworkPolicy').spec.egress as {
       to?: { ipBlock?: { cidr: string } }[];
       ports?: { port: number }[];

@@ -188,6 +188,16 @@ export const ChartValues = z
         .regex(/^[-._a-zA-Z0-9]+$/, { message: 'expected a ConfigMap key' })
         .describe('the key of trustedRootConfigMap with the root(s), JSON or JSON Lines'),
     }),
+    rejectionSeal: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe(
+          'seal rejection marks with a key mounted from a Secret (--seal-key-file); off: marks are trusted as written',
+        ),
+      existingSecret: SubdomainOrEmpty.describe(
+        "Secret in the release namespace with key current (at least 32 bytes) and optionally previous; empty: the chart's <fullname>-seal-key, made once and kept on upgrades",
+      ),
+    }),
     notifications: NotificationValues,
     serviceUrlTemplate: z
       .string()

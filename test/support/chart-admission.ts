@@ -64,7 +64,11 @@ export const target: Json = {
   metadata: {
     name: 'shop-app',
     namespace: NS,
-    annotations: { 'vakt.dev/guarded-by': 'shop', 'vakt.dev/rejected-template': 'abc123' },
+    annotations: {
+      'vakt.dev/guarded-by': 'shop',
+      'vakt.dev/rejected-template': 'abc123',
+      'vakt.dev/rejected-seal': 'v1.c2VhbA',
+    },
   },
   spec: {
     replicas: 0,

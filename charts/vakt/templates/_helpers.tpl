@@ -144,3 +144,8 @@ operator is told to expect them (--admission-policies) and may read only them.
 {{- define "vakt.platformName" -}}
 {{- printf "%s-platform" (include "vakt.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end }}
+
+{{/* The Secret with the key that seals rejection marks. */}}
+{{- define "vakt.sealKeySecret" -}}
+{{- .Values.rejectionSeal.existingSecret | default (printf "%s-seal-key" (include "vakt.fullname" .)) -}}
+{{- end }}
