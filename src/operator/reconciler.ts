@@ -93,10 +93,23 @@ export class Reconciler {
     }
   }
 
-  deploymentChanged(ref: GuardRef): void {
+  /**
+   * A Deployment changed. A `-stable` copy whose spec moved from the generation the
+   * operator's own write left (or that is gone) may be serving users an unapproved
+   * template: its pass goes ahead of the queue like a leak's, instead of waiting behind
+   * every guard's routine passes when the operator is busy.
+   */
+  deploymentChanged(ref: GuardRef, generation?: number | null): void {
     for (const key of this.deployments.guardsOf(guardKey(ref))) {
       const work = this.works.get(key);
-      if (work) this.trigger(work.ref);
+      if (!work) continue;
+      const stable = ref.name === `${work.ref.name}-stable`;
+      const foreign =
+        stable &&
+        work.stableGeneration !== undefined &&
+        generation !== undefined &&
+        generation !== work.stableGeneration;
+      this.trigger(work.ref, foreign);
     }
   }
 
@@ -336,6 +349,7 @@ export class Reconciler {
       }
     }
     work.recheckSeen = recheck;
+    work.stableGeneration = output.status.stableGeneration;
     // A leak decide() saw but answered without a revert (on stable, or stale): stop timing it.
     if (reports.some(isLeak) && !work.reports.some(isLeak)) work.leakAt = undefined;
     const approval = output.status.candidate ? output.status.approval?.outcome : undefined;

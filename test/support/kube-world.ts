@@ -57,6 +57,10 @@ export interface StartOptions {
   trustRoots?: TrustRoot[];
   /** As `--notifications`: where decisions are announced. */
   notifications?: NotificationConfig;
+  /** Reconcile passes at once (default the operator's). */
+  passesAtOnce?: number;
+  /** Wraps the real adapter, for a test that holds or watches particular calls. */
+  wrap?: (cluster: Cluster) => Cluster;
 }
 
 export interface KubeWorld {
@@ -209,8 +213,10 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
         watchBackoff: { baseMs: 5, maxMs: 50 },
         ...(options.elector && { fence: options.elector }),
       });
+      const wrapped = options.wrap ? options.wrap(cluster) : cluster;
       const op = startOperator({
-        cluster: options.calls ? recording(cluster, options.calls) : cluster,
+        cluster: options.calls ? recording(wrapped, options.calls) : wrapped,
+        ...(options.passesAtOnce !== undefined && { passesAtOnce: options.passesAtOnce }),
         ...(options.elector && { elector: options.elector }),
         ...(options.platformConfigMap && {
           platform: configMapPlatform({
