@@ -23,7 +23,7 @@ import { captureIo } from './support/io.ts';
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
 
-const API = 'https://api.github.test';
+const API = 'https://api.github.com';
 const ENV = {
   GITHUB_TOKEN: 'ghp_imageTestToken123456',
   GITHUB_API_URL: API,

@@ -14,7 +14,7 @@ import {
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
 
-const API = 'https://api.github.test';
+const API = 'https://api.github.com';
 const POLICY: ProvenancePolicy = {
   workflow: '.github/workflows/release.yml',
   refs: ['refs/heads/main'],
