@@ -1,3 +1,4 @@
+import { parseTrustRoots, type TrustRoot } from '../../src/provenance/trust-roots.ts';
 import type { AttestOptions, TestInstance } from './sigstore-world.ts';
 
 /**
@@ -137,3 +138,9 @@ export function attestationsAnswer(bundles: unknown[]) {
 }
 
 export const ATTESTATIONS_PATH = `/repos/acme/shop/attestations/sha256%3A${DIGEST}`;
+
+/** The trusted roots of test instances, as an administrator's JSON Lines file gives them. */
+export function rootsOf(...instances: TestInstance[]): TrustRoot[] {
+  const lines = instances.map((i) => JSON.stringify(i.trustedRoot)).join('\n');
+  return parseTrustRoots(lines, 'test roots');
+}
