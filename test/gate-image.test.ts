@@ -238,12 +238,13 @@ describe('vakt gate --image', () => {
     );
   });
 
-  it('refuses an API URL that names no GitHub it knows, before any request (exit 2)', async () => {
-    const env = { GITHUB_API_URL: 'https://git.example.com' };
+  it('refuses an API URL with credentials in it, before any request (exit 2)', async () => {
+    const env = { GITHUB_API_URL: 'https://user:pass@git.example.com/api/v3' };
     const out = await gate(['--image', IMAGE, '--trusted-root', rootFile], RELEASE, env);
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(
-      /^vakt gate: GITHUB_API_URL: cannot tell which GitHub signs attestations from the API URL "https:\/\/git\.example\.com"/,
+      /^vakt gate: GITHUB_API_URL: cannot tell which GitHub signs attestations from the API URL .*it carries credentials/,
     );
+    expect(`${out.stdout}${out.stderr}`).not.toContain('user:pass');
   });
 });

@@ -111,22 +111,29 @@ describe('which GitHub an API root belongs to', () => {
       'https://token.actions.acme.ghe.com',
       'https://acme.ghe.com',
     ],
-    // A loopback stand-in (a local proxy, a test server) expects github.com.
-    [
+    // Stand-ins for api.github.com (a local proxy, a gateway, an emulator) expect github.com.
+    ...[
       'http://127.0.0.1:8080',
+      'https://api.github.test',
+      'http://github.internal:3000/',
+      'https://ghes.example.com/api/v4',
+    ].map((api) => [
+      api,
       'github.com',
       'https://token.actions.githubusercontent.com',
       'https://github.com',
+    ]),
+    [
+      'http://ghes.example.com/api/v3',
+      'ghes.example.com',
+      'https://ghes.example.com/_services/token',
+      'https://ghes.example.com',
     ],
   ])('%s is %s', (api, host, issuer, webUrl) => {
     expect(githubInstance(api)).toMatchObject({ ok: true, instance: { host, issuer, webUrl } });
   });
 
   it.each([
-    ['https://api.github.test', 'ends in /api/v3'],
-    ['https://ghes.example.com', 'ends in /api/v3'],
-    ['https://ghes.example.com/api/v4', 'ends in /api/v3'],
-    ['http://ghes.example.com/api/v3', 'not https'],
     ['https://github.com/api/v3', 'https://api.github.com'],
     ['https://uploads.github.com', 'https://api.github.com'],
     ['https://acme.ghe.com', 'https://api.TENANT.ghe.com'],
@@ -269,22 +276,28 @@ describe('provenance on GitHub Enterprise Cloud with data residency', () => {
   });
 });
 
-describe('an API root that names no GitHub', () => {
-  it('denies before asking anything, and says which forms are known', async () => {
+describe('an API root of none of the known forms (a proxy, a gateway, an emulator)', () => {
+  const STAND_IN = { ...DOTCOM, api: 'http://github.internal:3000' };
+
+  it("expects github.com's identities: a github.com bundle passes", async () => {
+    expect(await verdictFor(STAND_IN, on(DOTCOM))).toMatchObject({ ok: true, commit: COMMIT });
+  });
+
+  it("never an Enterprise instance's: whoever runs the stand-in cannot pick the issuer", async () => {
+    const verdict = await verdictFor(STAND_IN, on(GHES));
+    expect(reasons(verdict)).toContain(
+      'certificate issuer https://ghes.example.com/_services/token is not GitHub Actions on github.com',
+    );
+  });
+
+  it('denies a root with credentials in it before asking anything', async () => {
     // offline(): a request would fail as "could not read" and be undecided; none is sent.
     const octokit = await createGitHub({
       token: 'ghp_test',
-      baseUrl: 'https://git.example.com/',
+      baseUrl: 'https://user:pass@ghes.example.com/api/v3',
       retries: false,
     });
     const verdict = await verifyProvenance(octokit, POLICY, SUBJECT, roots);
-    expect(verdict).toEqual({
-      ok: false,
-      reasons: [
-        expect.stringContaining(
-          'cannot tell which GitHub signs attestations from the API URL "https://git.example.com/"',
-        ),
-      ],
-    });
+    expect(reasons(verdict)).toContain('it carries credentials, a query or a fragment');
   });
 });

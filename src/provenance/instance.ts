@@ -42,15 +42,26 @@ export const GITHUB_COM: GitHubInstance = {
 
 export type InstanceResult = { ok: true; instance: GitHubInstance } | { ok: false; reason: string };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/** The URL as it may be shown: a password or token in it never reaches a verdict or log. */
+function shown(apiUrl: string): string {
+  try {
+    const url = new URL(apiUrl);
+    if (url.username || url.password) [url.username, url.password] = ['***', ''];
+    url.search = url.search && '?***';
+    return url.href;
+  } catch {
+    return apiUrl.length > 100 ? `${apiUrl.slice(0, 100)}…` : apiUrl;
+  }
+}
 
 /** Pure: the instance an API root belongs to, or why it names none vakt knows. */
 export function githubInstance(apiUrl: string): InstanceResult {
   const refuse = (why: string): InstanceResult => ({
     ok: false,
     reason:
-      `cannot tell which GitHub signs attestations from the API URL ${JSON.stringify(apiUrl)}: ${why}; ` +
+      `cannot tell which GitHub signs attestations from the API URL ${JSON.stringify(shown(apiUrl))}: ${why}; ` +
       'expected https://api.github.com, https://HOST/api/v3 (GitHub Enterprise Server) or https://api.TENANT.ghe.com (data residency)',
   });
   let url: URL;
@@ -64,11 +75,6 @@ export function githubInstance(apiUrl: string): InstanceResult {
   }
   const host = url.host.toLowerCase();
   const path = url.pathname.replace(/\/+$/, '');
-  // A loopback root is a local stand-in for api.github.com (a proxy beside vakt, or a
-  // test server): it expects github.com's identities, so it can only make vakt stricter
-  // for an Enterprise instance, never looser.
-  if (LOOPBACK.has(url.hostname) && path === '') return { ok: true, instance: GITHUB_COM };
-  if (url.protocol !== 'https:') return refuse('not https');
   const isGitHubCom = host === 'github.com' || host.endsWith('.github.com');
   const isTenancy = host === 'ghe.com' || host.endsWith('.ghe.com');
   if (host === 'api.github.com' && path === '') return { ok: true, instance: GITHUB_COM };
@@ -99,7 +105,11 @@ export function githubInstance(apiUrl: string): InstanceResult {
       },
     };
   }
-  return refuse('a GitHub Enterprise Server API root ends in /api/v3');
+  // Any other root is a stand-in for api.github.com: a proxy or API gateway in front of
+  // it, or a GitHub emulator. github.com's identities are expected, which only
+  // github.com's Actions can obtain from Fulcio, so a root that is none of the known
+  // forms can make vakt stricter for an Enterprise instance, never looser.
+  return { ok: true, instance: GITHUB_COM };
 }
 
 /** For reasons: "github.com", "GitHub Enterprise Server ghes.example.com". */
