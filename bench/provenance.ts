@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { main } from '../src/cli/main.ts';
 import { checkAttestation } from '../src/provenance/check.ts';
+import { GITHUB_COM } from '../src/provenance/instance.ts';
 import { parseTrustRoots, type TrustRoot } from '../src/provenance/trust-roots.ts';
 import { verifyBundle } from '../src/provenance/verify-bundle.ts';
 import { attest, attestationsAnswer, COMMIT, DIGEST } from '../test/support/attestations.ts';
@@ -122,7 +123,7 @@ async function verification(instance: TestInstance, kind: string): Promise<Figur
     const t0 = performance.now();
     const verified = verifyBundle(bundle, roots);
     const t1 = performance.now();
-    const checked = checkAttestation({ ok: true, bundle }, roots, policy, subject);
+    const checked = checkAttestation({ ok: true, bundle }, roots, policy, subject, GITHUB_COM);
     const t2 = performance.now();
     if (!verified.ok || !checked.ok) throw new Error(`bench bundle does not verify (${kind})`);
     const r0 = performance.now();

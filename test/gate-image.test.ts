@@ -12,6 +12,8 @@ import {
   attestationsAnswer,
   COMMIT,
   DIGEST,
+  GHES,
+  on,
 } from './support/attestations.ts';
 import {
   type GitHubWorld,
@@ -23,7 +25,7 @@ import { captureIo } from './support/io.ts';
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
 
-const API = 'https://api.github.test';
+const API = 'https://api.github.com';
 const ENV = {
   GITHUB_TOKEN: 'ghp_imageTestToken123456',
   GITHUB_API_URL: API,
@@ -61,25 +63,38 @@ async function policyFile(provenance: string | null): Promise<string> {
 const RELEASE = '{ workflow: .github/workflows/release.yml }';
 
 /** `provenance` null: the policy has none. */
-async function gate(extra: string[], provenance: string | null = RELEASE) {
+async function gate(extra: string[], provenance: string | null = RELEASE, env = {}) {
   const policy = await policyFile(provenance);
-  const capture = captureIo(ENV);
+  const capture = captureIo({ ...ENV, ...env });
   const args = ['gate', '--policy', policy, '--repo', 'acme/shop', ...extra];
   const code = await main(args, capture.io);
   return { code, stdout: capture.stdout, stderr: capture.stderr };
 }
 
-function mockAttestations(bundles: unknown[]) {
-  nock(API).get(ATTESTATIONS_PATH).query(true).reply(200, attestationsAnswer(bundles));
+/** The API root's origin and its REST and GraphQL paths (GHES: /api/v3 and /api/graphql). */
+function routes(api: string) {
+  const { origin, pathname } = new URL(api);
+  const rest = pathname.replace(/\/$/, '');
+  return { origin, rest, graphql: rest === '/api/v3' ? '/api/graphql' : '/graphql' };
+}
+
+function mockAttestations(bundles: unknown[], api = API) {
+  const { origin, rest } = routes(api);
+  nock(origin)
+    .get(`${rest}${ATTESTATIONS_PATH}`)
+    .query(true)
+    .reply(200, attestationsAnswer(bundles));
 }
 
 /** GitHub as the two-person gate reads it for the merge commit COMMIT. */
-function mockApprovedCommit() {
-  nock(API).get(`/repos/acme/shop/commits/${COMMIT}/pulls`).query(true).reply(200, commitPulls);
-  nock(API).post('/graphql', isPullRequestQuery).reply(200, pullRequest);
+function mockApprovedCommit(api = API) {
+  const { origin, rest, graphql } = routes(api);
+  const github = nock(origin);
+  github.get(`${rest}/repos/acme/shop/commits/${COMMIT}/pulls`).query(true).reply(200, commitPulls);
+  github.post(graphql, isPullRequestQuery).reply(200, pullRequest);
   // Nobody but the author pushed to the pull request's branch.
-  nock(API).get('/repos/acme/shop/activity').query(true).optionally().reply(200, []);
-  nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(WORLD));
+  github.get(`${rest}/repos/acme/shop/activity`).query(true).optionally().reply(200, []);
+  github.post(graphql, isApproversQuery).optionally().reply(replyApprovers(WORLD));
 }
 
 describe('vakt gate --image', () => {
@@ -197,5 +212,39 @@ describe('vakt gate --image', () => {
     const out = await gate(['--image', IMAGE, '--pr', '42']);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--image checks a deployed image: drop --pr');
+  });
+
+  it('on GitHub Enterprise Server, verifies against the root passed with --trusted-root', async () => {
+    // The instance's own Sigstore: a timestamp authority, no public log.
+    const ghes = await testInstance('github');
+    const ghesRoot = join(dir, 'ghes-root.json');
+    await writeFile(ghesRoot, JSON.stringify(ghes.trustedRoot));
+    mockAttestations([await attest(ghes, on(GHES))], GHES.api);
+    mockApprovedCommit(GHES.api);
+    const env = { GITHUB_API_URL: GHES.api };
+    const out = await gate(['--image', IMAGE, '--trusted-root', ghesRoot], RELEASE, env);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`from ${COMMIT} (1 attestation verified)`);
+  });
+
+  it('on GitHub Enterprise Server, refuses an image attested on github.com', async () => {
+    mockAttestations([await attest(instance)], GHES.api);
+    const env = { GITHUB_API_URL: GHES.api };
+    const out = await gate(['--image', IMAGE, '--trusted-root', rootFile], RELEASE, env);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(
+      'certificate issuer https://token.actions.githubusercontent.com is not GitHub Actions on GitHub Enterprise Server ghes.example.com',
+    );
+  });
+
+  it('refuses an API URL with credentials in it, before any request (exit 2)', async () => {
+    const env = { GITHUB_API_URL: 'https://user:pass@git.example.com/api/v3' };
+    const out = await gate(['--image', IMAGE, '--trusted-root', rootFile], RELEASE, env);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(
+      /^vakt gate: GITHUB_API_URL: cannot tell which GitHub signs attestations from the API URL .*it carries credentials/,
+    );
+    expect(`${out.stdout}${out.stderr}`).not.toContain('user:pass');
   });
 });

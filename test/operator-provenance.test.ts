@@ -8,7 +8,7 @@ import { choose } from '../src/operator/provenance-check.ts';
 import { parseTrustRoots, type TrustRoot } from '../src/provenance/trust-roots.ts';
 import type { ProvenanceVerdict } from '../src/provenance/verdict.ts';
 import type { ApprovalReport } from '../src/release/state.ts';
-import { attest, attestationsAnswer, WORKFLOW } from './support/attestations.ts';
+import { attest, attestationsAnswer, GHES, on, WORKFLOW } from './support/attestations.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { offline } from './support/offline.ts';
 import { API, digestOf, github, mockGitHub, SHA } from './support/operator-fixtures.ts';
@@ -100,7 +100,7 @@ describe('the approval check with provenance', () => {
   const hexOf = (tag: string) => digestOf(tag).slice('sha256:'.length);
   const path = (tag: string) => `/repos/acme/shop/attestations/sha256%3A${hexOf(tag)}`;
 
-  async function check(tags: string[]): Promise<ApprovalReport | undefined> {
+  async function check(tags: string[], baseUrl = API): Promise<ApprovalReport | undefined> {
     const cluster = new MemoryCluster();
     cluster.secrets.set('vakt/gh', { token: 't' });
     const reports: ApprovalReport[] = [];
@@ -108,7 +108,7 @@ describe('the approval check with provenance', () => {
       cluster,
       github: {
         secret: { namespace: 'vakt', name: 'gh' },
-        baseUrl: API,
+        baseUrl,
         createOctokit: (options) => createGitHub({ ...options, retries: false }),
         trustRoots: roots,
       },
@@ -175,5 +175,35 @@ describe('the approval check with provenance', () => {
     expect(report?.verdict.outcome).toBe('approved');
     expect(report?.verdict.evidence.deploySha).toBe(C);
     expect(report?.warnings).toBeUndefined();
+  });
+
+  it("on GitHub Enterprise Server (github.apiUrl), takes only the instance's attestations", async () => {
+    const dotcom = await attest(instance, { digest: hexOf('app'), commit: C });
+    const ghes = nock(new URL(GHES.api).origin);
+    ghes
+      .get(`/api/v3${path('app')}`)
+      .query(true)
+      .reply(200, attestationsAnswer([dotcom]));
+    const report = await check(['app'], GHES.api);
+    expect(report?.verdict.outcome).toBe('denied');
+    expect(report?.verdict.reasons.join(' ')).toContain(
+      'certificate issuer https://token.actions.githubusercontent.com is not GitHub Actions on GitHub Enterprise Server ghes.example.com',
+    );
+
+    github.reset();
+    const signed = await attest(instance, on(GHES, { digest: hexOf('app'), commit: C }));
+    ghes
+      .get(`/api/v3${path('app')}`)
+      .query(true)
+      .reply(200, attestationsAnswer([signed]));
+    // The gate comes next, on the same instance: its first question is enough here.
+    ghes.get(`/api/v3/repos/acme/shop/commits/${C}/pulls`).query(true).reply(200, []);
+    const next = await check(['app'], GHES.api);
+    expect(next?.revision).toBe(C);
+    // Denied by the gate (no pull request), so the provenance passed.
+    expect(next?.verdict.reasons).toEqual([
+      expect.stringContaining('it was pushed directly, bypassing review'),
+    ]);
+    expect(next?.verdict.evidence.deploySha).toBe(C);
   });
 });

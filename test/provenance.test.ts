@@ -3,18 +3,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createGitHub } from '../src/github/client.ts';
 import { verifyProvenance } from '../src/provenance/provenance.ts';
 import type { ProvenancePolicy } from '../src/provenance/schema.ts';
-import { parseTrustRoots, type TrustRoot } from '../src/provenance/trust-roots.ts';
+import type { TrustRoot } from '../src/provenance/trust-roots.ts';
 import {
   ATTESTATIONS_PATH,
   attest,
   attestationsAnswer,
   COMMIT,
   DIGEST,
+  rootsOf,
 } from './support/attestations.ts';
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
 
-const API = 'https://api.github.test';
+const API = 'https://api.github.com';
 const POLICY: ProvenancePolicy = {
   workflow: '.github/workflows/release.yml',
   refs: ['refs/heads/main'],
@@ -33,11 +34,6 @@ beforeAll(async () => {
   github = await testInstance('github');
   roots = rootsOf(publicGood, github);
 });
-
-function rootsOf(...instances: TestInstance[]): TrustRoot[] {
-  const lines = instances.map((i) => JSON.stringify(i.trustedRoot)).join('\n');
-  return parseTrustRoots(lines, 'test roots');
-}
 
 async function check(answer: unknown, policy = POLICY, trust = roots) {
   nock(API)

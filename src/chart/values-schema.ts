@@ -177,7 +177,9 @@ export const ChartValues = z
       ),
       apiUrl: z
         .union([z.url({ protocol: /^https?$/ }), z.literal('')])
-        .describe('GitHub API root (GitHub Enterprise Server); empty: https://api.github.com'),
+        .describe(
+          'GitHub API root: https://HOST/api/v3 (GitHub Enterprise Server) or https://api.TENANT.ghe.com; empty: https://api.github.com. Image attestations must be signed by that instance',
+        ),
     }),
     provenance: z.strictObject({
       trustedRootConfigMap: SubdomainOrEmpty.describe(

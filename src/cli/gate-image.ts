@@ -3,7 +3,7 @@ import { shell } from '../approval/decide.ts';
 import type { ApprovalPolicy } from '../approval/schema.ts';
 import type { ApprovalVerdict } from '../approval/verdict.ts';
 import type { ImageRef } from '../provenance/image-ref.ts';
-import { verifyProvenance } from '../provenance/provenance.ts';
+import { instanceOf, verifyProvenance } from '../provenance/provenance.ts';
 import { PROVENANCE_OFF_WARNING } from '../provenance/schema.ts';
 import { loadTrustRoots, TrustRootError } from '../provenance/trust-roots.ts';
 import type { ProvenanceVerdict } from '../provenance/verdict.ts';
@@ -66,6 +66,9 @@ export async function imageStep(input: {
       report,
     };
   }
+  // An API URL that names no GitHub vakt knows is a setup mistake, told before any request.
+  const instance = instanceOf(input.octokit);
+  if (!instance.ok) throw new UsageError(`GITHUB_API_URL: ${instance.reason}`);
   let roots: Awaited<ReturnType<typeof loadTrustRoots>>;
   try {
     roots = await loadTrustRoots(input.trustedRoot);

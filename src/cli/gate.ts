@@ -24,7 +24,8 @@ Options:
   --trusted-root FILE  Sigstore trusted root(s) to verify attestations against,
                      instead of the shipped public-good root (JSON, or JSON Lines
                      as \`gh attestation trusted-root\` prints: needed for private
-                     repositories, which GitHub's own instance signs)
+                     repositories, which GitHub's own instance signs, and on GitHub
+                     Enterprise Server or ghe.com, whose own instance signs)
   --token T          GitHub token (default: the GITHUB_TOKEN environment variable)
   --app-id ID        authenticate as a GitHub App instead of with a token; needs
   --app-key FILE     the App's private key (PEM) and
@@ -39,7 +40,9 @@ Environment:
   GITHUB_TOKEN          token used when --token is not given
   GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (the PEM itself), GITHUB_APP_INSTALLATION_ID
                         the GitHub App, when its flags are not given
-  GITHUB_API_URL        REST API root, for GitHub Enterprise Server
+  GITHUB_API_URL        REST API root, for GitHub Enterprise Server (https://HOST/api/v3)
+                        or ghe.com (https://api.TENANT.ghe.com); --image then expects
+                        attestations signed by that instance's workflows
   VAKT_GITHUB_RETRIES   0 turns off retrying failed GitHub requests
 
 What the token must read: the pull request, its commits, reviews and timeline;

@@ -55,7 +55,9 @@ Options:
   -h, --help                  this text
 
 Environment:
-  GITHUB_API_URL   REST API root, for GitHub Enterprise Server
+  GITHUB_API_URL   REST API root, for GitHub Enterprise Server (https://HOST/api/v3) or
+                   ghe.com (https://api.TENANT.ghe.com); attestations must then be signed
+                   by that instance's workflows, against the root of --trusted-root
   POD_NAMESPACE    the operator's namespace (default: read from the service account)
   LOG_LEVEL        the log level when --log-level is not given
 

@@ -77,6 +77,10 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     ...(options.watchBackoff?.baseMs !== undefined ? { baseMs: options.watchBackoff.baseMs } : {}),
     ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
   };
+  const watchBackoff = {
+    ...(options.watchBackoff?.baseMs !== undefined ? { baseMs: options.watchBackoff.baseMs } : {}),
+    ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
+  };
   const watch = (
     kind: { group: string; version: string; plural: string },
     namespace: string | undefined,
@@ -88,10 +92,7 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
       namespace,
       log,
       onChange: (ref) => onChange(ref),
-      ...(options.watchBackoff?.baseMs !== undefined
-        ? { baseMs: options.watchBackoff.baseMs }
-        : {}),
-      ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
+      ...watchBackoff,
     });
 
   return {
@@ -147,7 +148,19 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     emitEvent: (guard, type, reason, message) =>
       emitEvent(ctx, guard, type, reason, message, instance),
     watchGuards: (namespace, onChange) => watch(GUARDS, namespace, onChange),
-    watchDeployments: (namespace, onChange) => watch(DEPLOYMENTS, namespace, onChange),
+    watchDeployments: (namespace, onChange) =>
+      listWatch({
+        kc,
+        ...DEPLOYMENTS,
+        namespace,
+        log,
+        ...watchBackoff,
+        onChange: (ref, type, object) => {
+          const generation = object?.metadata?.generation;
+          if (type === 'DELETED') onChange(ref, null);
+          else onChange(ref, typeof generation === 'number' ? generation : undefined);
+        },
+      }),
     watchPods: (namespace, onChange) => watchPods(kc, ctx, namespace, onChange, settings),
     watchServices: (namespace, onChange) =>
       listWatch({

@@ -62,6 +62,7 @@ export interface WatchedObject {
     namespace?: string;
     name?: string;
     resourceVersion?: string;
+    generation?: number;
     labels?: Record<string, string>;
   };
   [key: string]: unknown;

@@ -48,6 +48,8 @@ export interface OperatorOptions {
   clock?: () => number;
   /** Budget of a guard run between releases. */
   guardLoad?: { requests: number; concurrency: number };
+  /** Reconcile passes running at once across all guards (default 32, see reconciler.ts). */
+  passesAtOnce?: number;
   /** Where to count (default a fresh set): the CLI serves them before the operator starts. */
   metrics?: OperatorMetrics;
   /** Called when the lease is lost: the process should exit so a fresh one stands by. */
@@ -119,6 +121,7 @@ export function startOperator(options: OperatorOptions): Operator {
     platform,
     ...(options.admission && { admission: options.admission }),
     ...(notifier && { notifier }),
+    ...(options.passesAtOnce !== undefined && { passesAtOnce: options.passesAtOnce }),
   });
 
   const halt = async () => {
@@ -167,7 +170,9 @@ export function startOperator(options: OperatorOptions): Operator {
       );
       stops.push(
         await retry(() =>
-          cluster.watchDeployments(namespace, (ref) => reconciler.deploymentChanged(ref)),
+          cluster.watchDeployments(namespace, (ref, generation) =>
+            reconciler.deploymentChanged(ref, generation),
+          ),
         ),
       );
       stops.push(

@@ -141,8 +141,14 @@ export interface Cluster {
    * errors by relisting after a backoff.
    */
   watchGuards(namespace: string | undefined, onChange: (ref: GuardRef) => void): Promise<Stop>;
-  /** The same for Deployments (targets and `-stable` copies). */
-  watchDeployments(namespace: string | undefined, onChange: (ref: GuardRef) => void): Promise<Stop>;
+  /**
+   * The same for Deployments (targets and `-stable` copies), with the generation the
+   * object now has (`null`: deleted) when the event carried it.
+   */
+  watchDeployments(
+    namespace: string | undefined,
+    onChange: (ref: GuardRef, generation?: number | null) => void,
+  ): Promise<Stop>;
   /**
    * Pods labelled vakt.dev/guard (a label-selected watch) added or changed: calls back
    * with the guard the label names, which may not exist.

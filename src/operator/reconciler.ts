@@ -1,21 +1,22 @@
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { decide } from '../release/decide.ts';
-import { handBack } from '../release/hand-back.ts';
 import type { Phase } from '../release/schema.ts';
-import { GUARDED_BY, type Report } from '../release/state.ts';
+import type { Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { AdmissionSource } from './admission-source.ts';
 import type { ApprovalChecker } from './approvals.ts';
+import { DeploymentIndex } from './deployment-index.ts';
+import { FINALIZER, handBackGuard } from './hand-back-guard.ts';
 import type { ApprovalOutcome, OperatorMetrics } from './metrics.ts';
 import { observeGuard } from './observe-guard.ts';
 import { PassTurns } from './pass-turns.ts';
 import type { PlatformSource } from './platform-source.ts';
 import { guardPods } from './pods.ts';
 import { policyDigest, resolveGuardPolicy } from './policy.ts';
-import { type Cluster, type GuardObject, type GuardRef, STATUS_CHANGED } from './ports.ts';
+import { type Cluster, type GuardRef, STATUS_CHANGED } from './ports.ts';
 import type { ProbeManager } from './probes.ts';
-import { describeError as describe, guardKey, targetNameOf } from './refs.ts';
+import { describeError as describe, guardKey } from './refs.ts';
 import { sameStatus } from './same-status.ts';
 import { backoff, isLeak, type Work } from './work.ts';
 
@@ -28,8 +29,6 @@ import { backoff, isLeak, type Work } from './work.ts';
 
 /** Touching this annotation (any new value) makes the operator ask the gate again now. */
 export const RECHECK_ANNOTATION = 'vakt.dev/recheck-approval';
-/** Holds a deleted guard until what vakt made for it is handed back (see hand-back.ts). */
-export const FINALIZER = 'vakt.dev/hand-back';
 /** A missing ConfigMap, Secret or key has no watch: look again this often. */
 const EXTERNAL_RETRY_MS = 30_000;
 /**
@@ -59,8 +58,7 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private readonly options: ReconcilerOptions;
   private readonly works = new Map<string, Work>();
-  /** `namespace/deployment` → guards whose target or `-stable` copy it is. */
-  private readonly byDeployment = new Map<string, Set<string>>();
+  private readonly deployments = new DeploymentIndex();
   private readonly turns: PassTurns;
   private stopped = false;
 
@@ -95,10 +93,23 @@ export class Reconciler {
     }
   }
 
-  deploymentChanged(ref: GuardRef): void {
-    for (const key of this.byDeployment.get(guardKey(ref)) ?? []) {
+  /**
+   * A Deployment changed. A `-stable` copy whose spec moved from the generation the
+   * operator's own write left (or that is gone) may be serving users an unapproved
+   * template: its pass goes ahead of the queue like a leak's, instead of waiting behind
+   * every guard's routine passes when the operator is busy.
+   */
+  deploymentChanged(ref: GuardRef, generation?: number | null): void {
+    for (const key of this.deployments.guardsOf(guardKey(ref))) {
       const work = this.works.get(key);
-      if (work) this.trigger(work.ref);
+      if (!work) continue;
+      const stable = ref.name === `${work.ref.name}-stable`;
+      const foreign =
+        stable &&
+        work.stableGeneration !== undefined &&
+        generation !== undefined &&
+        generation !== work.stableGeneration;
+      this.trigger(work.ref, foreign);
     }
   }
 
@@ -241,8 +252,11 @@ export class Reconciler {
       return;
     }
     if (guard.deleting) {
-      if (guard.finalizers.includes(FINALIZER)) await this.handBack(work, guard);
-      else this.forget(work);
+      const handed = guard.finalizers.includes(FINALIZER)
+        ? await handBackGuard(this.options, work.ref, work.key, guard)
+        : 'done';
+      if (handed === 'done') this.forget(work);
+      else work.pending = true; // changed meanwhile: read it again
       return;
     }
     if (!guard.finalizers.includes(FINALIZER)) {
@@ -257,7 +271,7 @@ export class Reconciler {
       guard.finalizers = [...guard.finalizers, FINALIZER];
     }
     const resolved = await resolveGuardPolicy(cluster, guard, this.options.platform.current());
-    this.index(work, guard);
+    this.deployments.index(work, guard);
     const recheck = guard.annotations[RECHECK_ANNOTATION] ?? '';
     if (work.recheckSeen !== undefined && recheck !== work.recheckSeen) {
       reports.push({ kind: 'approvalRecheck' });
@@ -335,6 +349,7 @@ export class Reconciler {
       }
     }
     work.recheckSeen = recheck;
+    work.stableGeneration = output.status.stableGeneration;
     // A leak decide() saw but answered without a revert (on stable, or stale): stop timing it.
     if (reports.some(isLeak) && !work.reports.some(isLeak)) work.leakAt = undefined;
     const approval = output.status.candidate ? output.status.approval?.outcome : undefined;
@@ -375,69 +390,11 @@ export class Reconciler {
     work.timer.unref?.();
   }
 
-  /** Keeps the Deployment → guard index in step with the spec (read loosely: it may be invalid). */
-  private index(work: Work, guard: GuardObject): void {
-    work.target = targetNameOf(guard);
-    const keys = [`${guard.namespace}/${guard.name}-stable`];
-    if (work.target) keys.push(`${guard.namespace}/${work.target}`);
-    this.unindex(work);
-    for (const key of keys) {
-      const guards = this.byDeployment.get(key) ?? new Set<string>();
-      guards.add(work.key);
-      this.byDeployment.set(key, guards);
-    }
-    work.deployments = keys;
-  }
-
-  private unindex(work: Work): void {
-    for (const key of work.deployments) {
-      const guards = this.byDeployment.get(key);
-      guards?.delete(work.key);
-      if (guards?.size === 0) this.byDeployment.delete(key);
-    }
-    work.deployments = [];
-  }
-
-  /**
-   * The guard is being deleted: leave `<name>-stable` and the Services serving (no longer
-   * owned, so not garbage-collected), give the target its replicas back if it runs the
-   * stable release, say so in an Event, then let the guard go.
-   */
-  private async handBack(work: Work, guard: GuardObject): Promise<void> {
-    const { cluster, probes, log } = this.options;
-    probes.forget(work.ref);
-    const targetName = targetNameOf(guard);
-    const observed = targetName ? await cluster.observe(work.ref, targetName) : { target: null };
-    const plan = handBack(guard.name, targetName ?? '(none)', guard.status, observed);
-    // The guarded-by mark goes with the hand-back, so the admission policies let the
-    // namespace's users scale their Deployment again.
-    const target = observed.target;
-    const marked = target?.annotations[GUARDED_BY] !== undefined;
-    if (targetName && target && (plan.scaleTarget !== undefined || marked)) {
-      await cluster.scaleDeployment(
-        guard.namespace,
-        targetName,
-        plan.scaleTarget ?? target.replicas,
-        {
-          guardedBy: null,
-        },
-      );
-    }
-    await cluster.orphan(guard);
-    log.info({ guard: work.key, message: plan.message }, 'handed back');
-    await cluster.emitEvent(guard, 'Normal', 'HandedBack', plan.message);
-    if ((await cluster.setFinalizer(guard, FINALIZER, false)) === null) {
-      work.pending = true; // changed meanwhile: the next pass hands back again (idempotent)
-      return;
-    }
-    this.forget(work);
-  }
-
   /** The guard is gone: its probe stops, its timers too, and its bookkeeping goes. */
   private forget(work: Work): void {
     this.options.probes.forget(work.ref);
     clearTimeout(work.timer);
-    this.unindex(work);
+    this.deployments.unindex(work);
     work.reports = [];
     work.pending = false;
     work.forgotten = true;

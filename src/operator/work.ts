@@ -25,6 +25,8 @@ export interface Work {
   recheckSeen?: string;
   /** When the oldest leak report not yet answered by a revert arrived (performance.now()). */
   leakAt?: number;
+  /** The generation of `-stable` the operator's own write left, as of the last pass. */
+  stableGeneration?: number;
   /** The target's name as the guard's spec gave it at the last pass. */
   target?: string;
   /** The reflex scaled the candidate down; no pass has handed decide() that leak yet. */

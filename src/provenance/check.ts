@@ -1,5 +1,6 @@
 import { signerClaims } from './certificate.ts';
 import { checkIdentity } from './identity.ts';
+import type { GitHubInstance } from './instance.ts';
 import type { ProvenancePolicy } from './schema.ts';
 import { checkStatement } from './statement.ts';
 import type { TrustRoot } from './trust-roots.ts';
@@ -12,7 +13,7 @@ export type AttestationResult =
 
 /**
  * Every check on one attestation, in order: the bundle verifies; the certificate is the
- * policy's workflow; the statement is provenance for this digest; and the commit the CA
+ * policy's workflow on the configured GitHub instance; the statement is provenance for this digest; and the commit the CA
  * wrote into the certificate agrees with the one the statement names.
  */
 export function checkAttestation(
@@ -20,13 +21,14 @@ export function checkAttestation(
   roots: TrustRoot[],
   policy: ProvenancePolicy,
   subject: ProvenanceSubject,
+  instance: GitHubInstance,
 ): AttestationResult {
   if (!entry.ok) return entry;
   const verified = verifyBundle(entry.bundle, roots);
   if (!verified.ok) return verified;
-  const identity = checkIdentity(signerClaims(verified.certificate), policy, subject);
+  const identity = checkIdentity(signerClaims(verified.certificate), policy, subject, instance);
   if (!identity.ok) return identity;
-  const statement = checkStatement(verified.payloadType, verified.payload, subject);
+  const statement = checkStatement(verified.payloadType, verified.payload, subject, instance);
   if (!statement.ok) return statement;
   const fromCertificate = identity.certificateCommit;
   const fromStatement = statement.commit;

@@ -1,8 +1,7 @@
 import type { SignerClaims } from './certificate.ts';
+import { describeInstance, type GitHubInstance } from './instance.ts';
 import type { ProvenancePolicy } from './schema.ts';
 import type { ProvenanceSubject } from './verdict.ts';
-
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 export type IdentityCheck =
   | { ok: true; workflow: string; ref: string; certificateCommit: string | undefined }
@@ -10,22 +9,26 @@ export type IdentityCheck =
 
 /**
  * Whether the certificate was issued to the policy's workflow in the subject's own
- * repository, on one of the policy's refs. Pure. Owner and repository names compare
- * case-insensitively (GitHub treats them so); the workflow path and ref exactly.
+ * repository on the GitHub vakt is configured for, on one of the policy's refs. Pure.
+ * The issuer and every URI must name that one instance: a certificate from github.com's
+ * issuer whose URIs name an Enterprise Server (or the reverse) is refused. Host, owner
+ * and repository compare case-insensitively (GitHub treats them so); the workflow path
+ * and ref exactly.
  */
 export function checkIdentity(
   claims: SignerClaims,
   policy: ProvenancePolicy,
   subject: ProvenanceSubject,
+  instance: GitHubInstance,
 ): IdentityCheck {
-  if (claims.issuer !== GITHUB_ACTIONS_ISSUER) {
+  if (claims.issuer !== instance.issuer) {
     return {
       ok: false,
-      reason: `certificate issuer ${claims.issuer ?? '(none)'} is not GitHub Actions (${GITHUB_ACTIONS_ISSUER})`,
+      reason: `certificate issuer ${claims.issuer ?? '(none)'} is not GitHub Actions on ${describeInstance(instance)} (${instance.issuer})`,
     };
   }
   const san = claims.san;
-  const repoUrl = `https://github.com/${subject.owner}/${subject.repo}`;
+  const repoUrl = `${instance.webUrl}/${subject.owner}/${subject.repo}`;
   const allowed = policy.refs.map((ref) => `${repoUrl}/${policy.workflow}@${ref}`);
   const match = san === undefined ? -1 : allowed.findIndex((a) => sameIdentity(a, san));
   const ref = policy.refs[match];
@@ -68,10 +71,10 @@ export function checkIdentity(
   return { ok: true, workflow: policy.workflow, ref, certificateCommit: digest };
 }
 
-/** "https://github.com/Owner/Repo/<path>@<ref>": host, owner and repo without case. */
+/** "https://HOST/Owner/Repo/<path>@<ref>": host, owner and repo without case. */
 function sameIdentity(expected: string, actual: string): boolean {
   const split = (uri: string) => {
-    const m = /^(https:\/\/github\.com\/[^/]+\/[^/]+)(\/.*)$/i.exec(uri);
+    const m = /^(https:\/\/[^/]+\/[^/]+\/[^/]+)(\/.*)$/i.exec(uri);
     return m ? [m[1]?.toLowerCase(), m[2]] : [undefined, uri];
   };
   const [a1, a2] = split(expected);

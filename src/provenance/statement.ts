@@ -1,3 +1,4 @@
+import type { GitHubInstance } from './instance.ts';
 import type { ProvenanceSubject } from './verdict.ts';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -22,6 +23,7 @@ export function checkStatement(
   payloadType: string,
   payload: Buffer,
   subject: ProvenanceSubject,
+  instance: GitHubInstance,
 ): StatementCheck {
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     return { ok: false, reason: `payload type ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}` };
@@ -60,21 +62,25 @@ export function checkStatement(
       reason: `no subject has digest sha256:${subject.digest} (the statement names ${named.join(', ') || 'none'})`,
     };
   }
-  return predicateCommit(s.predicate, subject);
+  return predicateCommit(s.predicate, subject, instance);
 }
 
 /**
  * The commit in buildDefinition.resolvedDependencies: the entries for the subject's own
  * repository when they name one, and all must agree.
  */
-function predicateCommit(predicate: unknown, subject: ProvenanceSubject): StatementCheck {
+function predicateCommit(
+  predicate: unknown,
+  subject: ProvenanceSubject,
+  instance: GitHubInstance,
+): StatementCheck {
   const deps = (predicate as { buildDefinition?: { resolvedDependencies?: unknown } } | null)
     ?.buildDefinition?.resolvedDependencies;
   const list: Dependency[] = Array.isArray(deps)
     ? deps.filter((d): d is Dependency => typeof d === 'object' && d !== null)
     : [];
   const withCommit = list.filter((d) => d.digest?.gitCommit !== undefined);
-  const prefix = `git+https://github.com/${subject.owner}/${subject.repo}@`.toLowerCase();
+  const prefix = `git+${instance.webUrl}/${subject.owner}/${subject.repo}@`.toLowerCase();
   const own = withCommit.filter(
     (d) => typeof d.uri === 'string' && d.uri.toLowerCase().startsWith(prefix),
   );

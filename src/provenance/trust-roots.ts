@@ -15,6 +15,8 @@ export interface TrustRoot {
   material: TrustMaterial;
   /** What this root requires of a bundle's evidence (see `thresholdsFor`). */
   thresholds: VerifierOptions;
+  /** Shipped with vakt (public-good), not given by the administrator. */
+  shipped: boolean;
 }
 
 export class TrustRootError extends Error {
@@ -23,7 +25,9 @@ export class TrustRootError extends Error {
 
 /** The shipped roots, or (when given) only those in the administrator's file. */
 export async function loadTrustRoots(file?: string): Promise<TrustRoot[]> {
-  if (file === undefined) return [toRoot(publicGood, 'the shipped public-good root')];
+  if (file === undefined) {
+    return [{ ...toRoot(publicGood, 'the shipped public-good root'), shipped: true }];
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -80,7 +84,7 @@ function toRoot(document: unknown, where: string): TrustRoot {
     throw new TrustRootError(`${where}: no certificate authority, so no bundle could chain to it`);
   }
   const name = root.certificateAuthorities[0]?.uri.replace(/^https:\/\//, '') || where;
-  return { name, material, thresholds: thresholdsFor(material) };
+  return { name, material, thresholds: thresholdsFor(material), shipped: false };
 }
 
 /**

@@ -20,7 +20,7 @@ export { contentsAnswer };
  * App's key is made per run, so a test can show that none of it reaches the log.
  */
 
-export const API = 'https://api.github.test';
+export const API = 'https://api.github.com';
 export const APP_ID = '1234';
 export const WEBHOOK_SECRET = 'whsec-7f3a9c2e51b84d06a1e2c3d4';
 export const INSTALLATION_TOKEN = 'ghs_16C7e42F292c6912E7710c838347Ae178B4a';

@@ -60,6 +60,10 @@ export interface StartOptions {
   notifications?: NotificationConfig;
   /** As `--seal-key-file`: rejection marks are sealed and only sealed ones trusted. */
   seal?: SealKeys;
+  /** Reconcile passes at once (default the operator's). */
+  passesAtOnce?: number;
+  /** Wraps the real adapter, for a test that holds or watches particular calls. */
+  wrap?: (cluster: Cluster) => Cluster;
 }
 
 export interface KubeWorld {
@@ -213,8 +217,10 @@ export async function startKubeWorld(setup: WorldSetup): Promise<KubeWorld> {
         ...(options.elector && { fence: options.elector }),
         ...(options.seal && { seal: options.seal }),
       });
+      const wrapped = options.wrap ? options.wrap(cluster) : cluster;
       const op = startOperator({
-        cluster: options.calls ? recording(cluster, options.calls) : cluster,
+        cluster: options.calls ? recording(wrapped, options.calls) : wrapped,
+        ...(options.passesAtOnce !== undefined && { passesAtOnce: options.passesAtOnce }),
         ...(options.elector && { elector: options.elector }),
         ...(options.platformConfigMap && {
           platform: configMapPlatform({

@@ -16,7 +16,7 @@ import {
  * ReleaseGuard spec they start from, and GitHub as nock answers it about those commits.
  */
 
-export const API = 'https://api.github.test';
+export const API = 'https://api.github.com';
 export const GITHUB_TOKEN = 'ghp_operator_test_token_0123456789';
 
 const hex = (seed: string) => seed.repeat(40).slice(0, 40);
