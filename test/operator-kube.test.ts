@@ -11,7 +11,6 @@ import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import { allows, type ResourceRequest, renderGrants } from './support/chart-rbac.ts';
 import type { RequestRecord } from './support/fake-kube/index.ts';
 import {
-  failStatusWrites,
   GITHUB_SECRET,
   type KubeWorld,
   LEASE,
@@ -34,7 +33,7 @@ import {
   spec,
   template,
 } from './support/operator-fixtures.ts';
-import { release, releaseUrls } from './support/releases.ts';
+import { release, releaseUrls, revertThenCrash, scaleDownFrom } from './support/releases.ts';
 import { shopEnv, shopSecrets } from './support/shop-probe.ts';
 
 /**
@@ -172,12 +171,6 @@ const workloadWrites = (world: KubeWorld) =>
   ).length;
 
 /** The write that took the target from `from` replicas to 0. */
-function scaleDownFrom(world: KubeWorld, from: number): StoreWrite | undefined {
-  const target = world.writes.filter((x) => x.kind === 'Deployment' && x.name === 'shop');
-  return target.find(
-    (x, i) => specOf(x.object).replicas === 0 && specOf(target[i - 1]?.object).replicas === from,
-  );
-}
 
 const templateHashOf = (world: KubeWorld, name: string) =>
   world.deployment(name)?.metadata.annotations?.[TEMPLATE_HASH];
@@ -659,13 +652,7 @@ describe('operator against the Kubernetes API', () => {
   it('keeps a reverted template rejected when the operator stopped before writing status', async () => {
     const world = await startWorld();
     const first = await adopted(world);
-    failStatusWrites(world);
-    const hash = release(world, SHA.leak, 'leak', APPROVERS);
-    await world.waitFor(
-      'the revert on the Deployment',
-      () => scaleDownFrom(world, 1) !== undefined,
-    );
-    await first.stop();
+    const hash = await revertThenCrash(world, first, { sha: SHA.leak, approvers: APPROVERS });
     expect(world.status()?.phase).toBe('Idle');
     expect(world.deployment('shop')?.metadata.annotations?.[REJECTED_TEMPLATE]).toBe(hash);
 

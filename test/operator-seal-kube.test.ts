@@ -5,17 +5,10 @@ import type { Operator } from '../src/operator/operator.ts';
 import { REJECTED_TEMPLATE } from '../src/release/state.ts';
 import { templateHash } from '../src/release/template.ts';
 import type { KubeObject } from './support/fake-kube/index.ts';
-import {
-  failStatusWrites,
-  type KubeWorld,
-  NS,
-  type StoreWrite,
-  specOf,
-  startKubeWorld,
-} from './support/kube-world.ts';
+import { failStatusWrites, type KubeWorld, NS, startKubeWorld } from './support/kube-world.ts';
 import { image, SHA, spec, template } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
-import { release } from './support/releases.ts';
+import { release, revertThenCrash, scaleDownFrom } from './support/releases.ts';
 
 /**
  * The rejection mark (vakt.dev/rejected-template) is trusted only with the operator's seal
@@ -70,12 +63,6 @@ function annotate(world: KubeWorld, name: string, annotations: Record<string, st
 }
 
 /** The write that took `shop` from `from` replicas to zero. */
-function scaleDownFrom(world: KubeWorld, from: number): StoreWrite | undefined {
-  const target = world.writes.filter((x) => x.kind === 'Deployment' && x.name === 'shop');
-  return target.find(
-    (x, i) => specOf(x.object).replicas === 0 && specOf(target[i - 1]?.object).replicas === from,
-  );
-}
 
 /** Everything an operator left where people read: logs, Events, statuses, every write. */
 function everythingSeen(world: KubeWorld): string {
@@ -132,13 +119,7 @@ describe('sealed rejection marks', () => {
   it('keeps a reverted template rejected after the operator stopped before writing status, and its key appears nowhere', async () => {
     const world = await startWorld();
     const first = await adopted(world);
-    failStatusWrites(world);
-    const hash = release(world, SHA.leak, 'leak', APPROVERS);
-    await world.waitFor(
-      'the revert on the Deployment',
-      () => scaleDownFrom(world, 1) !== undefined,
-    );
-    await first.stop();
+    const hash = await revertThenCrash(world, first, { sha: SHA.leak, approvers: APPROVERS });
     expect(world.status()?.phase).toBe('Idle');
     // One request: the scale to zero carries the mark and its seal.
     const revert = scaleDownFrom(world, 1)?.object.metadata.annotations ?? {};
@@ -192,13 +173,7 @@ describe('sealed rejection marks', () => {
   it('the same mark written bare after a crash is not trusted: the template is probed again', async () => {
     const world = await startWorld();
     const first = await adopted(world);
-    failStatusWrites(world);
-    const hash = release(world, SHA.leak, 'leak', APPROVERS);
-    await world.waitFor(
-      'the revert on the Deployment',
-      () => scaleDownFrom(world, 1) !== undefined,
-    );
-    await first.stop();
+    const hash = await revertThenCrash(world, first, { sha: SHA.leak, approvers: APPROVERS });
     // The seal taken off (the mark kept): what a mark written by anyone else looks like.
     const current = structuredClone(world.deployment('shop') as KubeObject);
     delete current.metadata.annotations?.[REJECTED_SEAL];

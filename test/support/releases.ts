@@ -1,6 +1,7 @@
+import type { Operator } from '../../src/operator/operator.ts';
 import { templateHash } from '../../src/release/template.ts';
 import type { Shop } from '../../src/shop/index.ts';
-import type { KubeWorld } from './kube-world.ts';
+import { failStatusWrites, type KubeWorld, type StoreWrite, specOf } from './kube-world.ts';
 import { github, image, template } from './operator-fixtures.ts';
 
 /**
@@ -39,4 +40,29 @@ export function release(
   const tpl = template(sha, tag);
   world.applyDeployment(tpl, replicas);
   return templateHash(tpl);
+}
+
+/** The write that scaled the target from `from` replicas to zero: a revert. */
+export function scaleDownFrom(world: KubeWorld, from: number): StoreWrite | undefined {
+  const target = world.writes.filter((x) => x.kind === 'Deployment' && x.name === 'shop');
+  return target.find(
+    (x, i) => specOf(x.object).replicas === 0 && specOf(target[i - 1]?.object).replicas === from,
+  );
+}
+
+/**
+ * A leaking release reverted on the Deployment by `operator`, which is then stopped before
+ * any status write could record it (they all fail): the crash window the rejection mark
+ * covers. Returns the leaking template's hash.
+ */
+export async function revertThenCrash(
+  world: KubeWorld,
+  operator: Operator,
+  leak: { sha: string; approvers: string[] },
+): Promise<string> {
+  failStatusWrites(world);
+  const hash = release(world, leak.sha, 'leak', leak.approvers);
+  await world.waitFor('the revert on the Deployment', () => scaleDownFrom(world, 1) !== undefined);
+  await operator.stop();
+  return hash;
 }
