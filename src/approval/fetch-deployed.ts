@@ -65,9 +65,9 @@ export async function fetchDeployedPullRequest(
     ...(pr.mergeCommit && { mergeCommitSha: pr.mergeCommit.oid }),
     headSha: pr.headRefOid,
   };
+  // A refusal here is left to the long way too: its wording comes from the whole list.
   const selected = selectPullRequest(sha, [candidate], branches);
-  if (!selected.ok || selected.number !== pr.number)
-    return unsettled(selected.ok ? '' : selected.reason);
+  if (!selected.ok) return unsettled(selected.reason);
   const { state: _state, baseRepository: _base, ...pullRequest } = pr;
   return { settled: true, pullRequest };
 }
