@@ -18,6 +18,7 @@ import {
   RUN_ID,
   reviewEvent,
 } from '../test/support/app-webhooks.ts';
+import { deployedCommitAnswer, isDeployedCommitQuery } from '../test/support/associated-pulls.ts';
 import { isPullRequestQuery, replyApprovers } from '../test/support/github-answers.ts';
 import { type Figure, median } from './support.ts';
 
@@ -67,6 +68,10 @@ function fakeGitHub(onPosted: (verdict: string) => void): Map<string, number> {
     .post('/graphql')
     .reply(async (request: Request) => {
       const body = (await request.clone().json()) as { query: string };
+      if (isDeployedCommitQuery(body as never)) {
+        count("commit's pull request, in full (GraphQL)");
+        return [200, deployedCommitAnswer(MERGE, commitPulls, pullRequest)];
+      }
       if (isPullRequestQuery(body as never)) {
         count('pull request (GraphQL)');
         return [200, pullRequest];

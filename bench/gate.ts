@@ -10,7 +10,13 @@ import { decide, type GateRequest } from '../src/approval/decide.ts';
 import { ApprovalSpec } from '../src/approval/schema.ts';
 import { countRequests, createGitHub } from '../src/github/client.ts';
 import { type FakeWorld, startFakeGitHub } from '../test/support/fake-github.ts';
-import { BASE_SHA, commitNode, staff } from '../test/support/github-answers.ts';
+import {
+  BASE_SHA,
+  commitNode,
+  HEAD_REF,
+  signatureOf,
+  staff,
+} from '../test/support/github-answers.ts';
 import { type Figure, median } from './support.ts';
 
 const run = promisify(execFile);
@@ -27,7 +33,7 @@ export function busyWorld(): FakeWorld {
       oid: i === 99 ? HEAD : i.toString(16).padStart(40, '0'),
       author: staff('alice'),
       committer: { name: 'GitHub', email: 'noreply@github.com', login: 'web-flow' },
-      coAuthors: [{ name: `Pair ${i}`, email: `pair${i}@acme.example` }],
+      coAuthors: [{ name: `Pair ${i}`, email: `pair${i}@acme.example`, login: `pair${i}` }],
     }),
   );
   const reviews = Array.from({ length: 100 }, (_, i) => ({
@@ -50,8 +56,11 @@ export function busyWorld(): FakeWorld {
           author: { login: 'alice', __typename: 'User' },
           baseRefName: 'main',
           baseRefOid: BASE_SHA,
+          headRefName: HEAD_REF,
           headRefOid: HEAD,
-          mergeCommit: { oid: MERGE },
+          isCrossRepository: false,
+          headRepository: { nameWithOwner: 'acme/shop' },
+          mergeCommit: { oid: MERGE, signature: signatureOf() },
           commits: page(commits),
           reviews: page(reviews),
           files: page(Array.from({ length: 100 }, (_, i) => ({ path: `src/f${i}.ts` }))),

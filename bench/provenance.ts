@@ -1,4 +1,4 @@
-// `vakt gate --image` (issue 12): GitHub requests per decision with provenance (target
+// `vakt gate --image`: GitHub requests per decision with provenance (target
 // <= 4), the time to verify one Sigstore bundle, and the gate's decision from a cold
 // process. Bundles are real, signed by the test Sigstore instance; GitHub is a loopback
 // server (a spawned CLI cannot see nock). BENCH_PROVENANCE_RUNS sets the cold rounds
@@ -83,18 +83,18 @@ async function requestsPerDecision(fake: FakeGitHub, args: string[]): Promise<Fi
   const byEndpoint = new Map<string, number>();
   for (const r of fake.requests)
     byEndpoint.set(endpoint(r), (byEndpoint.get(endpoint(r)) ?? 0) + 1);
-  // Without lists past 100 items, the GraphQL ones are the pull request and its approvers.
+  // Without lists past 100 items, the GraphQL ones are the deployed commit with its pull
+  // request's facts, and the approvers.
   const what = (e: string) =>
-    e === 'POST /graphql' ? `${e} (the pull request, its approvers)` : e;
+    e === 'POST /graphql' ? `${e} (the commit's pull request with its facts, its approvers)` : e;
   const split = [...byEndpoint].map(([e, n]) => `${n} ${what(e)}`).join(', ');
   const total = fake.requests.length;
-  // Over the target, the provenance adds one request to the gate's four for a deployed
-  // commit (its pull requests, the pull request query, the approvers query, the branch's
-  // pushes). Each needs the answer before it, except the pushes, which are REST only; the
-  // one that could fold is commits/{sha}/pulls, into the pull request query through
-  // Commit.associatedPullRequests, which changes how a deployed commit's pull request is
-  // chosen (today every page of candidates, up to 1,000).
-  const fold = 'commits/{sha}/pulls could fold into the GraphQL pull request query';
+  // Each request needs the answer before it: the attestation names the commit, the commit
+  // names its pull request (read whole in the same GraphQL answer, through
+  // Commit.associatedPullRequests), whose head branch and reviewers name the pushes and
+  // approvers to read. A miss means the one-answer way did not settle it and REST's
+  // commits/{sha}/pulls and the pull request query ran as well.
+  const fold = "the commit's pull request was read the long way (commits/{sha}/pulls)";
   return [
     {
       name: 'GitHub requests per decision, gate --image with provenance',

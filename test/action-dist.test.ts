@@ -80,7 +80,11 @@ describe('the bundled Action', () => {
       /::error title=vakt gate%3A denied::no pull request contains 4b825dc/,
     );
     expect(step.stdout).toContain('::error::vakt gate exited 1: verdict denied');
-    expect(github.requests).toEqual([`GET /repos/acme/shop/commits/${MERGE}/pulls`]);
+    // GraphQL lists no pull request, which settles nothing: REST's list is read to be sure.
+    expect(github.requests).toEqual([
+      'POST /graphql',
+      `GET /repos/acme/shop/commits/${MERGE}/pulls`,
+    ]);
   });
 
   it('is undecided, exit 3, when GitHub cannot be reached', async () => {

@@ -15,6 +15,7 @@ import {
   startTestApp,
   WEBHOOK_SECRET,
 } from './support/app-world.ts';
+import { answerPullsOf, isDeployedCommitQuery } from './support/associated-pulls.ts';
 import { ATTESTATIONS_PATH, attest, attestationsAnswer, DIGEST } from './support/attestations.ts';
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
@@ -40,7 +41,7 @@ interface Review {
 
 /** GitHub as the gate reads the merge commit MERGE and pull request #42. */
 function mockMergedPullRequest(keep?: (login: string) => boolean) {
-  nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, commitPulls);
+  answerPullsOf(API, MERGE, commitPulls);
   nock(API).get('/repos/acme/shop/activity').query(true).optionally().reply(200, []);
   mockPullRequest(keep);
 }
@@ -103,7 +104,7 @@ describe('vakt app: custom deployment protection rules', () => {
     mockInstallationToken();
     mockPolicy('main');
     const direct = 'c0ffee0000000000000000000000000000c0ffee';
-    nock(API).get(`/repos/acme/shop/commits/${direct}/pulls`).query(true).reply(200, []);
+    answerPullsOf(API, direct, []);
     const review = awaitReview();
     await deliver(url, 'deployment_protection_rule', protectionRuleEvent({ sha: direct }), {
       secret: WEBHOOK_SECRET,
@@ -117,7 +118,12 @@ describe('vakt app: custom deployment protection rules', () => {
     const { url, app } = await startTestApp();
     mockInstallationToken();
     mockPolicy('main');
-    nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(503, {});
+    nock(API)
+      .post('/graphql', isDeployedCommitQuery)
+      .reply(503, {})
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query(true)
+      .reply(503, {});
     const review = awaitReview();
     await deliver(url, 'deployment_protection_rule', protectionRuleEvent(), {
       secret: WEBHOOK_SECRET,

@@ -8,6 +8,7 @@ import type { ApprovalVerdict } from '../src/approval/verdict.ts';
 import { main } from '../src/cli/main.ts';
 import { createGitHub } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
+import { answerPullsOf } from './support/associated-pulls.ts';
 import {
   activityNode,
   BASE_SHA,
@@ -454,8 +455,9 @@ describe('adversarial approvals through GitHub-shaped answers', () => {
 describe('a deployed commit must be the merge commit of an approved pull request', () => {
   const merged = commitPulls[0] as (typeof commitPulls)[number];
   const deploy = (sha: string): GateRequest => ({ owner: 'acme', repo: 'shop', sha });
-  const pullsOf = (sha: string, pulls: unknown[]) =>
-    nock(API).get(`/repos/acme/shop/commits/${sha}/pulls`).query(true).reply(200, pulls);
+  // The long way (REST's list, the pull request by number), which every case but the
+  // approval takes anyway; gate-deployed-commit.test.ts puts each to both ways.
+  const pullsOf = (sha: string, pulls: unknown[]) => answerPullsOf(API, sha, pulls);
 
   it('denies a commit no pull request contains (a direct push)', async () => {
     pullsOf(MERGE, []);

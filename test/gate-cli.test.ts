@@ -9,6 +9,7 @@ import activity from './fixtures/github/activity.json' with { type: 'json' };
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
 import { answerActivity } from './support/activity.ts';
+import { answerPullsOf } from './support/associated-pulls.ts';
 import {
   type GitHubWorld,
   isApproversQuery,
@@ -95,7 +96,7 @@ describe('vakt gate', () => {
   });
 
   it('denies a deployed commit that no pull request contains', async () => {
-    nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, []);
+    answerPullsOf(API, MERGE, []);
     const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE]);
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(
@@ -104,29 +105,43 @@ describe('vakt gate', () => {
   });
 
   it('expands an abbreviated SHA before comparing it with merge commits', async () => {
-    nock(API)
-      .get('/repos/acme/shop/commits/4b825dc')
-      .reply(200, { sha: MERGE })
-      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
-      .query(true)
-      .reply(200, []);
+    nock(API).get('/repos/acme/shop/commits/4b825dc').reply(200, { sha: MERGE });
+    answerPullsOf(API, MERGE, []);
     const out = await gate(['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', '4B825DC']);
     expect(out.code).toBe(1);
     expect(out.stdout).toContain(`deployed 4b825dc`);
   });
 
   it('checks the pull request a deployed merge commit came from', async () => {
-    nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, commitPulls);
+    const github = answerPullsOf(API, MERGE, commitPulls, { fast: { pullRequest } });
+    mockPullRequestReviewers();
+    const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
+    const json = join(dir, 'gate.json');
+    const args = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE];
+    const out = await gate([...args, '--json', json]);
+    expect(github.isDone()).toBe(true);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('deployed 4b825dc');
+    // The commit's pull request with all of its facts, its branch's pushes, the standing
+    // of its reviewers.
+    const report = JSON.parse(await readFile(json, 'utf8')) as { requests: number };
+    expect(report.requests).toBe(3);
+  });
+
+  it('finds the same pull request the long way on a GitHub without associatedPullRequests', async () => {
+    const github = answerPullsOf(API, MERGE, commitPulls);
     mockPullRequest();
     const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
     const json = join(dir, 'gate.json');
     const args = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE];
     const out = await gate([...args, '--json', json]);
+    expect(github.isDone()).toBe(true);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('deployed 4b825dc');
-    // The commit's pull requests, the pull request itself, the standing of its reviewers.
+    // The refused GraphQL question, then as before: the commit's pull requests, the pull
+    // request itself, the pushes, the standing of its reviewers.
     const report = JSON.parse(await readFile(json, 'utf8')) as { requests: number };
-    expect(report.requests).toBe(4);
+    expect(report.requests).toBe(5);
   });
 
   it('needs a token', async () => {

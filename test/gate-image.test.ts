@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import pullRequest from './fixtures/github/pull-request.json' with { type: 'json' };
+import { answerPullsOf } from './support/associated-pulls.ts';
 import {
   ATTESTATIONS_PATH,
   attest,
@@ -15,12 +16,7 @@ import {
   GHES,
   on,
 } from './support/attestations.ts';
-import {
-  type GitHubWorld,
-  isApproversQuery,
-  isPullRequestQuery,
-  replyApprovers,
-} from './support/github-answers.ts';
+import { type GitHubWorld, isApproversQuery, replyApprovers } from './support/github-answers.ts';
 import { captureIo } from './support/io.ts';
 import { offline } from './support/offline.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
@@ -90,8 +86,8 @@ function mockAttestations(bundles: unknown[], api = API) {
 function mockApprovedCommit(api = API) {
   const { origin, rest, graphql } = routes(api);
   const github = nock(origin);
-  github.get(`${rest}/repos/acme/shop/commits/${COMMIT}/pulls`).query(true).reply(200, commitPulls);
-  github.post(graphql, isPullRequestQuery).reply(200, pullRequest);
+  // The pull request comes with the commit, in one GraphQL answer.
+  answerPullsOf(api, COMMIT, commitPulls, { fast: { pullRequest } });
   // Nobody but the author pushed to the pull request's branch.
   github.get(`${rest}/repos/acme/shop/activity`).query(true).optionally().reply(200, []);
   github.post(graphql, isApproversQuery).optionally().reply(replyApprovers(WORLD));
@@ -119,6 +115,9 @@ describe('vakt gate --image', () => {
       provenance: { ok: true, commit: COMMIT },
       evidence: { deploySha: COMMIT },
     });
+    // The attestations, the commit with its pull request's facts, the branch's pushes, the
+    // reviewers' standing.
+    expect(report.requests).toBe(4);
   });
 
   it('denies an image whose provenance does not verify, without reading the pull request', async () => {

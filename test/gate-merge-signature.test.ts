@@ -6,6 +6,7 @@ import { ApprovalSpec } from '../src/approval/schema.ts';
 import { createGitHub } from '../src/github/client.ts';
 import commitPulls from './fixtures/github/commit-pulls.json' with { type: 'json' };
 import { answerActivity } from './support/activity.ts';
+import { answerPullsOf } from './support/associated-pulls.ts';
 import {
   isApproversQuery,
   isPullRequestQuery,
@@ -57,8 +58,10 @@ function mockGitHub(signature: unknown) {
     files: ['src/cart.ts'],
   });
   pr.data.repository.pullRequest.mergeCommit = { oid: MERGE, signature } as never;
-  nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(200, commitPulls);
-  nock(API).post('/graphql', isPullRequestQuery).reply(200, pr);
+  // The merge commit's signature comes with the commit's pull request, in one answer.
+  answerPullsOf(API, MERGE, commitPulls, { fast: { pullRequest: pr } });
+  // A pull request asked for by number (gate --pr) is read on its own.
+  nock(API).post('/graphql', isPullRequestQuery).optionally().reply(200, pr);
   nock(API)
     .post('/graphql', isApproversQuery)
     .optionally()

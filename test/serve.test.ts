@@ -12,6 +12,7 @@ import { noCounters, type ProbeVerdict } from '../src/probe/types.ts';
 import { CanaryProbe } from '../src/serve/hooks.ts';
 import { type ServeHandle, startServe } from '../src/serve/server.ts';
 import { type Shop, startShop } from '../src/shop/index.ts';
+import { isDeployedCommitQuery } from './support/associated-pulls.ts';
 import { answerDeployedCommit, MERGE } from './support/deployed-commit.ts';
 import { captureIo } from './support/io.ts';
 import { offline } from './support/offline.ts';
@@ -143,7 +144,12 @@ describe('vakt serve: confirm-rollout runs the two-person gate', () => {
   });
 
   it('fails closed (503) when GitHub cannot answer', async () => {
-    nock(API).get(`/repos/acme/shop/commits/${MERGE}/pulls`).query(true).reply(502, {});
+    nock(API)
+      .post('/graphql', isDeployedCommitQuery)
+      .reply(502, {})
+      .get(`/repos/acme/shop/commits/${MERGE}/pulls`)
+      .query(true)
+      .reply(502, {});
     const out = await call(clean, 'confirm-rollout', flagger({ sha: MERGE }));
     expect(out.status).toBe(503);
     expect(out.text).toMatch(/^vakt gate: UNDECIDED/);

@@ -1,10 +1,12 @@
 import type { Octokit } from 'octokit';
 import { evaluate } from './evaluate.ts';
 import { policyTeams } from './fetch-approvers.ts';
+import { fetchDeployedPullRequest } from './fetch-deployed.ts';
 import { factsError, GitHubFactsError } from './fetch-errors.ts';
 import { fetchGateFacts } from './fetch-facts.ts';
 import { fetchDeploySubject } from './fetch-subject.ts';
 import type { ApprovalPolicy } from './schema.ts';
+import type { PullRequestNode } from './validate-response.ts';
 import type { ApprovalVerdict } from './verdict.ts';
 
 export interface GateRequest {
@@ -28,22 +30,27 @@ export async function decide(
   try {
     let pullNumber = request.pullNumber;
     let deploySha: string | undefined;
+    let pullRequest: PullRequestNode | undefined;
     if (request.sha !== undefined) {
       deploySha = await fullSha(octokit, owner, repo, request.sha);
-      const subject = await fetchDeploySubject(octokit, {
-        owner,
-        repo,
-        sha: deploySha,
-        protectedBranches: policy.protectedBranches,
-      });
-      if (!subject.ok) return shell(policy, request, 'denied', subject.reason, deploySha);
-      pullNumber = subject.number;
+      const query = { owner, repo, sha: deploySha, protectedBranches: policy.protectedBranches };
+      const deployed = await fetchDeployedPullRequest(octokit, query);
+      if (deployed.settled) {
+        pullRequest = deployed.pullRequest;
+        pullNumber = pullRequest.number;
+      } else {
+        // Not the one clear case: every candidate, the long way, decides as it always did.
+        const subject = await fetchDeploySubject(octokit, query);
+        if (!subject.ok) return shell(policy, request, 'denied', subject.reason, deploySha);
+        pullNumber = subject.number;
+      }
     }
     const facts = await fetchGateFacts(octokit, {
       owner,
       repo,
       pullNumber: pullNumber ?? 0,
       ...(deploySha !== undefined && { deploySha }),
+      ...(pullRequest !== undefined && { pullRequest }),
       teams: policyTeams(policy),
     });
     return evaluate(policy, facts);

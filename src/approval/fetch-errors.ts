@@ -25,6 +25,16 @@ export function factsError(error: unknown, what: string): GitHubFactsError {
   return new GitHubFactsError(redact(`${what}: ${describe(error)}`), { cause: error });
 }
 
+/**
+ * Whether GitHub refused for a rate limit. The throttling handlers have already declined
+ * to wait by then, so asking again another way would only spend more of the same quota.
+ */
+export function isRateLimited(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const failure = error as Error & HttpFailure;
+  return rateLimit(failure, failure.response?.headers ?? failure.headers) !== undefined;
+}
+
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return `unexpected failure: ${String(error)}`;
   const failure = error as Error & HttpFailure;

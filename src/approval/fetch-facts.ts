@@ -24,6 +24,7 @@ import {
   type ForcePushNode,
   type GitActor,
   PullRequestAnswer,
+  type PullRequestNode,
   pageAnswer,
   parseAnswer,
   ReviewConnection,
@@ -38,6 +39,8 @@ export interface FactsQuery {
   deploySha?: string;
   /** Teams ("org/slug") the policy names; see policyTeams(). */
   teams?: readonly string[];
+  /** The first answer for the pull request, when it came with the deployed commit's. */
+  pullRequest?: PullRequestNode;
 }
 
 /** A runaway cursor must not loop forever; 100 pages is 10 000 items, far past any real PR. */
@@ -51,13 +54,7 @@ const MAX_PAGES = 100;
 export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promise<GateFacts> {
   const { owner, repo, pullNumber } = query;
   const variables = { owner, repo, number: pullNumber };
-  const answer = parseAnswer(
-    PullRequestAnswer,
-    await graphql(octokit, PULL_REQUEST_QUERY, variables, `pull request #${pullNumber}`),
-    `the query for pull request #${pullNumber}`,
-  );
-  const pr = answer.repository.pullRequest;
-  if (!pr) throw new GitHubFactsError(`pull request #${pullNumber} not found in ${owner}/${repo}`);
+  const pr = query.pullRequest ?? (await readPullRequest(octokit, variables));
 
   const read = <N>(list: ListName, first: Connection<N>, schema: z.ZodType<Connection<N>>) =>
     readAll(octokit, variables, list, first, schema);
@@ -140,10 +137,22 @@ export async function fetchGateFacts(octokit: Octokit, query: FactsQuery): Promi
   };
 }
 
-function headBranch(
-  pr: NonNullable<PullRequestAnswer['repository']['pullRequest']>,
-  repository: string,
-): HeadBranch {
+async function readPullRequest(
+  octokit: Octokit,
+  variables: { owner: string; repo: string; number: number },
+): Promise<PullRequestNode> {
+  const { owner, repo, number } = variables;
+  const answer = parseAnswer(
+    PullRequestAnswer,
+    await graphql(octokit, PULL_REQUEST_QUERY, variables, `pull request #${number}`),
+    `the query for pull request #${number}`,
+  );
+  const pr = answer.repository.pullRequest;
+  if (!pr) throw new GitHubFactsError(`pull request #${number} not found in ${owner}/${repo}`);
+  return pr;
+}
+
+function headBranch(pr: PullRequestNode, repository: string): HeadBranch {
   const own = pr.headRepository?.nameWithOwner.toLowerCase() === repository.toLowerCase();
   if (!pr.isCrossRepository && own) return { ref: pr.headRefName };
   return { ref: pr.headRefName, fork: { repository: pr.headRepository?.nameWithOwner ?? null } };

@@ -72,10 +72,11 @@ const list = (name: ListName, cursor = '') =>
   `${name}(${LISTS[name].args}${cursor}) {${LISTS[name].fields}
       }`;
 
-export const PULL_REQUEST_QUERY = `
-query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
-  repository(owner: $owner, name: $repo) {
-    pullRequest(number: $number) {
+/**
+ * Everything read of a pull request in its first round trip: by number here, and as the
+ * deployed commit's pull request in deployed-commit-query.ts, so both answer alike.
+ */
+export const PULL_REQUEST_FIELDS = `
       number
       author { login __typename }
       baseRefName
@@ -91,7 +92,12 @@ query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
       ${list('commits')}
       ${list('reviews')}
       ${list('files')}
-      ${list('timelineItems')}
+      ${list('timelineItems')}`;
+
+export const PULL_REQUEST_QUERY = `
+query vaktPullRequest($owner: String!, $repo: String!, $number: Int!) {
+  repository(owner: $owner, name: $repo) {
+    pullRequest(number: $number) {${PULL_REQUEST_FIELDS}
     }
   }
 }`;

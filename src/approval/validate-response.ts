@@ -93,42 +93,74 @@ export type BaseChangeNode = z.infer<typeof BaseChangeNode>;
 export type TimelineNode = z.infer<typeof TimelineNode>;
 export type Connection<N> = { totalCount: number; pageInfo: z.infer<typeof PageInfo>; nodes: N[] };
 
+/** The fields of PULL_REQUEST_FIELDS (pull-request-query.ts). */
+export const PullRequestNode = z.object({
+  number: z.number().int(),
+  author: Actor,
+  baseRefName: z.string().min(1),
+  baseRefOid: z.string().min(1),
+  headRefName: z.string().min(1),
+  headRefOid: z.string().min(1),
+  isCrossRepository: z.boolean(),
+  // null when the fork the pull request came from was deleted.
+  headRepository: z.object({ nameWithOwner: z.string().min(1) }).nullable(),
+  mergeCommit: z
+    .object({
+      oid: z.string().min(1),
+      // null for an unsigned commit.
+      signature: z
+        .object({
+          isValid: z.boolean(),
+          state: z.string().min(1),
+          wasSignedByGitHub: z.boolean(),
+          signer: z.object({ login: z.string().min(1) }).nullable(),
+        })
+        .nullable(),
+    })
+    .nullable(),
+  commits: CommitConnection,
+  reviews: ReviewConnection,
+  files: FileConnection,
+  timelineItems: TimelineConnection,
+});
+export type PullRequestNode = z.infer<typeof PullRequestNode>;
+
 export const PullRequestAnswer = z.object({
+  repository: z.object({ pullRequest: PullRequestNode.nullable() }),
+});
+export type PullRequestAnswer = z.infer<typeof PullRequestAnswer>;
+
+/**
+ * The deployed commit's pull request as DEPLOYED_COMMIT_QUERY reads it. Only what the fast
+ * path may act on is required; a null anywhere sends the gate the long way round.
+ */
+export const DeployedCommitAnswer = z.object({
   repository: z.object({
-    pullRequest: z
+    // null for an empty repository.
+    defaultBranchRef: z.object({ name: z.string().min(1) }).nullable(),
+    // null when no such object exists; a tree, blob or tag has no pull requests.
+    object: z
       .object({
-        number: z.number().int(),
-        author: Actor,
-        baseRefName: z.string().min(1),
-        baseRefOid: z.string().min(1),
-        headRefName: z.string().min(1),
-        headRefOid: z.string().min(1),
-        isCrossRepository: z.boolean(),
-        // null when the fork the pull request came from was deleted.
-        headRepository: z.object({ nameWithOwner: z.string().min(1) }).nullable(),
-        mergeCommit: z
+        __typename: z.string(),
+        oid: z.string().optional(),
+        associatedPullRequests: z
           .object({
-            oid: z.string().min(1),
-            // null for an unsigned commit.
-            signature: z
-              .object({
-                isValid: z.boolean(),
-                state: z.string().min(1),
-                wasSignedByGitHub: z.boolean(),
-                signer: z.object({ login: z.string().min(1) }).nullable(),
-              })
-              .nullable(),
+            totalCount: z.number().int().min(0),
+            nodes: z.array(
+              PullRequestNode.extend({
+                state: z.enum(['OPEN', 'CLOSED', 'MERGED']),
+                // null when the base repository was deleted.
+                baseRepository: z.object({ nameWithOwner: z.string().min(1) }).nullable(),
+              }),
+            ),
           })
-          .nullable(),
-        commits: CommitConnection,
-        reviews: ReviewConnection,
-        files: FileConnection,
-        timelineItems: TimelineConnection,
+          .nullable()
+          .optional(),
       })
       .nullable(),
   }),
 });
-export type PullRequestAnswer = z.infer<typeof PullRequestAnswer>;
+export type DeployedCommitAnswer = z.infer<typeof DeployedCommitAnswer>;
 
 /** One more page of a single connection of the pull request. */
 export function pageAnswer<T extends z.ZodType>(name: string, page: T) {

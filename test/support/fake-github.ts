@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deployedCommitAnswer, isDeployedCommitQuery, UNRESOLVED } from './associated-pulls.ts';
 import {
   approversAnswer,
   type GitHubWorld,
@@ -25,8 +26,13 @@ export interface FakeGitHub {
 }
 
 export interface FakeWorld extends GitHubWorld {
-  /** GET /repos/{owner}/{repo}/commits/{sha}/pulls, by SHA. */
+  /**
+   * GET /repos/{owner}/{repo}/commits/{sha}/pulls, by SHA; GraphQL's
+   * Commit.associatedPullRequests answers from the same lists.
+   */
   commitPulls?: Record<string, unknown[]>;
+  /** false: GraphQL does not know Commit.associatedPullRequests, as an older GitHub. */
+  associatedPullRequests?: boolean;
   /** GET /repos/{owner}/{repo}/activity: who pushed to the head branch (default nobody). */
   activity?: unknown[];
   /** GET /repos/{owner}/{repo}/attestations/{subject_digest}, by "sha256:<hex>". */
@@ -51,6 +57,12 @@ export async function startFakeGitHub(world: FakeWorld): Promise<FakeGitHub> {
     if (req.method === 'POST' && path === '/graphql') {
       const body = JSON.parse(text) as GraphqlBody;
       if (isPullRequestQuery(body)) return send(res, 200, world.pullRequest);
+      if (isDeployedCommitQuery(body)) {
+        if (world.associatedPullRequests === false) return send(res, 200, UNRESOLVED);
+        const sha = String(body.variables.sha);
+        const pulls = world.commitPulls?.[sha] ?? [];
+        return send(res, 200, deployedCommitAnswer(sha, pulls, world.pullRequest));
+      }
       if (isApproversQuery(body)) return send(res, 200, approversAnswer(body, world));
       return send(res, 400, { message: 'unexpected query' });
     }

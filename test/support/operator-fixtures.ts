@@ -3,7 +3,9 @@ import nock from 'nock';
 import type { Operator } from '../../src/operator/operator.ts';
 import type { PodTemplate } from '../../src/release/template.ts';
 import POLICY from '../fixtures/operator/policy.json' with { type: 'json' };
+import { deployedCommitAnswer, isDeployedCommitQuery } from './associated-pulls.ts';
 import {
+  type GraphqlBody,
   isApproversQuery,
   isPullRequestQuery,
   pullRequestAnswer,
@@ -144,15 +146,26 @@ export function mockGitHub(): void {
       github.statuses.push({ sha, ...body });
       return [201, { id: github.statuses.length }];
     });
+  const ask = (sha: string) => {
+    const n = (github.asked.get(sha) ?? 0) + 1;
+    github.asked.set(sha, n);
+    github.onAsk?.(sha, n);
+  };
   nock(API)
     .persist()
+    // The gate asks GraphQL first; REST stays for a commit it cannot settle that way.
+    .post('/graphql', isDeployedCommitQuery)
+    .reply(async (request: Request) => {
+      const sha = String(((await request.json()) as GraphqlBody).variables.sha);
+      ask(sha);
+      const pull = pullFor(sha);
+      return [200, deployedCommitAnswer(sha, [pull], pullRequestOf(pull.number))];
+    })
     .get(/\/repos\/acme\/shop\/commits\/[0-9a-f]{40}\/pulls/)
     .query(true)
     .reply((request: Request) => {
       const sha = /commits\/([0-9a-f]{40})/.exec(request.url)?.[1] ?? '';
-      const n = (github.asked.get(sha) ?? 0) + 1;
-      github.asked.set(sha, n);
-      github.onAsk?.(sha, n);
+      ask(sha);
       return [200, [pullFor(sha)]];
     })
     // Nobody but alice, who opened them, pushed to the pull requests' branches.
