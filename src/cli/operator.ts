@@ -40,7 +40,8 @@ Options:
   --notifications FILE        sinks (Slack, Teams, JSON webhook) told of Reverted,
                               RolledBack, LeakOnStable, Blocked, Promoted and Baked; each
                               names a file holding its webhook URL (a mounted Secret key,
-                              read afresh for each notification). See docs/operator.md
+                              read afresh for each notification); see
+                              docs/operator-notifications.md
   --seal-key-file FILE        the key (at least 32 bytes) that seals the rejection marks
                               the operator writes on Deployments; a mark without a valid
                               seal rejects nothing. Without it marks are trusted as written

@@ -137,7 +137,7 @@ function annotations(
  * A restore that had to create `-stable` (someone deleted it while baking) cannot seal
  * its mark in the create: the uid is the API server's to give. The seal follows at once;
  * until it lands the mark is unsealed, and an operator stopping in between finds it
- * untrusted (docs/operator.md, threat model).
+ * untrusted (docs/operator-security.md, threat model).
  */
 async function sealCreated(
   ctx: KubeContext,

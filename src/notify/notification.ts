@@ -2,7 +2,7 @@ import type { NotifyEvent } from './config.ts';
 
 /**
  * What a sink is told of one decision. The generic webhook receives exactly this as JSON
- * (docs/operator.md, "Notifications"); Slack and Teams get a message rendered from it.
+ * (docs/operator-notifications.md); Slack and Teams get a message rendered from it.
  * Fields are added, never renamed or removed, within one `schema` version.
  */
 
