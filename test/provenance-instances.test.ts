@@ -151,6 +151,25 @@ describe('which GitHub an API root belongs to', () => {
   });
 });
 
+describe('a credential in the API root', () => {
+  it.each([
+    // Unparseable (a space in the host; an unclosed IPv6 bracket): no URL to mask parts of.
+    ['https://x-access-token:ghp_SECRET123@ghes corp/api/v3'],
+    ['https://ghp_SECRET123:@[::1/api/v3'],
+    // A token pasted into GITHUB_API_URL by mistake.
+    ['ghp_SECRET123'],
+    // Parsed, with the token in the fragment.
+    ['https://api.github.com/#ghp_SECRET123'],
+  ])('%s is refused without showing the secret', (api) => {
+    const result = githubInstance(api);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.reason).toContain('cannot tell which GitHub signs attestations');
+      expect(result.reason).not.toContain('SECRET123');
+    }
+  });
+});
+
 describe('provenance on GitHub Enterprise Server', () => {
   it('accepts a bundle of the instance when vakt is configured for it', async () => {
     const verdict = await verdictFor(GHES, on(GHES));

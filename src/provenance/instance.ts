@@ -44,16 +44,22 @@ export type InstanceResult = { ok: true; instance: GitHubInstance } | { ok: fals
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
-/** The URL as it may be shown: a password or token in it never reaches a verdict or log. */
+/**
+ * The URL as it may be shown: a password or token in it never reaches a verdict or log.
+ * A value that does not parse has no parts to mask (it may be a token set in the wrong
+ * variable, or a URL whose credentials broke it), so none of it is shown.
+ */
 function shown(apiUrl: string): string {
+  let url: URL;
   try {
-    const url = new URL(apiUrl);
-    if (url.username || url.password) [url.username, url.password] = ['***', ''];
-    url.search = url.search && '?***';
-    return url.href;
+    url = new URL(apiUrl);
   } catch {
-    return apiUrl.length > 100 ? `${apiUrl.slice(0, 100)}…` : apiUrl;
+    return `(${apiUrl.length} characters, not shown)`;
   }
+  if (url.username || url.password) [url.username, url.password] = ['***', ''];
+  url.search = url.search && '?***';
+  url.hash = url.hash && '#***';
+  return JSON.stringify(url.href);
 }
 
 /** Pure: the instance an API root belongs to, or why it names none vakt knows. */
@@ -61,7 +67,7 @@ export function githubInstance(apiUrl: string): InstanceResult {
   const refuse = (why: string): InstanceResult => ({
     ok: false,
     reason:
-      `cannot tell which GitHub signs attestations from the API URL ${JSON.stringify(shown(apiUrl))}: ${why}; ` +
+      `cannot tell which GitHub signs attestations from the API URL ${shown(apiUrl)}: ${why}; ` +
       'expected https://api.github.com, https://HOST/api/v3 (GitHub Enterprise Server) or https://api.TENANT.ghe.com (data residency)',
   });
   let url: URL;
