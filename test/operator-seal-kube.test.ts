@@ -62,8 +62,6 @@ function annotate(world: KubeWorld, name: string, annotations: Record<string, st
   world.kube.store.put(next);
 }
 
-/** The write that took `shop` from `from` replicas to zero. */
-
 /** Everything an operator left where people read: logs, Events, statuses, every write. */
 function everythingSeen(world: KubeWorld): string {
   return [
@@ -114,6 +112,23 @@ describe('sealed rejection marks', () => {
     expect(note).not.toContain('x'.repeat(100));
     expect(world.status()?.phase).toBe('Idle');
     expect(world.status()?.rejected).toEqual([]);
+  });
+
+  it('without seal keys, a mark that is no template hash rejects nothing and reaches Events escaped', async () => {
+    const world = await startWorld();
+    world.start(); // no --seal-key-file: marks are trusted as written, if they can be the operator's
+    await world.waitFor('adoption', () => world.status()?.phase === 'Idle');
+    const hostile = `\u202eevil\nline ${'x'.repeat(5_000)}`;
+    annotate(world, 'shop', { [REJECTED_TEMPLATE]: hostile });
+    await world.waitFor('the mark reported', () => world.events(UNSEALED).length > 0);
+    const note = world.events(UNSEALED)[0]?.note ?? '';
+    expect(note).toContain('\\u{202e}evil\\u{a}line xxxx');
+    expect(note).not.toMatch(/[\u202e\n]/);
+    expect(JSON.stringify(world.kube.store.list('events.k8s.io/v1/Event'))).not.toContain(
+      'x'.repeat(100),
+    );
+    expect(world.status()?.rejected).toEqual([]);
+    expect(world.status()?.phase).toBe('Idle');
   });
 
   it('keeps a reverted template rejected after the operator stopped before writing status, and its key appears nowhere', async () => {

@@ -34,6 +34,9 @@ export async function targetUid(
   return (await readDeployment(ctx, namespace, name))?.metadata?.uid;
 }
 
+/** What templateHash() gives: 16 lowercase hex digits. */
+const TEMPLATE_HASH = /^[0-9a-f]{16}$/;
+
 /** A Deployment's mark, and whether it may be trusted (without keys: trusted as written). */
 export interface ReadMark {
   templateHash: string;
@@ -48,6 +51,9 @@ export function readMark(
   const annotations = deployment.metadata?.annotations ?? {};
   const templateHash = annotations[REJECTED_TEMPLATE];
   if (!templateHash) return undefined;
+  // A template hash is all the operator ever writes there: anything else is someone
+  // else's text, trusted by nobody even without seal keys (and shown escaped).
+  if (!TEMPLATE_HASH.test(templateHash)) return { templateHash, trusted: false };
   if (!ctx.seal) return { templateHash, trusted: true };
   const subject: MarkSubject = {
     namespace: ref.namespace,

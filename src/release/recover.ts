@@ -89,7 +89,7 @@ function warnUnsealed(ctx: Context): void {
   for (const mark of observed.unsealedMarks ?? []) {
     if (draft.status.rejected.some((r) => r.templateHash === mark.templateHash)) continue;
     const where = mark.on === 'target' ? 'the target Deployment' : `${ctx.name}-stable`;
-    const message = `${REJECTED_TEMPLATE} ${shownMark(mark.templateHash)} on ${where} of guard ${ctx.name} does not carry the operator's seal: ignored, the template is not taken as rejected (it still needs approval and a canary)`;
+    const message = `${REJECTED_TEMPLATE} ${shownMark(mark.templateHash)} on ${where} of guard ${ctx.name} is not one the operator wrote (no valid seal, or not a template hash): ignored, the template is not taken as rejected (it still needs approval and a canary)`;
     if (draft.status.decisions.some((d) => d.reason === UNSEALED && d.message === message)) {
       continue;
     }
