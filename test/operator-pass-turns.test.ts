@@ -24,8 +24,8 @@ describe('pass turns', () => {
     const turns = new PassTurns(2);
     const granted: string[] = [];
     const held = new Map<string, Turn>();
-    const ask = (name: string, urgent = () => false) =>
-      void turns.take(urgent).then((turn) => {
+    const ask = (name: string, priority = () => 0) =>
+      void turns.take(priority).then((turn) => {
         granted.push(name);
         held.set(name, turn);
       });
@@ -44,20 +44,44 @@ describe('pass turns', () => {
     const turns = new PassTurns(1);
     const granted: string[] = [];
     const held: Turn[] = [];
-    let lateUrgent = false;
-    const ask = (name: string, urgent: () => boolean) =>
-      void turns.take(urgent).then((turn) => {
+    let lateUrgent = 0;
+    const ask = (name: string, priority: () => number) =>
+      void turns.take(priority).then((turn) => {
         granted.push(name);
         held.push(turn);
       });
-    ask('first', () => false);
-    ask('plain', () => false);
+    ask('first', () => 0);
+    ask('plain', () => 0);
     ask('late', () => lateUrgent);
     await settled();
-    lateUrgent = true; // a leak arrived while it waited
+    lateUrgent = 1; // a leak arrived while it waited
     held[0]?.release();
     await settled();
     expect(granted).toEqual(['first', 'late']);
+  });
+
+  it('a leak (priority 2) goes before a repair (1) that asked earlier; equals keep their order', async () => {
+    const turns = new PassTurns(1);
+    const granted: string[] = [];
+    const held: Turn[] = [];
+    const ask = (name: string, priority: number) =>
+      void turns
+        .take(() => priority)
+        .then((turn) => {
+          granted.push(name);
+          held.push(turn);
+        });
+    ask('running', 0);
+    ask('plain', 0);
+    ask('repair-a', 1);
+    ask('repair-b', 1);
+    ask('leak', 2);
+    await settled();
+    for (let i = 0; i < 4; i++) {
+      held.at(-1)?.release();
+      await settled();
+    }
+    expect(granted).toEqual(['running', 'leak', 'repair-a', 'repair-b', 'plain']);
   });
 
   it('refuses a size below one', () => {

@@ -7,7 +7,8 @@
  * event loop. With a bound the others take turns; nothing is skipped.
  *
  * A pass waiting for its turn goes ahead of the queue while its guard has an urgent
- * trigger (a leak, a retry timer), looked at when a turn comes free, not when it queued.
+ * trigger (a leak, a foreign edit, a retry timer): the highest priority first, in order
+ * of asking among equals, looked at when a turn comes free, not when it queued.
  * The revert itself never waits here: the reconciler's reflex scales the candidate down
  * outside any pass.
  */
@@ -18,7 +19,8 @@ export interface Turn {
 }
 
 interface Waiter {
-  urgent: () => boolean;
+  /** 0 for an ordinary pass; higher goes first. */
+  priority: () => number;
   grant: (turn: Turn) => void;
 }
 
@@ -32,10 +34,10 @@ export class PassTurns {
     this.size = size;
   }
 
-  /** Resolves when a turn is free; `urgent` is asked again whenever one comes free. */
-  take(urgent: () => boolean): Promise<Turn> {
+  /** Resolves when a turn is free; `priority` is asked again whenever one comes free. */
+  take(priority: () => number): Promise<Turn> {
     return new Promise((resolve) => {
-      this.queue.push({ urgent, grant: resolve });
+      this.queue.push({ priority, grant: resolve });
       this.pump();
     });
   }
@@ -52,8 +54,13 @@ export class PassTurns {
 
   private pump(): void {
     while (this.running < this.size && this.queue.length > 0) {
-      const urgentAt = this.queue.findIndex((w) => w.urgent());
-      const [waiter] = this.queue.splice(urgentAt >= 0 ? urgentAt : 0, 1);
+      let next = 0;
+      let highest = 0;
+      this.queue.forEach((w, i) => {
+        const priority = w.priority();
+        if (priority > highest) [next, highest] = [i, priority];
+      });
+      const [waiter] = this.queue.splice(next, 1);
       if (!waiter) return;
       this.running += 1;
       let released = false;

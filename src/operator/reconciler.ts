@@ -208,7 +208,10 @@ export class Reconciler {
     await Promise.resolve();
     const wanted = () => work.pending && !this.stopped && !work.forgotten && this.mayRun(work);
     while (wanted()) {
-      const turn = await this.turns.take(() => work.urgent);
+      // A leak to record first, then other urgent passes (a foreign -stable edit, a retry).
+      const turn = await this.turns.take(() =>
+        work.urgent ? (work.reports.some(isLeak) ? 2 : 1) : 0,
+      );
       try {
         // Triggers kept coming while this pass waited for its turn: one pass serves them.
         if (!wanted()) break;
@@ -314,6 +317,8 @@ export class Reconciler {
       onStableWritten: (generation) => {
         if (generation === undefined) delete output.status.stableGeneration;
         else output.status.stableGeneration = generation;
+        // At once, not at the pass's end: the write's own watch event is not foreign.
+        work.stableGeneration = generation;
       },
       onDecision: (event) =>
         this.options.notifier?.decided({
