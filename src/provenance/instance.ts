@@ -111,10 +111,11 @@ export function githubInstance(apiUrl: string): InstanceResult {
       },
     };
   }
-  // Any other root is a stand-in for api.github.com: a proxy or API gateway in front of
-  // it, or a GitHub emulator. github.com's identities are expected, which only
-  // github.com's Actions can obtain from Fulcio, so a root that is none of the known
-  // forms can make vakt stricter for an Enterprise instance, never looser.
+  // Any other root is taken as a stand-in for api.github.com: a proxy or API gateway in
+  // front of it, or a GitHub emulator, so github.com's identities are expected. That is
+  // wrong for an Enterprise Server reached through such a root: whoever owns the same
+  // owner/repo on github.com could then sign for it. Enterprise Server is recognised only
+  // by its own /api/v3 root (documented).
   return { ok: true, instance: GITHUB_COM };
 }
 
