@@ -206,16 +206,16 @@ describe('Cluster (client-node adapter) against the fake API server', () => {
   it('scales to zero and marks the template rejected in one patch', async () => {
     kube.store.put(deployment('web-app', 2));
     kube.requests.reset();
-    await cluster.scaleDeployment(namespace, 'web-app', 0, { rejectTemplate: 'hash-of-the-leak' });
+    await cluster.scaleDeployment(namespace, 'web-app', 0, { rejectTemplate: 'a1b2c3d4e5f60718' });
     const stored = kube.store.get('Deployment', namespace, 'web-app');
     expect(stored?.spec).toMatchObject({ replicas: 0 });
     expect(stored?.metadata.annotations).toEqual({
       'vakt.dev/revision': 'abc',
-      'vakt.dev/rejected-template': 'hash-of-the-leak',
+      'vakt.dev/rejected-template': 'a1b2c3d4e5f60718',
     });
     expect(kube.requests.all.map((r) => r.verb)).toEqual(['patch']);
     const seen = await cluster.observe({ namespace, name: 'web' }, 'web-app');
-    expect(seen.target?.annotations['vakt.dev/rejected-template']).toBe('hash-of-the-leak');
+    expect(seen.target?.annotations['vakt.dev/rejected-template']).toBe('a1b2c3d4e5f60718');
   });
 
   it("lists the users' Services that select the target's pods, only when asked", async () => {
