@@ -64,6 +64,17 @@ function mockPullRequestReviewers(world = WORLD) {
   return nock(API).post('/graphql', isApproversQuery).optionally().reply(replyApprovers(world));
 }
 
+/** `vakt gate --sha MERGE`, expected to approve; the GitHub requests its JSON report counts. */
+async function approvedMergeCommit(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
+  const json = join(dir, 'gate.json');
+  const args = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE];
+  const out = await gate([...args, '--json', json]);
+  expect(out.code).toBe(0);
+  expect(out.stdout).toContain('deployed 4b825dc');
+  return (JSON.parse(await readFile(json, 'utf8')) as { requests: number }).requests;
+}
+
 describe('vakt gate', () => {
   it('approves a pull request with two qualified approvals', async () => {
     mockPullRequest();
@@ -115,33 +126,21 @@ describe('vakt gate', () => {
   it('checks the pull request a deployed merge commit came from', async () => {
     const github = answerPullsOf(API, MERGE, commitPulls, { fast: { pullRequest } });
     mockPullRequestReviewers();
-    const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
-    const json = join(dir, 'gate.json');
-    const args = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE];
-    const out = await gate([...args, '--json', json]);
+    const requests = await approvedMergeCommit();
     expect(github.isDone()).toBe(true);
-    expect(out.code).toBe(0);
-    expect(out.stdout).toContain('deployed 4b825dc');
     // The commit's pull request with all of its facts, its branch's pushes, the standing
     // of its reviewers.
-    const report = JSON.parse(await readFile(json, 'utf8')) as { requests: number };
-    expect(report.requests).toBe(3);
+    expect(requests).toBe(3);
   });
 
   it('finds the same pull request the long way on a GitHub without associatedPullRequests', async () => {
     const github = answerPullsOf(API, MERGE, commitPulls);
     mockPullRequest();
-    const dir = await mkdtemp(join(tmpdir(), 'vakt-gate-'));
-    const json = join(dir, 'gate.json');
-    const args = ['gate', '--policy', POLICY, '--repo', 'acme/shop', '--sha', MERGE];
-    const out = await gate([...args, '--json', json]);
+    const requests = await approvedMergeCommit();
     expect(github.isDone()).toBe(true);
-    expect(out.code).toBe(0);
-    expect(out.stdout).toContain('deployed 4b825dc');
     // The refused GraphQL question, then as before: the commit's pull requests, the pull
     // request itself, the pushes, the standing of its reviewers.
-    const report = JSON.parse(await readFile(json, 'utf8')) as { requests: number };
-    expect(report.requests).toBe(5);
+    expect(requests).toBe(5);
   });
 
   it('needs a token', async () => {
