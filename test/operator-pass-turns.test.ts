@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import { startOperator } from '../src/operator/operator.ts';
 import { PassTurns, type Turn } from '../src/operator/pass-turns.ts';
+import { isForeignStableChange, type Work } from '../src/operator/work.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { offline } from './support/offline.ts';
@@ -86,6 +87,23 @@ describe('pass turns', () => {
 
   it('refuses a size below one', () => {
     expect(() => new PassTurns(0)).toThrow(/passes at once/);
+  });
+});
+
+describe('a -stable change the operator did not make', () => {
+  const work = (stableGeneration?: number) =>
+    ({ ref: { namespace: 'shop', name: 'shop' }, stableGeneration }) as Work;
+
+  it('is a generation other than the one its own write left, or a deletion', () => {
+    expect(isForeignStableChange(work(4), 'shop-stable', 5)).toBe(true);
+    expect(isForeignStableChange(work(4), 'shop-stable', null)).toBe(true);
+    expect(isForeignStableChange(work(4), 'shop-stable', 4)).toBe(false);
+  });
+
+  it('is never the target, nor a change it cannot tell', () => {
+    expect(isForeignStableChange(work(4), 'shop', 5)).toBe(false);
+    expect(isForeignStableChange(work(undefined), 'shop-stable', 5)).toBe(false);
+    expect(isForeignStableChange(work(4), 'shop-stable', undefined)).toBe(false);
   });
 });
 

@@ -1,14 +1,13 @@
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { decide } from '../release/decide.ts';
-import type { Phase } from '../release/schema.ts';
 import type { Report } from '../release/state.ts';
 import { runActions } from './actions.ts';
 import type { AdmissionSource } from './admission-source.ts';
 import type { ApprovalChecker } from './approvals.ts';
 import { DeploymentIndex } from './deployment-index.ts';
 import { FINALIZER, handBackGuard } from './hand-back-guard.ts';
-import type { ApprovalOutcome, OperatorMetrics } from './metrics.ts';
+import type { OperatorMetrics } from './metrics.ts';
 import { observeGuard } from './observe-guard.ts';
 import { PassTurns } from './pass-turns.ts';
 import type { PlatformSource } from './platform-source.ts';
@@ -18,7 +17,7 @@ import { type Cluster, type GuardRef, STATUS_CHANGED } from './ports.ts';
 import type { ProbeManager } from './probes.ts';
 import { describeError as describe, guardKey } from './refs.ts';
 import { sameStatus } from './same-status.ts';
-import { backoff, isLeak, type Work } from './work.ts';
+import { backoff, isForeignStableChange, isLeak, type Work } from './work.ts';
 
 /**
  * Event-driven reconciliation: no tick. Each guard has one serialized queue; triggers
@@ -102,14 +101,7 @@ export class Reconciler {
   deploymentChanged(ref: GuardRef, generation?: number | null): void {
     for (const key of this.deployments.guardsOf(guardKey(ref))) {
       const work = this.works.get(key);
-      if (!work) continue;
-      const stable = ref.name === `${work.ref.name}-stable`;
-      const foreign =
-        stable &&
-        work.stableGeneration !== undefined &&
-        generation !== undefined &&
-        generation !== work.stableGeneration;
-      this.trigger(work.ref, foreign);
+      if (work) this.trigger(work.ref, isForeignStableChange(work, ref.name, generation));
     }
   }
 
@@ -409,13 +401,8 @@ export class Reconciler {
 
   /** The gauges by phase and by the gate's answer, from every guard known now. */
   private countPhases(): void {
-    const phases: Phase[] = [];
-    const approvals: ApprovalOutcome[] = [];
-    for (const work of this.works.values()) {
-      if (work.phase) phases.push(work.phase);
-      if (work.approval) approvals.push(work.approval);
-    }
-    this.options.metrics.setPhases(phases);
-    this.options.metrics.setApprovals(approvals);
+    const works = [...this.works.values()];
+    this.options.metrics.setPhases(works.flatMap((w) => (w.phase ? [w.phase] : [])));
+    this.options.metrics.setApprovals(works.flatMap((w) => (w.approval ? [w.approval] : [])));
   }
 }

@@ -53,3 +53,18 @@ export function backoff(failures: number): number {
 export function isLeak(report: Report): report is ProbeReport {
   return report.kind === 'probe' && report.outcome === 'leak';
 }
+
+/**
+ * A watch event on Deployment `name` that may be someone else's change of the guard's
+ * `-stable`: its generation is not the one the operator's own last write left, or it is
+ * gone (`null`). Unknown either way (no generation in the event, none recorded): not.
+ */
+export function isForeignStableChange(
+  work: Work,
+  name: string,
+  generation: number | null | undefined,
+): boolean {
+  if (name !== `${work.ref.name}-stable`) return false;
+  if (work.stableGeneration === undefined || generation === undefined) return false;
+  return generation !== work.stableGeneration;
+}
