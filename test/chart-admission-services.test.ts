@@ -209,6 +209,120 @@ describe('policy -candidate-services: vakt and the controllers', () => {
   });
 });
 
+describe("policy -candidate-services: a candidate pod's labels", () => {
+  const LABELLED =
+    /^pod shop-app-5f7b9c-xk2lp is a pod of Deployment shop-app, the candidate of ReleaseGuard shop, which nobody has probed yet/;
+  /** A pod of the candidate: the target's template labels and the ReplicaSet's hash. */
+  const candidatePod: Json = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'shop-app-5f7b9c-xk2lp',
+      namespace: NS,
+      labels: { app: 'shop', 'pod-template-hash': '5f7b9c' },
+    },
+    spec: { containers: [{ name: 'app', image: 'shop:2' }] },
+  };
+  const relabel = (change: (labels: Record<string, string>) => void) => (p: Json) => {
+    change(p.metadata.labels);
+  };
+
+  it('are refused to an edit user: added (for a Service of their own to select), changed or removed', () => {
+    expectDenied(
+      update(
+        EDITOR,
+        candidatePod,
+        relabel((l) => {
+          l.expose = 'yes';
+        }),
+      ),
+      LABELLED,
+    );
+    expectDenied(
+      update(
+        EDITOR,
+        candidatePod,
+        relabel((l) => {
+          l.app = 'shop-2';
+        }),
+      ),
+      LABELLED,
+    );
+    expectDenied(
+      update(
+        EDITOR,
+        candidatePod,
+        relabel((l) => {
+          delete l['pod-template-hash'];
+        }),
+      ),
+      LABELLED,
+    );
+    expect(
+      admit(
+        alone,
+        update(
+          EDITOR,
+          candidatePod,
+          relabel((l) => {
+            l.expose = 'yes';
+          }),
+        ),
+        GUARDS,
+      ).denials,
+    ).toHaveLength(1);
+  });
+
+  it("leave the pod's other changes, other pods and a guard without candidateLabels alone", () => {
+    expectAllowed(
+      update(EDITOR, candidatePod, (p) => {
+        p.metadata.annotations = { note: 'checked' };
+      }),
+      alone,
+    );
+    const other: Json = {
+      ...candidatePod,
+      metadata: { ...candidatePod.metadata, labels: { app: 'worker' } },
+    };
+    expectAllowed(
+      update(
+        EDITOR,
+        other,
+        relabel((l) => {
+          l.expose = 'yes';
+        }),
+      ),
+      alone,
+    );
+    expectAllowed(
+      update(
+        EDITOR,
+        candidatePod,
+        relabel((l) => {
+          l.expose = 'yes';
+        }),
+      ),
+      alone,
+      [guardWith(undefined)],
+    );
+  });
+
+  it('are changed by the operator and the controllers as before', () => {
+    for (const user of [OPERATOR, controller('generic-garbage-collector')]) {
+      expectAllowed(
+        update(
+          user,
+          candidatePod,
+          relabel((l) => {
+            l.expose = 'yes';
+          }),
+        ),
+        alone,
+      );
+    }
+  });
+});
+
 describe('policy -candidate-services: as rendered', () => {
   const bindingOf = (objects: Json[]) =>
     objects.find(
@@ -217,7 +331,7 @@ describe('policy -candidate-services: as rendered', () => {
         o.spec.policyName === 'vakt-candidate-services',
     );
 
-  it('takes every ReleaseGuard of the namespace as a param, on Service creates and updates', () => {
+  it('takes every ReleaseGuard of the namespace as a param, on Service creates and updates and pod updates', () => {
     const policy = alone.find((o) => o.kind === 'ValidatingAdmissionPolicy');
     expect(policy.spec.paramKind).toEqual({
       apiVersion: 'vakt.dev/v1alpha1',
@@ -230,6 +344,7 @@ describe('policy -candidate-services: as rendered', () => {
         resources: ['services'],
         operations: ['CREATE', 'UPDATE'],
       },
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['UPDATE'] },
     ]);
     expect(bindingOf(chart).spec.paramRef).toEqual({
       selector: {},
