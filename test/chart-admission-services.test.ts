@@ -130,6 +130,28 @@ describe('policy -candidate-services: an edit user', () => {
   });
 });
 
+describe('policy -candidate-services: an ExternalName spelled as an IP address', () => {
+  const AS_IP =
+    /^Service shop-public is an ExternalName spelled as an IP address \(10\.96\.4\.17\)/;
+
+  it("is refused: it can name the canary's cluster IP without its name", () => {
+    expectDenied(create(EDITOR, externalName('10.96.4.17')), AS_IP);
+    expectDenied(create(EDITOR, externalName('10.96.4.17.')), /spelled as an IP address/);
+    expectDenied(
+      update(EDITOR, externalName('docs.example.com'), (s) => {
+        s.spec.externalName = '10.96.4.17';
+      }),
+      AS_IP,
+    );
+  });
+
+  it('leaves host names with digits alone, and namespaces without a guard', () => {
+    expectAllowed(create(EDITOR, externalName('10.example.com')));
+    expectAllowed(create(EDITOR, externalName('api-1.2.3.example.com')));
+    expectAllowed(create(EDITOR, externalName('10.96.4.17')), alone, []);
+  });
+});
+
 describe('policy -candidate-services: which guards count', () => {
   it('refuses nothing for a guard with no candidateLabels yet (before adoption) or no guard', () => {
     const request = create(EDITOR, own({ app: 'shop' }));

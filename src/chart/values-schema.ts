@@ -255,7 +255,7 @@ export const ChartValues = z
       refuseCandidateServices: z
         .boolean()
         .describe(
-          "refuse a Service whose selector takes in a guarded target's pods (the candidate's labels in the ReleaseGuards' status), or an ExternalName naming <guard>-canary, and a change of a candidate pod's labels; fails closed while the ReleaseGuard CRD is not served",
+          "refuse a Service whose selector takes in a guarded target's pods (the candidate's labels in the ReleaseGuards' status), or an ExternalName naming <guard>-canary or spelled as an IP address, and a change of a candidate pod's labels; fails closed while the ReleaseGuard CRD is not served",
         ),
       protectGuardDeletion: z
         .boolean()
