@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Cluster, GuardRef, Stop, WriteFence } from '../operator/ports.ts';
+import type { Cluster, Stop, WriteFence } from '../operator/ports.ts';
 import { GUARDED_BY } from '../release/state.ts';
 import { readAdmission } from './admission.ts';
 import { shareConnections } from './connections.ts';
@@ -25,7 +25,7 @@ import { watchRoutes } from './routes.ts';
 import type { SealKeys } from './seal.ts';
 import { ensureServices } from './services.ts';
 import { setStable } from './stable.ts';
-import { listWatch } from './watch.ts';
+import { type ListWatchOptions, listWatch } from './watch.ts';
 
 export interface ClusterOptions {
   /** Recorded in managedFields for every write (default vakt-operator). */
@@ -77,23 +77,11 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     ...(options.watchBackoff?.baseMs !== undefined ? { baseMs: options.watchBackoff.baseMs } : {}),
     ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
   };
-  const watchBackoff = {
-    ...(options.watchBackoff?.baseMs !== undefined ? { baseMs: options.watchBackoff.baseMs } : {}),
-    ...(options.watchBackoff?.maxMs !== undefined ? { maxMs: options.watchBackoff.maxMs } : {}),
-  };
   const watch = (
     kind: { group: string; version: string; plural: string },
     namespace: string | undefined,
-    onChange: (ref: GuardRef) => void,
-  ): Promise<Stop> =>
-    listWatch({
-      kc,
-      ...kind,
-      namespace,
-      log,
-      onChange: (ref) => onChange(ref),
-      ...watchBackoff,
-    });
+    onChange: ListWatchOptions['onChange'],
+  ): Promise<Stop> => listWatch({ kc, ...kind, namespace, ...settings, onChange });
 
   return {
     getGuard: (ref) => getGuard(ctx, ref),
@@ -147,19 +135,12 @@ export function createCluster(kc: KubeConfig, options: ClusterOptions = {}): Clu
     orphan: (guard) => orphan(ctx, guard),
     emitEvent: (guard, type, reason, message) =>
       emitEvent(ctx, guard, type, reason, message, instance),
-    watchGuards: (namespace, onChange) => watch(GUARDS, namespace, onChange),
+    watchGuards: (namespace, onChange) => watch(GUARDS, namespace, (ref) => onChange(ref)),
     watchDeployments: (namespace, onChange) =>
-      listWatch({
-        kc,
-        ...DEPLOYMENTS,
-        namespace,
-        log,
-        ...watchBackoff,
-        onChange: (ref, type, object) => {
-          const generation = object?.metadata?.generation;
-          if (type === 'DELETED') onChange(ref, null);
-          else onChange(ref, typeof generation === 'number' ? generation : undefined);
-        },
+      watch(DEPLOYMENTS, namespace, (ref, type, object) => {
+        const generation = object?.metadata?.generation;
+        if (type === 'DELETED') onChange(ref, null);
+        else onChange(ref, typeof generation === 'number' ? generation : undefined);
       }),
     watchPods: (namespace, onChange) => watchPods(kc, ctx, namespace, onChange, settings),
     watchServices: (namespace, onChange) =>
