@@ -113,6 +113,11 @@ function labels(guard: GuardObject): Record<string, string> {
   return { [LABEL_MANAGED_BY]: 'vakt', [LABEL_GUARD]: guard.name, [LABEL_ROLE]: 'stable' };
 }
 
+/** What a restore's mark on `-stable` is about, but for the uid. */
+function markAbout(guard: GuardObject) {
+  return { namespace: guard.namespace, guard: guard.name, deployment: `${guard.name}-stable` };
+}
+
 /** `uid`: of the `-stable` written over, which a restore's mark is sealed to. */
 function annotations(
   ctx: KubeContext,
@@ -121,15 +126,12 @@ function annotations(
   stripped: string[],
   uid: string | undefined,
 ): Record<string, string> {
-  const about = {
-    namespace: guard.namespace,
-    guard: guard.name,
-    deployment: `${guard.name}-stable`,
-  };
   return {
     [ANNOTATION_TEMPLATE_HASH]: action.templateHash,
     [ANNOTATION_STRIPPED_LABELS]: stripped.join(','),
-    ...(action.rejectTemplate ? markAnnotations(ctx, about, uid, action.rejectTemplate) : {}),
+    ...(action.rejectTemplate
+      ? markAnnotations(ctx, markAbout(guard), uid, action.rejectTemplate)
+      : {}),
   };
 }
 
@@ -147,13 +149,8 @@ async function sealCreated(
 ): Promise<void> {
   const uid = created.metadata?.uid;
   if (!ctx.seal || !action.rejectTemplate || !uid) return;
-  const about = {
-    namespace: guard.namespace,
-    guard: guard.name,
-    deployment: `${guard.name}-stable`,
-  };
   const body = {
-    metadata: { annotations: markAnnotations(ctx, about, uid, action.rejectTemplate) },
+    metadata: { annotations: markAnnotations(ctx, markAbout(guard), uid, action.rejectTemplate) },
   };
   await ctx.custom.patchNamespacedCustomObject(
     {

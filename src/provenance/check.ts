@@ -13,8 +13,9 @@ export type AttestationResult =
 
 /**
  * Every check on one attestation, in order: the bundle verifies; the certificate is the
- * policy's workflow on the configured GitHub instance; the statement is provenance for this digest; and the commit the CA
- * wrote into the certificate agrees with the one the statement names.
+ * policy's workflow on the configured GitHub instance; the statement is provenance for
+ * this digest; and the commit the CA wrote into the certificate agrees with the one the
+ * statement names.
  */
 export function checkAttestation(
   entry: AttestationEntry,
