@@ -245,54 +245,29 @@ describe("policy -candidate-services: a candidate pod's labels", () => {
     },
     spec: { containers: [{ name: 'app', image: 'shop:2' }] },
   };
-  const relabel = (change: (labels: Record<string, string>) => void) => (p: Json) => {
-    change(p.metadata.labels);
+  type Labels = Record<string, string>;
+  /** `kubectl label pod` by `user`: the pod's labels changed by `change`. */
+  const relabelled = (change: (labels: Labels) => void, user = EDITOR, pod = candidatePod) =>
+    update(user, pod, (p) => change(p.metadata.labels));
+  const expose = (l: Labels) => {
+    l.expose = 'yes';
   };
 
   it('are refused to an edit user: added (for a Service of their own to select), changed or removed', () => {
+    expectDenied(relabelled(expose), LABELLED);
     expectDenied(
-      update(
-        EDITOR,
-        candidatePod,
-        relabel((l) => {
-          l.expose = 'yes';
-        }),
-      ),
+      relabelled((l) => {
+        l.app = 'shop-2';
+      }),
       LABELLED,
     );
     expectDenied(
-      update(
-        EDITOR,
-        candidatePod,
-        relabel((l) => {
-          l.app = 'shop-2';
-        }),
-      ),
+      relabelled((l) => {
+        delete l['pod-template-hash'];
+      }),
       LABELLED,
     );
-    expectDenied(
-      update(
-        EDITOR,
-        candidatePod,
-        relabel((l) => {
-          delete l['pod-template-hash'];
-        }),
-      ),
-      LABELLED,
-    );
-    expect(
-      admit(
-        alone,
-        update(
-          EDITOR,
-          candidatePod,
-          relabel((l) => {
-            l.expose = 'yes';
-          }),
-        ),
-        GUARDS,
-      ).denials,
-    ).toHaveLength(1);
+    expect(admit(alone, relabelled(expose), GUARDS).denials).toHaveLength(1);
   });
 
   it("leave the pod's other changes, other pods and a guard without candidateLabels alone", () => {
@@ -306,41 +281,13 @@ describe("policy -candidate-services: a candidate pod's labels", () => {
       ...candidatePod,
       metadata: { ...candidatePod.metadata, labels: { app: 'worker' } },
     };
-    expectAllowed(
-      update(
-        EDITOR,
-        other,
-        relabel((l) => {
-          l.expose = 'yes';
-        }),
-      ),
-      alone,
-    );
-    expectAllowed(
-      update(
-        EDITOR,
-        candidatePod,
-        relabel((l) => {
-          l.expose = 'yes';
-        }),
-      ),
-      alone,
-      [guardWith(undefined)],
-    );
+    expectAllowed(relabelled(expose, EDITOR, other), alone);
+    expectAllowed(relabelled(expose), alone, [guardWith(undefined)]);
   });
 
   it('are changed by the operator and the controllers as before', () => {
     for (const user of [OPERATOR, controller('generic-garbage-collector')]) {
-      expectAllowed(
-        update(
-          user,
-          candidatePod,
-          relabel((l) => {
-            l.expose = 'yes';
-          }),
-        ),
-        alone,
-      );
+      expectAllowed(relabelled(expose, user), alone);
     }
   });
 });
