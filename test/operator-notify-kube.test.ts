@@ -8,17 +8,8 @@ import {
   GITHUB_SECRET,
   type KubeWorld,
   OPERATOR_NS,
-  startKubeWorld,
 } from './support/kube-world.ts';
-import {
-  digestOf,
-  GITHUB_TOKEN,
-  image,
-  metric,
-  SHA,
-  spec,
-  template,
-} from './support/operator-fixtures.ts';
+import { digestOf, GITHUB_TOKEN, image, metric, SHA, spec } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 import { release, releaseUrls } from './support/releases.ts';
 import { shopSecrets } from './support/shop-probe.ts';
@@ -78,9 +69,8 @@ async function sinks(hookAnswers: Answer[] = []): Promise<Sinks> {
 
 async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
   const { shops } = suite;
-  const world = await startKubeWorld({
+  const world = await suite.start({
     spec: guardSpec,
-    template: template(SHA.v1, 'v1'),
     urls: releaseUrls({
       stable: shops.v1,
       candidate: shops.v2,
@@ -88,7 +78,6 @@ async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
       leaky: shops.leaky,
     }),
   });
-  suite.world = world;
   return world;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Operator } from '../src/operator/operator.ts';
 import type { KubeObject } from './support/fake-kube/index.ts';
-import { type KubeWorld, NS, selectorOf, specOf, startKubeWorld } from './support/kube-world.ts';
+import { type KubeWorld, NS, selectorOf, specOf } from './support/kube-world.ts';
 import { github, image, SHA, spec, template } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 
@@ -31,9 +31,8 @@ async function startWorld(
   options: { guardInterval?: string; gatewayApi?: boolean } = {},
 ): Promise<KubeWorld> {
   const { shops } = suite;
-  const w = await startKubeWorld({
+  const w = await suite.start({
     spec: spec({ probe: { guardInterval: options.guardInterval ?? '1s' } }),
-    template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), shops.v1.url],
       [image('v2'), shops.v2.url],
@@ -41,7 +40,6 @@ async function startWorld(
     ],
     ...(options.gatewayApi === undefined ? {} : { gatewayApi: options.gatewayApi }),
   });
-  suite.world = w;
   return w;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { templateHash } from '../src/release/template.ts';
-import { type KubeWorld, NS, OPERATOR_NS, startKubeWorld } from './support/kube-world.ts';
+import { type KubeWorld, NS, OPERATOR_NS } from './support/kube-world.ts';
 import { github, image, SHA, spec, template } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 import { shopEnv } from './support/shop-probe.ts';
@@ -32,9 +32,8 @@ async function world(
   platform: string | null,
   tenantsLabel = LABEL,
 ): Promise<KubeWorld> {
-  const w = await startKubeWorld({
+  const w = await suite.start({
     spec: guardSpec,
-    template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), suite.shops.clean.url],
       [image('v2'), suite.shops.clean2.url],
@@ -43,7 +42,6 @@ async function world(
   });
   w.putSecret('shop-tenants', shopEnv(), NS, tenantsLabel);
   if (platform !== null) w.putConfigMap(PLATFORM, { 'platform.yaml': platform }, OPERATOR_NS);
-  suite.world = w;
   w.start({ platformConfigMap: { name: PLATFORM, refreshMs: 50 } });
   return w;
 }

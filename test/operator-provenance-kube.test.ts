@@ -5,7 +5,7 @@ import { parseTrustRoots, type TrustRoot } from '../src/provenance/trust-roots.t
 import type { PodTemplate } from '../src/release/template.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import { attest, attestationsAnswer, WORKFLOW } from './support/attestations.ts';
-import { type KubeWorld, startKubeWorld } from './support/kube-world.ts';
+import type { KubeWorld } from './support/kube-world.ts';
 import { API, digestOf, github, image, SHA, spec, template } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 import { type TestInstance, testInstance } from './support/sigstore-world.ts';
@@ -37,15 +37,13 @@ beforeAll(async () => {
 
 async function startWorld(policy: unknown): Promise<KubeWorld> {
   const { shops } = suite;
-  const world = await startKubeWorld({
+  const world = await suite.start({
     spec: spec({ policy: { inline: policy } }),
-    template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), shops.clean.url],
       [image('v2'), shops.clean2.url],
     ],
   });
-  suite.world = world;
   world.start({ trustRoots: roots });
   await world.waitFor('adoption', () => world.status()?.phase === 'Idle');
   return world;

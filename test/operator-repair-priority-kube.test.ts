@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Cluster, GuardRef } from '../src/operator/ports.ts';
 import type { KubeObject } from './support/fake-kube/index.ts';
-import { type KubeWorld, NS, specOf, startKubeWorld } from './support/kube-world.ts';
-import { image, SHA, spec, template } from './support/operator-fixtures.ts';
+import { type KubeWorld, NS, specOf } from './support/kube-world.ts';
+import { image, spec } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 
 /**
@@ -108,12 +108,10 @@ async function waitUntil(what: string, check: () => boolean): Promise<void> {
 
 describe('repair of a foreign -stable edit on a busy operator', () => {
   it('goes ahead of guards whose passes were queued first', async () => {
-    const world = await startKubeWorld({
+    const world = await suite.start({
       spec: quiet(),
-      template: template(SHA.v1, 'v1'),
       urls: [[image('v1'), suite.shops.clean.url]],
     });
-    suite.world = world;
     putIdleGuard(world, 'holder');
     putIdleGuard(world, 'queued');
     let tap: ReturnType<typeof instrumented> | undefined;

@@ -5,7 +5,7 @@ import type { Operator } from '../src/operator/operator.ts';
 import { REJECTED_TEMPLATE } from '../src/release/state.ts';
 import { templateHash } from '../src/release/template.ts';
 import type { KubeObject } from './support/fake-kube/index.ts';
-import { failStatusWrites, type KubeWorld, NS, startKubeWorld } from './support/kube-world.ts';
+import { failStatusWrites, type KubeWorld, NS } from './support/kube-world.ts';
 import { image, SHA, spec, template } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 import { release, revertThenCrash, scaleDownFrom } from './support/releases.ts';
@@ -33,9 +33,8 @@ const suite = operatorSuite(
 
 async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
   const { shops } = suite;
-  const w = await startKubeWorld({
+  const w = await suite.start({
     spec: guardSpec,
-    template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), shops.clean.url],
       [image('v2'), shops.clean2.url],
@@ -43,7 +42,6 @@ async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
       [image('v5'), shops.clean2.url],
     ],
   });
-  suite.world = w;
   return w;
 }
 

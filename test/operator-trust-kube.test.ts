@@ -3,7 +3,7 @@ import type { Operator } from '../src/operator/operator.ts';
 import { templateHash } from '../src/release/template.ts';
 import POLICY from './fixtures/operator/policy.json' with { type: 'json' };
 import type { KubeObject } from './support/fake-kube/index.ts';
-import { type KubeWorld, specOf, startKubeWorld } from './support/kube-world.ts';
+import { type KubeWorld, specOf } from './support/kube-world.ts';
 import { github, image, SHA, spec, template } from './support/operator-fixtures.ts';
 import { operatorSuite } from './support/operator-suite.ts';
 
@@ -30,9 +30,8 @@ const suite = operatorSuite(
 
 async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
   const { shops } = suite;
-  const w = await startKubeWorld({
+  const w = await suite.start({
     spec: guardSpec,
-    template: template(SHA.v1, 'v1'),
     urls: [
       [image('v1'), shops.clean.url],
       [image('v2'), shops.clean2.url],
@@ -40,7 +39,6 @@ async function startWorld(guardSpec: unknown = spec()): Promise<KubeWorld> {
       [BACKDOOR, shops.clean2.url],
     ],
   });
-  suite.world = w;
   return w;
 }
 

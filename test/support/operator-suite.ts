@@ -1,8 +1,8 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type Shop, type ShopOptions, startShop } from '../../src/shop/index.ts';
-import type { KubeWorld } from './kube-world.ts';
-import { github, mockGitHub } from './operator-fixtures.ts';
+import { type KubeWorld, startKubeWorld, type WorldSetup } from './kube-world.ts';
+import { github, mockGitHub, SHA, template } from './operator-fixtures.ts';
 import { type ChartGrants, checkWorld, renderChartGrants } from './world-checks.ts';
 
 /**
@@ -15,13 +15,27 @@ export interface OperatorSuite<Name extends string> {
   shops: Record<Name, Shop>;
   /** Set by the test; closed and checked after it. */
   world: KubeWorld | undefined;
+  /**
+   * A world for this test, closed and checked after it: the target at v1 (the default)
+   * unless `setup` names another template.
+   */
+  start(
+    setup: Omit<WorldSetup, 'template'> & Partial<Pick<WorldSetup, 'template'>>,
+  ): Promise<KubeWorld>;
 }
 
 export function operatorSuite<Name extends string>(
   shopOptions: Record<Name, ShopOptions>,
   options: { checkGrants?: boolean } = {},
 ): OperatorSuite<Name> {
-  const suite: OperatorSuite<Name> = { shops: {} as Record<Name, Shop>, world: undefined };
+  const suite: OperatorSuite<Name> = {
+    shops: {} as Record<Name, Shop>,
+    world: undefined,
+    async start(setup) {
+      suite.world = await startKubeWorld({ template: template(SHA.v1, 'v1'), ...setup });
+      return suite.world;
+    },
+  };
   let grants: ChartGrants | undefined;
 
   beforeAll(async () => {
